@@ -1,0 +1,18 @@
+// Every policy, by --policy name. A test checks that each file in policies/ (except this one and
+// policy.ts) is listed here and that its name equals its file name.
+
+import type { PolicyDefinition } from './policy.ts';
+import { ConfigError, suggest } from '../sim/config.ts';
+import firstTouch from './first-touch.ts';
+import interleave from './interleave.ts';
+
+export const POLICIES: readonly PolicyDefinition[] = [firstTouch, interleave] as PolicyDefinition[];
+
+export function findPolicy(name: string): PolicyDefinition {
+  const p = POLICIES.find((d) => d.name === name);
+  if (!p) {
+    const near = suggest(name, POLICIES.map((d) => d.name), 1);
+    throw new ConfigError(`unknown policy "${name}".${near.length ? ` Did you mean ${near[0]}?` : ''} Valid policies: ${POLICIES.map((d) => d.name).join(', ')}`);
+  }
+  return p;
+}

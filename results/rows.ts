@@ -1,0 +1,98 @@
+// Rows for summary.csv and timeseries.csv. Column names are camelCase and stable; their order is
+// fixed (identity, engine metrics, per-tier columns, then policy.* counters) so that sweeps can
+// concatenate rows. Wall-clock figures never appear here: same config and seed ⇒ identical bytes.
+
+import type { Config } from '../sim/config.ts';
+import type { Tier } from '../sim/machine.ts';
+import type { EngineResult } from '../sim/engine.ts';
+import * as S from '../sim/stats.ts';
+
+export type Row = Record<string, string | number>;
+
+/** Round to 6 significant decimals: stable text and no spurious digits. */
+export function r6(x: number): number {
+  return Number.isFinite(x) ? Number(x.toPrecision(6)) : 0;
+}
+
+const ratio = (a: number, b: number) => (b > 0 ? a / b : 0);
+
+export function summaryRow(config: Config, tiers: Tier[], res: EngineResult): Row {
+  const c = res.counters;
+  const accesses = c[S.C_ACCESSES];
+  const simNs = res.simTimeNs;
+  const row: Row = {
+    policy: config.policy as string,
+    workload: ((config.trace as string | null) ?? (config.workload as string)),
+    machine: config['machine.preset'] as string,
+    seed: config.seed as number,
+    pageSizeKiB: config.pageSizeKiB as number,
+    accesses,
+    reads: c[S.C_READS],
+    writes: c[S.C_WRITES],
+    pages: res.pages,
+    simTimeNs: Math.round(simNs),
+    slowdown: r6(ratio(simNs, res.idealTimeNs)),
+    localShare: r6(ratio(c[S.C_TIER_BASE], accesses)),
+    avgLatencyNs: r6(ratio(c[S.C_LATENCY_SUM_NS], accesses)),
+    p99LatencyNs: r6(S.histogramQuantile(res.histogram, 0.99)),
+    firstTouchFaults: c[S.C_FIRST_TOUCH_FAULTS],
+    hintFaults: c[S.C_HINT_FAULTS],
+    promotedPages: c[S.C_PROMOTED],
+    demotedPages: c[S.C_DEMOTED],
+    migratedBytes: c[S.C_MIGRATED_BYTES],
+    evictedPages: c[S.C_EVICTED],
+    swapIns: c[S.C_SWAP_INS],
+    samples: c[S.C_SAMPLES],
+    samplesLost: c[S.C_SAMPLES_LOST],
+    pteScans: c[S.C_PTE_SCANS],
+    kernelCpuNs: Math.round(c[S.C_KERNEL_CPU_NS]),
+    stallNs: Math.round(c[S.C_STALL_NS]),
+  };
+  tiers.forEach((t, i) => {
+    const base = S.C_TIER_BASE + S.TIER_STRIDE * i;
+    row[`tier${i}Share`] = r6(ratio(c[base], accesses));
+    row[`tier${i}Pages`] = res.usedFrames[i];
+    row[`tier${i}CapacityPages`] = t.capacityFrames;
+    row[`tier${i}GBps`] = r6(ratio(c[base + 1] + c[base + 2], simNs));
+  });
+  res.policyCounterNames.forEach((name, i) => {
+    row[`policy.${name}`] = res.policyCounters[i];
+  });
+  return row;
+}
+
+export function timeseriesRows(tiers: Tier[], res: EngineResult): Row[] {
+  let prevEndMs = 0;
+  return res.epochs.map((e) => {
+    const c = e.counters;
+    const accesses = c[S.C_ACCESSES];
+    const spanNs = (e.endMs - prevEndMs) * 1e6;
+    prevEndMs = e.endMs;
+    const row: Row = {
+      epoch: e.epoch,
+      endMs: r6(e.endMs),
+      accesses,
+      localShare: r6(ratio(c[S.C_TIER_BASE], accesses)),
+      avgLatencyNs: r6(ratio(c[S.C_LATENCY_SUM_NS], accesses)),
+      firstTouchFaults: c[S.C_FIRST_TOUCH_FAULTS],
+      hintFaults: c[S.C_HINT_FAULTS],
+      promotedPages: c[S.C_PROMOTED],
+      demotedPages: c[S.C_DEMOTED],
+      migratedBytes: c[S.C_MIGRATED_BYTES],
+      evictedPages: c[S.C_EVICTED],
+      swapIns: c[S.C_SWAP_INS],
+      samples: c[S.C_SAMPLES],
+      kernelCpuNs: Math.round(c[S.C_KERNEL_CPU_NS]),
+    };
+    tiers.forEach((_, i) => {
+      const base = S.C_TIER_BASE + S.TIER_STRIDE * i;
+      row[`tier${i}Pages`] = e.usedFrames[i];
+      row[`tier${i}ReadGBps`] = r6(ratio(c[base + 1], spanNs));
+      row[`tier${i}WriteGBps`] = r6(ratio(c[base + 2], spanNs));
+    });
+    res.policyCounterNames.forEach((name, i) => {
+      row[`policy.${name}`] = i < e.policyCounters.length ? e.policyCounters[i] : 0;
+    });
+    return row;
+  });
+}

@@ -1,0 +1,156 @@
+// `npm run sim -- …`: run one simulation and print its summary. Every option is documented in
+// --help; every config key (with its default and meaning) in --list-keys.
+
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { ConfigError, parseSets } from './config.ts';
+import { MACHINE_PRESETS } from './machine.ts';
+import { SimError } from './engine.ts';
+import { resolveConfig, relevantConfig, runSimulation } from './run.ts';
+import { POLICIES } from '../policies/registry.ts';
+import { WORKLOAD_KINDS, WorkloadError } from '../traces/synthetic.ts';
+import { summaryRow, timeseriesRows } from '../results/rows.ts';
+import type { Row } from '../results/rows.ts';
+import { completedRun, toCsv, writeRunDir } from '../results/write.ts';
+import { formatTable } from '../results/table.ts';
+
+const FORMATS = ['table', 'json', 'csv'] as const;
+
+function epilog(): string {
+  const pad = (s: string, n: number) => s.padEnd(n);
+  const lines = ['Policies (--policy):'];
+  for (const p of POLICIES) lines.push(`  ${pad(p.name, 14)} ${p.summary}`);
+  lines.push('', 'Machine presets (--machine):');
+  for (const m of MACHINE_PRESETS) lines.push(`  ${pad(m.name, 14)} ${m.summary}`);
+  lines.push('', 'Workloads (--workload kind:key=value,…; phases joined with +):');
+  for (const [k, w] of Object.entries(WORKLOAD_KINDS)) {
+    lines.push(`  ${pad(k, 14)} ${w.summary}`);
+    lines.push(`  ${pad('', 14)} keys: ${Object.entries(w.params).map(([n, d]) => `${n}=${d.default}`).join(', ')}`);
+  }
+  lines.push('', 'Every config key, its default and meaning: --list-keys. Results: results/<policy>-<hash>/ unless --out.');
+  return lines.join('\n');
+}
+
+function parsePageSize(v: string): number {
+  const s = String(v).trim().toLowerCase();
+  if (s === '4k' || s === '4' || s === '4kib') return 4;
+  if (s === '2m' || s === '2048' || s === '2mib' || s === '2048k') return 2048;
+  throw new ConfigError(`--page-size: expected 4k or 2m, found "${v}"`);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const parser = yargs(argv)
+    .scriptName('npm run sim --')
+    .usage('Simulate a page-placement policy on a tiered-memory machine.\n\nUsage: $0 [options]')
+    .option('policy', { alias: 'p', type: 'string', describe: 'Placement policy (listed below).' })
+    .option('workload', { alias: 'w', type: 'string', describe: 'Synthetic workload spec (listed below). Default: the embedded hot-set workload.' })
+    .option('machine', { alias: 'm', type: 'string', describe: 'Machine preset (listed below). Default: ddr5-cxl.' })
+    .option('local-gib', { type: 'number', describe: 'Capacity of tier 0 (local DRAM) in GiB; overrides --ratio for that tier.' })
+    .option('cxl-gib', { type: 'number', describe: 'Capacity of tier 1 (CXL / remote / PMem) in GiB; overrides --ratio for that tier.' })
+    .option('ratio', { type: 'string', describe: 'Capacity split of the workload footprint across tiers, fastest first (default 1:4; the slowest tier gets 10 % headroom).' })
+    .option('page-size', { type: 'string', describe: 'Page size: 4k or 2m.' })
+    .option('seed', { type: 'number', describe: 'Seed for every random choice (default 1). Same config and seed give byte-identical CSV.' })
+    .option('warmup-ms', { type: 'number', describe: 'Simulated ms excluded from the summary.' })
+    .option('epoch-ms', { type: 'number', describe: 'Simulated ms per timeseries.csv row (default 10).' })
+    .option('max-accesses', { type: 'number', describe: 'Stop after this many accesses (0 = all).' })
+    .option('config', { alias: 'c', type: 'string', describe: 'JSON config file (nested or dotted keys; a run\'s config.json re-runs it).' })
+    .option('set', { alias: 's', type: 'string', array: true, describe: 'Override any config key: --set path=value (repeatable). See --list-keys.' })
+    .option('out', { alias: 'o', type: 'string', describe: 'Run directory for config.json, summary.csv, summary.json, timeseries.csv.' })
+    .option('format', { alias: 'f', type: 'string', choices: FORMATS, default: 'table', describe: 'Summary on stdout: table, json (one object, keys = summary.csv columns) or csv.' })
+    .option('force', { type: 'boolean', default: false, describe: 'Re-run even if the run directory holds a complete run of this config.' })
+    .option('list-keys', { type: 'boolean', default: false, describe: 'Print every config key with its default and meaning, then exit.' })
+    .strictOptions()
+    .help()
+    .alias('help', 'h')
+    .version(false)
+    .wrap(Math.min(120, process.stdout.columns || 100))
+    .epilog(epilog())
+    .fail((msg, err) => {
+      if (err) throw err;
+      throw new ConfigError(/Unknown argument/.test(msg) ? `${msg}. Valid options: ${OPTION_NAMES.join(', ')} (see --help)` : msg);
+    });
+  const args = await parser.parseAsync();
+  if (args.help) return 0;
+
+  const flags: Record<string, unknown> = {};
+  const put = (key: string, v: unknown) => {
+    if (v !== undefined) flags[key] = v;
+  };
+  put('policy', args.policy);
+  put('workload', args.workload);
+  put('machine.preset', args.machine);
+  put('machine.tiers.0.capacityGiB', args['local-gib']);
+  put('machine.tiers.1.capacityGiB', args['cxl-gib']);
+  put('machine.ratio', args.ratio);
+  put('pageSizeKiB', args['page-size'] === undefined ? undefined : parsePageSize(args['page-size']));
+  put('seed', args.seed);
+  put('run.warmupMs', args['warmup-ms']);
+  put('stats.epochMs', args['epoch-ms']);
+  put('run.maxAccesses', args['max-accesses']);
+
+  const { config, schema } = resolveConfig({ file: args.config, sets: parseSets(args.set ?? []), flags });
+
+  if (args['list-keys']) {
+    for (const key of Object.keys(schema).sort()) {
+      const spec = schema[key];
+      process.stdout.write(`${key} = ${JSON.stringify(config[key])}\n    ${spec.doc}${spec.choices ? ` (${spec.choices.join(', ')})` : ''}\n`);
+    }
+    return 0;
+  }
+
+  const resolved = relevantConfig(config);
+  const hash = createHash('sha256').update(JSON.stringify(resolved)).digest('hex').slice(0, 10);
+  const dir = args.out ?? join('results', `${config.policy}-${hash}`);
+  const format = args.format as (typeof FORMATS)[number];
+
+  const previous = args.force ? undefined : completedRun(dir, resolved);
+  if (previous) {
+    print(previous, format, `(already complete in ${dir}; --force to re-run)`);
+    return 0;
+  }
+
+  const outcome = await runSimulation(config);
+  const { result, tiers, wallMs } = outcome;
+  const summary = summaryRow(config, tiers, result);
+  const accesses = summary.accesses as number;
+  const meta = {
+    wallMs: Math.round(wallMs),
+    accessesPerSecond: Math.round(accesses / (wallMs / 1e3)),
+    engineBytesPerPage: result.pages ? +(result.engineBytes / result.pages).toFixed(2) : 0,
+    tiersim: '0.1.0',
+    node: process.version,
+    finishedAt: new Date().toISOString(),
+  };
+  writeRunDir(dir, { config: resolved, meta, summary, timeseries: timeseriesRows(tiers, result) });
+  print(summary, format, `wrote ${dir}/ in ${(wallMs / 1e3).toFixed(2)} s (${(meta.accessesPerSecond / 1e6).toFixed(1)} M accesses/s)`);
+  return 0;
+}
+
+const OPTION_NAMES = [
+  '--policy', '--workload', '--machine', '--local-gib', '--cxl-gib', '--ratio', '--page-size', '--seed', '--warmup-ms',
+  '--epoch-ms', '--max-accesses', '--config', '--set', '--out', '--format', '--force', '--list-keys', '--help',
+];
+
+function print(summary: Row, format: (typeof FORMATS)[number], note: string): void {
+  if (format === 'json') process.stdout.write(JSON.stringify(summary) + '\n');
+  else if (format === 'csv') process.stdout.write(toCsv([summary]));
+  else process.stdout.write(formatTable(summary) + '\n');
+  process.stderr.write(note + '\n');
+}
+
+const isMain = process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/').split('/').pop()!);
+if (isMain) {
+  main(hideBin(process.argv)).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      if (err instanceof ConfigError || err instanceof SimError || err instanceof WorkloadError) {
+        process.stderr.write(`error: ${err.message}\n`);
+        process.exit(2);
+      }
+      process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}

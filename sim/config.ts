@@ -1,0 +1,192 @@
+// Configuration: a flat map of dotted paths ("machine.tiers.1.readLatencyNs") to values.
+// Flat because every layer (preset, file, --set, sweep axis, CSV identity column) names a key the
+// same way. Resolution order: defaults → machine preset → config file → --set → named flags.
+// Every key is declared once with its default, unit (in the name) and meaning; anything else is
+// an error that lists the valid keys.
+
+import { readFileSync } from 'node:fs';
+
+export type ConfigValue = number | string | boolean | null;
+export type Config = Record<string, ConfigValue>;
+
+export interface KeySpec {
+  default: ConfigValue;
+  doc: string;
+  type: 'number' | 'string' | 'boolean';
+  /** null allowed (meaning "unset"). */
+  nullable?: boolean;
+  integer?: boolean;
+  min?: number;
+  max?: number;
+  choices?: readonly string[];
+}
+export type Schema = Record<string, KeySpec>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const num = (def: number, doc: string, extra: Partial<KeySpec> = {}): KeySpec => ({ default: def, doc, type: 'number', ...extra });
+const str = (def: string | null, doc: string, extra: Partial<KeySpec> = {}): KeySpec => ({ default: def, doc, type: 'string', nullable: def === null, ...extra });
+
+/** Default workload: ~1 GiB footprint, hot set of 10 %, so that with local:CXL = 1:4 tiering matters. */
+export const DEFAULT_WORKLOAD = 'hotset:pages=256Ki,hot=0.1,hotShare=0.9,accesses=10M,write=0.25,gapNs=20';
+
+/** Engine, run and cost-model keys. Machine tier keys and policy parameters are added by their owners. */
+export const CORE_SCHEMA: Schema = {
+  policy: str('first-touch', 'Placement policy (file name under policies/).'),
+  workload: str(DEFAULT_WORKLOAD, 'Synthetic workload spec (see README "Workloads"); ignored when trace is set.'),
+  seed: num(1, 'Seed for every random choice in the run (workload, policies, sampler).', { integer: true, min: 0 }),
+  pageSizeKiB: num(4, 'Page size of the run: 4 (base pages) or 2048 (2 MiB huge pages).', { integer: true }),
+  'run.warmupMs': num(0, 'Simulated time excluded from the summary (stats are end minus the warm-up snapshot).', { min: 0 }),
+  'run.maxAccesses': num(0, 'Stop after this many accesses in total (0 = run the whole workload or trace).', { integer: true, min: 0 }),
+  'stats.epochMs': num(10, 'Simulated time per time-series row in timeseries.csv.', { min: 1e-6 }),
+  'cpu.mlp': num(2, 'Memory-level parallelism: an access stalls its CPU for latency / mlp. [estimate]', { min: 1 }),
+  'machine.preset': str('ddr5-cxl', 'Machine preset: tiers, latencies and bandwidths with sources (README "Machines").'),
+  'machine.ratio': str('1:4', 'Capacity split across tiers, fastest first, as shares of the workload footprint (used when tier capacities are unset).'),
+  'machine.headroomPct': num(10, 'Extra capacity, as % of the footprint, added to the slowest tier when sizing by ratio, so that it can take demotions.', { min: 0 }),
+  'machine.lineBytes': num(64, 'Bytes moved per memory access (one cache line).', { integer: true, min: 1 }),
+  'machine.bandwidthWindowUs': num(10, 'Window over which tier bandwidth use is measured for the loaded-latency curve.', { min: 1e-3 }),
+  'machine.queueFactor': num(0.5, 'Loaded-latency curve: latency = idle · (1 + queueFactor · u / (1 − u)), u = bandwidth use (M/M/1 shape). [estimate]', { min: 0 }),
+  'machine.maxUtilization': num(0.95, 'Bandwidth use at which the loaded-latency curve is capped.', { min: 0.1, max: 0.999 }),
+  'cost.firstTouchFaultNs': num(1000, 'Fixed cost of a first-touch (allocation) page fault, before zeroing. [estimate]', { min: 0 }),
+  'cost.zeroGBps': num(10, 'Bandwidth of zeroing a newly allocated page. [estimate]', { min: 1e-3 }),
+  'cost.hintFaultNs': num(2000, 'NUMA hint fault without migration (FACTS §5: 1–3 µs). [estimate]', { min: 0 }),
+  'cost.pteScanNs': num(30, 'Scanning one PTE: accessed-bit test-and-clear or PROT_NONE marking (FACTS §1: 10–50 ns). [estimate]', { min: 0 }),
+  'cost.sampleNs': num(500, 'Kernel CPU per PEBS sample taken and drained (FACTS §3: a few hundred ns to ~1 µs). [estimate]', { min: 0 }),
+  'cost.migrationFixedNs': num(2000, 'Fixed cost per page migration: unmap, allocate, remap (FACTS §5: 2–10 µs end to end). [estimate]', { min: 0 }),
+  'cost.migrationCopyGBps': num(12, 'Page copy bandwidth during migration (FACTS §5: 4 KiB copy 0.3–0.5 µs; 2 MiB at 10–20 GB/s). [estimate]', { min: 1e-3 }),
+  'cost.tlbShootdownNs': num(1000, 'TLB shootdown IPI round, base (FACTS §5: ≈ 1 µs + 200 ns per receiving core). [secondary]', { min: 0 }),
+  'cost.tlbShootdownPerCpuNs': num(200, 'TLB shootdown cost per receiving CPU. [secondary]', { min: 0 }),
+  'cost.swapInNs': num(20000, 'Major fault reading an evicted page back from swap (NVMe 4 KiB read ≈ 10–100 µs). [estimate]', { min: 0 }),
+  'cost.swapOutNs': num(5000, 'Kernel CPU to write back a dirty page on eviction (I/O itself is asynchronous). [estimate]', { min: 0 }),
+  'sampler.ringSamples': num(4096, 'PEBS ring buffer capacity; samples beyond it before a drain are lost. [estimate]', { integer: true, min: 1 }),
+  'sampler.drainIntervalUs': num(1000, 'Interval at which the sample ring buffer is drained to the policy. [estimate]', { min: 1e-3 }),
+};
+
+/** Parse a value given on the command line or in a file according to its key spec. */
+export function coerce(key: string, spec: KeySpec, raw: unknown, where: string): ConfigValue {
+  if (raw === null || raw === 'null' || raw === '') {
+    if (spec.nullable) return null;
+    throw new ConfigError(`${where}: ${key} expects a ${spec.type}, found ${JSON.stringify(raw)}`);
+  }
+  let value: ConfigValue;
+  if (spec.type === 'number') {
+    value = typeof raw === 'number' ? raw : typeof raw === 'string' ? parseNumber(raw) : NaN;
+    if (!Number.isFinite(value)) throw new ConfigError(`${where}: ${key} expects a number, found ${JSON.stringify(raw)}`);
+    if (spec.integer && !Number.isInteger(value)) throw new ConfigError(`${where}: ${key} expects a whole number, found ${raw}`);
+    if (spec.min !== undefined && value < spec.min) throw new ConfigError(`${where}: ${key} must be ≥ ${spec.min}, found ${raw}`);
+    if (spec.max !== undefined && value > spec.max) throw new ConfigError(`${where}: ${key} must be ≤ ${spec.max}, found ${raw}`);
+  } else if (spec.type === 'boolean') {
+    if (raw === true || raw === 'true' || raw === '1') value = true;
+    else if (raw === false || raw === 'false' || raw === '0') value = false;
+    else throw new ConfigError(`${where}: ${key} expects true or false, found ${JSON.stringify(raw)}`);
+  } else {
+    if (typeof raw !== 'string' && typeof raw !== 'number') throw new ConfigError(`${where}: ${key} expects a string, found ${JSON.stringify(raw)}`);
+    value = String(raw);
+    if (spec.choices && !spec.choices.includes(value)) {
+      throw new ConfigError(`${where}: ${key} must be one of ${spec.choices.join(', ')}; found ${JSON.stringify(raw)}`);
+    }
+  }
+  return value;
+}
+
+const SUFFIX: Record<string, number> = { k: 1e3, K: 1e3, M: 1e6, G: 1e9, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3 };
+
+/** A number with an optional decimal (k, M, G) or binary (Ki, Mi, Gi) multiplier: "10M", "256Ki", "0.5". */
+export function parseNumber(text: string): number {
+  const m = /^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?)\s*(Ki|Mi|Gi|k|K|M|G)?\s*$/.exec(text);
+  if (!m) return NaN;
+  return Number(m[1]) * (m[2] ? SUFFIX[m[2]] : 1);
+}
+
+/** Flatten a nested JSON object into dotted keys; arrays become numeric path segments. */
+export function flatten(value: unknown, prefix = '', out: Record<string, unknown> = {}): Record<string, unknown> {
+  if (value !== null && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) flatten(v, prefix ? `${prefix}.${k}` : k, out);
+  } else {
+    out[prefix] = value;
+  }
+  return out;
+}
+
+/** The closest valid keys to a misspelt one, for error messages. */
+export function suggest(key: string, valid: Iterable<string>, max = 3): string[] {
+  const scored: Array<[number, string]> = [];
+  for (const v of valid) scored.push([editDistance(key.toLowerCase(), v.toLowerCase()), v]);
+  scored.sort((a, b) => a[0] - b[0] || (a[1] < b[1] ? -1 : 1));
+  return scored.filter(([d]) => d <= Math.max(3, key.length / 3)).slice(0, max).map(([, v]) => v);
+}
+
+function editDistance(a: string, b: string): number {
+  const prev = new Int32Array(b.length + 1).map((_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = prev[0];
+    prev[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const up = prev[j];
+      prev[j] = Math.min(up + 1, prev[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = up;
+    }
+  }
+  return prev[b.length];
+}
+
+export function unknownKeyError(key: string, where: string, schema: Schema): ConfigError {
+  const near = suggest(key, Object.keys(schema));
+  const hint = near.length ? ` Did you mean ${near.join(' or ')}?` : '';
+  return new ConfigError(`${where}: unknown config key "${key}".${hint} Valid keys: ${Object.keys(schema).sort().join(', ')}`);
+}
+
+/** Apply raw key/values onto a config, validating each against the schema. */
+export function applyValues(config: Config, raw: Record<string, unknown>, schema: Schema, where: string): void {
+  for (const [key, value] of Object.entries(raw)) {
+    const spec = schema[key];
+    if (!spec) throw unknownKeyError(key, where, schema);
+    config[key] = coerce(key, spec, value, where);
+  }
+}
+
+/** Parse `--set path=value` strings. */
+export function parseSets(sets: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const s of sets) {
+    const eq = s.indexOf('=');
+    if (eq <= 0) throw new ConfigError(`--set ${s}: expected path=value, found no "="`);
+    out[s.slice(0, eq).trim()] = s.slice(eq + 1).trim();
+  }
+  return out;
+}
+
+/** Read a JSON config file (nested or flat keys). */
+export function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`${path}: cannot read config file (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    const msg = (err as Error).message;
+    const pos = /position (\d+)/.exec(msg);
+    let where = path;
+    if (pos) {
+      const before = text.slice(0, Number(pos[1]));
+      where = `${path}:${before.split('\n').length}`;
+    }
+    throw new ConfigError(`${where}: expected JSON, ${msg}`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ConfigError(`${path}: expected a JSON object of config keys, found ${Array.isArray(parsed) ? 'an array' : typeof parsed}`);
+  }
+  return flatten(parsed);
+}
+
+export function defaultsOf(schema: Schema): Config {
+  const out: Config = {};
+  for (const [k, spec] of Object.entries(schema)) out[k] = spec.default;
+  return out;
+}

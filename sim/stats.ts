@@ -1,0 +1,60 @@
+// Engine counters and the latency histogram. Counters live in one Float64Array indexed by
+// module constants so that a snapshot is a single copy and a difference is a loop; the warm-up and
+// every time-series epoch are snapshot differences.
+
+import { bisectLeft, cumsum } from 'd3-array';
+
+export const C_ACCESSES = 0;
+export const C_READS = 1;
+export const C_WRITES = 2;
+export const C_LATENCY_SUM_NS = 3;
+export const C_FIRST_TOUCH_FAULTS = 4;
+export const C_HINT_FAULTS = 5;
+export const C_PROMOTED = 6;
+export const C_DEMOTED = 7;
+export const C_MIGRATED_BYTES = 8;
+export const C_SAMPLES = 9;
+export const C_SAMPLES_LOST = 10;
+export const C_KERNEL_CPU_NS = 11;
+export const C_PTE_SCANS = 12;
+export const C_STALL_NS = 13;
+export const C_EVICTED = 14;
+export const C_SWAP_INS = 15;
+/** Per tier t: accesses at C_TIER_BASE + 3t, bytes read at +1, bytes written at +2 (accesses and migration copies). */
+export const C_TIER_BASE = 16;
+export const TIER_STRIDE = 3;
+
+export function counterCount(tiers: number): number {
+  return C_TIER_BASE + TIER_STRIDE * tiers;
+}
+
+// Latency histogram: 1 ns bins below 4096 ns, then 32 bins per octave up to 2^42 ns: exact where
+// memory latencies fall, within ~2 % above, in constant memory.
+const LINEAR_BINS = 4096;
+const BINS_PER_OCTAVE = 32;
+const OCTAVES = 30;
+export const HIST_BINS = LINEAR_BINS + BINS_PER_OCTAVE * OCTAVES;
+
+export function latencyBin(ns: number): number {
+  if (ns < LINEAR_BINS) return ns > 0 ? ns | 0 : 0;
+  const b = LINEAR_BINS + Math.floor(Math.log2(ns / LINEAR_BINS) * BINS_PER_OCTAVE);
+  return b < HIST_BINS ? b : HIST_BINS - 1;
+}
+
+/** Lower edge of a bin in ns. */
+export function binLowerNs(bin: number): number {
+  if (bin < LINEAR_BINS) return bin;
+  return LINEAR_BINS * 2 ** ((bin - LINEAR_BINS) / BINS_PER_OCTAVE);
+}
+
+/**
+ * The q-quantile of a histogram of counts (q in (0, 1]). Returns the lower edge of the bin that
+ * holds the ⌈q·n⌉-th smallest value: exact for integer latencies below 4096 ns.
+ */
+export function histogramQuantile(hist: Float64Array, q: number): number {
+  const cdf = Float64Array.from(cumsum(hist));
+  const n = cdf[cdf.length - 1];
+  if (n === 0) return 0;
+  const rank = Math.max(1, Math.ceil(q * n));
+  return binLowerNs(bisectLeft(cdf, rank));
+}

@@ -1,0 +1,361 @@
+// Seeded synthetic workloads, written as a compact spec:
+//
+//   kind:key=value,key=value[+kind:key=value…]      (phases run one after another on every thread)
+//
+// Kinds: uniform, zipf, hotset (GUPS-like, with an optional hot-set shift), scan. Each thread is a
+// simulated CPU with its own seeded stream (seedrandom alea, seed "<seed>/workload/<thread>/<phase>").
+// Pages are 4 KiB pages of the workload's address space; a run with 2 MiB pages groups 512 of them.
+// Generation fills typed-array batches in a loop per phase kind: no object or closure per access.
+
+import seedrandom from 'seedrandom';
+import type { AccessBatch, AccessSource } from './batch.ts';
+import { OP_READ, OP_WRITE } from './batch.ts';
+import { parseNumber } from '../sim/config.ts';
+
+export class WorkloadError extends Error {
+  override name = 'WorkloadError';
+}
+
+const KIND_UNIFORM = 0;
+const KIND_ZIPF = 1;
+const KIND_HOTSET = 2;
+const KIND_SCAN = 3;
+
+interface ParamDoc {
+  default: number | string;
+  doc: string;
+}
+
+const COMMON: Record<string, ParamDoc> = {
+  pages: { default: '256Ki', doc: 'Footprint in 4 KiB pages (suffixes k, M, Ki, Mi allowed).' },
+  accesses: { default: '10M', doc: 'Accesses in this phase, over all threads.' },
+  write: { default: 0.25, doc: 'Share of accesses that are writes.' },
+  gapNs: { default: 20, doc: 'Compute time between two accesses of a thread, in ns.' },
+  threads: { default: 1, doc: 'Threads (simulated CPUs); must be the same in every phase.' },
+  offset: { default: 0, doc: 'First page of this phase in the address space (phases may use different regions).' },
+  layout: { default: 'dense', doc: 'dense: pages are contiguous from 0x10000000; sparse: 64 Ki-page regions scattered over the 64-bit address space.' },
+};
+
+export const WORKLOAD_KINDS: Record<string, { summary: string; params: Record<string, ParamDoc> }> = {
+  uniform: { summary: 'Every page equally likely.', params: { ...COMMON } },
+  zipf: {
+    summary: 'Zipf(theta) popularity over pages (alias-method sampling); ranks scattered over pages by a seeded permutation.',
+    params: { ...COMMON, theta: { default: 0.99, doc: 'Zipf exponent (0 = uniform; 0.99 as YCSB).' }, scatter: { default: 1, doc: '1: hot ranks scattered over the footprint; 0: rank k is page k.' } },
+  },
+  hotset: {
+    summary: 'GUPS-like: hotShare of accesses go uniformly to a hot set of hot·pages, the rest uniformly to all pages; optionally a share of the hot set moves to cold pages part-way through.',
+    params: {
+      ...COMMON,
+      hot: { default: 0.1, doc: 'Hot set size as a share of pages.' },
+      hotShare: { default: 0.9, doc: 'Share of accesses to the hot set (GUPS in HeMem: 0.9).' },
+      shiftAt: { default: 0, doc: 'Point of the phase, as a share of its accesses, at which the hot set shifts (0 = never).' },
+      shiftFrac: { default: 0.25, doc: 'Share of the hot set that moves to previously cold pages at the shift (HeMem: a quarter).' },
+    },
+  },
+  scan: {
+    summary: 'Sequential scan over the pages, repeated: lines consecutive cache lines of each page, then the next page.',
+    params: { ...COMMON, lines: { default: 64, doc: 'Cache-line accesses per page before moving on (64 = the whole 4 KiB page).' } },
+  },
+};
+
+const BASE_PAGE = 0x10000; // dense layout starts at 0x10000000 (page 0x10000), like a heap mapping
+const REGION_PAGES_LOG2 = 16;
+const PAGE_LOG2 = 12;
+const SHARED_ALIAS_LIMIT = 1 << 27;
+
+interface Phase {
+  kind: number;
+  spec: string;
+  pages: number;
+  accesses: number;
+  write: number;
+  gapNs: number;
+  offset: number;
+  sparse: boolean;
+  theta: number;
+  scatter: boolean;
+  hot: number;
+  hotShare: number;
+  shiftAt: number;
+  shiftFrac: number;
+  lines: number;
+  // Zipf sampling tables (alias method), shared by all threads of the phase.
+  aliasProb?: Float32Array;
+  aliasIdx?: Int32Array;
+  perm?: Int32Array;
+}
+
+/** Parse a workload spec; throws WorkloadError naming the bad part and the valid choices. */
+export function parseWorkload(spec: string): { phases: Phase[]; threads: number } {
+  const parts = spec.split(/\+(?=[a-z])/);
+  let threads = -1;
+  const phases = parts.map((part, pi) => {
+    const colon = part.indexOf(':');
+    const kindName = (colon < 0 ? part : part.slice(0, colon)).trim();
+    const kind = WORKLOAD_KINDS[kindName];
+    if (!kind) {
+      throw new WorkloadError(`workload "${spec}": unknown kind "${kindName}" in phase ${pi + 1}. Valid kinds: ${Object.keys(WORKLOAD_KINDS).join(', ')}`);
+    }
+    const given: Record<string, string> = {};
+    if (colon >= 0 && part.slice(colon + 1).trim() !== '') {
+      for (const kv of part.slice(colon + 1).split(',')) {
+        const eq = kv.indexOf('=');
+        if (eq <= 0) throw new WorkloadError(`workload "${spec}": expected key=value in phase ${pi + 1}, found "${kv}"`);
+        const key = kv.slice(0, eq).trim();
+        if (!(key in kind.params)) {
+          throw new WorkloadError(`workload "${spec}": ${kindName} has no parameter "${key}". Valid: ${Object.keys(kind.params).join(', ')}`);
+        }
+        given[key] = kv.slice(eq + 1).trim();
+      }
+    }
+    const val = (key: string): number => {
+      const raw = given[key] ?? String(kind.params[key].default);
+      const v = parseNumber(raw);
+      if (!Number.isFinite(v)) throw new WorkloadError(`workload "${spec}": ${kindName}.${key} expects a number, found "${raw}"`);
+      return v;
+    };
+    const layout = given.layout ?? 'dense';
+    if (layout !== 'dense' && layout !== 'sparse') throw new WorkloadError(`workload "${spec}": layout must be dense or sparse, found "${layout}"`);
+    const p: Phase = {
+      kind: kindName === 'uniform' ? KIND_UNIFORM : kindName === 'zipf' ? KIND_ZIPF : kindName === 'hotset' ? KIND_HOTSET : KIND_SCAN,
+      spec: part,
+      pages: Math.floor(val('pages')),
+      accesses: Math.floor(val('accesses')),
+      write: val('write'),
+      gapNs: val('gapNs'),
+      offset: Math.floor(val('offset')),
+      sparse: layout === 'sparse',
+      theta: kind.params.theta ? val('theta') : 0,
+      scatter: kind.params.scatter ? val('scatter') !== 0 : false,
+      hot: kind.params.hot ? val('hot') : 0,
+      hotShare: kind.params.hotShare ? val('hotShare') : 0,
+      shiftAt: kind.params.shiftAt ? val('shiftAt') : 0,
+      shiftFrac: kind.params.shiftFrac ? val('shiftFrac') : 0,
+      lines: kind.params.lines ? Math.floor(val('lines')) : 64,
+    };
+    const t = Math.floor(val('threads'));
+    const bad = (what: string) => new WorkloadError(`workload "${spec}": phase ${pi + 1} (${kindName}) ${what}`);
+    if (p.pages < 1) throw bad(`needs pages ≥ 1, found ${p.pages}`);
+    if (p.accesses < 1) throw bad(`needs accesses ≥ 1, found ${p.accesses}`);
+    if (!(p.write >= 0 && p.write <= 1)) throw bad(`needs write in [0, 1], found ${p.write}`);
+    if (!(p.gapNs >= 0)) throw bad(`needs gapNs ≥ 0, found ${p.gapNs}`);
+    if (p.offset < 0) throw bad(`needs offset ≥ 0, found ${p.offset}`);
+    if (t < 1 || t > 4096) throw bad(`needs threads in [1, 4096], found ${t}`);
+    if (threads >= 0 && t !== threads) throw bad(`has ${t} threads but an earlier phase has ${threads}; every phase needs the same thread count`);
+    threads = t;
+    if (p.kind === KIND_ZIPF && !(p.theta >= 0)) throw bad(`needs theta ≥ 0, found ${p.theta}`);
+    if (p.kind === KIND_ZIPF && p.pages > SHARED_ALIAS_LIMIT) throw bad(`supports at most ${SHARED_ALIAS_LIMIT} pages, found ${p.pages}`);
+    if (p.kind === KIND_HOTSET) {
+      if (!(p.hot > 0 && p.hot <= 1)) throw bad(`needs hot in (0, 1], found ${p.hot}`);
+      if (!(p.hotShare >= 0 && p.hotShare <= 1)) throw bad(`needs hotShare in [0, 1], found ${p.hotShare}`);
+      if (!(p.shiftAt >= 0 && p.shiftAt < 1)) throw bad(`needs shiftAt in [0, 1), found ${p.shiftAt}`);
+      if (!(p.shiftFrac >= 0 && p.shiftFrac <= 1)) throw bad(`needs shiftFrac in [0, 1], found ${p.shiftFrac}`);
+      const hotPages = Math.max(1, Math.floor(p.hot * p.pages));
+      if (p.shiftAt > 0 && hotPages + Math.floor(p.shiftFrac * hotPages) > p.pages) throw bad(`cannot shift ${p.shiftFrac} of a hot set of ${hotPages} pages within ${p.pages} pages`);
+    }
+    if (p.kind === KIND_SCAN && !(p.lines >= 1 && p.lines <= 64)) throw bad(`needs lines in [1, 64], found ${p.lines}`);
+    return p;
+  });
+  return { phases, threads };
+}
+
+/**
+ * Vose's alias tables for Zipf(theta) over n ranks: one uniform draw per sample, O(1).
+ * (Walker 1977; Vose, IEEE TSE 1991.)
+ */
+export function zipfAlias(n: number, theta: number): { prob: Float32Array; alias: Int32Array } {
+  const w = new Float64Array(n);
+  let sum = 0;
+  for (let k = 0; k < n; k++) sum += w[k] = 1 / Math.pow(k + 1, theta);
+  const prob = new Float32Array(n);
+  const alias = new Int32Array(n);
+  const small = new Int32Array(n);
+  const large = new Int32Array(n);
+  let ns = 0;
+  let nl = 0;
+  for (let k = 0; k < n; k++) {
+    w[k] = (w[k] * n) / sum;
+    if (w[k] < 1) small[ns++] = k;
+    else large[nl++] = k;
+  }
+  while (ns > 0 && nl > 0) {
+    const s = small[--ns];
+    const l = large[--nl];
+    prob[s] = w[s];
+    alias[s] = l;
+    w[l] = w[l] + w[s] - 1;
+    if (w[l] < 1) small[ns++] = l;
+    else large[nl++] = l;
+  }
+  while (nl > 0) prob[large[--nl]] = 1;
+  while (ns > 0) prob[small[--ns]] = 1; // rounding leftovers
+  return { prob, alias };
+}
+
+export class SyntheticSource implements AccessSource {
+  readonly name: string;
+  readonly cpus: number;
+  readonly vms = 1;
+  private readonly phases: Phase[];
+  /** Per thread: current phase, accesses done in it, and its generator. */
+  private readonly phaseOf: Int32Array;
+  private readonly doneInPhase: Float64Array;
+  private readonly rngs: Array<() => number>;
+  private readonly seed: number;
+
+  constructor(spec: string, seed: number) {
+    const { phases, threads } = parseWorkload(spec);
+    this.name = spec;
+    this.phases = phases;
+    this.cpus = threads;
+    this.seed = seed;
+    this.phaseOf = new Int32Array(threads);
+    this.doneInPhase = new Float64Array(threads);
+    this.rngs = Array.from({ length: threads }, (_, t) => seedrandom.alea(`${seed}/workload/${t}/0`));
+    phases.forEach((p, pi) => {
+      if (p.kind !== KIND_ZIPF) return;
+      const { prob, alias } = zipfAlias(p.pages, p.theta);
+      p.aliasProb = prob;
+      p.aliasIdx = alias;
+      if (p.scatter) p.perm = permutation(p.pages, seedrandom.alea(`${seed}/workload/perm/${pi}`));
+    });
+  }
+
+  footprintPages(pageBytes: number): number {
+    // Pages of the run's size spanned by the union of the phases' 4 KiB page ranges: an upper bound
+    // on the distinct pages touched, used to size tiers by machine.ratio.
+    const per = pageBytes / 4096;
+    let total = 0;
+    for (const sparse of [false, true]) {
+      for (const [first, end] of mergeRanges(this.phases.filter((p) => p.sparse === sparse).map((p) => [p.offset, p.offset + p.pages]))) {
+        if (!sparse) {
+          total += Math.ceil((end + BASE_PAGE) / per) - Math.floor((first + BASE_PAGE) / per);
+          continue;
+        }
+        for (let r = first >>> REGION_PAGES_LOG2; r <= (end - 1) >>> REGION_PAGES_LOG2; r++) {
+          const base = r << REGION_PAGES_LOG2;
+          const lo = Math.max(first, base) - base;
+          const hi = Math.min(end, base + (1 << REGION_PAGES_LOG2)) - base;
+          total += Math.ceil(hi / per) - Math.floor(lo / per);
+        }
+      }
+    }
+    return total;
+  }
+
+  read(cpu: number, batch: AccessBatch): number {
+    let filled = 0;
+    while (filled < batch.capacity) {
+      const pi = this.phaseOf[cpu];
+      if (pi >= this.phases.length) break;
+      const p = this.phases[pi];
+      const mine = share(p.accesses, this.cpus, cpu);
+      const left = mine - this.doneInPhase[cpu];
+      if (left <= 0) {
+        this.phaseOf[cpu] = pi + 1;
+        this.doneInPhase[cpu] = 0;
+        this.rngs[cpu] = seedrandom.alea(`${this.seed}/workload/${cpu}/${pi + 1}`);
+        continue;
+      }
+      const n = Math.min(left, batch.capacity - filled);
+      this.fill(p, cpu, batch, filled, n, this.doneInPhase[cpu], mine);
+      this.doneInPhase[cpu] += n;
+      filled += n;
+    }
+    batch.count = filled;
+    return filled;
+  }
+
+  /** Generate n accesses of phase p for thread cpu into batch[from …]. `done` = accesses this thread already made in p. */
+  private fill(p: Phase, cpu: number, b: AccessBatch, from: number, n: number, done: number, mine: number): void {
+    const rng = this.rngs[cpu];
+    const pages = p.pages;
+    const write = p.write;
+    const hotPages = Math.max(1, Math.floor(p.hot * pages));
+    const shiftAfter = p.shiftAt > 0 ? Math.floor(p.shiftAt * mine) : Infinity;
+    const shifted = Math.floor(p.shiftFrac * hotPages);
+    const prob = p.aliasProb;
+    const alias = p.aliasIdx;
+    const perm = p.perm;
+    for (let k = 0; k < n; k++) {
+      const i = from + k;
+      const seq = done + k;
+      let page: number;
+      let line: number;
+      if (p.kind === KIND_SCAN) {
+        const step = cpu + seq * this.cpus; // threads interleave over the scan
+        page = Math.floor(step / p.lines) % pages;
+        line = step % p.lines;
+      } else {
+        const u = rng();
+        if (p.kind === KIND_UNIFORM) {
+          page = Math.floor(u * pages);
+        } else if (p.kind === KIND_ZIPF) {
+          // One draw: integer part picks a column, fraction decides column vs alias.
+          const x = u * pages;
+          const col = Math.floor(x);
+          const rank = x - col < prob![col] ? col : alias![col];
+          page = perm ? perm[rank] : rank;
+        } else {
+          // hotset: the first hotShare of the unit interval picks a hot page, the rest any page.
+          if (u < p.hotShare) {
+            const j = Math.floor((u / p.hotShare) * hotPages);
+            // After the shift, hot pages 0 … shifted−1 are replaced by the cold pages right after the hot set.
+            page = seq >= shiftAfter && j < shifted ? hotPages + j : j;
+          } else {
+            page = Math.floor(((u - p.hotShare) / (1 - p.hotShare)) * pages);
+          }
+        }
+        line = (Math.imul(seq, 0x9e3779b1) >>> 26) & 63; // spread lines without another draw
+      }
+      if (page >= pages) page = pages - 1;
+      b.op[i] = write > 0 && rng() < write ? OP_WRITE : OP_READ;
+      writeAddress(b, i, page + p.offset, line, p.sparse);
+      b.cpu[i] = cpu;
+      b.vm[i] = 0;
+      b.gapNs[i] = p.gapNs;
+      b.content[i] = 0;
+    }
+  }
+}
+
+function mergeRanges(ranges: number[][]): number[][] {
+  const sorted = ranges.slice().sort((a, b) => a[0] - b[0]);
+  const out: number[][] = [];
+  for (const [first, end] of sorted) {
+    const last = out[out.length - 1];
+    if (last && first <= last[1]) last[1] = Math.max(last[1], end);
+    else out.push([first, end]);
+  }
+  return out;
+}
+
+/** Accesses of `total` given to thread t of n (the first total % n threads get one more). */
+function share(total: number, n: number, t: number): number {
+  return Math.floor(total / n) + (t < total % n ? 1 : 0);
+}
+
+function writeAddress(b: AccessBatch, i: number, page: number, line: number, sparse: boolean): void {
+  if (sparse) {
+    // Region r (64 Ki pages = 256 MiB) sits at a scattered 4 GiB-aligned 64-bit address.
+    const r = page >>> REGION_PAGES_LOG2;
+    b.addrHi[i] = (Math.imul(r + 1, 0x9e3779b1) ^ 0x5bd1e995) >>> 0;
+    b.addrLo[i] = (((page & ((1 << REGION_PAGES_LOG2) - 1)) << PAGE_LOG2) | (line << 6)) >>> 0;
+  } else {
+    const p = page + BASE_PAGE;
+    b.addrHi[i] = Math.floor(p / 0x100000); // p · 4096 / 2^32
+    b.addrLo[i] = (((p & 0xfffff) << PAGE_LOG2) | (line << 6)) >>> 0;
+  }
+}
+
+function permutation(n: number, rng: () => number): Int32Array {
+  const a = new Int32Array(n);
+  for (let i = 0; i < n; i++) a[i] = i;
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(rng() * (i + 1));
+    const t = a[i];
+    a[i] = a[j];
+    a[j] = t;
+  }
+  return a;
+}
