@@ -21,6 +21,16 @@ export const PAGE_DIRTY = 2;
 export const PAGE_HINT_ARMED = 4;
 /** The page was evicted to swap and has no frame until it is touched again. */
 export const PAGE_SWAPPED = 8;
+/**
+ * The page maps a frame shared copy-on-write (content-based sharing): its next write faults and
+ * gets a private copy (cost.cowBreakNs), or reuses the frame if it is the last mapper (as Linux
+ * do_wp_page). Set and cleared by the engine only.
+ */
+export const PAGE_COW = 16;
+/** The guest paged this page out to its virtual disk (a guest page-in on the next access, not a host swap-in). */
+export const PAGE_GUEST_PAGED = 32;
+/** Armed for active-memory sampling (Host.armTouchSample): the next access clears it, at the cost of a minor fault. */
+export const PAGE_TOUCH_SAMPLE = 64;
 
 export interface Host {
   /** Current simulated time in ns (time of the access or timer being handled). */
@@ -81,6 +91,71 @@ export interface Host {
   random(): number;
 }
 
+/**
+ * The Host of the VM mechanisms (ESX ballooning, idle memory tax, page sharing): the engine
+ * implements it; policies that need it call asVmHost(host). Kept apart from Host so that fakes of
+ * the plain Host used by other policies' tests need not implement it.
+ */
+export interface VmHost extends Host {
+  // ---- content-based sharing (frames with refcounts; see sim/page-table.ts)
+
+  /** Content fingerprint last written to the page (0 = unknown: never share). Free to read: it stands for the page bytes. */
+  content(page: number): number;
+  /** Frame the page maps (-1 when swapped out), pages mapping a frame, and one page mapping it (-1 if none). */
+  frameOf(page: number): number;
+  frameRefs(frame: number): number;
+  frameOwner(frame: number): number;
+  /**
+   * Remap `page` copy-on-write onto the frame of `withPage` after comparing their contents (the
+   * byte compare): the page's old frame is freed if no one else maps it. Returns false and changes
+   * nothing when either page is swapped out, the contents differ or are unknown, they already
+   * share a frame, or the frame's refcount is saturated. Charged cost.pageShareNs of kernel CPU.
+   */
+  share(page: number, withPage: number): boolean;
+
+  // ---- virtual machines (vm.* config keys; engine-owned per-VM state)
+
+  /** Number of VMs (0 when the run has no VM model). */
+  readonly vms: number;
+  /** Configured memory, reservation and limit in pages, and shares, of a VM. */
+  vmMemPages(vm: number): number;
+  vmReservationPages(vm: number): number;
+  vmLimitPages(vm: number): number;
+  vmShares(vm: number): number;
+  /** Pages of the VM backed by a host frame (P in ESX's shares-per-page ratio; a shared page counts in each VM). */
+  vmMapped(vm: number): number;
+  /** Pages the guest holds in its memory: backed, or paged out by the host behind its back. */
+  vmGuestResident(vm: number): number;
+  /** Simulated time of the VM's own clock (its slowest CPU; "VM time" of ESX's sampling periods). */
+  vmNow(vm: number): number;
+  /** Balloon target (set by the host's allocation policy or vm.N.balloonMiB) and current balloon size, in pages. */
+  balloonTarget(vm: number): number;
+  setBalloonTarget(vm: number, pages: number): void;
+  balloonSize(vm: number): number;
+  /** The balloon driver changes the balloon size (it pages out first with guestPageOut when the guest has no free pages). */
+  setBalloonSize(vm: number, pages: number): void;
+  /**
+   * The guest pages `page` out to its virtual disk: the host frame is freed, the next access is a
+   * guest page-in (cost.swapInNs, stalls that VM), and the write-back (cost.guestPageOutNs) is
+   * charged to that VM's CPU. Returns false if the page has no frame.
+   */
+  guestPageOut(page: number): boolean;
+  /** Record the host's estimate of the VM's active fraction (reported per VM). */
+  setActiveEstimate(vm: number, fraction: number): void;
+  /** Record the host's free-memory state (0 high, 1 soft, 2 hard, 3 low; reported over time). */
+  setMemState(state: number): void;
+  /** Stall the VM's CPUs by ns (the host blocks it, or its guest spends time paging). */
+  stallVm(vm: number, ns: number): void;
+  /** Arm ESX-style active-memory sampling of a page: its next access clears PAGE_TOUCH_SAMPLE (a minor fault). */
+  armTouchSample(page: number): void;
+}
+
+/** The host as a VmHost, or a clear error naming the policy that needs the engine's VM support. */
+export function asVmHost(host: Host, policy: string): VmHost {
+  if (typeof (host as Partial<VmHost>).share !== 'function') throw new Error(`policy ${policy} needs a host with VM support (the simulation engine)`);
+  return host as VmHost;
+}
+
 export interface PolicyHooks {
   /** Tier preferred for a page being allocated on first touch (the engine falls back to slower tiers, then faster ones, when full). */
   place?(page: number, cpu: number): number;
@@ -115,6 +190,8 @@ export interface PolicyDefinition<P extends Record<string, ParamSpec> = Record<s
   /** What it follows: paper section, kernel file and symbol. */
   source: string;
   params: P;
+  /** The policy uses the VM model (VmHost): attaching it turns on per-VM accounting and content tracking. */
+  vm?: boolean;
   create(params: ParamValues<P>, host: Host): PolicyHooks;
 }
 

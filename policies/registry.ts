@@ -5,8 +5,18 @@ import type { PolicyDefinition } from './policy.ts';
 import { ConfigError, suggest } from '../sim/config.ts';
 import firstTouch from './first-touch.ts';
 import interleave from './interleave.ts';
+import numaTiering from './numa-tiering.ts';
+import tpp from './tpp.ts';
+import mglru from './mglru.ts';
+import autonuma from './autonuma.ts';
+import pebs from './pebs.ts';
+import hemem from './hemem.ts';
+import memtis from './memtis.ts';
+import balloon from './balloon.ts';
+import idleTax from './idle-tax.ts';
+import pageSharing from './page-sharing.ts';
 
-export const POLICIES: readonly PolicyDefinition[] = [firstTouch, interleave] as PolicyDefinition[];
+export const POLICIES: readonly PolicyDefinition[] = [firstTouch, interleave, numaTiering, tpp, mglru, autonuma, pebs, hemem, memtis, balloon, idleTax, pageSharing] as PolicyDefinition[];
 
 export function findPolicy(name: string): PolicyDefinition {
   const p = POLICIES.find((d) => d.name === name);

@@ -6,6 +6,9 @@ import type { Config } from '../sim/config.ts';
 import type { Tier } from '../sim/machine.ts';
 import type { EngineResult } from '../sim/engine.ts';
 import * as S from '../sim/stats.ts';
+import { VS_NAMES, VS_STRIDE, VS_GUEST_RESIDENT, VS_MAPPED, VS_TOUCHED } from '../sim/engine.ts';
+import type { VmEpochRow } from '../sim/engine.ts';
+import type { TraceRunStats } from '../traces/source.ts';
 
 export type Row = Record<string, string | number>;
 
@@ -16,7 +19,7 @@ export function r6(x: number): number {
 
 const ratio = (a: number, b: number) => (b > 0 ? a / b : 0);
 
-export function summaryRow(config: Config, tiers: Tier[], res: EngineResult): Row {
+export function summaryRow(config: Config, tiers: Tier[], res: EngineResult, trace?: TraceRunStats): Row {
   const c = res.counters;
   const accesses = c[S.C_ACCESSES];
   const simNs = res.simTimeNs;
@@ -30,6 +33,9 @@ export function summaryRow(config: Config, tiers: Tier[], res: EngineResult): Ro
     reads: c[S.C_READS],
     writes: c[S.C_WRITES],
     pages: res.pages,
+    touchedBytes: res.touchedSubpages * 4096,
+    // Internal fragmentation of huge pages: share of resident page bytes never touched (0 for 4 KiB pages).
+    hugePageWaste: r6(res.pages > 0 ? 1 - (res.touchedSubpages * 4096) / (res.pages * (config.pageSizeKiB as number) * 1024) : 0),
     simTimeNs: Math.round(simNs),
     slowdown: r6(ratio(simNs, res.idealTimeNs)),
     localShare: r6(ratio(c[S.C_TIER_BASE], accesses)),
@@ -47,6 +53,9 @@ export function summaryRow(config: Config, tiers: Tier[], res: EngineResult): Ro
     pteScans: c[S.C_PTE_SCANS],
     kernelCpuNs: Math.round(c[S.C_KERNEL_CPU_NS]),
     stallNs: Math.round(c[S.C_STALL_NS]),
+    // Trace input: LLC filter hit ratio (empty when the filter is off) and malformed records skipped (--skip-bad).
+    llcHitRatio: trace?.llc ? r6(ratio(trace.llc.hits, trace.llc.accesses)) : '',
+    badRecordsSkipped: trace?.badRecords ?? 0,
   };
   tiers.forEach((t, i) => {
     const base = S.C_TIER_BASE + S.TIER_STRIDE * i;
@@ -55,6 +64,7 @@ export function summaryRow(config: Config, tiers: Tier[], res: EngineResult): Ro
     row[`tier${i}CapacityPages`] = t.capacityFrames;
     row[`tier${i}GBps`] = r6(ratio(c[base + 1] + c[base + 2], simNs));
   });
+  if (res.vm) vmSummaryColumns(row, config, res);
   res.policyCounterNames.forEach((name, i) => {
     row[`policy.${name}`] = res.policyCounters[i];
   });
@@ -95,4 +105,50 @@ export function timeseriesRows(tiers: Tier[], res: EngineResult): Row[] {
     });
     return row;
   });
+}
+
+/** Free-memory states of the ESX host (§6.3), by the index Host.setMemState records. */
+export const MEM_STATES = ['high', 'soft', 'hard', 'low'];
+
+/** VM model columns of the summary: host sharing totals, then per VM its end state and slowdown. */
+function vmSummaryColumns(row: Row, config: Config, res: EngineResult): void {
+  const vm = res.vm!;
+  const f = vm.final;
+  row.with = (config.with as string | undefined) ?? '';
+  row.vms = vm.count;
+  row.sharedPages = f.sharedPages;
+  row.framesSaved = f.framesSaved;
+  row.memState = MEM_STATES[f.memState] ?? f.memState;
+  for (let v = 0; v < vm.count; v++) {
+    const s = v * VS_STRIDE;
+    row[`vm${v}MemPages`] = vm.spec.memPages[v];
+    for (let k = 0; k < VS_STRIDE; k++) row[`vm${v}${cap(VS_NAMES[k])}`] = r6(f.stats[s + k]);
+    row[`vm${v}TimeNs`] = Math.round(f.timeNs[v]);
+    row[`vm${v}Slowdown`] = r6(ratio(f.timeNs[v], f.idealNs[v]));
+  }
+}
+
+const cap = (name: string) => name[0].toUpperCase() + name.slice(1);
+
+/** vm-timeseries.csv: one row per epoch and VM (levels at the epoch's end; page-out/in counts cumulative). */
+export function vmTimeseriesRows(res: EngineResult): Row[] {
+  if (!res.vm) return [];
+  const vm = res.vm;
+  const rows: Row[] = [];
+  vm.epochs.forEach((e: VmEpochRow, epoch) => {
+    for (let v = 0; v < vm.count; v++) {
+      const s = v * VS_STRIDE;
+      const row: Row = { epoch, endMs: r6(e.endMs), vm: v, memPages: vm.spec.memPages[v], shares: r6(vm.spec.shares[v]) };
+      for (let k = 0; k < VS_STRIDE; k++) row[VS_NAMES[k]] = r6(e.stats[s + k]);
+      row.guestPagedPages = e.stats[s + VS_TOUCHED] - e.stats[s + VS_GUEST_RESIDENT];
+      row.hostPagedPages = e.stats[s + VS_GUEST_RESIDENT] - e.stats[s + VS_MAPPED];
+      row.timeNs = Math.round(e.timeNs[v]);
+      row.slowdown = r6(ratio(e.timeNs[v], e.idealNs[v]));
+      row.memState = MEM_STATES[e.memState] ?? e.memState;
+      row.hostSharedPages = e.sharedPages;
+      row.hostFramesSaved = e.framesSaved;
+      rows.push(row);
+    }
+  });
+  return rows;
 }

@@ -30,6 +30,8 @@ export interface RunFiles {
   meta: Record<string, unknown>;
   summary: Row;
   timeseries: Row[];
+  /** Per-VM time series (runs with the VM model only): vm-timeseries.csv. */
+  vmTimeseries?: Row[];
 }
 
 export const SUMMARY_CSV = 'summary.csv';
@@ -39,6 +41,7 @@ export function writeRunDir(dir: string, files: RunFiles): void {
   mkdirSync(dir, { recursive: true });
   writeAtomic(join(dir, 'config.json'), JSON.stringify({ config: files.config, run: { meta: files.meta } }, null, 2) + '\n');
   writeAtomic(join(dir, 'timeseries.csv'), toCsv(files.timeseries));
+  if (files.vmTimeseries && files.vmTimeseries.length > 0) writeAtomic(join(dir, 'vm-timeseries.csv'), toCsv(files.vmTimeseries));
   writeAtomic(join(dir, 'summary.json'), JSON.stringify(files.summary, null, 2) + '\n');
   writeAtomic(join(dir, SUMMARY_CSV), toCsv([files.summary]));
 }

@@ -2,18 +2,15 @@
 // --help; every config key (with its default and meaning) in --list-keys.
 
 import yargs from 'yargs';
-import { hideBin } from 'yargs/helpers';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { ConfigError, parseSets } from './config.ts';
 import { MACHINE_PRESETS } from './machine.ts';
-import { SimError } from './engine.ts';
-import { resolveConfig, relevantConfig, runSimulation } from './run.ts';
+import { resolveConfig, relevantConfig, runSimulation, recordRun, runAsMain } from './run.ts';
 import { POLICIES } from '../policies/registry.ts';
-import { WORKLOAD_KINDS, WorkloadError } from '../traces/synthetic.ts';
-import { summaryRow, timeseriesRows } from '../results/rows.ts';
+import { WORKLOAD_KINDS } from '../traces/synthetic.ts';
 import type { Row } from '../results/rows.ts';
-import { completedRun, toCsv, writeRunDir } from '../results/write.ts';
+import { completedRun, toCsv } from '../results/write.ts';
 import { formatTable } from '../results/table.ts';
 
 const FORMATS = ['table', 'json', 'csv'] as const;
@@ -45,7 +42,10 @@ export async function main(argv: string[]): Promise<number> {
     .scriptName('npm run sim --')
     .usage('Simulate a page-placement policy on a tiered-memory machine.\n\nUsage: $0 [options]')
     .option('policy', { alias: 'p', type: 'string', describe: 'Placement policy (listed below).' })
+    .option('with', { type: 'string', describe: 'Extra policies attached alongside --policy, comma-separated, e.g. balloon,idle-tax,page-sharing (config key "with").' })
     .option('workload', { alias: 'w', type: 'string', describe: 'Synthetic workload spec (listed below). Default: the embedded hot-set workload.' })
+    .option('trace', { type: 'string', describe: 'Replay a trace file instead of the workload (lackey, CSV, perf script, drmemtrace, ChampSim, DAMON, native; plain, .gz, .zst, .xz; see traces/FORMAT.md).' })
+    .option('skip-bad', { type: 'boolean', describe: 'Skip and count malformed trace records instead of stopping at the first.' })
     .option('machine', { alias: 'm', type: 'string', describe: 'Machine preset (listed below). Default: ddr5-cxl.' })
     .option('local-gib', { type: 'number', describe: 'Capacity of tier 0 (local DRAM) in GiB; overrides --ratio for that tier.' })
     .option('cxl-gib', { type: 'number', describe: 'Capacity of tier 1 (CXL / remote / PMem) in GiB; overrides --ratio for that tier.' })
@@ -79,7 +79,10 @@ export async function main(argv: string[]): Promise<number> {
     if (v !== undefined) flags[key] = v;
   };
   put('policy', args.policy);
+  put('with', args.with);
   put('workload', args.workload);
+  put('trace', args.trace);
+  put('trace.skipBad', args['skip-bad']);
   put('machine.preset', args.machine);
   put('machine.tiers.0.capacityGiB', args['local-gib']);
   put('machine.tiers.1.capacityGiB', args['cxl-gib']);
@@ -112,24 +115,18 @@ export async function main(argv: string[]): Promise<number> {
   }
 
   const outcome = await runSimulation(config);
-  const { result, tiers, wallMs } = outcome;
-  const summary = summaryRow(config, tiers, result);
-  const accesses = summary.accesses as number;
-  const meta = {
-    wallMs: Math.round(wallMs),
-    accessesPerSecond: Math.round(accesses / (wallMs / 1e3)),
-    engineBytesPerPage: result.pages ? +(result.engineBytes / result.pages).toFixed(2) : 0,
-    tiersim: '0.1.0',
-    node: process.version,
-    finishedAt: new Date().toISOString(),
-  };
-  writeRunDir(dir, { config: resolved, meta, summary, timeseries: timeseriesRows(tiers, result) });
-  print(summary, format, `wrote ${dir}/ in ${(wallMs / 1e3).toFixed(2)} s (${(meta.accessesPerSecond / 1e6).toFixed(1)} M accesses/s)`);
+  const summary = recordRun(outcome, dir);
+  if ((config['run.warmupMs'] as number) > 0 && outcome.result.measuredFromNs === 0) {
+    process.stderr.write(`warning: the run ended (${(outcome.result.simTimeNs / 1e6).toFixed(3)} ms) inside its ${config['run.warmupMs']} ms warm-up; the summary covers the whole run\n`);
+  }
+  const perSecond = (summary.accesses as number) / (outcome.wallMs / 1e3);
+  const skipped = outcome.trace?.badRecords ? `; skipped ${outcome.trace.badRecords} malformed trace records (--skip-bad)` : '';
+  print(summary, format, `wrote ${dir}/ in ${(outcome.wallMs / 1e3).toFixed(2)} s (${(perSecond / 1e6).toFixed(1)} M accesses/s)${skipped}`);
   return 0;
 }
 
 const OPTION_NAMES = [
-  '--policy', '--workload', '--machine', '--local-gib', '--cxl-gib', '--ratio', '--page-size', '--seed', '--warmup-ms',
+  '--policy', '--with', '--workload', '--trace', '--skip-bad', '--machine', '--local-gib', '--cxl-gib', '--ratio', '--page-size', '--seed', '--warmup-ms',
   '--epoch-ms', '--max-accesses', '--config', '--set', '--out', '--format', '--force', '--list-keys', '--help',
 ];
 
@@ -140,17 +137,4 @@ function print(summary: Row, format: (typeof FORMATS)[number], note: string): vo
   process.stderr.write(note + '\n');
 }
 
-const isMain = process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/').split('/').pop()!);
-if (isMain) {
-  main(hideBin(process.argv)).then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      if (err instanceof ConfigError || err instanceof SimError || err instanceof WorkloadError) {
-        process.stderr.write(`error: ${err.message}\n`);
-        process.exit(2);
-      }
-      process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
-      process.exit(1);
-    },
-  );
-}
+runAsMain(import.meta.url, main);

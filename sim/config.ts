@@ -29,7 +29,11 @@ export class ConfigError extends Error {
 const num = (def: number, doc: string, extra: Partial<KeySpec> = {}): KeySpec => ({ default: def, doc, type: 'number', ...extra });
 const str = (def: string | null, doc: string, extra: Partial<KeySpec> = {}): KeySpec => ({ default: def, doc, type: 'string', nullable: def === null, ...extra });
 
-/** Default workload: ~1 GiB footprint, hot set of 10 %, so that with local:CXL = 1:4 tiering matters. */
+/**
+ * Default workload: GUPS-like, 1 GiB footprint initialised in address order, then 90 % of 10 M
+ * accesses to a 10 % hot set in the middle of it. With local:CXL = 1:4 first-touch leaves the hot
+ * set on CXL, so placement policies have something to find.
+ */
 export const DEFAULT_WORKLOAD = 'hotset:pages=256Ki,hot=0.1,hotShare=0.9,accesses=10M,write=0.25,gapNs=20';
 
 /** Engine, run and cost-model keys. Machine tier keys and policy parameters are added by their owners. */
@@ -170,19 +174,36 @@ export function readConfigFile(path: string): Record<string, unknown> {
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    const msg = (err as Error).message;
-    const pos = /position (\d+)/.exec(msg);
-    let where = path;
-    if (pos) {
-      const before = text.slice(0, Number(pos[1]));
-      where = `${path}:${before.split('\n').length}`;
-    }
-    throw new ConfigError(`${where}: expected JSON, ${msg}`);
+    const line = jsonErrorLine(text);
+    throw new ConfigError(`${path}${line ? `:${line}` : ''}: expected JSON, ${(err as Error).message}`);
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new ConfigError(`${path}: expected a JSON object of config keys, found ${Array.isArray(parsed) ? 'an array' : typeof parsed}`);
   }
   return flatten(parsed);
+}
+
+/**
+ * Line of the first JSON syntax error. V8's messages give a position only for some errors, so grow
+ * the text line by line: the first prefix that fails for a reason other than ending too soon holds
+ * the error. Quadratic, which is fine for config files.
+ */
+function jsonErrorLine(text: string): number | undefined {
+  const lines = text.split('\n');
+  let prefix = '';
+  for (let i = 0; i < lines.length; i++) {
+    prefix += (i ? '\n' : '') + lines[i];
+    try {
+      JSON.parse(prefix);
+    } catch (err) {
+      const msg = (err as Error).message;
+      if (/Unexpected end of JSON input/.test(msg)) continue;
+      const pos = /at position (\d+)/.exec(msg);
+      if (pos && Number(pos[1]) >= prefix.trimEnd().length) continue;
+      return i + 1;
+    }
+  }
+  return undefined;
 }
 
 export function defaultsOf(schema: Schema): Config {

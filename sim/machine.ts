@@ -149,7 +149,8 @@ export function resolveTiers(config: Config, footprintPages: number | undefined)
       if (i === count - 1) frames += Math.ceil((footprintPages * (config['machine.headroomPct'] as number)) / 100);
     }
     if (frames <= 0) {
-      throw new ConfigError(`tier ${i} (${spec.name}) has no capacity: ${spec.capacityGiB ?? 'ratio share'} GiB is less than one ${pageBytes / 1024} KiB page`);
+      const what = spec.capacityGiB !== null ? `${spec.capacityGiB} GiB` : `its machine.ratio share of a ${footprintPages}-page footprint`;
+      throw new ConfigError(`tier ${i} (${spec.name}) has no capacity: ${what} is less than one ${pageBytes / 1024} KiB page`);
     }
     return { ...spec, capacityFrames: frames };
   });

@@ -11,12 +11,18 @@
 
 const EMPTY = -1;
 const MAX_LOAD = 0.7;
-/** Int32 words per page record: key low word, (vm << 20 | key high word), frame, flags. */
+/**
+ * Int32 words per page record: key low word, (vm << 20 | key high word), frame, and a state word
+ * holding the page flags (low 8 bits) and a copy of its frame's tier (bits 8–15). Speed trick: the
+ * tier copy spares the access path a dependent load of frameTier; setFrameTier keeps it in step.
+ */
 export const REC = 4;
 export const R_LO = 0;
 export const R_VMHI = 1;
 export const R_FRAME = 2;
 export const R_FLAGS = 3;
+export const FLAG_MASK = 0xff;
+export const TIER_SHIFT = 8;
 /** VMs are 12 bits of the packed key; the high vpn word is < 2^20 because pages are ≥ 4 KiB. */
 export const MAX_VMS = 4096;
 
@@ -131,15 +137,39 @@ export class PageTable {
 
   /** Map page → frame (page must be unmapped). */
   map(page: number, frame: number): void {
-    this.rec[page * REC + R_FRAME] = frame;
+    const r = page * REC;
+    this.rec[r + R_FRAME] = frame;
+    this.rec[r + R_FLAGS] = (this.rec[r + R_FLAGS] & FLAG_MASK) | (this.frameTier[frame] << TIER_SHIFT);
     if (this.frameRefs[frame] === 0) this.framePage[frame] = page;
     this.frameRefs[frame]++;
+  }
+
+  /** Move a frame to another tier, updating the tier copy in every page record that maps it. */
+  setFrameTier(frame: number, tier: number): void {
+    this.frameTier[frame] = tier;
+    const owner = this.framePage[frame];
+    if (this.frameRefs[frame] === 1 && owner >= 0) {
+      this.rec[owner * REC + R_FLAGS] = (this.rec[owner * REC + R_FLAGS] & FLAG_MASK) | (tier << TIER_SHIFT);
+      return;
+    }
+    const next = this.shareNext;
+    if (next !== null && owner >= 0) {
+      // Shared frame: walk its mappers' list (see mapShared).
+      for (let p = owner; p >= 0; p = next[p]) this.rec[p * REC + R_FLAGS] = (this.rec[p * REC + R_FLAGS] & FLAG_MASK) | (tier << TIER_SHIFT);
+      return;
+    }
+    // Shared frame (content-based sharing): find every mapper. Rare, so a scan keeps records small.
+    const rec = this.rec;
+    for (let p = 0, r = 0; p < this.pages; p++, r += REC) {
+      if (rec[r + R_FRAME] === frame) rec[r + R_FLAGS] = (rec[r + R_FLAGS] & FLAG_MASK) | (tier << TIER_SHIFT);
+    }
   }
 
   /** Unmap a page; returns the tier of its frame if that frame became free, else -1. */
   unmap(page: number): number {
     const f = this.rec[page * REC + R_FRAME];
     this.rec[page * REC + R_FRAME] = EMPTY;
+    if (this.shareNext !== null && this.frameRefs[f] > 1) this.unlinkSharer(page, f);
     if (--this.frameRefs[f] > 0) {
       if (this.framePage[f] === page) this.framePage[f] = EMPTY; // owner left; any mapper may claim it
       return -1;
@@ -150,9 +180,53 @@ export class PageTable {
     return this.frameTier[f];
   }
 
+  // ---- content-based sharing: the mappers of a shared frame are a doubly linked list of page ids
+  // headed by framePage[frame], so that an owner leaving hands the frame to another mapper and a
+  // tier change updates every mapper without a scan. Allocated on the first share only.
+
+  /** Next / previous mapper of the same frame (-1 = none); null until the first mapShared. */
+  shareNext: Int32Array | null = null;
+  sharePrev: Int32Array | null = null;
+
+  /** Map an unmapped page onto an already mapped frame as one more mapper (refcount + 1). */
+  mapShared(page: number, frame: number): void {
+    const cap = this.rec.length / REC;
+    if (this.shareNext === null || this.shareNext.length < cap) {
+      const n = new Int32Array(cap).fill(EMPTY);
+      const p = new Int32Array(cap).fill(EMPTY);
+      if (this.shareNext !== null) {
+        n.set(this.shareNext);
+        p.set(this.sharePrev!);
+      }
+      this.shareNext = n;
+      this.sharePrev = p;
+    }
+    const next = this.shareNext;
+    const prev = this.sharePrev!;
+    const head = this.framePage[frame];
+    this.map(page, frame);
+    next[page] = next[head];
+    prev[page] = head;
+    if (next[head] >= 0) prev[next[head]] = page;
+    next[head] = page;
+  }
+
+  private unlinkSharer(page: number, frame: number): void {
+    const next = this.shareNext!;
+    const prev = this.sharePrev!;
+    const n = next[page];
+    const p = prev[page];
+    if (p >= 0) next[p] = n;
+    if (n >= 0) prev[n] = p;
+    if (this.framePage[frame] === page) this.framePage[frame] = n >= 0 ? n : p;
+    next[page] = EMPTY;
+    prev[page] = EMPTY;
+  }
+
   /** Bytes held by the engine's page records, frame columns and the hash table. */
   bytes(): number {
-    return this.rec.byteLength + this.frameTier.byteLength + this.frameRefs.byteLength + this.framePage.byteLength + this.slots.byteLength;
+    const share = this.shareNext === null ? 0 : 2 * this.shareNext.byteLength;
+    return this.rec.byteLength + this.frameTier.byteLength + this.frameRefs.byteLength + this.framePage.byteLength + this.slots.byteLength + share;
   }
 
   private growFrames(): void {
@@ -177,13 +251,10 @@ export class PageTable {
   }
 }
 
-/** 32-bit mix of the packed key (murmur3 finaliser); speed trick: Math.imul, no allocation. */
+/** 32-bit mix of the packed key (multiply-xorshift); speed trick: two Math.imul, no allocation. */
 function hash(key: number, lo: number): number {
-  let h = Math.imul(lo ^ Math.imul(key, 0x9e3779b1), 0xcc9e2d51);
-  h ^= h >>> 15;
-  h = Math.imul(h, 0x1b873593);
-  h ^= h >>> 13;
-  return h >>> 0;
+  const h = Math.imul(lo ^ Math.imul(key, 0x9e3779b1), 0x85ebca6b);
+  return (h ^ (h >>> 15)) >>> 0;
 }
 
 type Column = Uint8Array | Uint16Array | Uint32Array | Int32Array;

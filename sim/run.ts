@@ -11,6 +11,14 @@ import { POLICIES, findPolicy } from '../policies/registry.ts';
 import type { PolicyDefinition } from '../policies/policy.ts';
 import type { AccessSource } from '../traces/batch.ts';
 import { SyntheticSource, parseWorkload } from '../traces/synthetic.ts';
+import { summaryRow, timeseriesRows, vmTimeseriesRows } from '../results/rows.ts';
+import type { Row } from '../results/rows.ts';
+import { writeRunDir } from '../results/write.ts';
+import { TRACE_SCHEMA } from '../traces/trace-config.ts';
+import { openTraceSource, llcOptions } from '../traces/source.ts';
+import type { TraceRunStats } from '../traces/source.ts';
+import { LlcFilterSource } from '../traces/llc-filter.ts';
+import { VM_SCHEMA, withPolicies } from './vm-config.ts';
 
 /** Config keys of every policy's parameters: policy.<name>.<param>. */
 export function policySchema(): Schema {
@@ -40,7 +48,7 @@ export function resolveConfig(layers: ConfigLayers = {}): { config: Config; sche
   const flags = layers.flags ?? {};
   const presetName = String(flags['machine.preset'] ?? sets['machine.preset'] ?? fileVals['machine.preset'] ?? CORE_SCHEMA['machine.preset'].default);
   const preset = findPreset(presetName);
-  const schema: Schema = { ...CORE_SCHEMA, ...tierSchema(preset), ...policySchema() };
+  const schema: Schema = { ...CORE_SCHEMA, ...TRACE_SCHEMA, ...tierSchema(preset), ...VM_SCHEMA, ...policySchema() };
   const config = defaultsOf(schema);
   applyValues(config, fileVals, schema, layers.file ?? 'config file');
   applyValues(config, sets, schema, '--set');
@@ -62,20 +70,48 @@ function unwrapRunFile(flat: Record<string, unknown>): Record<string, unknown> {
 
 function validate(config: Config): void {
   findPolicy(config.policy as string);
+  for (const w of withPolicies(config)) {
+    findPolicy(w);
+    if (w === config.policy) throw new ConfigError(`with: ${w} is already the main policy (--policy)`);
+  }
   const kib = config.pageSizeKiB as number;
   if (kib !== 4 && kib !== 2048) throw new ConfigError(`pageSizeKiB must be 4 or 2048 (4 KiB or 2 MiB pages), found ${kib}`);
   if (!('trace' in config) || config.trace === null) parseWorkload(config.workload as string);
 }
 
-/** The keys that describe this run: engine keys, the machine's tiers and the active policy's parameters. */
+/**
+ * The keys that describe this run: engine keys, the machine's tiers and the parameters of the
+ * active policies (main and `with`). VM keys appear only in runs that use the VM model, and
+ * per-VM keys only when set, so a run without VMs describes itself as before.
+ */
 export function relevantConfig(config: Config): Config {
   const out: Config = {};
-  const prefix = `policy.${config.policy}.`;
+  const prefixes = [config.policy as string, ...withPolicies(config)].map((p) => `policy.${p}.`);
+  const vmRun = usesVms(config);
   for (const k of Object.keys(config).sort()) {
-    if (k.startsWith('policy.') && !k.startsWith(prefix)) continue;
+    if (k.startsWith('policy.') && !prefixes.some((p) => k.startsWith(p))) continue;
+    if (k in VM_SCHEMA && (!vmRun || config[k] === null)) continue;
     out[k] = config[k];
   }
   return out;
+}
+
+/** The run uses the VM model through its config: extra policies, vm.count, a VM policy or a multi-VM workload. */
+function usesVms(config: Config): boolean {
+  if (withPolicies(config).length > 0 || ((config['vm.count'] as number | undefined) ?? 0) > 0) return true;
+  if (POLICIES.some((p) => p.vm && p.name === config.policy)) return true;
+  if (Object.keys(VM_SCHEMA).some((k) => config[k] !== undefined && config[k] !== VM_SCHEMA[k].default)) return true;
+  return typeof config.workload === 'string' && config.trace == null && /(^|\+)vms:/.test(config.workload);
+}
+
+/** Attach the main policy and the `with` policies to an engine. */
+export function attachPolicies(engine: Engine, config: Config): void {
+  const policy = findPolicy(config.policy as string);
+  engine.attach(policy, policyParams(config, policy));
+  for (const name of withPolicies(config)) {
+    const extra = findPolicy(name);
+    engine.attachWith(extra, policyParams(config, extra));
+  }
 }
 
 export function policyParams(config: Config, policy: PolicyDefinition): Record<string, unknown> {
@@ -84,8 +120,13 @@ export function policyParams(config: Config, policy: PolicyDefinition): Record<s
   return out;
 }
 
-export function openSource(config: Config): AccessSource {
-  return new SyntheticSource(config.workload as string, config.seed as number);
+/** The run's access source: the trace when config.trace is set (LLC filter per llc.enabled), else the synthetic workload. */
+export async function openSource(config: Config): Promise<{ source: AccessSource; stats: () => TraceRunStats | undefined }> {
+  if (config.trace !== null && config.trace !== undefined) return openTraceSource(config);
+  const synthetic = new SyntheticSource(config.workload as string, config.seed as number);
+  if (config['llc.enabled'] !== 'true') return { source: synthetic, stats: () => undefined };
+  const filter = new LlcFilterSource(synthetic, llcOptions(config)); // synthetic workloads: only when asked
+  return { source: filter, stats: () => ({ format: 'synthetic', badRecords: 0, llc: filter.stats() }) };
 }
 
 export interface RunOutcome {
@@ -94,22 +135,69 @@ export interface RunOutcome {
   result: EngineResult;
   engine: Engine;
   wallMs: number;
+  /** Trace input stats (format, skipped bad records, LLC hits); undefined for a plain synthetic run. */
+  trace?: TraceRunStats;
 }
 
 export async function runSimulation(config: Config): Promise<RunOutcome> {
   const started = performance.now();
-  const source = openSource(config);
+  const { source, stats } = await openSource(config);
   try {
     const pageBytes = (config.pageSizeKiB as number) * 1024;
-    const tiers = resolveTiers(config, source.footprintPages(pageBytes));
-    const policy = findPolicy(config.policy as string);
+    // An overcommitted VM host (every tier sized explicitly) may hold less than the guests' memory.
+    const overcommit = usesVms(config) && Object.keys(config).every((k) => !/^machine\.tiers\.\d+\.capacityGiB$/.test(k) || config[k] !== null);
+    const tiers = resolveTiers(config, overcommit ? undefined : source.footprintPages(pageBytes));
     const engine = new Engine(config, tiers, source);
-    engine.attach(policy, policyParams(config, policy));
+    attachPolicies(engine, config);
     const result = await engine.run();
-    return { config, tiers, result, engine, wallMs: performance.now() - started };
+    return { config, tiers, result, engine, wallMs: performance.now() - started, trace: stats() };
   } finally {
     await source.close?.();
   }
 }
 
 export { MACHINE_PRESETS, unknownKeyError };
+
+/**
+ * Write a finished run's directory (config.json with run metadata, summary, time series) and return
+ * its summary row. The one place that turns an outcome into files, for the CLI and sweeps alike.
+ */
+export function recordRun(outcome: RunOutcome, dir: string): Row {
+  const { config, result, tiers, wallMs } = outcome;
+  const summary = summaryRow(config, tiers, result, outcome.trace);
+  const accesses = summary.accesses as number;
+  const meta = {
+    wallMs: Math.round(wallMs),
+    accessesPerSecond: Math.round(accesses / (wallMs / 1e3)),
+    engineBytesPerPage: result.pages ? +(result.engineBytes / result.pages).toFixed(2) : 0,
+    tiersim: '0.1.0',
+    node: process.version,
+    finishedAt: new Date().toISOString(),
+  };
+  writeRunDir(dir, { config: relevantConfig(config), meta, summary, timeseries: timeseriesRows(tiers, result), vmTimeseries: vmTimeseriesRows(result) });
+  return summary;
+}
+
+/**
+ * Run a command-line entry point when its module is the one node was started with: exit 0 on
+ * success, 2 with a one-line message on bad input (config, workload, trace or simulation errors),
+ * 1 with the stack on anything unexpected.
+ */
+export function runAsMain(moduleUrl: string, main: (argv: string[]) => Promise<number>): void {
+  const script = process.argv[1];
+  if (!script || !moduleUrl.endsWith(script.replace(/\\/g, '/').split('/').pop()!)) return;
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      if (err instanceof Error && USER_ERRORS.includes(err.name)) {
+        process.stderr.write(`error: ${err.message}\n`);
+        process.exit(2);
+      }
+      process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}
+
+/** Error classes whose message is meant for the user as is (matched by name to avoid import cycles). */
+const USER_ERRORS = ['ConfigError', 'SimError', 'WorkloadError', 'TraceError'];

@@ -11,6 +11,7 @@ import seedrandom from 'seedrandom';
 import type { AccessBatch, AccessSource } from './batch.ts';
 import { OP_READ, OP_WRITE } from './batch.ts';
 import { parseNumber } from '../sim/config.ts';
+import { VMS_PARAMS, VmsWorkload, isVmsWorkload, parseVmsWorkload } from './synthetic-vms.ts';
 
 export class WorkloadError extends Error {
   override name = 'WorkloadError';
@@ -34,6 +35,7 @@ const COMMON: Record<string, ParamDoc> = {
   threads: { default: 1, doc: 'Threads (simulated CPUs); must be the same in every phase.' },
   offset: { default: 0, doc: 'First page of this phase in the address space (phases may use different regions).' },
   layout: { default: 'dense', doc: 'dense: pages are contiguous from 0x10000000; sparse: 64 Ki-page regions scattered over the 64-bit address space.' },
+  init: { default: 0, doc: '1: each thread first writes its share of the pages once, in address order (a program initialising its arrays), before the random accesses; first-touch placement then follows address order.' },
 };
 
 export const WORKLOAD_KINDS: Record<string, { summary: string; params: Record<string, ParamDoc> }> = {
@@ -46,7 +48,9 @@ export const WORKLOAD_KINDS: Record<string, { summary: string; params: Record<st
     summary: 'GUPS-like: hotShare of accesses go uniformly to a hot set of hot·pages, the rest uniformly to all pages; optionally a share of the hot set moves to cold pages part-way through.',
     params: {
       ...COMMON,
+      init: { default: 1, doc: COMMON.init.doc + ' On by default: GUPS initialises its table before the updates.' },
       hot: { default: 0.1, doc: 'Hot set size as a share of pages.' },
+      hotAt: { default: 0.5, doc: 'Start of the hot set as a share of pages (0.5: the middle of the table, so first-touch does not get it local by luck).' },
       hotShare: { default: 0.9, doc: 'Share of accesses to the hot set (GUPS in HeMem: 0.9).' },
       shiftAt: { default: 0, doc: 'Point of the phase, as a share of its accesses, at which the hot set shifts (0 = never).' },
       shiftFrac: { default: 0.25, doc: 'Share of the hot set that moves to previously cold pages at the shift (HeMem: a quarter).' },
@@ -55,6 +59,10 @@ export const WORKLOAD_KINDS: Record<string, { summary: string; params: Record<st
   scan: {
     summary: 'Sequential scan over the pages, repeated: lines consecutive cache lines of each page, then the next page.',
     params: { ...COMMON, lines: { default: 64, doc: 'Cache-line accesses per page before moving on (64 = the whole 4 KiB page).' } },
+  },
+  vms: {
+    summary: 'Several VMs (vm column) with page contents: shared OS images, zero pages, private data; boot then OS reads and data reads/writes (traces/synthetic-vms.ts). A workload of its own: no other phases.',
+    params: VMS_PARAMS,
   },
 };
 
@@ -74,19 +82,26 @@ interface Phase {
   sparse: boolean;
   theta: number;
   scatter: boolean;
+  init: boolean;
   hot: number;
+  hotAt: number;
   hotShare: number;
   shiftAt: number;
   shiftFrac: number;
   lines: number;
   // Zipf sampling tables (alias method), shared by all threads of the phase.
-  aliasProb?: Float32Array;
-  aliasIdx?: Int32Array;
-  perm?: Int32Array;
+  // Always present (null when unused) so every Phase has one hidden class and fill() stays optimised.
+  aliasProb: Float32Array | null;
+  aliasIdx: Int32Array | null;
+  perm: Int32Array | null;
 }
 
 /** Parse a workload spec; throws WorkloadError naming the bad part and the valid choices. */
 export function parseWorkload(spec: string): { phases: Phase[]; threads: number } {
+  if (isVmsWorkload(spec)) {
+    const v = parseVmsWorkload(spec);
+    return { phases: [], threads: v.count * v.threads };
+  }
   const parts = spec.split(/\+(?=[a-z])/);
   let threads = -1;
   const phases = parts.map((part, pi) => {
@@ -127,11 +142,16 @@ export function parseWorkload(spec: string): { phases: Phase[]; threads: number 
       sparse: layout === 'sparse',
       theta: kind.params.theta ? val('theta') : 0,
       scatter: kind.params.scatter ? val('scatter') !== 0 : false,
+      init: val('init') !== 0,
       hot: kind.params.hot ? val('hot') : 0,
+      hotAt: kind.params.hotAt ? val('hotAt') : 0,
       hotShare: kind.params.hotShare ? val('hotShare') : 0,
       shiftAt: kind.params.shiftAt ? val('shiftAt') : 0,
       shiftFrac: kind.params.shiftFrac ? val('shiftFrac') : 0,
       lines: kind.params.lines ? Math.floor(val('lines')) : 64,
+      aliasProb: null,
+      aliasIdx: null,
+      perm: null,
     };
     const t = Math.floor(val('threads'));
     const bad = (what: string) => new WorkloadError(`workload "${spec}": phase ${pi + 1} (${kindName}) ${what}`);
@@ -150,8 +170,10 @@ export function parseWorkload(spec: string): { phases: Phase[]; threads: number 
       if (!(p.hotShare >= 0 && p.hotShare <= 1)) throw bad(`needs hotShare in [0, 1], found ${p.hotShare}`);
       if (!(p.shiftAt >= 0 && p.shiftAt < 1)) throw bad(`needs shiftAt in [0, 1), found ${p.shiftAt}`);
       if (!(p.shiftFrac >= 0 && p.shiftFrac <= 1)) throw bad(`needs shiftFrac in [0, 1], found ${p.shiftFrac}`);
+      if (!(p.hotAt >= 0 && p.hotAt < 1)) throw bad(`needs hotAt in [0, 1), found ${p.hotAt}`);
       const hotPages = Math.max(1, Math.floor(p.hot * p.pages));
-      if (p.shiftAt > 0 && hotPages + Math.floor(p.shiftFrac * hotPages) > p.pages) throw bad(`cannot shift ${p.shiftFrac} of a hot set of ${hotPages} pages within ${p.pages} pages`);
+      const need = Math.floor(p.hotAt * p.pages) + hotPages + (p.shiftAt > 0 ? Math.floor(p.shiftFrac * hotPages) : 0);
+      if (need > p.pages) throw bad(`places a hot set of ${hotPages} pages at ${p.hotAt} (plus its shift) beyond the ${p.pages} pages; lower hotAt, hot or shiftFrac`);
     }
     if (p.kind === KIND_SCAN && !(p.lines >= 1 && p.lines <= 64)) throw bad(`needs lines in [1, 64], found ${p.lines}`);
     return p;
@@ -195,7 +217,9 @@ export function zipfAlias(n: number, theta: number): { prob: Float32Array; alias
 export class SyntheticSource implements AccessSource {
   readonly name: string;
   readonly cpus: number;
-  readonly vms = 1;
+  readonly vms: number;
+  /** The multi-VM generator when the spec is a vms workload (then phases is empty). */
+  private readonly vmsWorkload: VmsWorkload | null;
   private readonly phases: Phase[];
   /** Per thread: current phase, accesses done in it, and its generator. */
   private readonly phaseOf: Int32Array;
@@ -205,6 +229,8 @@ export class SyntheticSource implements AccessSource {
 
   constructor(spec: string, seed: number) {
     const { phases, threads } = parseWorkload(spec);
+    this.vmsWorkload = isVmsWorkload(spec) ? new VmsWorkload(spec, seed) : null;
+    this.vms = this.vmsWorkload?.vms ?? 1;
     this.name = spec;
     this.phases = phases;
     this.cpus = threads;
@@ -221,7 +247,13 @@ export class SyntheticSource implements AccessSource {
     });
   }
 
+  /** 4 KiB pages of one VM's memory (vms workloads only). */
+  vmPages(vm: number): number | undefined {
+    return this.vmsWorkload?.vmPages(vm);
+  }
+
   footprintPages(pageBytes: number): number {
+    if (this.vmsWorkload) return this.vmsWorkload.footprintPages(pageBytes);
     // Pages of the run's size spanned by the union of the phases' 4 KiB page ranges: an upper bound
     // on the distinct pages touched, used to size tiers by machine.ratio.
     const per = pageBytes / 4096;
@@ -244,12 +276,13 @@ export class SyntheticSource implements AccessSource {
   }
 
   read(cpu: number, batch: AccessBatch): number {
+    if (this.vmsWorkload) return this.vmsWorkload.read(cpu, batch);
     let filled = 0;
     while (filled < batch.capacity) {
       const pi = this.phaseOf[cpu];
       if (pi >= this.phases.length) break;
       const p = this.phases[pi];
-      const mine = share(p.accesses, this.cpus, cpu);
+      const mine = share(p.accesses, this.cpus, cpu) + (p.init ? share(p.pages, this.cpus, cpu) : 0);
       const left = mine - this.doneInPhase[cpu];
       if (left <= 0) {
         this.phaseOf[cpu] = pi + 1;
@@ -272,7 +305,11 @@ export class SyntheticSource implements AccessSource {
     const pages = p.pages;
     const write = p.write;
     const hotPages = Math.max(1, Math.floor(p.hot * pages));
-    const shiftAfter = p.shiftAt > 0 ? Math.floor(p.shiftAt * mine) : Infinity;
+    const hotStart = Math.floor(p.hotAt * pages);
+    // The init pass: this thread's slice of the pages, written once in address order.
+    const initCount = p.init ? share(pages, this.cpus, cpu) : 0;
+    const initFirst = p.init ? firstOfShare(pages, this.cpus, cpu) : 0;
+    const shiftAfter = p.shiftAt > 0 ? initCount + Math.floor(p.shiftAt * (mine - initCount)) : Infinity;
     const shifted = Math.floor(p.shiftFrac * hotPages);
     const prob = p.aliasProb;
     const alias = p.aliasIdx;
@@ -282,6 +319,16 @@ export class SyntheticSource implements AccessSource {
       const seq = done + k;
       let page: number;
       let line: number;
+      if (seq < initCount) {
+        page = initFirst + seq;
+        b.op[i] = OP_WRITE;
+        writeAddress(b, i, page + p.offset, 0, p.sparse);
+        b.cpu[i] = cpu;
+        b.vm[i] = 0;
+        b.gapNs[i] = p.gapNs;
+        b.content[i] = 0;
+        continue;
+      }
       if (p.kind === KIND_SCAN) {
         const step = cpu + seq * this.cpus; // threads interleave over the scan
         page = Math.floor(step / p.lines) % pages;
@@ -301,7 +348,7 @@ export class SyntheticSource implements AccessSource {
           if (u < p.hotShare) {
             const j = Math.floor((u / p.hotShare) * hotPages);
             // After the shift, hot pages 0 … shifted−1 are replaced by the cold pages right after the hot set.
-            page = seq >= shiftAfter && j < shifted ? hotPages + j : j;
+            page = hotStart + (seq >= shiftAfter && j < shifted ? hotPages + j : j);
           } else {
             page = Math.floor(((u - p.hotShare) / (1 - p.hotShare)) * pages);
           }
@@ -333,6 +380,11 @@ function mergeRanges(ranges: number[][]): number[][] {
 /** Accesses of `total` given to thread t of n (the first total % n threads get one more). */
 function share(total: number, n: number, t: number): number {
   return Math.floor(total / n) + (t < total % n ? 1 : 0);
+}
+
+/** First item of thread t's share of `total` (shares are consecutive, in thread order). */
+function firstOfShare(total: number, n: number, t: number): number {
+  return t * Math.floor(total / n) + Math.min(t, total % n);
 }
 
 function writeAddress(b: AccessBatch, i: number, page: number, line: number, sparse: boolean): void {

@@ -1,0 +1,96 @@
+// Pages in virtual-address order, for the daemons that walk page tables in address order (the
+// NUMA-balancing scanner resuming at mm->numa_scan_offset, the MGLRU page-table walk and its
+// PMD-level bloom filter, rmap look-around over neighbouring PTEs).
+//
+// Page ids are dense in first-touch order, so the order is kept incrementally: pages touched since
+// the last sync are sorted on their own and merged into the sorted array (O(new · log new + n)).
+// Sync runs only from daemons (timers, reclaim), never on the per-access path.
+
+import type { Host } from '../policy.ts';
+
+export class AddressOrder {
+  /** Page ids sorted by (vm, vpnHi, vpnLo). */
+  order = new Int32Array(1024);
+  /** Position of each page in `order`. */
+  rank = new Int32Array(1024);
+  /** Per-page key columns (copied from the host once, so comparisons stay in typed arrays). */
+  vm = new Uint16Array(1024);
+  hi = new Uint32Array(1024);
+  lo = new Uint32Array(1024);
+  n = 0;
+
+  constructor(private readonly host: Host) {}
+
+  /** Add pages touched since the last call. */
+  sync(): void {
+    const total = this.host.pageCount();
+    if (total <= this.n) return;
+    this.grow(total);
+    const host = this.host;
+    const old = this.n;
+    for (let p = old; p < total; p++) {
+      this.vm[p] = host.vmOf(p);
+      this.hi[p] = host.vpnHi(p) >>> 0;
+      this.lo[p] = host.vpnLo(p) >>> 0;
+    }
+    const fresh = new Int32Array(total - old);
+    for (let i = 0; i < fresh.length; i++) fresh[i] = old + i;
+    const cmp = (a: number, b: number) => this.compare(a, b);
+    fresh.sort(cmp);
+    // Merge the sorted old prefix with the sorted new pages, from the back, in place.
+    const ord = this.order;
+    let i = old - 1;
+    let j = fresh.length - 1;
+    for (let k = total - 1; k >= 0; k--) {
+      if (j < 0 || (i >= 0 && this.compare(ord[i], fresh[j]) > 0)) ord[k] = ord[i--];
+      else ord[k] = fresh[j--];
+    }
+    for (let k = 0; k < total; k++) this.rank[ord[k]] = k;
+    this.n = total;
+  }
+
+  compare(a: number, b: number): number {
+    return this.vm[a] - this.vm[b] || this.hi[a] - this.hi[b] || this.lo[a] - this.lo[b];
+  }
+
+  /** First position whose page's address is ≥ (vm, hi, lo); n if none. */
+  lowerBound(vm: number, hi: number, lo: number): number {
+    let a = 0;
+    let b = this.n;
+    const ord = this.order;
+    while (a < b) {
+      const m = (a + b) >>> 1;
+      const p = ord[m];
+      const c = this.vm[p] - vm || this.hi[p] - hi || this.lo[p] - lo;
+      if (c < 0) a = m + 1;
+      else b = m;
+    }
+    return a;
+  }
+
+  /** Same page-table page (PMD entry) as page q: same vm, high word and vpnLo >>> shift. */
+  samePmd(p: number, q: number, shift: number): boolean {
+    return this.vm[p] === this.vm[q] && this.hi[p] === this.hi[q] && this.lo[p] >>> shift === this.lo[q] >>> shift;
+  }
+
+  private grow(n: number): void {
+    if (n <= this.order.length) return;
+    let cap = this.order.length;
+    while (cap < n) cap *= 2;
+    const o = new Int32Array(cap);
+    o.set(this.order.subarray(0, this.n));
+    this.order = o;
+    const r = new Int32Array(cap);
+    r.set(this.rank);
+    this.rank = r;
+    const v = new Uint16Array(cap);
+    v.set(this.vm);
+    this.vm = v;
+    const h = new Uint32Array(cap);
+    h.set(this.hi);
+    this.hi = h;
+    const l = new Uint32Array(cap);
+    l.set(this.lo);
+    this.lo = l;
+  }
+}

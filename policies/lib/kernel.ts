@@ -1,0 +1,494 @@
+// The Linux memory-management paths the tiering policies share, composed once: allocation
+// watermarks, kswapd, reclaim that demotes or evicts, NUMA-balancing hint faults and promotion.
+// The policy files (numa-tiering, tpp, mglru, autonuma) pick a configuration.
+//
+// - Allocation (mm/page_alloc.c get_page_from_freelist / __alloc_pages_slowpath): the first node
+//   in zonelist order (tier order; every CPU sits on node 0) whose free pages exceed its low
+//   watermark (in 4 KiB base pages, order-aware for 2 MiB pages); if none, wake every node's kswapd and take the first above min; if none is,
+//   direct reclaim in the faulting CPU's context (SWAP_CLUSTER_MAX pages over the zonelist,
+//   synchronous: the CPU stalls for the migrations), run right after the engine placed the page
+//   (or, when every tier is full, in the engine's onPressure before it places it).
+//   The fast path never wakes kswapd: in plain Linux a full node 0 just spills to the next node.
+// - kswapd (mm/vmscan.c wakeup_kswapd, balance_pgdat, pgdat_balanced): woken for a node that is
+//   not balanced, runs to completion at that instant (its moves are asynchronous migrations) and
+//   reclaims until free > high, or > promo in memory-tiering mode (TPP: > its demotion watermark
+//   on the top tier). A run that reclaims nothing counts a failure; after MAX_RECLAIM_RETRIES = 16
+//   it is no longer woken (TPP: it retries after kswapdRetryMs).
+// - Reclaim (shrink_folio_list, demote_folio_list, can_demote): pages chosen by the reclaimer
+//   (classic LRU or MGLRU) are demoted to the next lower node with free > min (then any lower
+//   node; allocation there wakes its kswapd below low, GFP_NOWAIT never reclaims), asynchronously
+//   from kswapd; when no lower node can take them, or demotion is off, they are evicted to swap.
+// - NUMA hint fault (mm/memory.c do_numa_page, kernel/sched/fair.c should_numa_migrate_memory,
+//   mm/migrate.c migrate_misplaced_folio / numamigrate_isolate_folio / migrate_balanced_pgdat):
+//   mode 1: promote a remote page at its second fault (the first sets last_cpupid); mode 2: the
+//   free-space bypass, the hot threshold on hint-fault latency, the rate limit. A promotion needs
+//   free > high + 1 on node 0; otherwise mode 2 wakes kswapd there and leaves the page. The page
+//   moves synchronously, stalling the faulting CPU. Fault statistics feed the scan period.
+
+import type { Host, PolicyHooks } from '../policy.ts';
+import { FAULT_FIRST_TOUCH, FAULT_HINT, FAULT_SWAP_IN } from '../policy.ts';
+import { computeWatermarks, demoteWatermark } from './watermarks.ts';
+import type { Watermarks } from './watermarks.ts';
+import { AddressOrder } from './address-order.ts';
+import { NumaScanner, PromotionControl, NUMA_BALANCING_MEMORY_TIERING, NUMA_BALANCING_NORMAL } from './numa-balancing.ts';
+import type { ScanParams } from './numa-balancing.ts';
+import { ActiveInactiveLru, ADD_FAULT, ADD_MIGRATED, SWAP_CLUSTER_MAX } from './lru.ts';
+import type { Reclaimer } from './lru.ts';
+import { Mglru } from './mglru.ts';
+
+export const MAX_RECLAIM_RETRIES = 16;
+const BASE_PAGE_BYTES = 4096;
+const TIMER_SCAN = 1;
+const TIMER_KSWAPD = 8; // + node
+
+export interface KernelOptions {
+  /** 0 off, 1 NUMA_BALANCING_NORMAL, 2 NUMA_BALANCING_MEMORY_TIERING. */
+  numaMode: number;
+  demotionEnabled: boolean;
+  scan: ScanParams;
+  hotThresholdMs: number;
+  promoteRateLimitMBps: number;
+  minFreeKbytes: number;
+  watermarkScaleFactor: number;
+  reclaimer: 'lru' | 'mglru';
+  mglruMinTtlMs?: number;
+  tpp?: { demoteScaleFactor: number; promoteActiveOnly: boolean; kswapdRetryMs: number };
+}
+
+/** The composed kernel: hooks for the engine plus its state, exposed for tests. */
+export class TieringKernel {
+  readonly wm: Watermarks;
+  /** TPP's WMARK_DEMOTE of the top tier (0 when not TPP). */
+  readonly demoteWm: number;
+  readonly reclaimer: Reclaimer;
+  readonly scanner: NumaScanner | null;
+  readonly promo = new PromotionControl();
+  readonly addr: AddressOrder;
+  /** Per page: ms of the last scan stamp / hint fault (folio access time, tiering mode). */
+  accessTimeMs = new Float64Array(1024);
+  /** Per page: CPU of the last hint fault (last_cpupid; -1 unset). */
+  lastCpu = new Int16Array(1024).fill(-1);
+  private readonly kswapdPending: Uint8Array;
+  readonly kswapdFailures: Float64Array;
+  private readonly kswapdFailNs: Float64Array;
+  private nextScanNs = 0;
+  /** Pages demoted or evicted so far (direct reclaim measures its goal with it). */
+  reclaimedPages = 0;
+  /** The allocation being placed found every node at or below min (direct reclaim follows). */
+  private directReclaimDue = false;
+  /** Reclaim passes in progress (kswapd or direct); wakes arriving meanwhile are deferred. */
+  private reclaiming = 0;
+  private readonly deferredWake: Uint8Array;
+  private readonly rateLimitPages: number;
+  private readonly enoughFreePages: number;
+  /** Base (4 KiB) pages per page of the run: 1, or 512 with 2 MiB pages. */
+  readonly ppf: number;
+  private readonly c: Record<string, number>;
+  private readonly reclaimFromKswapd: Array<(page: number) => boolean>;
+  private readonly reclaimDirect: Array<(page: number) => boolean>;
+
+  constructor(
+    private readonly host: Host,
+    private readonly o: KernelOptions,
+  ) {
+    const n = host.tiers;
+    const caps = Array.from({ length: n }, (_, t) => host.capacity(t));
+    // The kernel counts watermarks and free memory in base pages; a run with 2 MiB pages allocates
+    // and migrates order-9 folios of 512 of them (zone_watermark_ok with the folio's order).
+    this.ppf = Math.max(1, Math.round(host.pageBytes / BASE_PAGE_BYTES));
+    const basePages = caps.map((c) => c * this.ppf);
+    this.wm = computeWatermarks(basePages, BASE_PAGE_BYTES, o.minFreeKbytes, o.watermarkScaleFactor);
+    this.demoteWm = o.tpp ? demoteWatermark(this.wm.min[0], basePages[0], o.tpp.demoteScaleFactor) : 0;
+    this.addr = new AddressOrder(host);
+    const count = (name: string) => host.counter(name);
+    this.c = {
+      wakes: count('kswapdWakes'),
+      runs: count('kswapdRuns'),
+      failures: count('kswapdFailures'),
+      demoted: count('reclaimDemoted'),
+      evicted: count('reclaimEvicted'),
+      demoteFailed: count('demoteFailed'),
+      scanned: count('reclaimScanned'),
+      direct: count('directReclaims'),
+    };
+    if (o.numaMode !== 0) {
+      Object.assign(this.c, {
+        scans: count('numaScans'),
+        marked: count('numaPtesMarked'),
+        hint: count('numaHintFaults'),
+        hintLocal: count('numaHintFaultsLocal'),
+        periodUpdates: count('numaScanPeriodUpdates'),
+        noRoom: count('promoteNoRoom'),
+        promoted: count('promoteSuccess'),
+      });
+    }
+    if (o.numaMode === NUMA_BALANCING_MEMORY_TIERING) {
+      Object.assign(this.c, {
+        cand: count('promoteCandidates'),
+        bypass: count('promoteFreeBypass'),
+        cold: count('promoteBelowThreshold'),
+        limited: count('promoteRateLimited'),
+        adjust: count('hotThresholdAdjusts'),
+      });
+      if (o.tpp?.promoteActiveOnly) this.c.inactive = count('promoteInactiveSkipped');
+    }
+    if (o.reclaimer === 'mglru') {
+      Object.assign(this.c, { agings: count('mglruAgings'), pmdSkips: count('mglruBloomSkippedPmds'), lookAround: count('mglruLookAroundYoung'), minTtl: count('mglruMinTtlBlocked') });
+      this.reclaimer = new Mglru(host, this.addr, o.mglruMinTtlMs ?? 0);
+    } else {
+      this.reclaimer = new ActiveInactiveLru(host, (k) => host.count(this.c.scanned, k));
+    }
+    this.scanner = o.numaMode !== 0 ? new NumaScanner(host, o.scan, o.numaMode, this.addr) : null;
+    this.kswapdPending = new Uint8Array(n);
+    this.deferredWake = new Uint8Array(n);
+    this.kswapdFailures = new Float64Array(n);
+    this.kswapdFailNs = new Float64Array(n);
+    this.rateLimitPages = (o.promoteRateLimitMBps * 1048576) / host.pageBytes;
+    // pgdat_free_space_enough: promo + max(1 GiB, node size / 16).
+    this.enoughFreePages = Math.max(Math.floor(2 ** 30 / BASE_PAGE_BYTES), Math.floor(basePages[0] / 16));
+    // One closure per node and context, made once (never per access).
+    this.reclaimFromKswapd = caps.map((_, t) => (page: number) => this.reclaimPage(page, t, true));
+    this.reclaimDirect = caps.map((_, t) => (page: number) => this.reclaimPage(page, t, false));
+    if (this.scanner) host.after(this.scanner.firstDelayMs() * 1e6, TIMER_SCAN);
+  }
+
+  hooks(): PolicyHooks {
+    return {
+      place: () => this.place(),
+      onFault: (page, kind, cpu) => this.onFault(page, kind, cpu),
+      onTimer: (id) => this.onTimer(id),
+      onPressure: (tier) => this.directReclaim(tier),
+    };
+  }
+
+  /** Policy-state invariants for tests: each present page on exactly its tier's lists, swapped pages on none. */
+  checkLists(): string[] {
+    const host = this.host;
+    const errors: string[] = [];
+    const perTier = new Float64Array(host.tiers);
+    for (let p = 0; p < host.pageCount(); p++) {
+      const t = host.tierOf(p);
+      const l = this.reclaimer.listTier(p);
+      if (l !== t) errors.push(`page ${p}: in tier ${t} but on the lists of ${l}`);
+      if (t >= 0) perTier[t]++;
+      if (errors.length > 10) break;
+    }
+    for (let t = 0; t < host.tiers; t++) {
+      if (this.reclaimer.size(t) !== perTier[t]) errors.push(`tier ${t}: lists hold ${this.reclaimer.size(t)} pages, tier holds ${perTier[t]}`);
+    }
+    return errors;
+  }
+
+  // ------------------------------------------------------------------ allocation
+
+  place(): number {
+    const host = this.host;
+    const n = host.tiers;
+    for (let t = 0; t < n; t++) if (this.aboveMark(t, this.wm.low[t])) return t;
+    for (let t = 0; t < n; t++) this.wakeKswapd(t);
+    for (let t = 0; t < n; t++) if (this.aboveMark(t, this.wm.min[t])) return t;
+    // Every node at or below min: direct reclaim. The engine places the page where a frame is
+    // free (or calls onPressure if none is); the reclaim then runs in the fault (see onFault).
+    this.directReclaimDue = true;
+    return 0;
+  }
+
+  onFault(page: number, kind: number, cpu: number): void {
+    if (kind === FAULT_HINT) {
+      this.hintFault(page, cpu);
+      return;
+    }
+    if (kind !== FAULT_FIRST_TOUCH && kind !== FAULT_SWAP_IN) return;
+    this.ensure(page + 1);
+    const t = this.host.tierOf(page);
+    if (t < 0) return;
+    this.reclaimer.add(page, t, ADD_FAULT, false);
+    this.lastCpu[page] = -1;
+    if (kind === FAULT_SWAP_IN) this.reclaimer.refault(t);
+    if (this.directReclaimDue) {
+      // In the faulting CPU's context: its demotions are synchronous and stall it.
+      this.directReclaimDue = false;
+      this.directReclaim(0);
+    }
+    if (this.o.tpp && t === 0 && this.freeBase(0) < this.demoteWm) this.wakeKswapd(0);
+  }
+
+  private ensure(pages: number): void {
+    this.reclaimer.ensure(pages);
+    if (pages > this.lastCpu.length) {
+      let cap = this.lastCpu.length;
+      while (cap < pages) cap *= 2;
+      const a = new Float64Array(cap);
+      a.set(this.accessTimeMs);
+      this.accessTimeMs = a;
+      const l = new Int16Array(cap).fill(-1);
+      l.set(this.lastCpu);
+      this.lastCpu = l;
+    }
+  }
+
+  onTimer(id: number): void {
+    if (id === TIMER_SCAN) this.scanTick();
+    else if (id >= TIMER_KSWAPD && id < TIMER_KSWAPD + this.host.tiers) this.kswapd(id - TIMER_KSWAPD);
+  }
+
+  // ------------------------------------------------------------------ kswapd and reclaim
+
+  /** Free base pages of a node. */
+  freeBase(t: number): number {
+    return this.host.free(t) * this.ppf;
+  }
+
+  /** zone_watermark_ok for one page of the run's size: free − (2^order − 1) > mark (base pages). */
+  aboveMark(t: number, mark: number): boolean {
+    return this.freeBase(t) - (this.ppf - 1) > mark;
+  }
+
+  /** Free pages kswapd reclaims a node up to (pgdat_balanced's mark). */
+  kswapdTarget(t: number): number {
+    let mark = this.o.numaMode === NUMA_BALANCING_MEMORY_TIERING ? this.wm.promo[t] : this.wm.high[t];
+    if (this.o.tpp && t === 0) mark = Math.max(mark, this.demoteWm);
+    return mark;
+  }
+
+  wakeKswapd(t: number): void {
+    const host = this.host;
+    if (this.kswapdPending[t]) return;
+    if (this.kswapdFailures[t] >= MAX_RECLAIM_RETRIES) {
+      if (!this.o.tpp || host.now() - this.kswapdFailNs[t] < this.o.tpp.kswapdRetryMs * 1e6) return;
+      this.kswapdFailures[t] = 0;
+    }
+    if (this.aboveMark(t, this.kswapdTarget(t))) return;
+    if (this.reclaiming > 0) {
+      // Woken from inside another node's reclaim (a demotion target fell below low): run it after
+      // that reclaim finishes, as the separate daemon it is, not nested in it.
+      this.deferredWake[t] = 1;
+      return;
+    }
+    host.count(this.c.wakes);
+    // kswapd runs to completion at the instant it is woken: its demotions are asynchronous
+    // migrations (kernel CPU, never a stall of the waker). Not deferred through after(0): a timer
+    // set inside a fault only fires once the faulting CPU passes its current run limit (see report).
+    this.kswapd(t);
+  }
+
+  kswapd(t: number): void {
+    const host = this.host;
+    const target = this.kswapdTarget(t);
+    if (this.aboveMark(t, target)) return;
+    host.count(this.c.runs);
+    this.kswapdPending[t] = 1; // running: a wake from inside its own reclaim is a no-op
+    this.reclaiming++;
+    const got = this.reclaimer.shrink(t, this.reclaimFromKswapd[t], () => this.aboveMark(t, target));
+    this.reclaiming--;
+    this.kswapdPending[t] = 0;
+    this.flushReclaimerStats();
+    if (got === 0) {
+      this.kswapdFailures[t]++;
+      this.kswapdFailNs[t] = host.now();
+      host.count(this.c.failures);
+    } else this.kswapdFailures[t] = 0;
+    this.runDeferredWakes();
+  }
+
+  private runDeferredWakes(): void {
+    if (this.reclaiming > 0) return;
+    for (let t = 0; t < this.host.tiers; t++) {
+      if (this.deferredWake[t]) {
+        this.deferredWake[t] = 0;
+        this.wakeKswapd(t);
+      }
+    }
+  }
+
+  /**
+   * Direct reclaim (every node below min, or every tier full): SWAP_CLUSTER_MAX pages over the
+   * zonelist from `want`, in the faulting CPU's context.
+   */
+  directReclaim(want: number): void {
+    const host = this.host;
+    if (this.reclaiming > 0) return;
+    host.count(this.c.direct);
+    const start = this.reclaimedPages;
+    const enough = () => this.reclaimedPages - start >= SWAP_CLUSTER_MAX;
+    const n = host.tiers;
+    this.reclaiming++;
+    for (let k = 0; k < n && !enough(); k++) this.reclaimer.shrink((want + k) % n, this.reclaimDirect[(want + k) % n], enough);
+    this.reclaiming--;
+    this.flushReclaimerStats();
+    if (this.reclaimedPages > start) this.kswapdFailures.fill(0); // a successful direct reclaim revives kswapd
+    this.runDeferredWakes();
+  }
+
+  /** Demote to the nearest lower node that can take the page, else evict it to swap. */
+  reclaimPage(page: number, from: number, async: boolean): boolean {
+    const host = this.host;
+    const n = host.tiers;
+    if (this.o.demotionEnabled && from < n - 1) {
+      for (let d = from + 1; d < n; d++) {
+        if (!this.aboveMark(d, this.wm.low[d])) this.wakeKswapd(d);
+        if (this.aboveMark(d, this.wm.min[d]) && host.migrate(page, d, async)) {
+          this.reclaimer.add(page, d, ADD_MIGRATED, false);
+          host.count(this.c.demoted);
+          this.reclaimedPages++;
+          return true;
+        }
+      }
+      host.count(this.c.demoteFailed);
+    }
+    if (host.evict(page)) {
+      host.count(this.c.evicted);
+      this.reclaimedPages++;
+      return true;
+    }
+    return false;
+  }
+
+  private flushReclaimerStats(): void {
+    const r = this.reclaimer;
+    if (r instanceof Mglru) {
+      const s = r.stats;
+      const host = this.host;
+      host.count(this.c.agings, s.agings);
+      host.count(this.c.pmdSkips, s.pmdsSkipped);
+      host.count(this.c.lookAround, s.lookAroundYoung);
+      host.count(this.c.minTtl, s.minTtlBlocked);
+      host.count(this.c.scanned, s.evictScanned);
+      s.agings = s.pmdsSkipped = s.lookAroundYoung = s.minTtlBlocked = s.evictScanned = 0;
+    }
+  }
+
+  // ------------------------------------------------------------------ NUMA balancing
+
+  private scanTick(): void {
+    const host = this.host;
+    const sc = this.scanner!;
+    const now = host.now();
+    if (now < this.nextScanNs) {
+      // mm->numa_next_scan was pushed out by a "scan slower" update.
+      host.after(this.nextScanNs - now, TIMER_SCAN);
+      return;
+    }
+    const mode = this.o.numaMode;
+    const nowMs = Math.floor(now / 1e6);
+    const stamp = this.accessTimeMs;
+    const marked = sc.work((page) => {
+      if (!NumaScanner.shouldMark(host, page, mode)) return false;
+      host.armHintFault(page);
+      if (mode === NUMA_BALANCING_MEMORY_TIERING) stamp[page] = nowMs; // folio_xchg_access_time
+      return true;
+    });
+    host.count(this.c.scans);
+    host.count(this.c.marked, marked);
+    this.nextScanNs = now + sc.periodMs * 1e6;
+    host.after(sc.periodMs * 1e6, TIMER_SCAN);
+  }
+
+  hintFault(page: number, cpu: number): void {
+    const host = this.host;
+    const sc = this.scanner;
+    if (!sc) return;
+    const src = host.tierOf(page);
+    if (src < 0) return;
+    this.ensure(page + 1);
+    host.count(this.c.hint);
+    const mode = this.o.numaMode;
+    const local = src === 0;
+    if (local) host.count(this.c.hintLocal);
+    const useAccessTime = mode === NUMA_BALANCING_MEMORY_TIERING && !local;
+    const prevCpu = useAccessTime ? -1 : this.lastCpu[page];
+    let migrate = false;
+    if (useAccessTime) {
+      migrate = this.shouldPromoteTiering(page);
+    } else {
+      this.lastCpu[page] = cpu; // folio_xchg_last_cpupid
+      // A remote page on a slow node with no valid last_cpupid waits for a second fault; with every
+      // CPU on node 0 the remaining two-stage filter and group checks all point at node 0.
+      migrate = !local && (mode !== NUMA_BALANCING_NORMAL || prevCpu >= 0);
+    }
+    let migrated = false;
+    let failed = false;
+    if (migrate) {
+      // migrate_balanced_pgdat: order-0 check of high + the folio's base pages.
+      if (this.freeBase(0) > this.wm.high[0] + this.ppf) {
+        const wasActive = this.reclaimer.isActive(page);
+        if (host.migrate(page, 0)) {
+          migrated = true;
+          this.reclaimer.add(page, 0, ADD_MIGRATED, wasActive);
+          host.count(this.c.promoted);
+        } else failed = true;
+      } else {
+        failed = true;
+        host.count(this.c.noRoom);
+        if (mode === NUMA_BALANCING_MEMORY_TIERING) this.wakeKswapd(0);
+      }
+    }
+    if (migrated && this.o.tpp && this.freeBase(0) < this.demoteWm) this.wakeKswapd(0);
+    // task_numa_fault: tiering mode records nothing for memory left on a slow node.
+    const memTier = migrated ? 0 : src;
+    if (mode === NUMA_BALANCING_MEMORY_TIERING && memTier !== 0) return;
+    const priv = prevCpu < 0 || prevCpu === cpu;
+    if (sc.recordFault(priv, local, failed)) {
+      host.count(this.c.periodUpdates);
+      if (sc.lastUpdateDoubled) this.nextScanNs = host.now() + sc.periodMs * 1e6;
+    }
+  }
+
+  /** should_numa_migrate_memory's memory-tiering branch (plus TPP's active-LRU rule first). */
+  shouldPromoteTiering(page: number): boolean {
+    const host = this.host;
+    const o = this.o;
+    if (o.tpp?.promoteActiveOnly && !this.reclaimer.isActive(page)) {
+      this.reclaimer.markAccessed(page);
+      if (!this.reclaimer.isActive(page)) {
+        host.count(this.c.inactive);
+        return false;
+      }
+    }
+    const nowMs = Math.floor(host.now() / 1e6);
+    if (this.freeBase(0) > this.wm.promo[0] + this.enoughFreePages) {
+      this.promo.thresholdMs = 0; // workload changed: reset the hot threshold
+      host.count(this.c.bypass);
+      return true;
+    }
+    if (this.promo.adjustThreshold(nowMs, this.rateLimitPages, o.hotThresholdMs, o.scan.scanPeriodMaxMs)) host.count(this.c.adjust);
+    const th = this.promo.threshold(o.hotThresholdMs);
+    const latency = nowMs - this.accessTimeMs[page];
+    this.accessTimeMs[page] = nowMs;
+    if (latency >= th) {
+      host.count(this.c.cold);
+      return false;
+    }
+    host.count(this.c.cand);
+    if (this.promo.rateLimited(nowMs, this.rateLimitPages, 1)) {
+      host.count(this.c.limited);
+      return false;
+    }
+    return true;
+  }
+}
+
+/** Hooks for a policy file; `kernel` exposes the state to tests (invariant checks). */
+export function createKernel(host: Host, o: KernelOptions): PolicyHooks & { kernel: TieringKernel } {
+  const kernel = new TieringKernel(host, o);
+  return { ...kernel.hooks(), kernel };
+}
+
+/** Parameter specs shared by the NUMA-balancing policies (names, units, kernel defaults). */
+export const SCAN_PARAMS = {
+  scanDelayMs: { default: 1000, min: 0, doc: 'kernel.numa_balancing_scan_delay_ms: delay before the first scan pass of a task (kernel default 1000).' },
+  scanPeriodMinMs: { default: 1000, min: 1, doc: 'kernel.numa_balancing_scan_period_min_ms: minimum time to scan the whole address space (kernel default 1000).' },
+  scanPeriodMaxMs: { default: 60000, min: 1, doc: 'kernel.numa_balancing_scan_period_max_ms: maximum time to scan the whole address space; also the hot-threshold adjustment period (kernel default 60000).' },
+  scanSizeMB: { default: 256, min: 1, doc: 'kernel.numa_balancing_scan_size_mb: address space marked per scan pass (kernel default 256).' },
+} as const;
+
+export const WATERMARK_PARAMS = {
+  minFreeKbytes: { default: 0, min: 0, doc: 'vm.min_free_kbytes; 0 = as the kernel computes it at boot, clamp(√(16 · memory_kB), 128, 262144).' },
+  watermarkScaleFactor: { default: 10, min: 1, max: 3000, doc: 'vm.watermark_scale_factor in 1/10000 of a node: distance between the min/low/high/promo watermarks (kernel default 10 = 0.1 %).' },
+} as const;
+
+export const TIERING_PARAMS = {
+  hotThresholdMs: { default: 1000, min: 1, doc: 'kernel.numa_balancing_hot_threshold_ms: hint-fault latency below which a slow-tier page is hot (kernel default 1000).' },
+  promoteRateLimitMBps: { default: 65536, min: 0, doc: 'kernel.numa_balancing_promote_rate_limit_MBps: promotion candidates allowed per 1 s window, in MB/s (kernel default 65536).' },
+  demotionEnabled: { default: true, doc: '/sys/kernel/mm/numa/demotion_enabled: reclaim demotes to the next tier instead of swapping (kernel default false; a tiering setup turns it on).' },
+} as const;

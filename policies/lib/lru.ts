@@ -1,0 +1,202 @@
+// The classic two-list LRU per node (mm/vmscan.c shrink_lruvec, shrink_active_list,
+// shrink_inactive_list, shrink_folio_list / folio_check_references, inactive_is_low;
+// mm/swap.c folio_mark_accessed). Only anonymous pages: traces carry no page-cache accesses.
+//
+// - New and refaulted anon pages go to the head of the inactive list (workingset protection, v5.9+).
+// - Reclaim at priority p (12 … 0) scans size >> p pages of each list in batches of
+//   SWAP_CLUSTER_MAX = 32, deactivating from the active list only while the inactive list is low
+//   (inactive · ⌊√(10 · size_GiB)⌋ < active, ratio 1 below 1 GiB) or anon refaults happened since
+//   the last pass; it stops once the caller's goal is met.
+// - Active tail: the accessed bits are cleared (folio_referenced) and the page moves to the
+//   inactive head whether referenced or not (only VM_EXEC file pages stay active).
+// - Inactive tail: a page whose PTE was young is activated (anon pages are activated on the first
+//   reference); otherwise it is reclaimed (demoted, or evicted); a page that cannot be reclaimed
+//   goes back to the inactive head.
+// - folio_mark_accessed (used by TPP's hint-fault rule): inactive+unreferenced → referenced;
+//   inactive+referenced → active; active+unreferenced → referenced.
+
+import type { Host } from '../policy.ts';
+import { PageLists, NO_PAGE } from './page-lists.ts';
+
+export const SWAP_CLUSTER_MAX = 32;
+export const DEF_PRIORITY = 12;
+
+/** How a page arrives on a node's LRU. */
+export const ADD_FAULT = 0;
+export const ADD_MIGRATED = 1;
+
+/** What every reclaimer offers the kernel composition (classic LRU or MGLRU). */
+export interface Reclaimer {
+  ensure(pages: number): void;
+  /** Put the page on `tier`'s lists. `active` carries the migrated folio's PG_active. */
+  add(page: number, tier: number, how: number, active: boolean): void;
+  remove(page: number): void;
+  isActive(page: number): boolean;
+  markAccessed(page: number): void;
+  /**
+   * Reclaim from `tier`: `reclaimOne(page)` (page already off the lists) demotes or evicts it and
+   * returns true if it left the node; scanning stops when `done()` is true. Returns pages reclaimed.
+   */
+  shrink(tier: number, reclaimOne: (page: number) => boolean, done: () => boolean): number;
+  /** Pages on `tier`'s lists. */
+  size(tier: number): number;
+  /** An anon page of `tier` was swapped back in (a refault). */
+  refault(tier: number): void;
+  /** Tier whose lists hold the page, or -1 (for invariant checks). */
+  listTier(page: number): number;
+}
+
+const INACTIVE = 0;
+const ACTIVE = 1;
+
+export class ActiveInactiveLru implements Reclaimer {
+  readonly lists: PageLists;
+  private pgReferenced = new Uint8Array(1024);
+  private readonly refaults: Float64Array;
+  scanned = 0;
+
+  constructor(
+    private readonly host: Host,
+    private readonly onScan?: (n: number) => void,
+  ) {
+    this.lists = new PageLists(host.tiers * 2);
+    this.refaults = new Float64Array(host.tiers);
+  }
+
+  ensure(pages: number): void {
+    this.lists.ensure(pages);
+    if (pages > this.pgReferenced.length) {
+      let cap = this.pgReferenced.length;
+      while (cap < pages) cap *= 2;
+      const r = new Uint8Array(cap);
+      r.set(this.pgReferenced);
+      this.pgReferenced = r;
+    }
+  }
+
+  add(page: number, tier: number, _how: number, active: boolean): void {
+    this.lists.remove(page);
+    this.lists.pushHead(tier * 2 + (active ? ACTIVE : INACTIVE), page);
+  }
+
+  remove(page: number): void {
+    this.lists.remove(page);
+    this.pgReferenced[page] = 0;
+  }
+
+  isActive(page: number): boolean {
+    const l = this.lists.listOf[page];
+    return l >= 0 && (l & 1) === ACTIVE;
+  }
+
+  markAccessed(page: number): void {
+    const l = this.lists.listOf[page];
+    if (l < 0) return;
+    if ((l & 1) === INACTIVE) {
+      if (this.pgReferenced[page]) {
+        this.pgReferenced[page] = 0;
+        this.lists.moveHead(l | ACTIVE, page);
+      } else this.pgReferenced[page] = 1;
+    } else if (!this.pgReferenced[page]) this.pgReferenced[page] = 1;
+  }
+
+  size(tier: number): number {
+    return this.lists.size[tier * 2] + this.lists.size[tier * 2 + 1];
+  }
+
+  refault(tier: number): void {
+    this.refaults[tier]++;
+  }
+
+  listTier(page: number): number {
+    const l = page < this.lists.listOf.length ? this.lists.listOf[page] : -1;
+    return l < 0 ? -1 : l >> 1;
+  }
+
+  /** inactive_is_low for the anon lists of a node. */
+  inactiveIsLow(tier: number): boolean {
+    const inactive = this.lists.size[tier * 2];
+    const active = this.lists.size[tier * 2 + 1];
+    const gb = Math.floor(((inactive + active) * this.host.pageBytes) / 2 ** 30);
+    const ratio = gb ? Math.floor(Math.sqrt(10 * gb)) : 1;
+    return inactive * ratio < active;
+  }
+
+  shrink(tier: number, reclaimOne: (page: number) => boolean, done: () => boolean): number {
+    let reclaimed = 0;
+    const li = tier * 2;
+    // Anon refaults since the last reclaim also allow deactivation (prepare_scan_control).
+    const refaulted = this.refaults[tier] > 0;
+    this.refaults[tier] = 0;
+    for (let prio = DEF_PRIORITY; prio >= 0; prio--) {
+      let nrInactive = Math.floor(this.lists.size[li] / 2 ** prio);
+      let nrActive = Math.floor(this.lists.size[li + 1] / 2 ** prio);
+      const deactivate = refaulted || this.inactiveIsLow(tier);
+      while (nrInactive > 0 || nrActive > 0) {
+        if (nrActive > 0) {
+          const n = Math.min(SWAP_CLUSTER_MAX, nrActive);
+          nrActive -= n;
+          if (deactivate) this.shrinkActive(tier, n);
+        }
+        if (nrInactive > 0) {
+          const n = Math.min(SWAP_CLUSTER_MAX, nrInactive);
+          nrInactive -= n;
+          reclaimed += this.shrinkInactive(tier, n, reclaimOne);
+        }
+        if (done()) return reclaimed;
+      }
+      if (done()) return reclaimed;
+    }
+    return reclaimed;
+  }
+
+  private shrinkActive(tier: number, n: number): void {
+    const lists = this.lists;
+    const active = tier * 2 + ACTIVE;
+    const inactive = tier * 2 + INACTIVE;
+    const host = this.host;
+    let done = 0;
+    for (; done < n; done++) {
+      const page = lists.tail[active];
+      if (page === NO_PAGE) break;
+      host.testAndClearAccessed(page); // folio_referenced clears the young bits; anon goes inactive regardless
+      lists.moveHead(inactive, page);
+    }
+    this.scanned += done;
+    this.onScan?.(done);
+  }
+
+  private shrinkInactive(tier: number, n: number, reclaimOne: (page: number) => boolean): number {
+    const lists = this.lists;
+    const inactive = tier * 2 + INACTIVE;
+    const active = tier * 2 + ACTIVE;
+    const host = this.host;
+    // Isolate the batch first (isolate_lru_folios), then decide each (shrink_folio_list), so that
+    // a page put back at the head is not scanned twice in one batch.
+    const batch = this.isolateBuf;
+    let k = 0;
+    for (; k < n; k++) {
+      const page = lists.tail[inactive];
+      if (page === NO_PAGE) break;
+      lists.remove(page);
+      batch[k] = page;
+    }
+    let reclaimed = 0;
+    for (let i = 0; i < k; i++) {
+      const page = batch[i];
+      const young = host.testAndClearAccessed(page);
+      this.pgReferenced[page] = 0; // folio_test_clear_referenced
+      if (young) {
+        lists.pushHead(active, page); // FOLIOREF_ACTIVATE: anon pages are activated on one reference
+        continue;
+      }
+      if (reclaimOne(page)) reclaimed++;
+      else lists.pushHead(inactive, page);
+    }
+    this.scanned += k;
+    this.onScan?.(k);
+    return reclaimed;
+  }
+
+  private readonly isolateBuf = new Int32Array(SWAP_CLUSTER_MAX);
+}

@@ -1,0 +1,49 @@
+// tpp: Transparent Page Placement (Maruf et al., "TPP: Transparent Page Placement for
+// CXL-Enabled Tiered-Memory", ASPLOS'23 §5; lkml RFC cover.1637778851.git.hasanalmaruf@fb.com)
+// on top of upstream memory tiering (numa-tiering: NUMA balancing mode 2 + demotion), as the
+// paper's artifact ran it. Machinery: policies/lib (kernel.ts holds the TPP switches).
+//
+// - Everything numa-tiering does (scanner, hint faults, hot threshold, rate limit, kswapd wake on a
+//   full node 0, demotion in reclaim).
+// - Decoupled demotion watermark (§5.1, RFC "Decouple reclaim and allocation for toptier
+//   nodes"): an allocation or promotion that leaves node 0 below WMARK_DEMOTE = min +
+//   node · demoteScaleFactor/10000 wakes kswapd, which demotes until free exceeds it; allocation
+//   itself still only needs the low watermark.
+// - Promote only active pages (§5.3, RFC "only promote pages in the active LRU"): a hint fault
+//   on an inactive slow-tier page marks it accessed (folio_mark_accessed: the first sets
+//   PG_referenced, the second activates) and does not migrate it; a page promotes from its second
+//   hint fault at the earliest.
+// - kswapd, after MAX_RECLAIM_RETRIES failed runs, is tried again after kswapdRetryMs (10 s).
+// - Page-type-aware allocation (file cache/tmpfs on CXL, anon local) needs the page type, which
+//   traces do not carry: every page is anon and allocated locally first.
+
+import { definePolicy } from './policy.ts';
+import { createKernel, SCAN_PARAMS, TIERING_PARAMS, WATERMARK_PARAMS } from './lib/kernel.ts';
+import { NUMA_BALANCING_MEMORY_TIERING } from './lib/numa-balancing.ts';
+
+export default definePolicy({
+  name: 'tpp',
+  summary: 'TPP (ASPLOS\'23): memory tiering + decoupled demotion watermark (2 %) + promote only active-LRU pages.',
+  source: 'Maruf et al. ASPLOS\'23 §5.1–5.3; lkml RFC cover.1637778851.git.hasanalmaruf@fb.com; upstream mode-2 NUMA balancing as numa-tiering',
+  params: {
+    ...SCAN_PARAMS,
+    ...TIERING_PARAMS,
+    ...WATERMARK_PARAMS,
+    demoteScaleFactor: { default: 200, min: 0, max: 10000, doc: 'vm.demote_scale_factor (TPP RFC) in 1/10000 of node 0: WMARK_DEMOTE = min + node · factor/10000; kswapd demotes until free exceeds it (TPP default 200 = 2 %) [secondary].' },
+    promoteActiveOnly: { default: true, doc: 'TPP: promote a slow-tier page only if it is on the active LRU; an inactive one is marked accessed instead.' },
+    kswapdRetryMs: { default: 10000, min: 0, doc: 'TPP: after MAX_RECLAIM_RETRIES failed kswapd runs, wake it again after this long (TPP: 10 s) [paper].' },
+  },
+  create(p, host) {
+    return createKernel(host, {
+      numaMode: NUMA_BALANCING_MEMORY_TIERING,
+      demotionEnabled: p.demotionEnabled,
+      scan: p,
+      hotThresholdMs: p.hotThresholdMs,
+      promoteRateLimitMBps: p.promoteRateLimitMBps,
+      minFreeKbytes: p.minFreeKbytes,
+      watermarkScaleFactor: p.watermarkScaleFactor,
+      reclaimer: 'lru',
+      tpp: { demoteScaleFactor: p.demoteScaleFactor, promoteActiveOnly: p.promoteActiveOnly, kswapdRetryMs: p.kswapdRetryMs },
+    });
+  },
+});

@@ -1,0 +1,121 @@
+// A minimal in-memory Host for unit tests of policies/lib: pages with a tier, flag bits and an
+// address; capacities per tier; a settable clock. Migration and eviction change nothing but the
+// page's tier, so worked examples can be followed by hand. Not a test file (no .test suffix).
+
+import type { Host } from '../policies/policy.ts';
+import { PAGE_ACCESSED, PAGE_HINT_ARMED, PAGE_SWAPPED } from '../policies/policy.ts';
+
+export class FakeHost implements Host {
+  readonly pageBytes = 4096;
+  readonly tiers: number;
+  readonly cpus = 1;
+  nowNs = 0;
+  readonly caps: number[];
+  readonly usedPages: number[];
+  tier: number[] = [];
+  flag: number[] = [];
+  vpn: number[] = [];
+  counters = new Map<string, number>();
+  private names: string[] = [];
+  /** Log of migrations and evictions, for eviction-order assertions. */
+  log: string[] = [];
+
+  constructor(caps: number[]) {
+    this.caps = caps.slice();
+    this.tiers = caps.length;
+    this.usedPages = caps.map(() => 0);
+  }
+
+  /** Create page `id` (ids must be added densely) on `tier` at virtual page `vpn`. */
+  addPage(tier: number, vpn: number, accessed = false): number {
+    const id = this.tier.length;
+    this.tier.push(tier);
+    this.flag.push(accessed ? PAGE_ACCESSED : 0);
+    this.vpn.push(vpn);
+    this.usedPages[tier]++;
+    return id;
+  }
+
+  touch(page: number): void {
+    this.flag[page] |= PAGE_ACCESSED;
+  }
+
+  now(): number {
+    return this.nowNs;
+  }
+  capacity(t: number): number {
+    return this.caps[t];
+  }
+  used(t: number): number {
+    return this.usedPages[t];
+  }
+  free(t: number): number {
+    return this.caps[t] - this.usedPages[t];
+  }
+  pageCount(): number {
+    return this.tier.length;
+  }
+  tierOf(p: number): number {
+    return this.tier[p];
+  }
+  vpnLo(p: number): number {
+    return this.vpn[p];
+  }
+  vpnHi(): number {
+    return 0;
+  }
+  vmOf(): number {
+    return 0;
+  }
+  migrate(p: number, t: number): boolean {
+    const from = this.tier[p];
+    if (from < 0 || from === t || this.usedPages[t] >= this.caps[t]) return false;
+    this.usedPages[from]--;
+    this.usedPages[t]++;
+    this.tier[p] = t;
+    this.log.push(`${t < from ? 'promote' : 'demote'} ${p}`);
+    return true;
+  }
+  evict(p: number): boolean {
+    const from = this.tier[p];
+    if (from < 0) return false;
+    this.usedPages[from]--;
+    this.tier[p] = -1;
+    this.flag[p] = PAGE_SWAPPED;
+    this.log.push(`evict ${p}`);
+    return true;
+  }
+  every(): void {}
+  after(): void {}
+  armHintFault(p: number): void {
+    this.flag[p] |= PAGE_HINT_ARMED;
+  }
+  testAndClearAccessed(p: number): boolean {
+    const was = (this.flag[p] & PAGE_ACCESSED) !== 0;
+    this.flag[p] &= ~PAGE_ACCESSED;
+    return was;
+  }
+  flags(p: number): number {
+    return this.flag[p];
+  }
+  sample(): void {}
+  counter(name: string): number {
+    const i = this.names.indexOf(name);
+    if (i >= 0) return i;
+    this.names.push(name);
+    this.counters.set(name, 0);
+    return this.names.length - 1;
+  }
+  count(id: number, n = 1): void {
+    const name = this.names[id];
+    this.counters.set(name, (this.counters.get(name) ?? 0) + n);
+  }
+  get(name: string): number {
+    return this.counters.get(name) ?? 0;
+  }
+  chargeKernelNs(): void {}
+  setWatermarks(): void {}
+  random(): number {
+    return 0.5;
+  }
+}

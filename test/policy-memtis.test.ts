@@ -1,0 +1,185 @@
+import { describe, expect, it } from 'vitest';
+import { makeEngine } from './helpers.ts';
+import type { Access } from './helpers.ts';
+import { definePolicy } from '../policies/policy.ts';
+import memtisDef, { Memtis, binOf, hotThresholdBin, watermarkPages, PEBS_PERIOD_LIST, L_FAST_INACTIVE, L_SLOW_ACTIVE } from '../policies/memtis.ts';
+import type { MemtisParams } from '../policies/memtis.ts';
+import type { EngineResult } from '../sim/engine.ts';
+import * as S from '../sim/stats.ts';
+import seedrandom from 'seedrandom';
+
+function counter(res: EngineResult, name: string): number {
+  const i = res.policyCounterNames.indexOf(name);
+  return i < 0 ? NaN : res.policyCounters[i];
+}
+
+const DEFAULTS = Object.fromEntries(Object.entries(memtisDef.params).map(([k, v]) => [k, v.default])) as unknown as MemtisParams;
+
+function memtisRun(trace: Access[], over: Partial<MemtisParams>, localPages: number, cxlPages: number, sets: Record<string, unknown> = {}) {
+  let inst!: Memtis;
+  const def = definePolicy({
+    ...memtisDef,
+    create(_p, host) {
+      inst = new Memtis({ ...DEFAULTS, ...over }, host);
+      inst.start();
+      return inst.hooks();
+    },
+  });
+  const engine = makeEngine({ perCpu: [trace], localPages, cxlPages, policy: def, sets: { 'sampler.drainIntervalUs': 10, ...sets } });
+  return { engine, get: () => inst };
+}
+
+describe('memtis: histogram bins and the hot threshold', () => {
+  it('bins are floor(log2(count + 1)), capped at 15', () => {
+    // 4 KiB pages add 512 per sample: one sample → log2(513) = 9.003 → bin 9; two → log2(1025) → 10.
+    expect([0, 1, 2, 3, 7, 512, 1024, 65534, 65535, 2 ** 31, 0xffffffff].map(binOf)).toEqual([0, 1, 1, 2, 3, 9, 10, 15, 15, 15, 15]);
+  });
+
+  it('picks the lowest bin whose pages and those above still fit in the fast tier minus the promotion watermark', () => {
+    // Pages per bin: bin 9: 10, bin 7: 30, bin 5: 100, bin 1: 1000. Room 50 pages.
+    // From bin 15 down: bins 15…10 hold 0; + bin 9 → 10 ≤ 50; + bin 8 → 10; + bin 7 → 40 ≤ 50;
+    // + bin 6 → 40; + bin 5 → 140 > 50: stop. Hot threshold = 5 + 1 = 6 (40 pages hot).
+    // 40 ≥ 75 % of 50 = 37.5 → no warm bin.
+    const hist = new Float64Array(16);
+    hist[9] = 10;
+    hist[7] = 30;
+    hist[5] = 100;
+    hist[1] = 1000;
+    expect(hotThresholdBin(hist, 50, 1)).toEqual({ bin: 6, nrActive: 40, needWarm: false });
+    // Room 100: still bin 6 (bin 5 would make 140), but 40 < 75 → warm bin (hot − 1) on.
+    expect(hotThresholdBin(hist, 100, 1)).toEqual({ bin: 6, nrActive: 40, needWarm: true });
+    // Room 2000: everything fits, the walk runs off the bottom (−1 + 1 = 0) → clamped to minHot 1.
+    expect(hotThresholdBin(hist, 2000, 1).bin).toBe(1);
+    // Room 5: even bin 9 overflows → 9 + 1 = 10.
+    expect(hotThresholdBin(hist, 5, 1).bin).toBe(10);
+    // The top bin alone overflowing leaves the threshold at 15.
+    const top = new Float64Array(16);
+    top[15] = 100;
+    expect(hotThresholdBin(top, 50, 1).bin).toBe(15);
+  });
+
+  it('watermarks: 2 % / 3 % of the fast tier clamped to [50, 1000] / [100, 1500] MB', () => {
+    const huge = 2 * 1024 * 1024;
+    // 64 GiB fast tier = 32768 huge pages: 2 % = 1.28 GiB → clamped to 1000 MB = 500 pages; 3 % = 1.92 GiB → 1500 MB = 750 pages.
+    expect(watermarkPages(32768, huge, 2, 50, 1000)).toBe(500);
+    expect(watermarkPages(32768, huge, 3, 100, 1500)).toBe(750);
+    // 4 GiB = 2048 huge pages: 2 % = 81.92 MB → 41 pages (ceil 40.96); 3 % = 122.88 MB → 62 pages (ceil 61.44).
+    expect(watermarkPages(2048, huge, 2, 50, 1000)).toBe(41);
+    expect(watermarkPages(2048, huge, 3, 100, 1500)).toBe(62);
+    // 1 GiB = 512 pages: 2 % = 20.48 MB → 50 MB floor = 25 pages; 3 % → 100 MB floor = 50 pages.
+    expect(watermarkPages(512, huge, 2, 50, 1000)).toBe(25);
+    expect(watermarkPages(512, huge, 3, 100, 1500)).toBe(50);
+  });
+});
+
+/** Tiny watermarks for hand computation: demotion 0 (no direct demotion), promotion ceil(3 % of the fast tier). */
+const over: Partial<MemtisParams> = { demoteWatermarkPct: 0, demoteWatermarkMinMB: 0, promoteWatermarkMinMB: 0, migrationPeriodMs: 1, adaptiveSampling: false };
+
+describe('memtis through the engine', () => {
+  // Local holds 4 pages (0–3, touched first), CXL 8. Watermarks made tiny for hand computation:
+  // demotion 0 (no direct demotion), promotion ceil(3 % of 4) = 1 page. Loads sampled every
+  // pebs_period_list[0] = 199 events. First touches: 4 local loads, 4 remote loads (pages 4–7);
+  // then 400 reads of page 5: remote load events 5…404 → samples at the 199th and 398th remote
+  // load, both on page 5 → count 2 · 512 = 1024 (4 KiB pages), bin 10.
+  const trace: Access[] = [];
+  for (let p = 0; p < 8; p++) trace.push([p, 'R', 100]);
+  for (let i = 0; i < 400; i++) trace.push([5, 'R', 100]);
+  trace.push([0, 'R', 2e6]); // let the drains and kmigraterd (every 1 ms) run
+
+  it('counts +512 per sample on a 4 KiB page, and kmigraterd promotes the hot page after demoting inactive ones for room', async () => {
+    // Hot threshold stays at minHot 1 (no adaptation yet: 2 samples < 100 k), warm 1: page 5 (bin
+    // 10) is active on the slow tier; fast pages 0–3 have bin 0 < warm: inactive.
+    // kmigraterd: room wanted = 1 active slow page + demotion watermark 0, + 1 = 2; free 0 →
+    // demote the 2 oldest inactive fast pages (0, 1); then promote page 5 while free > demotion
+    // watermark 0: one promotion.
+    const r = memtisRun(trace, over, 4, 8);
+    const res = await r.engine.run();
+    const m = r.get();
+    expect(m.incr).toBe(512);
+    expect(m.count[5]).toBe(1024);
+    expect(m.bin[5]).toBe(10);
+    expect(m.promoteWmark).toBe(1);
+    expect(m.demoteWmark).toBe(0);
+    expect(res.counters[S.C_PROMOTED]).toBe(1);
+    expect(res.counters[S.C_DEMOTED]).toBe(2);
+    expect([0, 1, 2, 3, 4, 5].map((p) => r.engine.tierOf(p))).toEqual([1, 1, 0, 0, 1, 0]);
+    expect(r.engine.checkInvariants()).toEqual([]);
+  });
+
+  it('adapts the threshold every adaptation period and cools (halves every count) every cooling period', async () => {
+    // Adaptation every sample: histogram = bin 0: 7 pages, bin 9 then 10: page 5. Room = 4 − 1 = 3:
+    // bins 15…1 hold 1 page ≤ 3; + bin 0 → 8 > 3 → threshold 0 + 1 = 1; 1 page < 75 % of 3 → warm
+    // = 0. With the cooling period at 2 samples, the 2nd sample cools instead: 1024 → 512, bin 9.
+    const r = memtisRun(trace, { ...over, adaptationPeriodSamples: 1, coolingPeriodSamples: 2, migrationPeriodMs: 1e6 }, 4, 8);
+    const res = await r.engine.run();
+    const m = r.get();
+    expect(m.count[5]).toBe(512);
+    expect(m.bin[5]).toBe(9);
+    expect(m.hist[9]).toBe(1);
+    expect(m.hist[0]).toBe(7);
+    expect(counter(res, 'coolings')).toBe(1);
+    expect(counter(res, 'adaptations')).toBe(1);
+    expect(m.activeThreshold).toBe(1);
+    expect(m.warmThreshold).toBe(0);
+    expect(m.lists.listOf[5]).toBe(L_SLOW_ACTIVE);
+    // Warm threshold 0 would make every fast page active once the lists are re-sorted; they have
+    // not been (kmigraterd never ran), so the first-touched fast pages are still inactive.
+    expect(m.lists.listOf[0]).toBe(L_FAST_INACTIVE);
+  });
+
+  it('a sample adds 1 to a 2 MiB page', async () => {
+    // 2 MiB pages: 4 KiB pages 0–511 are huge page 0. Local holds 2 huge pages, CXL 4.
+    const huge: Access[] = [];
+    for (let i = 0; i < 199; i++) huge.push([(i * 7) % 512, 'R', 100]);
+    huge.push([0, 'R', 2e6]);
+    const gib = (pages: number) => (pages * 2 * 1024 * 1024) / 1024 ** 3;
+    const r = memtisRun(huge, { ...over, migrationPeriodMs: 1e6 }, 0, 0, { pageSizeKiB: 2048, 'machine.tiers.0.capacityGiB': gib(2), 'machine.tiers.1.capacityGiB': gib(4) });
+    await r.engine.run();
+    expect(r.get().incr).toBe(1);
+    // 199 local loads → one sample on huge page 0 → count 1, bin 1.
+    expect(r.get().count[0]).toBe(1);
+    expect(r.get().bin[0]).toBe(1);
+  });
+
+  it('lengthens the load sample period when the sampler exceeds its CPU quota', async () => {
+    // Quota 3 % ± 0.5, checked every 1.5 ms; the run ends at ≈ 2.1 ms, so one check (at 1.5 ms)
+    // sees both samples. sampleCostNs 500: 1 µs in 1.5 ms = 0.07 % → under, but already at the
+    // shortest period (index 0, 199): stays. sampleCostNs 50000: 100 µs / 1.5 ms = 6.7 % > 3.5 %
+    // → index 1, 293 events per sample.
+    const low = memtisRun(trace, { ...over, adaptiveSampling: true, quotaCheckMs: 1.5 }, 4, 8);
+    await low.engine.run();
+    expect(PEBS_PERIOD_LIST[low.get().periodIndex]).toBe(199);
+    const high = memtisRun(trace, { ...over, adaptiveSampling: true, quotaCheckMs: 1.5, sampleCostNs: 50000 }, 4, 8);
+    const res = await high.engine.run();
+    expect(PEBS_PERIOD_LIST[high.get().periodIndex]).toBe(293);
+    expect(counter(res, 'loadPeriodChange')).toBe(293 - 199);
+  });
+});
+
+describe('memtis: list and histogram consistency under a seeded random run', () => {
+  it('every page on one list of its tier; the histogram counts every page in its bin', async () => {
+    const rng = seedrandom.alea('memtis-lists');
+    const trace: Access[] = [];
+    for (let i = 0; i < 40000; i++) {
+      const page = rng() < 0.8 ? Math.floor(rng() * 12) + (i > 20000 ? 30 : 0) : Math.floor(rng() * 64);
+      trace.push([page, rng() < 0.3 ? 'W' : 'R', 200]);
+    }
+    const r = memtisRun(trace, { ...over, demoteWatermarkPct: 20, promoteWatermarkPct: 30, adaptationPeriodSamples: 7, coolingPeriodSamples: 50, migrationPeriodMs: 0.1, storePeriod: 101 }, 8, 64);
+    const res = await r.engine.run();
+    expect(r.engine.checkInvariants()).toEqual([]);
+    const m = r.get();
+    const n = r.engine.pageCount();
+    const hist = new Float64Array(16);
+    for (let p = 0; p < n; p++) {
+      const l = m.lists.listOf[p];
+      expect(l >= 0, `page ${p} on a list`).toBe(true);
+      expect(l <= L_FAST_INACTIVE, `page ${p}: fast list iff in the fast tier`).toBe(r.engine.tierOf(p) === 0);
+      expect(m.bin[p]).toBe(binOf(m.count[p]));
+      hist[m.bin[p]]++;
+    }
+    expect(Array.from(m.hist)).toEqual(Array.from(hist));
+    expect(res.counters[S.C_PROMOTED]).toBeGreaterThan(0);
+    expect(counter(res, 'coolings')).toBeGreaterThan(0);
+    expect(counter(res, 'adaptations')).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,167 @@
+import { describe, expect, it } from 'vitest';
+import { TieringKernel } from '../policies/lib/kernel.ts';
+import type { KernelOptions } from '../policies/lib/kernel.ts';
+import { NUMA_BALANCING_MEMORY_TIERING } from '../policies/lib/numa-balancing.ts';
+import { FAULT_FIRST_TOUCH, FAULT_HINT } from '../policies/policy.ts';
+import * as S from '../sim/stats.ts';
+import { FakeHost } from './lib-fake-host.ts';
+import { makeEngine } from './helpers.ts';
+
+const MS = 1e6;
+
+function tiering(over: Partial<KernelOptions> = {}): KernelOptions {
+  return {
+    numaMode: NUMA_BALANCING_MEMORY_TIERING,
+    demotionEnabled: true,
+    scan: { scanDelayMs: 1000, scanPeriodMinMs: 1000, scanPeriodMaxMs: 60000, scanSizeMB: 256 },
+    hotThresholdMs: 1000,
+    promoteRateLimitMBps: 65536,
+    minFreeKbytes: 0,
+    watermarkScaleFactor: 10,
+    reclaimer: 'lru',
+    ...over,
+  };
+}
+
+/** Node 0 of `local` pages filled with `filled` unaccessed pages (vpn 0…), node 1 of `cxl` pages. */
+function machine(local: number, cxl: number, filled: number, o: KernelOptions) {
+  const host = new FakeHost([local, cxl]);
+  const k = new TieringKernel(host, o);
+  const fault = (tier: number, vpn: number) => {
+    const p = host.addPage(tier, vpn);
+    k.onFault(p, FAULT_FIRST_TOUCH, 0);
+    return p;
+  };
+  for (let i = 0; i < filled; i++) fault(0, i);
+  /** A slow-tier page whose last scan stamp was `ageMs` before now. */
+  const slowPage = (ageMs: number) => {
+    const p = fault(1, 100000 + host.pageCount());
+    k.accessTimeMs[p] = Math.floor(host.nowNs / MS) - ageMs;
+    return p;
+  };
+  return { host, k, fault, slowPage };
+}
+
+describe('numa-tiering promotion path (should_numa_migrate_memory, tiering mode)', () => {
+  // Small nodes, hand-sized watermarks: node 0 = 1,000 pages, node 1 = 10,000, min_free_kbytes =
+  // 400 kB → pages_min 100; node 0 min = ⌊100 · 1000 / 11000⌋ = 9; watermark_scale_factor 100 →
+  // tmp = max(⌊9 / 4⌋, ⌊1000 · 100 / 10000⌋ = 10) = 10 → low 19, high 29, promo 39.
+  const small = tiering({ minFreeKbytes: 400, watermarkScaleFactor: 100 });
+
+  it('wakes kswapd when node 0 has no room, leaves the page, and kswapd stops above promo', () => {
+    const { host, k, slowPage } = machine(1000, 10000, 1000, small);
+    expect([k.wm.min[0], k.wm.low[0], k.wm.high[0], k.wm.promo[0]]).toEqual([9, 19, 29, 39]);
+    host.nowNs = 5000 * MS;
+    const x = slowPage(10);
+    // Hint fault, latency 10 ms < 1000 → candidate; free 0 is not > high + 1 = 30 → no room:
+    // kswapd is woken on node 0 (free 0 ≤ promo 39) and the page stays on node 1.
+    k.onFault(x, FAULT_HINT, 0);
+    expect(host.tierOf(x)).toBe(1);
+    expect(host.get('promoteNoRoom')).toBe(1);
+    expect(host.get('kswapdWakes')).toBe(1);
+    // kswapd scans the 1,000-page inactive list size >> prio per priority, one batch of ≤ 32 each,
+    // checking free > 39 after each batch: prio 12–10 scan 0; prio 9: ⌊1000/512⌋ = 1 → free 1;
+    // prio 8: ⌊999/256⌋ = 3 → 4; prio 7: ⌊996/128⌋ = 7 → 11; prio 6: ⌊989/64⌋ = 15 → 26;
+    // prio 5: ⌊974/32⌋ = 30 → 56 > 39: balanced, kswapd stops. All 56 were demoted, oldest first.
+    expect(host.free(0)).toBe(56);
+    expect(host.get('reclaimDemoted')).toBe(56);
+    expect(host.log.slice(0, 3)).toEqual(['demote 0', 'demote 1', 'demote 2']);
+    // The next hint fault on x (latency 100 ms since its last fault) finds free 56 > 30: promoted.
+    host.nowNs += 100 * MS;
+    k.onFault(x, FAULT_HINT, 0);
+    expect(host.tierOf(x)).toBe(0);
+    // 25 more promotions take free from 55 to 30; the 26th finds 30, not > 30: kswapd again.
+    const ys = Array.from({ length: 26 }, () => slowPage(10));
+    for (const y of ys) k.onFault(y, FAULT_HINT, 0);
+    expect(ys.filter((y) => host.tierOf(y) === 0).length).toBe(25);
+    expect(host.tierOf(ys[25])).toBe(1);
+    expect(host.get('kswapdWakes')).toBe(2);
+    // Second run: 970 pages on the inactive list (944 old + 26 promoted at its head), free 30:
+    // prio 9: ⌊970/512⌋ = 1 → 31; prio 8: ⌊969/256⌋ = 3 → 34; prio 7: ⌊966/128⌋ = 7 → 41 > 39.
+    expect(host.free(0)).toBe(41);
+  });
+
+  it('does not wake kswapd while node 0 is balanced', () => {
+    const { host, k } = machine(1000, 10000, 950, small);
+    // free 50 > promo 39: a wake is a no-op (pgdat_balanced).
+    k.wakeKswapd(0);
+    expect(host.get('kswapdWakes')).toBe(0);
+    expect(host.free(0)).toBe(50);
+  });
+
+  it('bypasses the threshold when node 0 has more than promo + max(1 GiB, node/16) free, and resets the threshold', () => {
+    // Node 0 = 600,000 pages, node 1 = 10,000. Default min_free_kbytes: √(16 · 2,440,000 kB) =
+    // 6,248 kB → pages_min 1,562; node 0 min = ⌊1,562 · 600,000 / 610,000⌋ = 1,536; tmp =
+    // max(384, 600) = 600 → promo = 3,336. Enough = max(262,144 (1 GiB), 37,500) = 262,144.
+    // Bypass needs free > 3,336 + 262,144 = 265,480.
+    const { host, k, slowPage } = machine(600000, 10000, 0, tiering());
+    expect(k.wm.promo[0]).toBe(3336);
+    host.nowNs = 5000 * MS;
+    host.usedPages[0] = 600000 - 265480; // free exactly 265,480: not enough
+    const cold = slowPage(5000); // latency 5 s ≥ 1 s threshold
+    k.onFault(cold, FAULT_HINT, 0);
+    expect(host.tierOf(cold)).toBe(1);
+    expect(host.get('promoteBelowThreshold')).toBe(1);
+    host.usedPages[0]--; // free 265,481
+    k.promo.thresholdMs = 500;
+    const cold2 = slowPage(5000);
+    k.onFault(cold2, FAULT_HINT, 0);
+    expect(host.tierOf(cold2)).toBe(0);
+    expect(host.get('promoteFreeBypass')).toBe(1);
+    expect(k.promo.thresholdMs).toBe(0);
+  });
+
+  it('caps promotions at the rate limit within a 1 s window', () => {
+    // 2/256 MB/s = 2 pages of 4 KiB per second. Five hot candidates (latency 10 ms) at 5,000 …
+    // 5,004 ms: the first opens a window (5000 − 0 > 1000, base = 1) → promoted, second → 1 < 2
+    // promoted, third → 2 ≥ 2 limited, and so on. At 6,001 ms (1,001 ms later) a new window opens:
+    // the third page faults again (latency 6001 − 5002 = 999 < 1000) and is promoted.
+    const { host, k, slowPage } = machine(10000, 10000, 0, tiering({ promoteRateLimitMBps: 2 / 256 }));
+    host.nowNs = 5000 * MS;
+    const pages = Array.from({ length: 5 }, () => slowPage(10));
+    pages.forEach((p, i) => {
+      host.nowNs = (5000 + i) * MS;
+      k.onFault(p, FAULT_HINT, 0);
+    });
+    expect(pages.map((p) => host.tierOf(p))).toEqual([0, 0, 1, 1, 1]);
+    expect(host.get('promoteRateLimited')).toBe(3);
+    host.nowNs = 6001 * MS;
+    k.onFault(pages[2], FAULT_HINT, 0);
+    expect(host.tierOf(pages[2])).toBe(0);
+    expect(host.get('promoteCandidates')).toBe(6);
+  });
+});
+
+describe('numa-tiering in the engine', () => {
+  it('takes a hint fault only on the first access after a scan', () => {
+    // Node 0 = 1 page, node 1 = 10. min_free_kbytes 4 kB → pages_min 1 → every watermark 0.
+    // Page 0 takes the one local frame; page 1 goes to node 1 (node 0 free 0 is not > low 0).
+    // First scan at scan_delay 1 ms marks page 1 (slow tier only); the period is then
+    // task_scan_min = max(100, 1000 / 1 window) = 1000 ms, so the next scan is at ~1001 ms.
+    // Page-1 accesses at ~0.5 ms (before any scan), ~1.5, 1.6, 1.7 ms (first fault only) and
+    // ~1200, ~1201 ms (first fault only): 2 hint faults.
+    const p = 'policy.numa-tiering.';
+    const engine = makeEngine({
+      localPages: 1,
+      cxlPages: 10,
+      policy: 'numa-tiering',
+      sets: { [`${p}scanDelayMs`]: 1, [`${p}minFreeKbytes`]: 4 },
+      perCpu: [
+        [
+          [0, 'W', 0],
+          [1, 'W', 0],
+          [1, 'R', 0.5 * MS],
+          [1, 'R', 1 * MS],
+          [1, 'R', 0.1 * MS],
+          [1, 'R', 0.1 * MS],
+          [1, 'R', 1198.3 * MS],
+          [1, 'R', 1 * MS],
+        ],
+      ],
+    });
+    return engine.run().then((r) => {
+      expect(r.counters[S.C_HINT_FAULTS]).toBe(2);
+      expect(engine.checkInvariants()).toEqual([]);
+    });
+  });
+});

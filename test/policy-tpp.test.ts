@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { TieringKernel } from '../policies/lib/kernel.ts';
+import type { KernelOptions } from '../policies/lib/kernel.ts';
+import { NUMA_BALANCING_MEMORY_TIERING } from '../policies/lib/numa-balancing.ts';
+import { FAULT_FIRST_TOUCH, FAULT_HINT } from '../policies/policy.ts';
+import { FakeHost } from './lib-fake-host.ts';
+
+const MS = 1e6;
+
+function opts(tpp: KernelOptions['tpp'] | undefined): KernelOptions {
+  // Node 0 = 1,000 pages, node 1 = 10,000; min_free_kbytes 400 kB, watermark_scale_factor 100:
+  // node 0 min 9, low 19, high 29, promo 39 (worked out in policy-numa-tiering.test.ts).
+  return {
+    numaMode: NUMA_BALANCING_MEMORY_TIERING,
+    demotionEnabled: true,
+    scan: { scanDelayMs: 1000, scanPeriodMinMs: 1000, scanPeriodMaxMs: 60000, scanSizeMB: 256 },
+    hotThresholdMs: 1000,
+    promoteRateLimitMBps: 65536,
+    minFreeKbytes: 400,
+    watermarkScaleFactor: 100,
+    reclaimer: 'lru',
+    tpp,
+  };
+}
+
+function setup(tpp: KernelOptions['tpp'] | undefined) {
+  const host = new FakeHost([1000, 10000]);
+  const k = new TieringKernel(host, opts(tpp));
+  const fault = (tier: number, vpn: number) => {
+    const p = host.addPage(tier, vpn);
+    k.onFault(p, FAULT_FIRST_TOUCH, 0);
+    return p;
+  };
+  return { host, k, fault };
+}
+
+describe('tpp', () => {
+  it('wakes kswapd on an allocation that leaves node 0 below the demotion watermark, and demotes past it', () => {
+    // demote_scale_factor 1000 → WMARK_DEMOTE = min 9 + 1000 · 1000 / 10000 = 109; kswapd's target
+    // on node 0 = max(promo 39, 109) = 109. The 891st allocation leaves free 109 (not below);
+    // the 892nd leaves 108 → wake. kswapd over 892 unreferenced inactive pages: prio 9:
+    // ⌊892/512⌋ = 1 → free 109 (not > 109); prio 8: ⌊891/256⌋ = 3 → 112 > 109: stop.
+    const { host, k, fault } = setup({ demoteScaleFactor: 1000, promoteActiveOnly: true, kswapdRetryMs: 10000 });
+    expect(k.demoteWm).toBe(109);
+    for (let i = 0; i < 891; i++) fault(0, i);
+    expect(host.get('kswapdWakes')).toBe(0);
+    fault(0, 891);
+    expect(host.get('kswapdWakes')).toBe(1);
+    expect(host.free(0)).toBe(112);
+    expect(host.log).toEqual(['demote 0', 'demote 1', 'demote 2', 'demote 3']);
+  });
+
+  it('without TPP, allocations never wake kswapd (the fast path just falls to the next node)', () => {
+    const { host, fault } = setup(undefined);
+    for (let i = 0; i < 1000; i++) fault(0, i);
+    expect(host.get('kswapdWakes')).toBe(0);
+    expect(host.free(0)).toBe(0);
+  });
+
+  it('promotes a slow-tier page only from the active LRU: the first hint fault marks it, the second activates and promotes', () => {
+    const { host, k, fault } = setup({ demoteScaleFactor: 200, promoteActiveOnly: true, kswapdRetryMs: 10000 });
+    host.nowNs = 5000 * MS;
+    const x = fault(1, 5000);
+    k.accessTimeMs[x] = 4990; // scanned 10 ms ago
+    // Fault 1: x is inactive and unreferenced → folio_mark_accessed sets PG_referenced; no move.
+    k.onFault(x, FAULT_HINT, 0);
+    expect(host.tierOf(x)).toBe(1);
+    expect(k.reclaimer.isActive(x)).toBe(false);
+    expect(host.get('promoteInactiveSkipped')).toBe(1);
+    // Fault 2 (100 ms later): inactive + referenced → activated, then the tiering checks:
+    // latency 5100 − 4990 = 110 ms < 1000 (the stamp was not exchanged by fault 1) → promoted,
+    // keeping PG_active on node 0. Node 0 is empty: free 1000 > high + 1.
+    host.nowNs += 100 * MS;
+    k.onFault(x, FAULT_HINT, 0);
+    expect(host.tierOf(x)).toBe(0);
+    expect(k.reclaimer.isActive(x)).toBe(true);
+    expect(host.get('promoteCandidates')).toBe(1);
+  });
+});

@@ -1,0 +1,228 @@
+// Reader for CSV access traces with a header: what users export from their own tools, and the
+// CSV that `perf mem report -D -x,` writes. Documented in traces/FORMAT.md "CSV".
+//
+// Columns (any order, names case-insensitive, a leading '#' on the header ignored):
+//   addr     required: 0x-hex or decimal, full 64-bit
+//   op       R/W, r/w, read/write, load/store, L/S, 0/1, or M (a read then a write); default read
+//   time     timestamp in ns; the gap is the time since this CPU's previous record
+//   gap      compute time before the access in ns (wins over time)
+//   cpu      thread / CPU id (any integers; numbered densely in order of first appearance)
+//   vm       virtual machine number (0–65535)
+//   size     bytes; an access crossing a 64 B line becomes one record per line
+//   content  content fingerprint (0x-hex or decimal, 32 bits)
+// perf mem -D columns: PID (ignored), TID (→ cpu), IP, SYMBOL, LOCAL WEIGHT (ignored: the engine's
+// cost model gives latency), DSRC (PERF_MEM_OP bits of perf_event.h: STORE 0x4 → write, else read),
+// ADDR (→ addr).
+// Fields are split at commas; quoted fields are not supported (a quote in a used column is an
+// error), text in trailing unused columns (perf's SYMBOL) may contain anything.
+
+import type { TraceFormat } from './reader.ts';
+import { LineReader, ADDR, CpuIds, TOK_END, TOK_START, parseAddress, parseDecimal, tokenize, trimEol } from './reader.ts';
+import { OP_READ, OP_WRITE } from './batch.ts';
+import { TraceError, cut } from './open.ts';
+
+const COL_ADDR = 0;
+const COL_OP = 1;
+const COL_TIME = 2;
+const COL_GAP = 3;
+const COL_CPU = 4;
+const COL_VM = 5;
+const COL_SIZE = 6;
+const COL_CONTENT = 7;
+const COL_DSRC = 8;
+const COL_IGNORED = -1;
+
+export const CSV_COLUMNS: Record<string, number> = {
+  addr: COL_ADDR, op: COL_OP, time: COL_TIME, gap: COL_GAP, cpu: COL_CPU, vm: COL_VM, size: COL_SIZE, content: COL_CONTENT,
+};
+/** perf mem report -D -x, header names. */
+const PERF_MEM_COLUMNS: Record<string, number> = {
+  pid: COL_IGNORED, tid: COL_CPU, ip: COL_IGNORED, 'local weight': COL_IGNORED, weight: COL_IGNORED, dsrc: COL_DSRC, symbol: COL_IGNORED,
+};
+
+/** PERF_MEM_OP_STORE in the low bits of perf_mem_data_src (include/uapi/linux/perf_event.h). */
+const PERF_MEM_OP_STORE = 4;
+
+export class CsvReader extends LineReader {
+  protected readonly maxPerLine = 2 * 5; // M × (size ≤ 256 spans ≤ 5 lines)
+  private colOf = new Int32Array(9).fill(-1);
+  private usedCols = 0;
+  private headerSeen = false;
+  private readonly cpus = new CpuIds();
+  /** Last timestamp per dense CPU (for gaps from `time`). */
+  private lastTime = new Float64Array(16).fill(NaN);
+
+  protected parseLine(b: Buffer, s: number, e: number): void {
+    if (s === e) return; // blank line
+    if (!this.headerSeen) {
+      this.header(b, s, e);
+      return;
+    }
+    const nTok = tokenize(b, s, e, 44);
+    if (nTok < this.usedCols) {
+      this.bad(b, s, e, `${this.usedCols} comma-separated fields as in the header`);
+      return;
+    }
+    const col = this.colOf;
+    const ai = col[COL_ADDR];
+    if (!parseAddress(b, TOK_START[ai], TOK_END[ai], false)) {
+      this.bad(b, s, e, 'an address (0x-hex or decimal, ≤ 64 bits) in column addr');
+      return;
+    }
+    const hi = ADDR[0];
+    const lo = ADDR[1];
+    let op = OP_READ;
+    let modify = false;
+    const oi = col[COL_OP];
+    if (oi >= 0) {
+      const k = opCode(b, TOK_START[oi], TOK_END[oi]);
+      if (k < 0) {
+        this.bad(b, s, e, 'op R, W, M, read, write, load, store, L, S, 0 or 1');
+        return;
+      }
+      op = k === 2 ? OP_READ : k;
+      modify = k === 2;
+    }
+    const di = col[COL_DSRC];
+    if (di >= 0) {
+      if (!parseAddress(b, TOK_START[di], TOK_END[di], false)) {
+        this.bad(b, s, e, 'a data source (hex perf_mem_data_src) in column DSRC');
+        return;
+      }
+      if (ADDR[1] & PERF_MEM_OP_STORE) op = OP_WRITE;
+    }
+    let cpu = 0;
+    const ci = col[COL_CPU];
+    if (ci >= 0) {
+      const raw = parseDecimal(b, TOK_START[ci], TOK_END[ci]);
+      if (!Number.isInteger(raw)) {
+        this.bad(b, s, e, 'an integer thread/CPU id in column cpu');
+        return;
+      }
+      cpu = this.cpus.of(raw);
+    }
+    let vm = 0;
+    const vi = col[COL_VM];
+    if (vi >= 0) {
+      vm = parseDecimal(b, TOK_START[vi], TOK_END[vi]);
+      if (!(Number.isInteger(vm) && vm >= 0 && vm < 65536)) {
+        this.bad(b, s, e, 'a vm number 0–65535 in column vm');
+        return;
+      }
+    }
+    let size = 1;
+    const si = col[COL_SIZE];
+    if (si >= 0) {
+      size = parseDecimal(b, TOK_START[si], TOK_END[si]);
+      if (!(Number.isInteger(size) && size >= 1 && size <= 256)) {
+        this.bad(b, s, e, 'a size 1–256 in column size');
+        return;
+      }
+    }
+    let content = 0;
+    const ki = col[COL_CONTENT];
+    if (ki >= 0) {
+      if (!parseAddress(b, TOK_START[ki], TOK_END[ki], false) || ADDR[0] !== 0) {
+        this.bad(b, s, e, 'a 32-bit content fingerprint in column content');
+        return;
+      }
+      content = ADDR[1];
+    }
+    let gap = 0;
+    const gi = col[COL_GAP];
+    const ti = col[COL_TIME];
+    if (gi >= 0) {
+      gap = parseDecimal(b, TOK_START[gi], TOK_END[gi]);
+      if (!(gap >= 0)) {
+        this.bad(b, s, e, 'a gap ≥ 0 (ns) in column gap');
+        return;
+      }
+    }
+    if (ti >= 0) {
+      const t = parseDecimal(b, TOK_START[ti], TOK_END[ti]);
+      if (!Number.isFinite(t)) {
+        this.bad(b, s, e, 'a timestamp (ns) in column time');
+        return;
+      }
+      if (cpu >= this.lastTime.length) {
+        const grown = new Float64Array(Math.max(cpu + 1, this.lastTime.length * 2)).fill(NaN);
+        grown.set(this.lastTime);
+        this.lastTime = grown;
+      }
+      const prev = this.lastTime[cpu];
+      if (gi < 0 && prev === prev) gap = t - prev;
+      if (gap < 0) {
+        this.bad(b, s, e, `a timestamp ≥ the previous one of this cpu (${prev})`);
+        return;
+      }
+      this.lastTime[cpu] = t;
+    }
+    if (modify) {
+      this.emitSized(cpu, vm, hi, lo, size, OP_READ, gap, content);
+      this.emitSized(cpu, vm, hi, lo, size, OP_WRITE, 0, content);
+    } else {
+      this.emitSized(cpu, vm, hi, lo, size, op, gap, content);
+    }
+  }
+
+  private header(b: Buffer, s: number, e: number): void {
+    let p = s;
+    while (p < e && (b[p] === 35 || b[p] === 32)) p++; // '# PID, TID, …'
+    const n = tokenize(b, p, e, 44);
+    const seen = new Set<number>();
+    let used = 0;
+    for (let i = 0; i < n; i++) {
+      const name = b.toString('latin1', TOK_START[i], TOK_END[i]).trim().toLowerCase();
+      const c = name in CSV_COLUMNS ? CSV_COLUMNS[name] : name in PERF_MEM_COLUMNS ? PERF_MEM_COLUMNS[name] : undefined;
+      if (c === undefined) {
+        throw new TraceError(
+          `${this.opts.path}:${this.lineNo}: expected a CSV header of known columns, found column "${cut(name, 40)}". ` +
+            `Valid columns: ${Object.keys(CSV_COLUMNS).join(', ')} (perf mem -D: ${Object.keys(PERF_MEM_COLUMNS).join(', ')}, addr)`,
+        );
+      }
+      if (c === COL_IGNORED) continue;
+      if (seen.has(c)) throw new TraceError(`${this.opts.path}:${this.lineNo}: column "${name}" given twice in the header`);
+      seen.add(c);
+      this.colOf[c] = i;
+      used = i + 1;
+    }
+    if (this.colOf[COL_ADDR] < 0) {
+      throw new TraceError(`${this.opts.path}:${this.lineNo}: expected a header with an addr column, found "${cut(b.toString('latin1', s, e))}"`);
+    }
+    this.usedCols = used;
+    this.headerSeen = true;
+  }
+}
+
+/** 0 read, 1 write, 2 modify (read then write), -1 unknown. */
+function opCode(b: Buffer, s: number, e: number): number {
+  const len = e - s;
+  if (len === 0) return -1;
+  const c = b[s] | 32; // lower case
+  if (len === 1) {
+    if (c === 114 || c === 108 || b[s] === 48) return 0; // r, l, 0
+    if (c === 119 || c === 115 || b[s] === 49) return 1; // w, s, 1
+    if (c === 109) return 2; // m
+    return -1;
+  }
+  const word = b.toString('latin1', s, e).toLowerCase();
+  if (word === 'read' || word === 'load') return 0;
+  if (word === 'write' || word === 'store') return 1;
+  if (word === 'modify') return 2;
+  return -1;
+}
+
+export const csvFormat: TraceFormat = {
+  name: 'csv',
+  summary: 'CSV with a header (columns addr, op, time, gap, cpu, vm, size, content), or perf mem report -D -x, output',
+  instructionLevel: false,
+  detect(head) {
+    const nl = head.indexOf(10);
+    const first = head.toString('latin1', 0, nl < 0 ? Math.min(head.length, 512) : trimEol(head, 0, nl + 1)).replace(/^[#\s]+/, '').toLowerCase();
+    if (!first.includes(',')) return false;
+    const names = first.split(',').map((x) => x.trim());
+    // Any comma-separated header naming an addr column: the reader then checks every column name.
+    return names.includes('addr');
+  },
+  open: (opts) => new CsvReader(opts),
+};

@@ -1,0 +1,241 @@
+// From a trace path to an AccessSource the engine can run: detect the format from the content,
+// make (or load from cache) the pre-pass index that sizes the machine, open one reader per CPU,
+// and put the LLC filter in front when the trace is instruction-level.
+//
+// The pre-pass: tiers are sized from the footprint (machine.ratio), which a text trace does not
+// state, so the trace is read once before the run to count records, CPUs, VMs and distinct
+// 4 KiB / 2 MiB pages (PageSet: memory ∝ pages touched). The result is cached under
+// results/.trace-index/ keyed by the file's real path, size and mtime, so only the first run of
+// a trace pays for it. Native traces written to a plain file carry these numbers in their header.
+
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, realpathSync, statSync, writeFileSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Config } from '../sim/config.ts';
+import type { AccessBatch, AccessSource } from './batch.ts';
+import { createBatch, OP_WRITE } from './batch.ts';
+import { readHead, TraceError } from './open.ts';
+import type { ReaderOptions, TraceFormat, TraceReader } from './reader.ts';
+import { FORMATS, findFormat } from './formats.ts';
+import { NativeReader, FLAG_INSTRUCTION_LEVEL } from './native.ts';
+import { PageSet } from './page-set.ts';
+import { LlcFilterSource } from './llc-filter.ts';
+import type { LlcStats } from './llc-filter.ts';
+
+export interface TraceIndex {
+  format: string;
+  instructionLevel: boolean;
+  records: number;
+  reads: number;
+  writes: number;
+  cpus: number;
+  vms: number;
+  footprint4k: number;
+  footprint2m: number;
+  badRecords: number;
+}
+
+/** Detect the format of a trace from its (decompressed) first bytes; `forced` ≠ auto skips detection. */
+export async function detectFormat(path: string, forced = 'auto'): Promise<TraceFormat> {
+  if (forced !== 'auto') return findFormat(forced);
+  const head = await readHead(path, 8192);
+  if (head.length === 0) throw new TraceError(`${path}: the trace is empty (0 bytes${/\.(zst|gz|xz)$/.test(path) ? ' after decompression' : ''}); expected one of: ${FORMATS.map((f) => f.name).join(', ')}`);
+  for (const f of FORMATS) if (f.detect(head, path)) return f;
+  const printable = !/[\x00-\x08\x0e-\x1f]/.test(head.toString('latin1', 0, 256)); // text, possibly UTF-8
+  const looks = printable ? `text starting "${head.toString('utf8', 0, 60).replace(/\n/g, '\\n')}"` : `binary data starting ${head.subarray(0, 8).toString('hex')}`;
+  throw new TraceError(
+    `${path}: unknown trace format: found ${looks}. Known formats: ${FORMATS.map((f) => `${f.name} (${f.summary})`).join('; ')}. ` +
+      `Force one with --set trace.format=NAME`,
+  );
+}
+
+export function readerOptions(config: Config, path: string, cpu: number): ReaderOptions {
+  return {
+    path,
+    cpu,
+    skipBad: config['trace.skipBad'] === true,
+    nsPerInstruction: (config['trace.nsPerInstruction'] as number | undefined) ?? 0.5,
+  };
+}
+
+/** Is the trace instruction-level (LLC filter on by default)? Native files say so in their header. */
+export function isInstructionLevel(format: TraceFormat, reader: TraceReader): boolean {
+  if (reader instanceof NativeReader) return (reader.header.flags & FLAG_INSTRUCTION_LEVEL) !== 0;
+  return format.instructionLevel;
+}
+
+/** Read a whole trace once (all CPUs) and count what sizing and `trace stats` need. */
+export async function scanTrace(
+  format: TraceFormat,
+  opts: ReaderOptions,
+  onBatch?: (b: AccessBatch, reader: TraceReader) => void,
+): Promise<TraceIndex> {
+  const reader = await format.open({ ...opts, cpu: -1 });
+  const b = createBatch();
+  const pages4k = new PageSet(1 << 12);
+  const pages2m = new PageSet(1 << 8);
+  let records = 0;
+  let writes = 0;
+  let maxCpu = -1;
+  let maxVm = 0;
+  try {
+    for (;;) {
+      const r = reader.fill(b);
+      const n = typeof r === 'number' ? r : await r;
+      if (n === 0) break;
+      records += n;
+      const { addrHi, addrLo, op, vm, cpu } = b;
+      for (let i = 0; i < n; i++) {
+        writes += op[i];
+        const v = vm[i];
+        if (v > maxVm) maxVm = v;
+        if (cpu[i] > maxCpu) maxCpu = cpu[i];
+        pages4k.touch(v, addrHi[i], addrLo[i], 12);
+        pages2m.touch(v, addrHi[i], addrLo[i], 21);
+      }
+      onBatch?.(b, reader);
+    }
+  } finally {
+    reader.close();
+  }
+  const index: TraceIndex = {
+    format: format.name,
+    instructionLevel: isInstructionLevel(format, reader),
+    records,
+    reads: records - writes,
+    writes,
+    cpus: maxCpu + 1,
+    vms: maxVm + 1,
+    footprint4k: pages4k.size,
+    footprint2m: pages2m.size,
+    badRecords: reader.badRecords,
+  };
+  if (records === 0) {
+    throw new TraceError(`${opts.path}: the trace holds no memory accesses (format ${format.name}${index.badRecords ? `, ${index.badRecords} malformed records skipped` : ''}); an empty trace is an error, not a zero-row result`);
+  }
+  return index;
+}
+
+function indexPath(path: string, format: string, skipBad: boolean): string {
+  const real = realpathSync(path);
+  const st = statSync(real);
+  const key = createHash('sha256').update(JSON.stringify([real, st.size, st.mtimeMs, format, skipBad, 1])).digest('hex').slice(0, 16);
+  return join('results', '.trace-index', `${key}.json`);
+}
+
+/** The index of a trace: from a native header, the cache, or a pre-pass (then cached). */
+export async function traceIndex(config: Config, path: string, format: TraceFormat): Promise<TraceIndex> {
+  const opts = readerOptions(config, path, -1);
+  if (format.name === 'native') {
+    const r = new NativeReader(opts);
+    try {
+      const h = await r.readHeader();
+      if (h.records >= 0 && h.footprint4k >= 0) {
+        if (h.records === 0) throw new TraceError(`${path}: the native trace holds no records; an empty trace is an error`);
+        return {
+          format: 'native', instructionLevel: (h.flags & FLAG_INSTRUCTION_LEVEL) !== 0, records: h.records, reads: -1, writes: -1,
+          cpus: h.cpus, vms: h.vms, footprint4k: h.footprint4k, footprint2m: h.footprint2m, badRecords: 0,
+        };
+      }
+    } finally {
+      r.close();
+    }
+  }
+  const useCache = config['trace.indexCache'] !== false;
+  const file = useCache ? indexPath(path, format.name, opts.skipBad) : '';
+  if (useCache) {
+    try {
+      return JSON.parse(readFileSync(file, 'utf8')) as TraceIndex;
+    } catch {
+      // not cached yet
+    }
+  }
+  if (process.stderr.isTTY) process.stderr.write(`pre-pass over ${path} (${format.name}) to size the machine; cached for later runs…\n`);
+  const index = await scanTrace(format, opts);
+  if (useCache) {
+    try {
+      mkdirSync(join('results', '.trace-index'), { recursive: true });
+      writeFileSync(`${file}.tmp-${process.pid}`, JSON.stringify(index, null, 1));
+      renameSync(`${file}.tmp-${process.pid}`, file);
+    } catch {
+      // a read-only checkout still runs, just without the cache
+    }
+  }
+  return index;
+}
+
+export interface TraceRunStats {
+  format: string;
+  badRecords: number;
+  llc?: LlcStats;
+}
+
+/** Trace readers as an AccessSource: one sequential reader per CPU, opened on first use. */
+export class TraceSource implements AccessSource {
+  readonly name: string;
+  readonly cpus: number;
+  readonly vms: number;
+  private readonly readers: Array<TraceReader | Promise<TraceReader> | undefined>;
+
+  constructor(
+    readonly path: string,
+    readonly format: TraceFormat,
+    readonly index: TraceIndex,
+    private readonly config: Config,
+  ) {
+    this.name = path;
+    this.cpus = index.cpus;
+    this.vms = index.vms;
+    this.readers = new Array(index.cpus);
+  }
+
+  footprintPages(pageBytes: number): number | undefined {
+    if (pageBytes === 4096) return this.index.footprint4k;
+    if (pageBytes === 2 * 1024 * 1024) return this.index.footprint2m;
+    return undefined;
+  }
+
+  async read(cpu: number, batch: AccessBatch): Promise<number> {
+    let r = this.readers[cpu];
+    if (r === undefined) {
+      // A one-CPU trace needs no filtering (-1 keeps every record).
+      r = this.readers[cpu] = this.format.open(readerOptions(this.config, this.path, this.cpus === 1 ? -1 : cpu));
+    }
+    const reader = r instanceof Promise ? (this.readers[cpu] = await r) : r;
+    return reader.fill(batch);
+  }
+
+  badRecords(): number {
+    let n = 0;
+    for (const r of this.readers) if (r && !(r instanceof Promise)) n += r.badRecords;
+    return n;
+  }
+
+  close(): void {
+    for (const r of this.readers) if (r && !(r instanceof Promise)) r.close();
+  }
+}
+
+/** A trace source for a run (wrapped by the LLC filter when on) and a way to read its stats at the end. */
+export async function openTraceSource(config: Config): Promise<{ source: AccessSource; stats: () => TraceRunStats }> {
+  const path = config.trace as string;
+  const format = await detectFormat(path, (config['trace.format'] as string | undefined) ?? 'auto');
+  const index = await traceIndex(config, path, format);
+  const traceSource = new TraceSource(path, format, index, config);
+  const llcSetting = (config['llc.enabled'] as string | undefined) ?? 'auto';
+  const llcOn = llcSetting === 'true' || (llcSetting === 'auto' && index.instructionLevel);
+  if (!llcOn) return { source: traceSource, stats: () => ({ format: format.name, badRecords: traceSource.badRecords() }) };
+  const filter = new LlcFilterSource(traceSource, llcOptions(config));
+  return { source: filter, stats: () => ({ format: format.name, badRecords: traceSource.badRecords(), llc: filter.stats() }) };
+}
+
+export function llcOptions(config: Config) {
+  return {
+    sizeBytes: Math.round((config['llc.sizeMiB'] as number) * 1024 * 1024),
+    ways: config['llc.ways'] as number,
+    lineBytes: config['llc.lineBytes'] as number,
+    hitLatencyNs: config['llc.hitLatencyNs'] as number,
+  };
+}
+
+export { OP_WRITE };
