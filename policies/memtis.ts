@@ -81,7 +81,6 @@ export interface MemtisParams {
   storePeriod: number;
   cpuQuotaPct: number;
   quotaCheckMs: number;
-  sampleCostNs: number;
   listOpNs: number;
 }
 
@@ -351,7 +350,7 @@ export class Memtis {
   /** ksamplingd's CPU quota: lengthen the load period when over quota, shorten it when under (±0.5 points). */
   checkQuota(): void {
     const intervalNs = this.p.quotaCheckMs * 1e6;
-    const pct = (this.samplesSinceQuota * this.p.sampleCostNs * 100) / intervalNs;
+    const pct = (this.samplesSinceQuota * this.host.sampleCostNs * 100) / intervalNs;
     this.samplesSinceQuota = 0;
     let i = this.periodIndex;
     if (pct > this.p.cpuQuotaPct + 0.5 && i < PEBS_PERIOD_LIST.length - 1) i++;
@@ -385,7 +384,6 @@ export default definePolicy({
     storePeriod: { default: 100007, min: 1, integer: true, doc: 'htmm_inst_sample_period: store events per sample [code].' },
     cpuQuotaPct: { default: 3, min: 0, doc: 'ksampled_soft_cpu_quota: sampler CPU budget in % of one core [code].' },
     quotaCheckMs: { default: 15000, min: 1e-3, doc: 'Interval of the sampler CPU check, ms (15 s) [code].' },
-    sampleCostNs: { default: 500, min: 0, doc: 'CPU per sample the quota check counts, ns; keep equal to cost.sampleNs, which is what the engine charges [estimate].' },
     listOpNs: { default: 50, min: 0, doc: 'CPU per page examined or moved by kmigraterd and cooling, ns [estimate].' },
   },
   create(params, host) {

@@ -38,6 +38,8 @@ export interface Host {
   readonly pageBytes: number;
   readonly tiers: number;
   readonly cpus: number;
+  /** Kernel CPU the engine charges per sample drained (cost.sampleNs), for policies that budget their sampler. */
+  readonly sampleCostNs: number;
   /** Capacity, frames in use and free frames of a tier. */
   capacity(tier: number): number;
   used(tier: number): number;
@@ -80,8 +82,13 @@ export interface Host {
   /** Register a named policy counter (reported as policy.<name>); returns its id for count(). */
   counter(name: string): number;
   count(counterId: number, n?: number): void;
-  /** Kernel CPU time spent by the policy's own daemons (list walks, bookkeeping). */
+  /**
+   * Kernel CPU time of the policy's own work (list walks, bookkeeping). Inside a fault hook it is
+   * the faulting task's time, so it also stalls that CPU; in a timer it is a daemon's.
+   */
   chargeKernelNs(ns: number): void;
+  /** Page-table entries visited without a test-and-clear (skipped by a scanner, seen by a walk): n × cost.pteScanNs, counted in pteScans. */
+  chargePteScans(n: number): void;
   /**
    * Free-frame watermarks of a tier: onPressure(tier, pages) is called when free frames fall below
    * lowFrames (pages = frames needed to reach highFrames); re-armed once free rises above highFrames.

@@ -31,10 +31,12 @@ const str = (def: string | null, doc: string, extra: Partial<KeySpec> = {}): Key
 
 /**
  * Default workload: GUPS-like, 1 GiB footprint initialised in address order, then 90 % of 10 M
- * accesses to a 10 % hot set in the middle of it. With local:CXL = 1:4 first-touch leaves the hot
+ * accesses to a 10 % hot set in the middle of it, 200 ns of compute between a thread's memory
+ * accesses (5 M LLC misses/s: memory-intensive, and long enough, ~3 s simulated, for daemons with
+ * 1 s periods to act). With local:CXL = 1:4 first-touch leaves the hot
  * set on CXL, so placement policies have something to find.
  */
-export const DEFAULT_WORKLOAD = 'hotset:pages=256Ki,hot=0.1,hotShare=0.9,accesses=10M,write=0.25,gapNs=20';
+export const DEFAULT_WORKLOAD = 'hotset:pages=256Ki,hot=0.1,hotShare=0.9,accesses=10M,write=0.25,gapNs=200';
 
 /** Engine, run and cost-model keys. Machine tier keys and policy parameters are added by their owners. */
 export const CORE_SCHEMA: Schema = {

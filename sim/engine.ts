@@ -186,7 +186,7 @@ export class Engine implements VmHost {
   private readonly costSwapInNs: number;
   private readonly costSwapOutNs: number;
   private readonly costPteScanNs: number;
-  private readonly costSampleNs: number;
+  readonly sampleCostNs: number;
   private readonly costMigrationNs: number;
   private readonly drainIntervalNs: number;
 
@@ -279,7 +279,7 @@ export class Engine implements VmHost {
     this.costSwapInNs = config['cost.swapInNs'] as number;
     this.costSwapOutNs = config['cost.swapOutNs'] as number;
     this.costPteScanNs = config['cost.pteScanNs'] as number;
-    this.costSampleNs = config['cost.sampleNs'] as number;
+    this.sampleCostNs = config['cost.sampleNs'] as number;
     this.costMigrationNs =
       (config['cost.migrationFixedNs'] as number) +
       this.pageBytes / (config['cost.migrationCopyGBps'] as number) +
@@ -474,6 +474,9 @@ export class Engine implements VmHost {
       if (this.pos[c] >= this.batches[c].count) await this.refill(c);
     }
     const endNs = max(this.clockNs);
+    // Samples still in the ring when the trace ends are drained once more, so that none vanish.
+    this.nowNs = endNs;
+    if (this.ringCount > 0) this.drainSamples();
     closeEpoch(endNs);
     // A run that ends inside its warm-up reports everything rather than nothing (warmCounters are
     // still zero), and says so through measuredFromNs = 0.
@@ -601,6 +604,9 @@ export class Engine implements VmHost {
           stall += t - this.costFirstTouchNs;
         }
         samplingOn = this.samplingOn;
+        // A timer armed inside the fault (kswapd woken, say) must not wait for the old limit.
+        const t = this.timers.peekTimeNs();
+        if (t < limitNs) limitNs = t;
       }
       let state = pt.rec[r + R_FLAGS];
       if (state & armedBefore) {
@@ -610,6 +616,8 @@ export class Engine implements VmHost {
         if (pt.rec[r + R_FRAME] < 0) stall += this.allocate(page, c, true);
         state = pt.rec[r + R_FLAGS];
         samplingOn = this.samplingOn;
+        const t = this.timers.peekTimeNs();
+        if (t < limitNs) limitNs = t;
       }
       pt.rec[r + R_FLAGS] = state | PAGE_ACCESSED | (w << 1); // PAGE_DIRTY = 2
       if (w & contentOn) {
@@ -719,7 +727,7 @@ export class Engine implements VmHost {
     pt.rec[page * REC + R_FLAGS] &= ~(PAGE_SWAPPED | PAGE_GUEST_PAGED);
     this.usedFrames[tier]++;
     this.mappedPages++;
-    if (this.vmOn) stall += this.vmPageIn(page, c, swapIn, guestPaged !== 0);
+    if (this.vmOn) this.vmPageIn(page, c, swapIn, guestPaged !== 0);
     this.counters[swapIn ? C_SWAP_INS : C_FIRST_TOUCH_FAULTS]++;
     this.counters[C_KERNEL_CPU_NS] += cost;
     if (hooks.onFault) {
@@ -826,7 +834,7 @@ export class Engine implements VmHost {
     const n = this.ringCount;
     this.ringCount = 0;
     this.counters[C_SAMPLES] += n;
-    this.counters[C_KERNEL_CPU_NS] += n * this.costSampleNs;
+    this.counters[C_KERNEL_CPU_NS] += n * this.sampleCostNs;
     const hooks = this.hooks;
     if (!hooks.onSample) return;
     for (let i = 0; i < n; i++) hooks.onSample(this.ringPage[i], this.ringEvent[i]);
@@ -976,6 +984,14 @@ export class Engine implements VmHost {
 
   chargeKernelNs(ns: number): void {
     this.counters[C_KERNEL_CPU_NS] += ns;
+    // Work done in a fault (direct reclaim, say) runs in the faulting task: it stalls that CPU.
+    if (this.ctxCpu >= 0) this.pendingStallNs += ns;
+  }
+
+  chargePteScans(n: number): void {
+    this.counters[C_PTE_SCANS] += n;
+    this.counters[C_KERNEL_CPU_NS] += n * this.costPteScanNs;
+    if (this.ctxCpu >= 0) this.pendingStallNs += n * this.costPteScanNs;
   }
 
   setWatermarks(tier: number, lowFrames: number, highFrames: number): void {
@@ -1032,9 +1048,9 @@ export class Engine implements VmHost {
 
   /**
    * Per-VM accounting of a page getting a frame (fault path, VM model on only). Enforces the VM's
-   * limit by host-paging its own pages (a CLOCK hand over page ids); returns any stall.
+   * limit by host-paging its own pages (a CLOCK hand over page ids).
    */
-  private vmPageIn(page: number, c: number, swapIn: boolean, guestPaged: boolean): number {
+  private vmPageIn(page: number, c: number, swapIn: boolean, guestPaged: boolean): void {
     const pt = this.pt;
     const vm = pt.vm(page);
     if (vm >= this.vms) throw new SimError(`page of vm ${vm} but the run has ${this.vms} VMs (vm.count); raise vm.count or leave it 0 to follow the workload`);
@@ -1056,14 +1072,12 @@ export class Engine implements VmHost {
     } else {
       s[v + VS_HOST_PAGE_INS]++;
     }
-    let stall = 0;
-    const limit = this.vmSpec.limitPages[vm];
-    if (s[v + VS_MAPPED] > limit) {
-      // Over its limit (ESX max size): the host pages out one of the VM's own pages.
+    if (s[v + VS_MAPPED] > this.vmSpec.limitPages[vm]) {
+      // Over its limit (ESX max size): the host pages out one of the VM's own pages (the swap
+      // write-back is kernel CPU, as any eviction; the VM pays when it faults the page back).
       const victim = this.vmVictim(vm, page);
       if (victim >= 0) this.evict(victim);
     }
-    return stall;
   }
 
   /** A mapped page of the VM other than `except`, not referenced since the hand last passed (CLOCK over page ids). */

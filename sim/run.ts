@@ -139,9 +139,13 @@ export interface RunOutcome {
   trace?: TraceRunStats;
 }
 
-export async function runSimulation(config: Config): Promise<RunOutcome> {
+/**
+ * Run one simulation. `opened` replaces openSource(config) with a source opened by the caller
+ * (a sweep replaying a trace from shared memory); everything after it is the same code path.
+ */
+export async function runSimulation(config: Config, opened?: Awaited<ReturnType<typeof openSource>>): Promise<RunOutcome> {
   const started = performance.now();
-  const { source, stats } = await openSource(config);
+  const { source, stats } = opened ?? (await openSource(config));
   try {
     const pageBytes = (config.pageSizeKiB as number) * 1024;
     // An overcommitted VM host (every tier sized explicitly) may hold less than the guests' memory.
@@ -200,4 +204,4 @@ export function runAsMain(moduleUrl: string, main: (argv: string[]) => Promise<n
 }
 
 /** Error classes whose message is meant for the user as is (matched by name to avoid import cycles). */
-const USER_ERRORS = ['ConfigError', 'SimError', 'WorkloadError', 'TraceError'];
+const USER_ERRORS = ['ConfigError', 'SimError', 'WorkloadError', 'TraceError', 'LlcError', 'VmsWorkloadError'];

@@ -4,10 +4,7 @@
 
 import { parentPort } from 'node:worker_threads';
 import type { Config } from './config.ts';
-import { attachPolicies, recordRun, runSimulation } from './run.ts';
-import type { RunOutcome } from './run.ts';
-import { resolveTiers } from './machine.ts';
-import { Engine } from './engine.ts';
+import { recordRun, runSimulation } from './run.ts';
 import { SharedTraceSource } from './sweep-trace.ts';
 import type { SharedTrace } from './sweep-trace.ts';
 import type { Row } from '../results/rows.ts';
@@ -29,24 +26,8 @@ export type TaskReply =
 
 /** Run one point and write its run directory exactly as `npm run sim` does (run.ts recordRun). */
 export async function runPoint(config: Config, dir: string, shared?: SharedTrace): Promise<{ row: Row; wallMs: number }> {
-  const outcome = shared ? await runOnShared(config, shared) : await runSimulation(config);
+  const outcome = await runSimulation(config, shared ? { source: new SharedTraceSource(shared), stats: () => shared.stats } : undefined);
   return { row: recordRun(outcome, dir), wallMs: outcome.wallMs };
-}
-
-/**
- * runSimulation (run.ts) with the source replayed from shared memory instead of opened: the same
- * steps after openSource. Kept in step with run.ts by hand — runSimulation takes no source
- * argument yet — and checked by test/sweep-trace.test.ts (a shared-trace point's summary.csv is
- * byte-identical to `npm run sim`'s).
- */
-async function runOnShared(config: Config, shared: SharedTrace): Promise<RunOutcome> {
-  const started = performance.now();
-  const source = new SharedTraceSource(shared);
-  const tiers = resolveTiers(config, source.footprintPages((config.pageSizeKiB as number) * 1024));
-  const engine = new Engine(config, tiers, source);
-  attachPolicies(engine, config);
-  const result = await engine.run();
-  return { config, tiers, result, engine, wallMs: performance.now() - started, trace: shared.stats };
 }
 
 if (parentPort) {

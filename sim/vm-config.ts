@@ -22,7 +22,7 @@ const PER_VM: Record<string, string> = {
 
 function vmSchema(): Schema {
   const out: Schema = {
-    with: { default: '', doc: 'Extra policies attached alongside --policy, comma-separated (e.g. balloon,page-sharing): placement stays with --policy; faults, timers, samples and pressure go to every policy.', type: 'string' },
+    with: { default: null, nullable: true, doc: 'Extra policies attached alongside --policy, comma-separated (e.g. balloon,page-sharing): placement stays with --policy; faults, timers, samples and pressure go to every policy.', type: 'string' },
     'vm.count': num(0, 'Number of VMs (0 = as many as the workload or trace has; a VM is its vm column).', { integer: true, max: 4096 }),
     'cost.cowBreakNs': num(2500, 'Write to a shared (copy-on-write) page: write-protect fault, 4 KiB copy, remap and TLB flush (FACTS §5 parts: fault 1–3 µs, copy 0.3–0.5 µs). [estimate]'),
     'cost.pageShareNs': num(1500, 'Sharing one page: full compare of 4 KiB, remap read-only and TLB flush. [estimate]'),

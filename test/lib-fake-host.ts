@@ -114,6 +114,8 @@ export class FakeHost implements Host {
     return this.counters.get(name) ?? 0;
   }
   chargeKernelNs(): void {}
+  chargePteScans(): void {}
+  readonly sampleCostNs = 500;
   setWatermarks(): void {}
   random(): number {
     return 0.5;

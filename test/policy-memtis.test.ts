@@ -143,13 +143,13 @@ describe('memtis through the engine', () => {
 
   it('lengthens the load sample period when the sampler exceeds its CPU quota', async () => {
     // Quota 3 % ± 0.5, checked every 1.5 ms; the run ends at ≈ 2.1 ms, so one check (at 1.5 ms)
-    // sees both samples. sampleCostNs 500: 1 µs in 1.5 ms = 0.07 % → under, but already at the
-    // shortest period (index 0, 199): stays. sampleCostNs 50000: 100 µs / 1.5 ms = 6.7 % > 3.5 %
+    // sees both samples. cost.sampleNs 500: 1 µs in 1.5 ms = 0.07 % → under, but already at the
+    // shortest period (index 0, 199): stays. cost.sampleNs 50000: 100 µs / 1.5 ms = 6.7 % > 3.5 %
     // → index 1, 293 events per sample.
     const low = memtisRun(trace, { ...over, adaptiveSampling: true, quotaCheckMs: 1.5 }, 4, 8);
     await low.engine.run();
     expect(PEBS_PERIOD_LIST[low.get().periodIndex]).toBe(199);
-    const high = memtisRun(trace, { ...over, adaptiveSampling: true, quotaCheckMs: 1.5, sampleCostNs: 50000 }, 4, 8);
+    const high = memtisRun(trace, { ...over, adaptiveSampling: true, quotaCheckMs: 1.5 }, 4, 8, { 'cost.sampleNs': 50000 });
     const res = await high.engine.run();
     expect(PEBS_PERIOD_LIST[high.get().periodIndex]).toBe(293);
     expect(counter(res, 'loadPeriodChange')).toBe(293 - 199);

@@ -14,7 +14,7 @@
 //   read-only, so they stay identical); the rest go uniformly to the first `ws` share of the guest's
 //   data pages, a share `write` of them writes that leave new content (so writes really change
 //   pages). Zero pages are not touched after boot.
-// - ws and gapNs take one value per VM separated by "/", the last repeating ("ws=1/0.05": VM 0
+// - ws, osShare and gapNs take one value per VM separated by "/", the last repeating ("ws=1/0.05": VM 0
 //   uses all its data, every other VM 5 %).
 // Fingerprints are 32-bit (0 = unknown); data fingerprints of different pages may collide with
 // probability ~2^-32 per pair, which would let two such pages share (harmless, and rare).
@@ -34,7 +34,7 @@ export const VMS_PARAMS: Record<string, { default: number | string; doc: string 
   zero: { default: 0.15, doc: 'Share of each guest\'s pages that are zero pages (zeroed free memory, not touched after boot).' },
   images: { default: 1, doc: 'Distinct guest images; VM v runs image v mod images (1 = identical guests).' },
   accesses: { default: '1M', doc: 'Accesses per VM after boot.' },
-  osShare: { default: 0.3, doc: 'Share of accesses that read OS / library pages.' },
+  osShare: { default: '0.3', doc: 'Share of accesses that read OS / library pages, per VM separated by "/" (last repeats).' },
   write: { default: 0.2, doc: 'Share of data accesses that write new content.' },
   ws: { default: '1', doc: 'Share of its data pages each VM keeps using after boot, per VM separated by "/" (last repeats).' },
   gapNs: { default: '20', doc: 'Compute time between two accesses of a thread in ns, per VM separated by "/" (last repeats).' },
@@ -55,7 +55,7 @@ export interface VmsSpec {
   zeroPages: number;
   images: number;
   accesses: number;
-  osShare: number;
+  osShare: number[];
   write: number;
   ws: number[];
   gapNs: number[];
@@ -102,7 +102,7 @@ export function parseVmsWorkload(spec: string): VmsSpec {
     zeroPages: Math.floor(zero * pages),
     images: Math.floor(val('images')),
     accesses: Math.floor(val('accesses')),
-    osShare: val('osShare'),
+    osShare: list('osShare'),
     write: val('write'),
     ws: list('ws'),
     gapNs: list('gapNs'),
@@ -110,12 +110,12 @@ export function parseVmsWorkload(spec: string): VmsSpec {
   };
   if (s.images < 1) throw bad(`needs images ≥ 1, found ${s.images}`);
   if (s.accesses < 0) throw bad(`needs accesses ≥ 0, found ${s.accesses}`);
-  if (!(s.osShare >= 0 && s.osShare <= 1)) throw bad(`needs osShare in [0, 1], found ${s.osShare}`);
+  if (s.osShare.some((o) => !(o >= 0 && o <= 1))) throw bad(`needs every osShare in [0, 1], found ${raw('osShare')}`);
   if (!(s.write >= 0 && s.write <= 1)) throw bad(`needs write in [0, 1], found ${s.write}`);
   if (s.ws.some((w) => !(w > 0 && w <= 1))) throw bad(`needs every ws in (0, 1], found ${raw('ws')}`);
   if (s.gapNs.some((g) => !(g >= 0))) throw bad(`needs every gapNs ≥ 0, found ${raw('gapNs')}`);
   if (s.threads < 1 || s.threads * count > 4096) throw bad(`needs threads ≥ 1 and threads · count ≤ 4096, found ${s.threads}`);
-  if (s.osShare > 0 && s.osPages === 0) throw bad('has osShare > 0 but no OS pages (raise os)');
+  if (s.osShare.some((o) => o > 0) && s.osPages === 0) throw bad('has osShare > 0 but no OS pages (raise os)');
   return s;
 }
 
@@ -165,6 +165,7 @@ export class VmsWorkload {
     const rng = this.rngs[cpu];
     const image = vm % s.images;
     const gap = s.gapNs[Math.min(vm, s.gapNs.length - 1)];
+    const osShare = s.osShare[Math.min(vm, s.osShare.length - 1)];
     const dataFirst = s.osPages + s.zeroPages;
     const dataPages = s.pages - dataFirst;
     const wsPages = Math.max(1, Math.floor(s.ws[Math.min(vm, s.ws.length - 1)] * dataPages));
@@ -179,10 +180,10 @@ export class VmsWorkload {
         content = page < s.osPages ? fingerprint(0x05, image, page) : page < dataFirst ? CONTENT_ZERO_PAGE : fingerprint(vm + 0x100, page, 0);
       } else {
         const u = rng();
-        if (u < s.osShare) {
-          page = Math.min(s.osPages - 1, Math.floor((u / s.osShare) * s.osPages));
+        if (u < osShare) {
+          page = Math.min(s.osPages - 1, Math.floor((u / osShare) * s.osPages));
         } else {
-          page = dataFirst + Math.min(wsPages - 1, Math.floor(((u - s.osShare) / (1 - s.osShare)) * wsPages));
+          page = dataFirst + Math.min(wsPages - 1, Math.floor(((u - osShare) / (1 - osShare)) * wsPages));
           if (s.write > 0 && rng() < s.write) {
             op = OP_WRITE;
             content = fingerprint(vm + 0x100, page, seq + 1);

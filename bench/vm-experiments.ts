@@ -1,0 +1,76 @@
+// `npx tsx bench/vm-experiments.ts [sharing|tax|balloon]`: the behaviours issue 6 asks a user to
+// check, as small runs through the real CLI path (resolveConfig + runSimulation), printed as tables.
+//
+// - sharing: N identical guests (ESX scan rates): frames saved vs N (paper Figures 4–5: roughly linear).
+// - tax: two VMs, equal shares, one active and one idle, host at 75 % of their memory: τ = 0 vs 0.75.
+// - balloon: a 64 MiB guest ballooned down to 40 MiB vs the same guest configured with 40 MiB
+//   (paper Figure 2: ballooning costs 1.4–4.4 %).
+
+import { resolveConfig, runSimulation } from '../sim/run.ts';
+import { VS_STRIDE, VS_MAPPED, VS_BALLOON, VS_ACTIVE, VS_GUEST_PAGE_OUTS, VS_HOST_PAGE_OUTS } from '../sim/engine.ts';
+
+const GiB = 1024 ** 3;
+const want = process.argv[2];
+
+function capacity(pages: number): Record<string, number> {
+  const local = Math.floor(pages / 5);
+  return { 'machine.tiers.0.capacityGiB': (local * 4096) / GiB, 'machine.tiers.1.capacityGiB': ((pages - local) * 4096) / GiB };
+}
+
+async function sharing(): Promise<void> {
+  process.stdout.write('N identical guests, 2Ki pages each (40 % OS image, 15 % zero), page-sharing at ESX rates (50/VM, 200 total pages/s), 400 s simulated\n');
+  process.stdout.write('N\tframesSaved\tsharedPages\tsaved/guest-pages\texpected-at-full-scan\n');
+  for (const n of [1, 2, 4, 8]) {
+    const workload = `vms:count=${n},pages=2Ki,accesses=200k,os=0.4,zero=0.15,gapNs=2000000`;
+    const { config } = resolveConfig({ sets: capacity(n * 2048 + 64), flags: { policy: 'first-touch', with: 'page-sharing', workload } });
+    const { result } = await runSimulation(config);
+    const f = result.vm!.final;
+    // At full coverage: every OS page of guests 2…N and every zero page but one are duplicates.
+    const expected = (n - 1) * Math.floor(0.4 * 2048) + n * Math.floor(0.15 * 2048) - 1;
+    process.stdout.write(`${n}\t${f.framesSaved}\t${f.sharedPages}\t${(f.framesSaved / (n * 2048)).toFixed(3)}\t${expected}\n`);
+  }
+}
+
+async function tax(): Promise<void> {
+  process.stdout.write('\nTwo VMs of 16Ki pages, equal shares; VM 0 active (all its data), VM 1 idle (5 % of its data, 1 % of its accesses to OS pages); host 24Ki frames; --with balloon,idle-tax\n');
+  process.stdout.write('tau\tvm\tballoonTarget\tallocated\tballoon\tactiveEst\tguestPageOuts\thostPageOuts\tvmTimeS\tslowdown\n');
+  for (const tau of [0, 0.75]) {
+    const workload = 'vms:count=2,pages=16Ki,accesses=3M,ws=1/0.05,osShare=0.3/0.01,gapNs=50000,write=0.2';
+    const { config } = resolveConfig({ sets: { ...capacity(24 * 1024), 'policy.idle-tax.taxRate': tau, 'stats.epochMs': 1000 }, flags: { policy: 'first-touch', with: 'balloon,idle-tax', workload } });
+    const { result } = await runSimulation(config);
+    const f = result.vm!.final;
+    for (let v = 0; v < 2; v++) {
+      const s = (k: number) => f.stats[v * VS_STRIDE + k];
+      process.stdout.write(`${tau}\t${v}\t${s(4)}\t${s(VS_MAPPED)}\t${s(VS_BALLOON)}\t${s(VS_ACTIVE).toFixed(3)}\t${s(VS_GUEST_PAGE_OUTS)}\t${s(VS_HOST_PAGE_OUTS)}\t${(f.timeNs[v] / 1e9).toFixed(2)}\t${(f.timeNs[v] / f.idealNs[v]).toFixed(4)}\n`);
+    }
+  }
+}
+
+async function balloon(): Promise<void> {
+  process.stdout.write('\nOne guest: 64 MiB ballooned to 40 MiB (vm.balloonMiB=24) vs configured with 40 MiB; same workload, --with balloon, host with room for all\n');
+  process.stdout.write('case\tguestPageOuts\tguestPageIns\tvmTimeS\tslowdown\n');
+  const rows: number[] = [];
+  for (const [name, sets] of [
+    ['ballooned 64→40 MiB', { 'vm.memMiB': 64, 'vm.balloonMiB': 24 }],
+    ['configured 40 MiB', { 'vm.memMiB': 40 }],
+  ] as const) {
+    const workload = 'vms:count=1,pages=16Ki,accesses=4M,os=0.3,zero=0.1,ws=0.5,osShare=0.3,write=0.2,gapNs=20000';
+    const { config } = resolveConfig({ sets: { ...capacity(20 * 1024), ...sets }, flags: { policy: 'first-touch', with: 'balloon', workload } });
+    const { result } = await runSimulation(config);
+    const f = result.vm!.final;
+    rows.push(f.timeNs[0]);
+    process.stdout.write(`${name}\t${f.stats[VS_GUEST_PAGE_OUTS]}\t${f.stats[7]}\t${(f.timeNs[0] / 1e9).toFixed(3)}\t${(f.timeNs[0] / f.idealNs[0]).toFixed(4)}\n`);
+  }
+  process.stdout.write(`ballooned / configured run time: ${((rows[0] / rows[1] - 1) * 100).toFixed(2)} %\n`);
+}
+
+async function main(): Promise<void> {
+  if (!want || want === 'sharing') await sharing();
+  if (!want || want === 'tax') await tax();
+  if (!want || want === 'balloon') await balloon();
+}
+
+main().catch((e) => {
+  process.stderr.write(`${(e as Error).stack}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,74 @@
+// Invariant fuzz of the VM model: seeded random multi-VM workloads on overcommitted hosts, with all
+// three ESX mechanisms attached to a tiering policy, checked at several cut points of the same
+// deterministic run: no page lost, no frame over-counted (refcounts = mappers = share lists), no
+// tier over capacity, every VM within its limit, per-VM counters consistent. Plus determinism.
+
+import { describe, expect, it } from 'vitest';
+import seedrandom from 'seedrandom';
+import { resolveConfig, runSimulation } from '../sim/run.ts';
+import { summaryRow, vmTimeseriesRows } from '../results/rows.ts';
+import { toCsv } from '../results/write.ts';
+import * as S from '../sim/stats.ts';
+import { VS_STRIDE, VS_MAPPED } from '../sim/engine.ts';
+
+const MAINS = ['first-touch', 'tpp', 'mglru'];
+
+function vmRun(rng: () => number): { flags: Record<string, unknown>; sets: Record<string, unknown> } {
+  const vms = 2 + Math.floor(rng() * 4);
+  const pages = 600 + Math.floor(rng() * 1500);
+  const ws = Array.from({ length: vms }, () => (rng() < 0.5 ? 1 : 0.1)).join('/');
+  const workload = `vms:count=${vms},pages=${pages},accesses=6k,os=${(0.2 + rng() * 0.4).toFixed(2)},zero=0.1,images=${1 + Math.floor(rng() * 2)},write=${rng().toFixed(2)},ws=${ws},gapNs=${[20000, 100000][Math.floor(rng() * 2)]}`;
+  // Host memory: 60–100 % of the guests' memory (overcommitted), 1:3 local:CXL.
+  const hostPages = Math.floor(vms * pages * (0.6 + rng() * 0.4));
+  const sets: Record<string, unknown> = {
+    'machine.tiers.0.capacityGiB': (Math.floor(hostPages / 4) * 4096) / 1024 ** 3,
+    'machine.tiers.1.capacityGiB': ((hostPages - Math.floor(hostPages / 4)) * 4096) / 1024 ** 3,
+    'vm.1.limitMiB': ((pages * 0.7) * 4096) / 1024 ** 2,
+    'policy.idle-tax.samplePeriodS': 0.05,
+    'policy.idle-tax.reallocIntervalS': 0.02,
+    'policy.idle-tax.stateCheckMs': 2,
+    'policy.balloon.pollIntervalMs': 5,
+    'policy.page-sharing.scanRatePerVmPagesPerS': 20000,
+    'policy.page-sharing.scanRateTotalPagesPerS': 50000,
+    'policy.page-sharing.scanIntervalMs': 1,
+  };
+  return { flags: { workload, with: 'balloon,idle-tax,page-sharing' }, sets };
+}
+
+describe('VM model invariants under seeded random runs', () => {
+  for (const main of MAINS) {
+    it(`${main} with balloon, idle-tax, page-sharing: pages, frames, shares, tiers and VM limits stay consistent`, async () => {
+      const rng = seedrandom.alea(`vm-fuzz/${main}`);
+      for (let round = 0; round < 3; round++) {
+        const { flags, sets } = vmRun(rng);
+        for (const cut of [4000, 15000, 0]) {
+          const { config } = resolveConfig({ sets, flags: { ...flags, policy: main, seed: round + 1, 'run.maxAccesses': cut } });
+          const { engine, result } = await runSimulation(config);
+          const where = `${main} ${flags.workload} cut ${cut}`;
+          expect(engine.checkInvariants(), where).toEqual([]);
+          const c = result.counters;
+          expect(c[S.C_READS] + c[S.C_WRITES], where).toBe(c[S.C_ACCESSES]);
+          // Frames in use = pages mapped − frames saved by sharing.
+          const used = Array.from(result.usedFrames).reduce((a, b) => a + b, 0);
+          const vm = result.vm!;
+          let mapped = 0;
+          for (let v = 0; v < vm.count; v++) mapped += vm.final.stats[v * VS_STRIDE + VS_MAPPED];
+          expect(used, where).toBe(mapped - vm.final.framesSaved);
+          expect(vm.final.stats[1 * VS_STRIDE + VS_MAPPED], where).toBeLessThanOrEqual(vm.spec.limitPages[1]);
+        }
+      }
+    }, 120_000);
+  }
+
+  it('same config and seed give byte-identical summary and vm-timeseries CSV; another seed changes them', async () => {
+    const csv = async (seed: number) => {
+      const { flags, sets } = vmRun(seedrandom.alea('vm-determinism'));
+      const { config } = resolveConfig({ sets: { ...sets, 'stats.epochMs': 5 }, flags: { ...flags, policy: 'tpp', seed } });
+      const { result, tiers } = await runSimulation(config);
+      return toCsv([summaryRow(config, tiers, result)]) + toCsv(vmTimeseriesRows(result));
+    };
+    const a = await csv(3);
+    expect(await csv(3)).toBe(a);
+    expect(await csv(4)).not.toBe(a);
+  }, 60_000);
+});
