@@ -94,6 +94,7 @@ const CASES: Case[] = [
   { name: '1 process, no VM model (reference)', workload: 'zipf:pages=512Ki,accesses=20M,theta=0.99,init=1', policy: 'first-touch', with: '', hostShare: 1.1 },
   { name: '1 process, 8 threads, no VM model (reference: multi-CPU scheduling)', workload: 'zipf:pages=512Ki,accesses=20M,theta=0.99,init=1,threads=8', policy: 'first-touch', with: '', hostShare: 1.1 },
   { name: '8 VMs, first-touch only (content tracking on)', workload: `${VMS8},gapNs=20`, policy: 'first-touch', with: '', hostShare: 1.1 },
+  { name: '8 VMs, first-touch only, 20 µs gaps (same stream as the next case, no mechanisms)', workload: `${VMS8},gapNs=20000`, policy: 'first-touch', with: '', hostShare: 1.1 },
   { name: '8 VMs, first-touch + balloon,idle-tax,page-sharing (ESX rates, 50 s simulated)', workload: `${VMS8},gapNs=20000`, policy: 'first-touch', with: 'balloon,idle-tax,page-sharing', hostShare: 1.1 },
   { name: '8 VMs, tpp + balloon,idle-tax,page-sharing, host at 80 % of guest memory', workload: `${VMS8},gapNs=20000`, policy: 'tpp', with: 'balloon,idle-tax,page-sharing', hostShare: 0.8 },
 ];

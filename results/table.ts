@@ -29,6 +29,8 @@ export function formatTable(s: Row): string {
     ['simulated time', `${duration(n('simTimeNs'))}  (slowdown ${n('slowdown').toFixed(3)}× vs all accesses at local idle latency)`],
     ['accesses', `${int(n('accesses'))}  (${pct(n('writes') / Math.max(1, n('accesses')))} writes) over ${int(n('pages'))} pages`],
     ['local share', pct(n('localShare'))],
+    ...(s.llcHitRatio !== undefined && s.llcHitRatio !== '' ? ([['LLC filter', `${pct(n('llcHitRatio'))} of trace accesses hit; the rest reached memory`]] as Array<[string, string]>) : []),
+    ...(n('badRecordsSkipped') > 0 ? ([['skipped', `${int(n('badRecordsSkipped'))} malformed trace records (--skip-bad)`]] as Array<[string, string]>) : []),
     ...(n('pageSizeKiB') > 4 ? ([['huge pages', `${pct(n('hugePageWaste'))} of resident bytes never touched (${bytes(n('touchedBytes'))} touched)`]] as Array<[string, string]>) : []),
     ['latency', `avg ${n('avgLatencyNs').toFixed(1)} ns, p99 ${n('p99LatencyNs').toFixed(0)} ns (memory latency plus hint-fault, swap-in and migration stalls)`],
   ];

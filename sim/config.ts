@@ -46,6 +46,7 @@ export const CORE_SCHEMA: Schema = {
   pageSizeKiB: num(4, 'Page size of the run: 4 (base pages) or 2048 (2 MiB huge pages).', { integer: true }),
   'run.warmupMs': num(0, 'Simulated time excluded from the summary (stats are end minus the warm-up snapshot).', { min: 0 }),
   'run.maxAccesses': num(0, 'Stop after this many accesses in total (0 = run the whole workload or trace).', { integer: true, min: 0 }),
+  'run.cpuQuantumNs': num(1000, 'Simulated time a CPU may run ahead of the next CPU before they interleave again: 0 = strict smallest-clock-first order; larger is faster with several CPUs. Timers, epochs and warm-up are always exact.', { min: 0 }),
   'stats.epochMs': num(10, 'Simulated time per time-series row in timeseries.csv.', { min: 1e-6 }),
   'cpu.mlp': num(2, 'Memory-level parallelism: an access stalls its CPU for latency / mlp. [estimate]', { min: 1 }),
   'machine.preset': str('ddr5-cxl', 'Machine preset: tiers, latencies and bandwidths with sources (README "Machines").'),

@@ -200,6 +200,8 @@ export class Engine implements VmHost {
   private owner = 0;
   private timerPeriods: Float64Array[] = [new Float64Array(16)];
   private maxAccesses: number;
+  /** How far a CPU may run past the next CPU's clock before they are interleaved again (run.cpuQuantumNs). */
+  private readonly cpuQuantumNs: number;
 
   // ---- VM model (off the per-access path unless on; see VmHost)
   /** Any VM feature in use: per-VM accounting in faults, content tracking on writes. */
@@ -214,7 +216,8 @@ export class Engine implements VmHost {
   private pageContent = new Uint32Array(0);
   private mappedPages = 0;
   private memState = 0;
-  private sharedEver = false;
+  /** Pages mapping a frame that another page also maps (kept up to date by sharedLeave / share). */
+  private sharedMapped = 0;
   private readonly costCowBreakNs: number;
   private readonly costPageShareNs: number;
   private readonly costTouchSampleNs: number;
@@ -287,6 +290,7 @@ export class Engine implements VmHost {
       (config['cost.tlbShootdownPerCpuNs'] as number) * Math.max(0, this.cpus - 1);
     this.drainIntervalNs = (config['sampler.drainIntervalUs'] as number) * 1e3;
     this.maxAccesses = (config['run.maxAccesses'] as number) || Infinity;
+    this.cpuQuantumNs = config['run.cpuQuantumNs'] as number;
 
     const hostPages = this.capacityFrames.reduce((a, b) => a + b, 0);
     const src = source as AccessSource & { vmPages?: (vm: number) => number | undefined };
@@ -448,12 +452,10 @@ export class Engine implements VmHost {
         } else if (t < second) second = t;
       }
       if (c < 0 || total >= this.maxAccesses) break;
+      // Events due by the smallest clock are handled in time order: warm-up snapshot, epoch end,
+      // then timers (an epoch [a, b) closes before a timer due at b fires).
       const nextTimer = this.timers.peekTimeNs();
-      if (nextTimer <= min) {
-        this.fireTimer();
-        continue;
-      }
-      if (!warmupDone && warmupNs <= min) {
+      if (!warmupDone && warmupNs <= min && warmupNs <= nextTimer && warmupNs <= nextEpochNs) {
         warmupDone = true;
         warmCounters = this.counters.slice();
         warmPolicy = this.policyCounters.slice(0, this.policyCounterNames.length);
@@ -461,12 +463,18 @@ export class Engine implements VmHost {
         warmIdealNs = max(this.idealNs);
         continue;
       }
-      if (nextEpochNs <= min) {
+      if (nextEpochNs <= min && nextEpochNs <= nextTimer) {
         closeEpoch(nextEpochNs);
         nextEpochNs += epochNs;
         continue;
       }
-      let limit = second < nextTimer ? second : nextTimer;
+      if (nextTimer <= min) {
+        this.fireTimer();
+        continue;
+      }
+      // Run CPU c until it passes the next CPU's clock by more than the quantum, or the next event.
+      let limit = second + this.cpuQuantumNs;
+      if (nextTimer < limit) limit = nextTimer;
       if (nextEpochNs < limit) limit = nextEpochNs;
       if (!warmupDone && warmupNs < limit) limit = warmupNs;
       const done = this.runCpu(c, limit, this.maxAccesses - total);
@@ -515,11 +523,16 @@ export class Engine implements VmHost {
 
   /** Pages mapping a frame that more than one page maps. */
   private sharedPages(): number {
-    if (!this.sharedEver) return 0;
-    const refs = this.pt.frameRefs;
-    let n = 0;
-    for (let f = 0; f < this.pt.frames; f++) if (refs[f] > 1) n += refs[f];
-    return n;
+    return this.sharedMapped;
+  }
+
+  /** A page is about to leave its frame: keep the shared-page count (2 → 1 mappers unshares both). */
+  private sharedLeave(page: number): void {
+    const f = this.pt.rec[page * REC + R_FRAME];
+    if (f < 0) return;
+    const refs = this.pt.frameRefs[f];
+    if (refs === 2) this.sharedMapped -= 2;
+    else if (refs > 2) this.sharedMapped--;
   }
 
   private async refill(c: number): Promise<void> {
@@ -901,6 +914,7 @@ export class Engine implements VmHost {
     const r = page * REC;
     if (pt.rec[r + R_FRAME] < 0) return false;
     const flags = pt.rec[r + R_FLAGS];
+    this.sharedLeave(page);
     const freedTier = pt.unmap(page);
     if (freedTier >= 0) this.usedFrames[freedTier]--;
     // A page that comes back gets a private frame, so it is no longer copy-on-write.
@@ -1024,6 +1038,9 @@ export class Engine implements VmHost {
       if (pt.frameRefs[f] > 1 && !(pt.rec[p * REC + R_FLAGS] & PAGE_COW)) errors.push(`page ${p} maps shared frame ${f} but is not copy-on-write`);
     }
     if (mapped !== this.mappedPages) errors.push(`${mapped} pages mapped but the engine counts ${this.mappedPages}`);
+    let shared = 0;
+    for (let f = 0; f < pt.frames; f++) if (pt.frameRefs[f] > 1) shared += pt.frameRefs[f];
+    if (shared !== this.sharedMapped) errors.push(`${shared} pages map shared frames but the engine counts ${this.sharedMapped}`);
     const next = pt.shareNext;
     if (next !== null) {
       for (let f = 0; f < pt.frames; f++) {
@@ -1148,6 +1165,7 @@ export class Engine implements VmHost {
     }
     const nf = pt.rec[r + R_FRAME]; // reclaim may have evicted the page itself
     if (nf < 0) return stall;
+    this.sharedLeave(page);
     pt.unmap(page);
     const frame = pt.allocFrame(tier);
     pt.map(page, frame);
@@ -1184,9 +1202,10 @@ export class Engine implements VmHost {
     // The byte compare: contents stand for the page bytes; unknown content never matches.
     if (content === 0 || content !== this.content(withPage)) return false;
     if (pt.frameRefs[f] >= 0xffff) return false; // 16-bit refcount saturated (ESX keeps an overflow table)
-    this.sharedEver = true;
+    this.sharedLeave(page);
     const freedTier = pt.unmap(page);
     if (freedTier >= 0) this.usedFrames[freedTier]--;
+    this.sharedMapped += pt.frameRefs[f] === 1 ? 2 : 1;
     pt.mapShared(page, f);
     pt.rec[page * REC + R_FLAGS] |= PAGE_COW;
     pt.rec[withPage * REC + R_FLAGS] |= PAGE_COW;

@@ -139,7 +139,7 @@ describe('engine: closed-loop time, placement and accounting', () => {
     expect(e.checkInvariants()).toEqual([]);
   });
 
-  it('runs the CPU with the smallest clock first (two CPUs interleave by time)', async () => {
+  it('runs the CPU with the smallest clock first (two CPUs interleave by time) with a zero quantum', async () => {
     // CPU 0: one slow access per 1000 ns of gap; CPU 1: four accesses 200 ns apart. Each first
     // touch costs 1001 ns, so order of first touches (page ids) follows the clocks:
     // cpu0 p10 @1000; cpu1 p20 @200, p21 @200+1001+100+200, …
@@ -161,6 +161,7 @@ describe('engine: closed-loop time, placement and accounting', () => {
       localPages: 8,
       cxlPages: 8,
       policy,
+      sets: { 'run.cpuQuantumNs': 0 }, // strict smallest-clock-first order
     });
     await e.run();
     // cpu1 touches: 200, 1501, 2802, 4103 (each + 1001 fault + 100 + 200 gap); cpu0 at 3000, 7101.
@@ -243,5 +244,27 @@ describe('engine: loaded latency', () => {
     });
     const res = await e.run();
     expect(res.counters[S.C_LATENCY_SUM_NS] / 2).toBeCloseTo(125, 6);
+  });
+});
+
+describe('engine: events inside a long compute gap', () => {
+  it('closes each epoch before a later timer fires, even when a CPU jumps over several epochs', async () => {
+    // A periodic 1 ms timer counts its firings into a policy counter; one access, then a 5.5 ms
+    // gap, then another. Epochs of 1 ms: each of epochs 1…5 must hold exactly one firing (at 1, 2,
+    // 3, 4, 5 ms), not all five in the first epoch closed after the jump.
+    const policy = definePolicy({
+      name: 'ticker',
+      summary: '',
+      source: 'test',
+      params: {},
+      create(_p, host) {
+        const id = host.counter('ticks');
+        host.every(1e6, 1);
+        return { onTimer() { host.count(id); } };
+      },
+    });
+    const e = makeEngine({ perCpu: [[[1, 'R', 0], [1, 'R', 5.5e6]]], localPages: 2, cxlPages: 2, policy, sets: { 'stats.epochMs': 1 } });
+    const res = await e.run();
+    expect(res.epochs.map((x) => x.policyCounters[0])).toEqual([0, 1, 1, 1, 1, 1]);
   });
 });

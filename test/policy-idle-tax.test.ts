@@ -69,8 +69,7 @@ describe('idle-tax policy', () => {
     // Sampling 1 s periods, reallocation every 0.5 s, slow gain 0.25, fast gain 0.5, start at 0.
     // VM 0 of 100 pages, all touched at t ≈ 0; every page written again at 0.8 s; nothing after
     // until one access at 3 s. A second VM on its own CPU reads one page every 0.1 s, so that
-    // timers and epochs interleave at their own times (the engine handles every timer due before
-    // the smallest CPU clock, and VM 0's clock jumps over its long gap).
+    // the run has a steady clock.
     //   0.5 s realloc: sampling starts (100 random pages armed); partial 0 → estimate 0.
     //   1.0 s realloc: all sampled pages were touched at 0.8 s → partial 1 → max(0, 0, 0 + 0.5) = 0.5.
     //   1.5 s period ends (fires before the realloc due then, pushed earlier): f = 1 → slow 0.25,
@@ -97,8 +96,11 @@ describe('idle-tax policy', () => {
       perCpu: [[...boot, ...again, [0, 0, 'R', 0, 2.2e9]], ticker],
     });
     const res = await e.run();
+    // Epoch rows cover [a, b): a timer due exactly at b belongs to the next epoch. So the row ending
+    // at 1 s shows the 0.5 s estimate (0); the row ending at 2 s the 1.0 s and 1.5 s ones (0.5);
+    // the row ending at 3 s the 2.5 s one (0.25).
     const est = res.vm!.epochs.map((ep) => ep.stats[VS_ACTIVE]);
-    expect(est.slice(0, 2)).toEqual([0.5, 0.5]); // at 1 s and 2 s
+    expect(est.slice(0, 3)).toEqual([0, 0.5, 0.25]);
     expect(res.vm!.final.stats[VS_ACTIVE]).toBe(0.25);
     expect(e.checkInvariants()).toEqual([]);
   });
