@@ -17,7 +17,7 @@ const policies = (process.argv[3] ?? 'first-touch,numa-tiering,tpp,mglru,autonum
 
 const syn = new SyntheticSource(workload, 1);
 const trace = await captureCpu(syn, 0);
-const source = new MemorySource(workload, [trace], (pb) => syn.footprintPages(pb));
+const source = new MemorySource(workload, [trace], { footprint: (pb) => syn.footprintPages(pb) });
 console.log(`node ${process.version}, ${new Date().toISOString()}, workload ${workload}, ${trace.count.toLocaleString('en-US')} accesses`);
 
 for (const name of policies) {

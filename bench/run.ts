@@ -71,7 +71,7 @@ async function engineCase(c: EngineCase): Promise<void> {
   const { config } = resolveConfig({ flags: { policy: c.policy, workload: c.workload, pageSizeKiB: c.pageSizeKiB ?? 4 } });
   const syn = new SyntheticSource(c.workload, 1);
   const trace: MemoryTrace = await captureCpu(syn, 0);
-  const source = new MemorySource(c.workload, [trace], (pb) => syn.footprintPages(pb));
+  const source = new MemorySource(c.workload, [trace], { footprint: (pb) => syn.footprintPages(pb) });
   const tiers = resolveTiers(config, source.footprintPages((c.pageSizeKiB ?? 4) * 1024));
   let last: EngineResult | undefined;
   const bench = await runBench(c.name, async () => {

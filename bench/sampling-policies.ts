@@ -28,7 +28,7 @@ const wanted = (name: string) => words.every((w) => name.includes(w));
 console.log(`node ${process.version}, ${new Date().toISOString()}, workload ${WORKLOAD}`);
 const syn = new SyntheticSource(WORKLOAD, 1);
 const trace = await captureCpu(syn, 0);
-const source = new MemorySource(WORKLOAD, [trace], (pb) => syn.footprintPages(pb));
+const source = new MemorySource(WORKLOAD, [trace], { footprint: (pb) => syn.footprintPages(pb) });
 
 for (const [sizeName, pageSizeKiB] of PAGE_SIZES) {
   for (const policyName of POLICIES) {

@@ -11,8 +11,8 @@ import { execSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createBatch } from '../traces/batch.ts';
-import type { AccessBatch, AccessSource } from '../traces/batch.ts';
+import { createBatch, copyRecords } from '../traces/batch.ts';
+import { MemorySource } from '../traces/memory-source.ts';
 import { LackeyReader } from '../traces/lackey.ts';
 import { NativeReader } from '../traces/native.ts';
 import { LlcFilterSource } from '../traces/llc-filter.ts';
@@ -86,27 +86,12 @@ try {
   for (;;) {
     const k = await r.fill(tmpB);
     if (k === 0) break;
-    for (const col of ['addrHi', 'addrLo', 'op', 'cpu', 'vm', 'gapNs', 'content'] as const) (all[col] as Uint32Array).set(tmpB[col].subarray(0, k) as Uint32Array, all.count);
+    copyRecords(tmpB, 0, all, all.count, k);
     all.count += k;
   }
   r.close();
   await best('LLC filter (1 MiB, 16-way, records in memory)', 'accesses', async () => {
-    let pos = 0;
-    const mem: AccessSource = {
-      name: 'mem', cpus: 1, vms: 1, footprintPages: () => undefined,
-      read(_c: number, b: AccessBatch) {
-        const k = Math.min(b.capacity, all.count - pos);
-        b.addrHi.set(all.addrHi.subarray(pos, pos + k));
-        b.addrLo.set(all.addrLo.subarray(pos, pos + k));
-        b.op.set(all.op.subarray(pos, pos + k));
-        b.vm.set(all.vm.subarray(pos, pos + k));
-        b.gapNs.set(all.gapNs.subarray(pos, pos + k));
-        b.content.set(all.content.subarray(pos, pos + k));
-        pos += k;
-        b.count = k;
-        return k;
-      },
-    };
+    const mem = new MemorySource('mem', [all]);
     const f = new LlcFilterSource(mem, { sizeBytes: 1 << 20, ways: 16, lineBytes: 64, hitLatencyNs: 15 });
     const out = createBatch();
     for (;;) {

@@ -7,78 +7,8 @@ import { resolveConfig, attachPolicies } from '../sim/run.ts';
 import { resolveTiers } from '../sim/machine.ts';
 import { Engine } from '../sim/engine.ts';
 import { SyntheticSource } from '../traces/synthetic.ts';
-import type { AccessBatch, AccessSource } from '../traces/batch.ts';
-import { createBatch } from '../traces/batch.ts';
-
-interface Stream {
-  n: number;
-  addrHi: Uint32Array;
-  addrLo: Uint32Array;
-  op: Uint8Array;
-  vm: Uint16Array;
-  gap: Float32Array;
-  content: Uint32Array;
-}
-
-function capture(src: SyntheticSource, cpu: number): Stream {
-  const parts: Stream[] = [];
-  const b = createBatch();
-  let total = 0;
-  for (;;) {
-    const n = src.read(cpu, b);
-    if (n === 0) break;
-    parts.push({ n, addrHi: b.addrHi.slice(0, n), addrLo: b.addrLo.slice(0, n), op: b.op.slice(0, n), vm: b.vm.slice(0, n), gap: b.gapNs.slice(0, n), content: b.content.slice(0, n) });
-    total += n;
-  }
-  const s: Stream = { n: total, addrHi: new Uint32Array(total), addrLo: new Uint32Array(total), op: new Uint8Array(total), vm: new Uint16Array(total), gap: new Float32Array(total), content: new Uint32Array(total) };
-  let at = 0;
-  for (const p of parts) {
-    s.addrHi.set(p.addrHi, at);
-    s.addrLo.set(p.addrLo, at);
-    s.op.set(p.op, at);
-    s.vm.set(p.vm, at);
-    s.gap.set(p.gap, at);
-    s.content.set(p.content, at);
-    at += p.n;
-  }
-  return s;
-}
-
-class Replay implements AccessSource {
-  readonly name = 'replay';
-  readonly cpus: number;
-  private readonly pos: Float64Array;
-  constructor(
-    private readonly streams: Stream[],
-    readonly vms: number,
-    private readonly perVmPages: number | undefined,
-  ) {
-    this.cpus = streams.length;
-    this.pos = new Float64Array(streams.length);
-  }
-  vmPages(): number | undefined {
-    return this.perVmPages;
-  }
-  footprintPages(): number | undefined {
-    return undefined;
-  }
-  read(cpu: number, b: AccessBatch): number {
-    const s = this.streams[cpu];
-    const from = this.pos[cpu];
-    const n = Math.min(b.capacity, s.n - from);
-    if (n <= 0) return 0;
-    b.addrHi.set(s.addrHi.subarray(from, from + n));
-    b.addrLo.set(s.addrLo.subarray(from, from + n));
-    b.op.set(s.op.subarray(from, from + n));
-    b.vm.set(s.vm.subarray(from, from + n));
-    b.gapNs.set(s.gap.subarray(from, from + n));
-    b.content.set(s.content.subarray(from, from + n));
-    b.cpu.fill(cpu, 0, n);
-    b.count = n;
-    this.pos[cpu] = from + n;
-    return n;
-  }
-}
+import { MemorySource, captureCpu } from '../traces/memory-source.ts';
+import { C_EVICTED } from '../sim/stats.ts';
 
 interface Case {
   name: string;
@@ -105,8 +35,9 @@ async function main(): Promise<void> {
   for (const c of CASES) {
     if (filter && !c.name.includes(filter)) continue;
     const gen = new SyntheticSource(c.workload, 1);
-    const streams = Array.from({ length: gen.cpus }, (_, cpu) => capture(gen, cpu));
-    const accesses = streams.reduce((a, s) => a + s.n, 0);
+    const streams = [];
+    for (let cpu = 0; cpu < gen.cpus; cpu++) streams.push(await captureCpu(gen, cpu));
+    const accesses = streams.reduce((a, s) => a + s.count, 0);
     const guestPages = gen.footprintPages(4096);
     const hostPages = Math.ceil(guestPages * c.hostShare);
     const local = Math.floor(hostPages / 5);
@@ -118,13 +49,13 @@ async function main(): Promise<void> {
     const runs: number[] = [];
     let summary = '';
     for (let rep = 0; rep < 2; rep++) {
-      const engine = new Engine(config, resolveTiers(config, undefined), new Replay(streams, gen.vms, gen.vmPages(0)));
+      const engine = new Engine(config, resolveTiers(config, undefined), new MemorySource('replay', streams, { vms: gen.vms, vmPages: (vm) => gen.vmPages(vm) }));
       attachPolicies(engine, config);
       const t0 = process.cpuUsage();
       const res = await engine.run();
       const u = process.cpuUsage(t0);
       runs.push((u.user + u.system) / 1e3);
-      if (res.vm) summary = `simulated ${(res.simTimeNs / 1e9).toFixed(1)} s, frames saved ${res.vm.final.framesSaved}, shared pages ${res.vm.final.sharedPages}, evicted ${res.counters[14]}`;
+      if (res.vm) summary = `simulated ${(res.simTimeNs / 1e9).toFixed(1)} s, frames saved ${res.vm.final.framesSaved}, shared pages ${res.vm.final.sharedPages}, evicted ${res.counters[C_EVICTED]}`;
     }
     const best = Math.min(...runs);
     process.stdout.write(`${c.name}\n  ${(accesses / 1e6).toFixed(1)} M accesses, best of ${runs.length}: ${(best / 1e3).toFixed(2)} s CPU → ${(accesses / best / 1e3).toFixed(1)} M accesses/s (CPU time)${summary ? `\n  ${summary}` : ''}\n`);

@@ -20,7 +20,7 @@
 //   accesses through file descriptors, which traces do not carry), swappiness (one type).
 
 import { definePolicy } from './policy.ts';
-import { createKernel, SCAN_PARAMS, TIERING_PARAMS, WATERMARK_PARAMS } from './lib/kernel.ts';
+import { createKernel, tieringOptions, SCAN_PARAMS, TIERING_PARAMS, WATERMARK_PARAMS } from './lib/kernel.ts';
 import { NUMA_BALANCING_DISABLED, NUMA_BALANCING_MEMORY_TIERING } from './lib/numa-balancing.ts';
 
 export default definePolicy({
@@ -36,13 +36,9 @@ export default definePolicy({
   },
   create(p, host) {
     return createKernel(host, {
+      ...tieringOptions(p),
+      // Promotion through NUMA balancing mode 2 only when asked (numaTiering); reclaim always demotes.
       numaMode: p.numaTiering ? NUMA_BALANCING_MEMORY_TIERING : NUMA_BALANCING_DISABLED,
-      demotionEnabled: p.demotionEnabled,
-      scan: p,
-      hotThresholdMs: p.hotThresholdMs,
-      promoteRateLimitMBps: p.promoteRateLimitMBps,
-      minFreeKbytes: p.minFreeKbytes,
-      watermarkScaleFactor: p.watermarkScaleFactor,
       reclaimer: 'mglru',
       mglruMinTtlMs: p.minTtlMs,
     });

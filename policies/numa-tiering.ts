@@ -23,8 +23,7 @@
 //   tier (async from kswapd), or evicted to swap when no lower tier has room.
 
 import { definePolicy } from './policy.ts';
-import { createKernel, SCAN_PARAMS, TIERING_PARAMS, WATERMARK_PARAMS } from './lib/kernel.ts';
-import { NUMA_BALANCING_MEMORY_TIERING } from './lib/numa-balancing.ts';
+import { createKernel, tieringOptions, SCAN_PARAMS, TIERING_PARAMS, WATERMARK_PARAMS } from './lib/kernel.ts';
 
 export default definePolicy({
   name: 'numa-tiering',
@@ -32,15 +31,6 @@ export default definePolicy({
   source: 'Linux v6.6+ kernel/sched/fair.c should_numa_migrate_memory, numa_promotion_adjust_threshold; mm/vmscan.c demote_folio_list; mm/page_alloc.c __setup_per_zone_wmarks',
   params: { ...SCAN_PARAMS, ...TIERING_PARAMS, ...WATERMARK_PARAMS },
   create(p, host) {
-    return createKernel(host, {
-      numaMode: NUMA_BALANCING_MEMORY_TIERING,
-      demotionEnabled: p.demotionEnabled,
-      scan: p,
-      hotThresholdMs: p.hotThresholdMs,
-      promoteRateLimitMBps: p.promoteRateLimitMBps,
-      minFreeKbytes: p.minFreeKbytes,
-      watermarkScaleFactor: p.watermarkScaleFactor,
-      reclaimer: 'lru',
-    });
+    return createKernel(host, { ...tieringOptions(p), reclaimer: 'lru' });
   },
 });

@@ -18,8 +18,7 @@
 //   traces do not carry: every page is anon and allocated locally first.
 
 import { definePolicy } from './policy.ts';
-import { createKernel, SCAN_PARAMS, TIERING_PARAMS, WATERMARK_PARAMS } from './lib/kernel.ts';
-import { NUMA_BALANCING_MEMORY_TIERING } from './lib/numa-balancing.ts';
+import { createKernel, tieringOptions, SCAN_PARAMS, TIERING_PARAMS, WATERMARK_PARAMS } from './lib/kernel.ts';
 
 export default definePolicy({
   name: 'tpp',
@@ -35,13 +34,7 @@ export default definePolicy({
   },
   create(p, host) {
     return createKernel(host, {
-      numaMode: NUMA_BALANCING_MEMORY_TIERING,
-      demotionEnabled: p.demotionEnabled,
-      scan: p,
-      hotThresholdMs: p.hotThresholdMs,
-      promoteRateLimitMBps: p.promoteRateLimitMBps,
-      minFreeKbytes: p.minFreeKbytes,
-      watermarkScaleFactor: p.watermarkScaleFactor,
+      ...tieringOptions(p),
       reclaimer: 'lru',
       tpp: { demoteScaleFactor: p.demoteScaleFactor, promoteActiveOnly: p.promoteActiveOnly, kswapdRetryMs: p.kswapdRetryMs },
     });

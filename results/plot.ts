@@ -19,7 +19,7 @@ import * as vega from 'vega';
 import * as vl from 'vega-lite';
 import type { TopLevelSpec } from 'vega-lite';
 import { ConfigError, suggest } from '../sim/config.ts';
-import { runAsMain } from '../sim/run.ts';
+import { finishCli, runAsMain } from '../sim/cli-common.ts';
 import { writeAtomic } from './write.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -264,7 +264,7 @@ Examples:
 
 export async function main(argv: string[], io: { stderr?: (s: string) => void } = {}): Promise<number> {
   const stderr = io.stderr ?? ((s: string) => void process.stderr.write(s));
-  const args = await yargs(argv)
+  const parser = yargs(argv)
     .scriptName('npm run plot --')
     .usage('Plot a tiersim CSV (sweep.csv, timeseries.csv, summary.csv) as an SVG chart.\n\nUsage: $0 FILE.csv --x COLUMN --y COLUMN[,COLUMN…] [options]')
     .command('$0 <csv>', 'Write an SVG chart of FILE.csv.', (y) => y.positional('csv', { type: 'string', describe: 'The CSV file to plot.' }))
@@ -281,17 +281,8 @@ export async function main(argv: string[], io: { stderr?: (s: string) => void } 
     .option('height', { type: 'number', default: 300, describe: 'Height of one chart in pixels.' })
     .option('out', { alias: 'o', type: 'string', describe: 'SVG file to write (default: beside the CSV, <csv name>-<y>-vs-<x>[-by-<by>].svg).' })
     .option('vega-lite', { type: 'string', describe: 'Also write the Vega-Lite spec (JSON) here, to restyle the chart elsewhere.' })
-    .strict()
-    .help()
-    .alias('help', 'h')
-    .version(false)
-    .wrap(Math.min(120, process.stdout.columns || 100))
-    .epilog(EPILOG)
-    .fail((msg, err) => {
-      if (err) throw err;
-      throw new ConfigError(/Unknown argument/.test(msg) ? `${msg}. Valid options: ${OPTIONS.join(', ')} (see --help)` : msg);
-    })
-    .parseAsync();
+    .strict();
+  const args = await finishCli(parser, EPILOG, (msg) => (/Unknown argument/.test(msg) ? `. Valid options: ${OPTIONS.join(', ')} (see --help)` : '')).parseAsync();
   if (args.help) return 0;
   const csv = args.csv as string;
   const y = (args.y as string[]).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);

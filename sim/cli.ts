@@ -6,7 +6,8 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { ConfigError, parseSets } from './config.ts';
 import { MACHINE_PRESETS } from './machine.ts';
-import { resolveConfig, relevantConfig, runSimulation, recordRun, runAsMain } from './run.ts';
+import { resolveConfig, relevantConfig, runSimulation, recordRun } from './run.ts';
+import { finishCli, runAsMain } from './cli-common.ts';
 import { POLICIES } from '../policies/registry.ts';
 import { WORKLOAD_KINDS } from '../traces/synthetic.ts';
 import type { Row } from '../results/rows.ts';
@@ -61,17 +62,8 @@ export async function main(argv: string[]): Promise<number> {
     .option('format', { alias: 'f', type: 'string', choices: FORMATS, default: 'table', describe: 'Summary on stdout: table, json (one object, keys = summary.csv columns) or csv.' })
     .option('force', { type: 'boolean', default: false, describe: 'Re-run even if the run directory holds a complete run of this config.' })
     .option('list-keys', { type: 'boolean', default: false, describe: 'Print every config key with its default and meaning, then exit.' })
-    .strictOptions()
-    .help()
-    .alias('help', 'h')
-    .version(false)
-    .wrap(Math.min(120, process.stdout.columns || 100))
-    .epilog(epilog())
-    .fail((msg, err) => {
-      if (err) throw err;
-      throw new ConfigError(/Unknown argument/.test(msg) ? `${msg}. Valid options: ${OPTION_NAMES.join(', ')} (see --help)` : msg);
-    });
-  const args = await parser.parseAsync();
+    .strictOptions();
+  const args = await finishCli(parser, epilog(), (msg) => (/Unknown argument/.test(msg) ? `. Valid options: ${OPTION_NAMES.join(', ')} (see --help)` : '')).parseAsync();
   if (args.help) return 0;
 
   const flags: Record<string, unknown> = {};

@@ -564,6 +564,7 @@ export class Engine implements VmHost {
     const hooks = this.hooks;
     const oracle = hooks.onAccessOracle !== undefined;
     const contentOn = this.contentOn;
+    const hugePages = this.subWords > 0;
     const sampling = this.sampleCountdown;
     let samplingOn = this.samplingOn;
     let windowEnd = this.windowStartNs + this.windowNs;
@@ -596,7 +597,7 @@ export class Engine implements VmHost {
         // vpn = addr >> shift over the split 64-bit address.
         page = pt.findOrInsert(b.vm[i], hi >>> this.pageShift, (b.addrLo[i] >>> this.pageShift) | (hi << (32 - this.pageShift)));
       }
-      if (this.subWords > 0) this.touchSubpage(page, b.addrLo[i]);
+      if (hugePages) this.touchSubpage(page, b.addrLo[i]);
       const r = page * REC;
       // A hint fault is due only if the page was armed before this access began, not by a policy
       // reacting to this access's own allocation fault. Speed trick: one mask covers every trap —

@@ -181,27 +181,3 @@ export function recordRun(outcome: RunOutcome, dir: string): Row {
   writeRunDir(dir, { config: relevantConfig(config), meta, summary, timeseries: timeseriesRows(tiers, result), vmTimeseries: vmTimeseriesRows(result) });
   return summary;
 }
-
-/**
- * Run a command-line entry point when its module is the one node was started with: exit 0 on
- * success, 2 with a one-line message on bad input (config, workload, trace or simulation errors),
- * 1 with the stack on anything unexpected.
- */
-export function runAsMain(moduleUrl: string, main: (argv: string[]) => Promise<number>): void {
-  const script = process.argv[1];
-  if (!script || !moduleUrl.endsWith(script.replace(/\\/g, '/').split('/').pop()!)) return;
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      if (err instanceof Error && USER_ERRORS.includes(err.name)) {
-        process.stderr.write(`error: ${err.message}\n`);
-        process.exit(2);
-      }
-      process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
-      process.exit(1);
-    },
-  );
-}
-
-/** Error classes whose message is meant for the user as is (matched by name to avoid import cycles). */
-const USER_ERRORS = ['ConfigError', 'SimError', 'WorkloadError', 'TraceError', 'LlcError', 'VmsWorkloadError'];

@@ -25,7 +25,9 @@
 import type { Config } from './config.ts';
 import { openSource } from './run.ts';
 import type { AccessBatch, AccessSource } from '../traces/batch.ts';
-import { createBatch } from '../traces/batch.ts';
+import { copyRecords } from '../traces/batch.ts';
+import { captureCpu } from '../traces/memory-source.ts';
+import type { MemoryTrace } from '../traces/memory-source.ts';
 import { LlcFilterSource } from '../traces/llc-filter.ts';
 import type { TraceRunStats } from '../traces/source.ts';
 
@@ -41,14 +43,7 @@ export function shareKey(config: Config): string | undefined {
 }
 
 /** One CPU's records in shared memory, and the sizes of the batches the live source returned. */
-interface SharedCpu {
-  count: number;
-  addrHi: Uint32Array;
-  addrLo: Uint32Array;
-  op: Uint8Array;
-  vm: Uint16Array;
-  gapNs: Float32Array;
-  content: Uint32Array;
+interface SharedCpu extends MemoryTrace {
   batches: Uint32Array;
 }
 
@@ -79,40 +74,21 @@ export async function captureSource(config: Config): Promise<SharedTrace | undef
   const { source, stats } = await openSource(config);
   try {
     if (source.cpus > 1 && source instanceof LlcFilterSource) return undefined;
-    const batch = createBatch();
     const cpus: SharedCpu[] = [];
     let records = 0;
     for (let cpu = 0; cpu < source.cpus; cpu++) {
-      let cap = 1 << 16;
-      let cols = grow(undefined, cap, 0);
       const sizes: number[] = [];
-      let n = 0;
-      for (;;) {
-        const r = source.read(cpu, batch);
-        const got = typeof r === 'number' ? r : await r;
-        if (got === 0) break;
-        sizes.push(got);
-        if (n + got > cap) {
-          while (n + got > cap) cap *= 2;
-          cols = grow(cols, cap, n);
-        }
-        cols.addrHi.set(batch.addrHi.subarray(0, got), n);
-        cols.addrLo.set(batch.addrLo.subarray(0, got), n);
-        cols.op.set(batch.op.subarray(0, got), n);
-        cols.vm.set(batch.vm.subarray(0, got), n);
-        cols.gapNs.set(batch.gapNs.subarray(0, got), n);
-        cols.content.set(batch.content.subarray(0, got), n);
-        n += got;
-      }
+      const t = await captureCpu(source, cpu, Infinity, sizes);
+      const n = t.count;
       records += n;
       cpus.push({
         count: n,
-        addrHi: sharedCopy(cols.addrHi, n),
-        addrLo: sharedCopy(cols.addrLo, n),
-        op: sharedCopy(cols.op, n),
-        vm: sharedCopy(cols.vm, n),
-        gapNs: sharedCopy(cols.gapNs, n),
-        content: sharedCopy(cols.content, n),
+        addrHi: sharedCopy(t.addrHi, n),
+        addrLo: sharedCopy(t.addrLo, n),
+        op: sharedCopy(t.op, n),
+        vm: sharedCopy(t.vm, n),
+        gapNs: sharedCopy(t.gapNs, n),
+        content: sharedCopy(t.content, n),
         batches: sharedCopy(Uint32Array.from(sizes), sizes.length),
       });
     }
@@ -128,21 +104,6 @@ export async function captureSource(config: Config): Promise<SharedTrace | undef
   } finally {
     await source.close?.();
   }
-}
-
-interface Cols {
-  addrHi: Uint32Array;
-  addrLo: Uint32Array;
-  op: Uint8Array;
-  vm: Uint16Array;
-  gapNs: Float32Array;
-  content: Uint32Array;
-}
-
-function grow(old: Cols | undefined, cap: number, n: number): Cols {
-  const c: Cols = { addrHi: new Uint32Array(cap), addrLo: new Uint32Array(cap), op: new Uint8Array(cap), vm: new Uint16Array(cap), gapNs: new Float32Array(cap), content: new Uint32Array(cap) };
-  if (old) for (const k of Object.keys(c) as Array<keyof Cols>) c[k].set(old[k].subarray(0, n) as never);
-  return c;
 }
 
 /** Replays a SharedTrace: same records, same batch sizes, same footprint as the live source. */
@@ -181,12 +142,7 @@ export class SharedTraceSource implements AccessSource {
     }
     const from = this.pos[cpu];
     const n = Math.min(left, b.capacity);
-    b.addrHi.set(c.addrHi.subarray(from, from + n));
-    b.addrLo.set(c.addrLo.subarray(from, from + n));
-    b.op.set(c.op.subarray(from, from + n));
-    b.vm.set(c.vm.subarray(from, from + n));
-    b.gapNs.set(c.gapNs.subarray(from, from + n));
-    b.content.set(c.content.subarray(from, from + n));
+    copyRecords(c, from, b, 0, n);
     b.cpu.fill(cpu, 0, n);
     b.count = n;
     this.pos[cpu] = from + n;

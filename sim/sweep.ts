@@ -9,7 +9,7 @@ import { availableParallelism } from 'node:os';
 import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, parseSets } from './config.ts';
-import { runAsMain } from './run.ts';
+import { finishCli, runAsMain } from './cli-common.ts';
 import type { GridSpec, ExpandedGrid } from './sweep-grid.ts';
 import { expandGrid, gridFingerprint, parseSweepOption, readGridFile } from './sweep-grid.ts';
 import { mergeSweeps, parseShard, runSweep, shardPoints } from './sweep-run.ts';
@@ -222,22 +222,12 @@ export async function main(argv: string[], io: MainIO = {}): Promise<number> {
         } else stdout(text);
       },
     )
-    .strict()
-    .help()
-    .alias('help', 'h')
-    .version(false)
-    .wrap(Math.min(120, process.stdout.columns || 100))
-    .epilog(EPILOG)
-    .fail((msg, err) => {
-      if (err) throw err;
-      if (/Unknown argument|Unknown arguments/.test(msg)) {
-        throw new ConfigError(`${msg}. Valid options for ${command}: ${OPTION_LIST[command].join(', ')}; commands: run (default), merge, plan (see --help)`);
-      }
-      throw new ConfigError(msg);
-    });
+    .strict();
   // yargs decides the command only while parsing; guess it for the message of an unknown option.
   command = argv[0] === 'merge' || argv[0] === 'plan' ? argv[0] : 'run';
-  await parser.parseAsync();
+  await finishCli(parser, EPILOG, (msg) =>
+    /Unknown argument/.test(msg) ? `. Valid options for ${command}: ${OPTION_LIST[command].join(', ')}; commands: run (default), merge, plan (see --help)` : '',
+  ).parseAsync();
   return code;
 }
 

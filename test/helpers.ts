@@ -7,14 +7,14 @@ import type { PolicyDefinition } from '../policies/policy.ts';
 import { findPolicy } from '../policies/registry.ts';
 import { MemorySource } from '../traces/memory-source.ts';
 import type { MemoryTrace } from '../traces/memory-source.ts';
-import { OP_READ, OP_WRITE } from '../traces/batch.ts';
+import { OP_READ, OP_WRITE, allocRecords } from '../traces/batch.ts';
 
 /** One access per entry: [4 KiB page number, 'R' | 'W', gapNs]. */
 export type Access = [page: number, op: 'R' | 'W', gapNs?: number];
 
 export function traceOf(accesses: Access[]): MemoryTrace {
   const n = accesses.length;
-  const t: MemoryTrace = { count: n, addrHi: new Uint32Array(n), addrLo: new Uint32Array(n), op: new Uint8Array(n), gapNs: new Float32Array(n) };
+  const t: MemoryTrace = { count: n, ...allocRecords(n) };
   accesses.forEach(([page, op, gap], i) => {
     const addr = page * 4096;
     t.addrHi[i] = Math.floor(addr / 2 ** 32);

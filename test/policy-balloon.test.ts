@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { vmEngine, pagesMiB } from './vm-helpers.ts';
 import type { VmAccess } from './vm-helpers.ts';
 import { PAGE_GUEST_PAGED } from '../policies/policy.ts';
-import { VS_STRIDE, VS_BALLOON, VS_GUEST_PAGE_OUTS, VS_GUEST_PAGE_INS, VS_MAPPED, VS_GUEST_RESIDENT, VS_STALL_NS, VS_HOST_PAGE_OUTS } from '../sim/engine.ts';
+import { VS_BALLOON, VS_GUEST_PAGE_OUTS, VS_GUEST_PAGE_INS, VS_MAPPED, VS_GUEST_RESIDENT, VS_STALL_NS, VS_HOST_PAGE_OUTS } from '../sim/engine.ts';
 
 const FAST = { 'policy.balloon.pollIntervalMs': 1, 'policy.balloon.inflateRatePagesPerS': 1e9, 'policy.balloon.deflateRatePagesPerS': 1e9 };
 

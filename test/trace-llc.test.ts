@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LlcCache, LlcFilterSource } from '../traces/llc-filter.ts';
-import { createBatch, OP_READ, OP_WRITE } from '../traces/batch.ts';
+import { OP_READ, OP_WRITE } from '../traces/batch.ts';
 import type { AccessBatch, AccessSource } from '../traces/batch.ts';
 import { drain } from './trace-helpers.ts';
 

@@ -105,3 +105,27 @@ describe('native binary format', () => {
     });
   });
 });
+
+describe('native writer: no half-written output', () => {
+  it('writes under a temporary name and renames only when complete', async () => {
+    const { NativeWriter } = await import('../traces/native.ts');
+    const { createBatch, OP_READ } = await import('../traces/batch.ts');
+    const { existsSync, readdirSync } = await import('node:fs');
+    const dir = tmp();
+    const out = join(dir, 'w.tsim');
+    const w = new NativeWriter(out, FLAG_GAP, 1, 1);
+    const b = createBatch(4);
+    for (let i = 0; i < 3; i++) {
+      b.addrHi[i] = 0;
+      b.addrLo[i] = 0x1000 * (i + 1);
+      b.op[i] = OP_READ;
+      b.gapNs[i] = 1;
+    }
+    b.count = 3;
+    await w.write(b);
+    expect(existsSync(out)).toBe(false); // not under its final name before close()
+    const header = await w.close();
+    expect(header.records).toBe(3);
+    expect(readdirSync(dir)).toEqual(['w.tsim']); // renamed; no temporary file left
+  });
+});

@@ -27,6 +27,32 @@ export interface AccessBatch {
   readonly content: Uint32Array;
 }
 
+/** The per-record columns of a batch; records held in memory use the same columns and names. */
+export type RecordColumns = Pick<AccessBatch, 'addrHi' | 'addrLo' | 'op' | 'vm' | 'gapNs' | 'content'>;
+export const RECORD_COLUMNS = ['addrHi', 'addrLo', 'op', 'vm', 'gapNs', 'content'] as const;
+
+/** Empty record columns for `capacity` records. */
+export function allocRecords(capacity: number): RecordColumns {
+  return {
+    addrHi: new Uint32Array(capacity),
+    addrLo: new Uint32Array(capacity),
+    op: new Uint8Array(capacity),
+    vm: new Uint16Array(capacity),
+    gapNs: new Float32Array(capacity),
+    content: new Uint32Array(capacity),
+  };
+}
+
+/** Copy records [start, start + n) of `from` to `to` at `at` (the cpu column is the caller's). */
+export function copyRecords(from: RecordColumns, start: number, to: RecordColumns, at: number, n: number): void {
+  to.addrHi.set(from.addrHi.subarray(start, start + n), at);
+  to.addrLo.set(from.addrLo.subarray(start, start + n), at);
+  to.op.set(from.op.subarray(start, start + n), at);
+  to.vm.set(from.vm.subarray(start, start + n), at);
+  to.gapNs.set(from.gapNs.subarray(start, start + n), at);
+  to.content.set(from.content.subarray(start, start + n), at);
+}
+
 export function createBatch(capacity = DEFAULT_BATCH_RECORDS): AccessBatch {
   return {
     capacity,

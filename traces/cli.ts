@@ -6,11 +6,10 @@
 //   formats            the formats and how each is recognised
 
 import yargs from 'yargs';
-import { hideBin } from 'yargs/helpers';
+import { finishCli, runAsMain } from '../sim/cli-common.ts';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import cliProgress from 'cli-progress';
-import { ConfigError } from '../sim/config.ts';
 import { createBatch } from './batch.ts';
 import type { AccessSource } from './batch.ts';
 import { ByteStream, TraceError, fileSize } from './open.ts';
@@ -18,7 +17,7 @@ import type { ReaderOptions, TraceReader } from './reader.ts';
 import { FORMATS } from './formats.ts';
 import { detectFormat, isInstructionLevel } from './source.ts';
 import { NativeWriter, FLAG_GAP, FLAG_VM, FLAG_CONTENT, FLAG_INSTRUCTION_LEVEL } from './native.ts';
-import { SyntheticSource, WorkloadError } from './synthetic.ts';
+import { SyntheticSource } from './synthetic.ts';
 import { TraceStats, pageHistogram, histogramSvg } from './stats.ts';
 import { TRACE_FORMAT_NAMES } from './trace-config.ts';
 
@@ -106,7 +105,7 @@ export async function gen(spec: string, output: string, seed: number): Promise<v
       await writer.write(b);
     }
   }
-  const h = await writer.close(src.cpus, 1);
+  await writer.close(src.cpus, 1);
   process.stdout.write(`${spec} (seed ${seed}) → ${output}: ${writer.records.toLocaleString('en-US')} records, ${src.cpus} CPU(s), ${writer.footprint4k.toLocaleString('en-US')} pages of 4 KiB\n`);
 }
 
@@ -157,7 +156,7 @@ export async function main(argv: string[]): Promise<number> {
     'skip-bad': { type: 'boolean', default: false, describe: 'Skip and count malformed records instead of stopping.' },
     'ns-per-instruction': { type: 'number', default: 0.5, describe: 'Compute ns per instruction for instruction-level traces (gap column).' },
   } as const;
-  await yargs(argv)
+  const parser = yargs(argv)
     .scriptName('npm run trace --')
     .usage('Trace tools.\n\nUsage: $0 <command> [options]')
     .command('stats <file>', 'Accesses, read/write mix, footprint, hot-page shares, reuse distances; page histogram CSV + SVG.', (y) =>
@@ -173,29 +172,9 @@ export async function main(argv: string[]): Promise<number> {
       for (const f of FORMATS) process.stdout.write(`${f.name.padEnd(12)} ${f.summary}${f.instructionLevel ? ' [instruction-level: LLC filter on]' : ''}\n`);
     })
     .demandCommand(1, 'Give a command: stats, convert, gen or formats')
-    .strict()
-    .help()
-    .alias('help', 'h')
-    .version(false)
-    .fail((msg, err) => {
-      if (err) throw err;
-      throw new ConfigError(`${msg}. Commands: stats FILE, convert IN OUT, gen SPEC OUT, formats (see --help)`);
-    })
-    .parseAsync();
+    .strict();
+  await finishCli(parser, undefined, () => '. Commands: stats FILE, convert IN OUT, gen SPEC OUT, formats (see --help)').parseAsync();
   return 0;
 }
 
-const isMain = process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/').split('/').pop()!);
-if (isMain) {
-  main(hideBin(process.argv)).then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      if (err instanceof ConfigError || err instanceof WorkloadError) {
-        process.stderr.write(`error: ${err.message}\n`);
-        process.exit(2);
-      }
-      process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
-      process.exit(1);
-    },
-  );
-}
+runAsMain(import.meta.url, main);

@@ -4,7 +4,7 @@
 // so that a block is copied straight into AccessBatch typed arrays with TypedArray.set (memcpy);
 // no per-record work at all on the read path. Optionally gzip/zstd/xz compressed as a whole.
 
-import { openSync, readSync, writeSync, closeSync, createWriteStream } from 'node:fs';
+import { openSync, readSync, writeSync, closeSync, createWriteStream, renameSync, rmSync } from 'node:fs';
 import type { WriteStream } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { createGzip } from 'node:zlib';
@@ -299,7 +299,9 @@ export class NativeWriter {
     private readonly vms: number,
   ) {
     const compress = /\.zst$/.test(path) ? 'zstd' : /\.xz$/.test(path) ? 'xz' : /\.gz$/.test(path) ? 'gzip' : 'none';
-    this.fileStream = createWriteStream(path);
+    // Written under a temporary name and renamed by close(), so a crash never leaves a file that looks whole.
+    this.tmpPath = `${path}.tmp-${process.pid}`;
+    this.fileStream = createWriteStream(this.tmpPath);
     this.fileStream.on('error', (e) => (this.failed = e));
     if (compress === 'zstd' || compress === 'xz') {
       const child = spawn(compress, ['-c', '-q'], { stdio: ['pipe', 'pipe', 'inherit'] });
@@ -318,6 +320,7 @@ export class NativeWriter {
     this.out.write(encodeHeader(this.headerNow(-1)));
   }
   private readonly compressed: boolean;
+  private readonly tmpPath: string;
 
   private headerNow(records: number, cpus = this.cpus, vms = this.vms): NativeHeader {
     return {
@@ -388,18 +391,33 @@ export class NativeWriter {
       this.fileStream!.on('close', resolve);
       this.fileStream!.on('error', reject);
     });
+    const child = this.child;
+    const exited = child
+      ? new Promise<number | null>((resolve) => {
+          child.on('close', resolve);
+          child.on('error', () => resolve(null)); // a compressor that never started: this.failed says why
+        })
+      : Promise.resolve(0);
     this.out.end();
-    await done;
-    if (this.failed) throw this.failed;
+    try {
+      await done;
+      const code = await exited;
+      if (this.failed) throw this.failed;
+      if (code !== 0) throw new TraceError(`${this.path}: the compressor exited with status ${code}; nothing was written`);
+    } catch (err) {
+      rmSync(this.tmpPath, { force: true });
+      throw err;
+    }
     const header = this.compressed ? this.headerNow(-1) : this.headerNow(this.records, cpus, vms);
     if (!this.compressed) {
-      const fd = openSync(this.path, 'r+');
+      const fd = openSync(this.tmpPath, 'r+');
       try {
         writeSync(fd, encodeHeader(header), 0, HEADER_BYTES, 0);
       } finally {
         closeSync(fd);
       }
     }
+    renameSync(this.tmpPath, this.path);
     return header;
   }
 }

@@ -474,6 +474,28 @@ export function createKernel(host: Host, o: KernelOptions): PolicyHooks & { kern
   return { ...kernel.hooks(), kernel };
 }
 
+/** Values of SCAN_PARAMS, WATERMARK_PARAMS and TIERING_PARAMS, as a tiering policy receives them. */
+export type TieringParamValues = ScanParams & {
+  minFreeKbytes: number;
+  watermarkScaleFactor: number;
+  hotThresholdMs: number;
+  promoteRateLimitMBps: number;
+  demotionEnabled: boolean;
+};
+
+/** The kernel options every memory-tiering policy takes straight from its parameters (mode 2). */
+export function tieringOptions(p: TieringParamValues): Omit<KernelOptions, 'reclaimer'> {
+  return {
+    numaMode: NUMA_BALANCING_MEMORY_TIERING,
+    demotionEnabled: p.demotionEnabled,
+    scan: p,
+    hotThresholdMs: p.hotThresholdMs,
+    promoteRateLimitMBps: p.promoteRateLimitMBps,
+    minFreeKbytes: p.minFreeKbytes,
+    watermarkScaleFactor: p.watermarkScaleFactor,
+  };
+}
+
 /** Parameter specs shared by the NUMA-balancing policies (names, units, kernel defaults). */
 export const SCAN_PARAMS = {
   scanDelayMs: { default: 1000, min: 0, doc: 'kernel.numa_balancing_scan_delay_ms: delay before the first scan pass of a task (kernel default 1000).' },

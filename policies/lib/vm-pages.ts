@@ -10,7 +10,7 @@ export class VmPageLists {
   private counts: Int32Array;
   private hands: Int32Array;
 
-  constructor(private vms: number) {
+  constructor(vms: number) {
     this.counts = new Int32Array(Math.max(1, vms));
     this.hands = new Int32Array(Math.max(1, vms));
     for (let v = 0; v < Math.max(1, vms); v++) this.lists.push(new Int32Array(256));
