@@ -38,11 +38,28 @@
 //   fall below the demotion watermark, inactive pages are demoted until free reaches the promotion
 //   watermark (direct demotion). Watermarks: demotion 2 % of the fast tier clamped to
 //   [50 MB, 1000 MB], promotion 3 % clamped to [100 MB, 1500 MB]. Migrations are asynchronous.
-// - Not modelled: huge-page splitting by skewness (needs per-4 KiB sub-page samples and an engine
-//   operation splitting a 2 MiB page into 512 pages; see README); the estimated base-page histogram
-//   (ebp_hotness_hg) that drives it.
+// - Huge-page splitting (§4.3; htmm_core.c check_transhuge_cooling, set_memcg_nr_split,
+//   set_memcg_split_thres, check_split_huge_page, deferred_split_scan_for_htmm; on with 2 MiB
+//   pages, `split`). A sample carries its 4 KiB sub-page: each huge page keeps per-sub-page counts
+//   (+512 per sample) that feed an estimated base-page histogram (ebp_hotness_hg) and a base-page
+//   threshold. eHR counts samples on sub-pages hot at base grain, rHR samples served by DRAM.
+//   At cooling, each huge page's skewness (Σ count² / 11 / hot², hot = sub-pages at or above the
+//   base threshold; 0 if none, or if the huge page is very hot, bin ≥ 13) becomes an index
+//   (get_skew_idx) in access_map. Once more samples than max(a quarter of memory in use, the fast
+//   tier) were taken, the next adaptation sizes a split round: (eHR − rHR) samples per record over
+//   the average accesses of a huge page, times (slow − DRAM latency) / DRAM latency of Memtis's
+//   model (80 / 170 ns), × 512, × gamma 0.4; the skewness threshold is where that budget runs out
+//   walking access_map from the top. Sampled huge pages at or above it are queued; kmigraterd
+//   splits up to 50 per run (Host.splitPage) before its other work; the base pages keep their
+//   counts and their huge page's list. A round that does not raise rHR by 3 % stops splitting.
+// - Simplifications: cooling is eager (see above), so a huge page's skewness is measured at the
+//   cooling rather than at its next sample or list walk; new pages start at count 0, where Memtis
+//   starts them at 2^(hot threshold + 1) and skips their first cooling (__prep_transhuge_page_for_htmm,
+//   set_page_coolstatus, htmm_skip_cooling) without entering them in the histogram until sampled.
+//   A split keeps all 512 sub-pages resident, as Linux 5.15 does; freed 4 KiB frames are fungible
+//   (no compaction cost before a tier can take a huge page again).
 
-import { definePolicy, EVENT_LOAD_LOCAL, EVENT_LOAD_REMOTE, EVENT_STORE, FAULT_HINT } from './policy.ts';
+import { definePolicy, EVENT_LOAD_LOCAL, EVENT_LOAD_REMOTE, EVENT_STORE, FAULT_HINT, PAGE_BASE } from './policy.ts';
 import type { Host, PolicyHooks } from './policy.ts';
 import { PageLists, NO_PAGE } from './lib/page-lists.ts';
 import { grow } from './lib/grow.ts';
@@ -56,6 +73,11 @@ export const NR_BINS = 16;
 const TIMER_MIGRATE = 1;
 const TIMER_QUOTA = 2;
 const HUGE_PAGE_BYTES = 2 * 1024 * 1024;
+const BASE_PAGE_BYTES = 4096;
+/** Count added per sample to a 4 KiB page (HPAGE_PMD_NR). */
+const BASE_INCR = HUGE_PAGE_BYTES / BASE_PAGE_BYTES;
+/** Skewness indices 0 … 20 (access_map[21]); split_threshold 21 = split nothing. */
+export const NR_SKEW = 21;
 const MB = 1024 * 1024;
 
 /** htmm_sampler.c pebs_period_list: load sample periods, primes from 199 to 19997. */
@@ -82,6 +104,12 @@ export interface MemtisParams {
   cpuQuotaPct: number;
   quotaCheckMs: number;
   listOpNs: number;
+  split: boolean;
+  splitPeriod: number;
+  gammaTenths: number;
+  maxSplitsPerRun: number;
+  modelDramLatencyNs: number;
+  modelSlowLatencyNs: number;
 }
 
 /** floor(log2(count + 1)), capped at NR_BINS − 1 (htmm_core.c get_idx). */
@@ -120,6 +148,7 @@ export class Memtis {
   readonly lists = new PageLists(4);
   count = new Uint32Array(1024);
   bin = new Uint8Array(1024);
+  /** Pages per bin in 4 KiB units (hotness_hg): a huge page counts pageBytes / 4096, as HPAGE_PMD_NR. */
   readonly hist = new Float64Array(NR_BINS);
   activeThreshold: number;
   warmThreshold: number;
@@ -130,7 +159,10 @@ export class Memtis {
   periodIndex: number;
   readonly demoteWmark: number;
   readonly promoteWmark: number;
+  /** Count added per sample to a page of the run's size: 512 for 4 KiB pages, 1 for 2 MiB pages. */
   readonly incr: number;
+  /** 4 KiB sub-pages per page of the run (HPAGE_PMD_NR with 2 MiB pages; 1 with 4 KiB pages). */
+  readonly subs: number;
   private lastAllocBytes = 0;
   private samplesSinceQuota = 0;
   private ops = 0;
@@ -140,22 +172,68 @@ export class Memtis {
   private readonly cPeriod: number;
   private readonly cDemoted: number;
 
+  // ---- huge-page splitting (§4.3; on with huge pages and p.split)
+  readonly splitOn: boolean;
+  /** htmm_thres_split: cleared for good when a split round did not raise the DRAM sample ratio by 3 %. */
+  splitEnabled: boolean;
+  /** Per huge page, its slot in subCount / subMayHot (the tail-page pginfo array), or -1. */
+  private slot = new Int32Array(1024).fill(-1);
+  private freeSlots: number[] = [];
+  private slots = 0;
+  /** Per 4 KiB sub-page of a huge page (slot × subs + index): its access count, +512 per sample. */
+  subCount = new Uint32Array(0);
+  private subMayHot = new Uint8Array(0);
+  /** Per base page: its bin was ≥ the base-page threshold (pginfo->may_hot). */
+  private mayHot = new Uint8Array(1024);
+  /** Per huge page: skewness index of its last cooling (meta_page->skewness_idx), and "in the split queue". */
+  skewIdx = new Uint8Array(1024);
+  private queued = new Uint8Array(1024);
+  readonly splitQueue: number[] = [];
+  /** Estimated base-page histogram (ebp_hotness_hg), in 4 KiB pages. */
+  readonly ebpHist = new Float64Array(NR_BINS);
+  /** Huge pages per skewness index (access_map). */
+  readonly accessMap = new Float64Array(NR_SKEW);
+  bpActiveThreshold: number;
+  splitThreshold = NR_SKEW;
+  nrSplit = 0;
+  nrSplitTail = 0;
+  needSplit = false;
+  splitHappen = false;
+  coolingClock = 0;
+  private nrSampledForSplit = 0;
+  /** Samples served by the fast tier (rHR) and samples on pages hot at base-page grain (eHR), this period and decayed. */
+  nrDramSampled = 0;
+  prevDramSampled = 0;
+  maxDramSampled = 0;
+  prevMaxDramSampled = 0;
+  /** Σ over huge pages with hot sub-pages of their hot sub-pages' accesses / subs, and how many such pages. */
+  sumUtil = 0;
+  numUtil = 0;
+  private readonly cSplits: number;
+  private readonly cSplitStops: number;
+
   constructor(
     readonly p: MemtisParams,
     private readonly host: Host,
   ) {
     this.incr = Math.max(1, HUGE_PAGE_BYTES / host.pageBytes);
+    this.subs = Math.max(1, host.pageBytes / BASE_PAGE_BYTES);
     const cap = host.capacity(0);
     this.demoteWmark = watermarkPages(cap, host.pageBytes, p.demoteWatermarkPct, p.demoteWatermarkMinMB, p.demoteWatermarkMaxMB);
     this.promoteWmark = watermarkPages(cap, host.pageBytes, p.promoteWatermarkPct, p.promoteWatermarkMinMB, p.promoteWatermarkMaxMB);
     this.activeThreshold = p.minHotThreshold;
     this.warmThreshold = p.minHotThreshold;
+    this.bpActiveThreshold = p.minHotThreshold;
     this.periodIndex = Math.min(p.loadPeriodIndex, PEBS_PERIOD_LIST.length - 1);
+    this.splitOn = this.subs > 1 && p.split;
+    this.splitEnabled = this.splitOn;
     this.cCoolings = host.counter('coolings');
     this.cAdapt = host.counter('adaptations');
     this.cThreshold = host.counter('hotThresholdChange');
     this.cPeriod = host.counter('loadPeriodChange');
     this.cDemoted = host.counter('directDemotions');
+    this.cSplits = host.counter('splits');
+    this.cSplitStops = host.counter('splitStopped');
   }
 
   start(): void {
@@ -171,7 +249,7 @@ export class Memtis {
     return {
       place: () => 0,
       onFault: (page, kind) => this.onFault(page, kind),
-      onSample: (page) => this.onSample(page),
+      onSample: (page, _event, subpage) => this.onSample(page, subpage),
       onTimer: (id) => (id === TIMER_MIGRATE ? this.kmigraterd() : this.checkQuota()),
       // Direct demotion: free frames fell below the demotion watermark; demote until free exceeds
       // the promotion watermark (one page past it, so that the engine re-arms the watermark).
@@ -188,23 +266,63 @@ export class Memtis {
     this.host.sample(EVENT_LOAD_REMOTE, period);
   }
 
+  /** A page of the run's size (not a base page left by a split): it counts `subs` 4 KiB pages. */
+  private isHuge(page: number): boolean {
+    return this.subs > 1 && (this.host.flags(page) & PAGE_BASE) === 0;
+  }
+
+  private ensure(n: number): void {
+    if (n <= this.count.length) return;
+    this.count = grow(this.count, n);
+    this.bin = grow(this.bin, n);
+    this.slot = grow(this.slot, n, -1);
+    this.mayHot = grow(this.mayHot, n);
+    this.skewIdx = grow(this.skewIdx, n);
+    this.queued = grow(this.queued, n);
+    this.lists.ensure(n);
+  }
+
   onFault(page: number, kind: number): void {
     if (kind === FAULT_HINT) return;
-    if (page >= this.count.length) {
-      this.count = grow(this.count, page + 1);
-      this.bin = grow(this.bin, page + 1);
-      this.lists.ensure(page + 1);
-    }
-    if (this.lists.listOf[page] >= 0) {
-      this.hist[this.bin[page]]--;
-      this.lists.remove(page);
+    this.ensure(page + 1);
+    const lists = this.lists;
+    const huge = this.isHuge(page);
+    if (lists.listOf[page] >= 0) {
+      this.hist[this.bin[page]] -= lists.weightOf(page);
+      lists.remove(page);
     }
     this.count[page] = 0;
     this.bin[page] = 0;
-    this.hist[0]++;
+    if (huge) {
+      lists.setWeight(page, this.subs);
+      if (this.splitOn) this.takeSlot(page);
+    } else if (this.splitOn) {
+      this.ebpHist[0]++;
+    }
+    this.hist[0] += huge ? this.subs : 1;
     // New pages start on the inactive list (Linux ≥ 5.9 adds new anon pages there).
     const hot = this.activeThreshold <= 0;
-    this.lists.pushHead(this.host.tierOf(page) === 0 ? (hot ? L_FAST_ACTIVE : L_FAST_INACTIVE) : hot ? L_SLOW_ACTIVE : L_SLOW_INACTIVE, page);
+    lists.pushHead(this.host.tierOf(page) === 0 ? (hot ? L_FAST_ACTIVE : L_FAST_INACTIVE) : hot ? L_SLOW_ACTIVE : L_SLOW_INACTIVE, page);
+  }
+
+  /** Sub-page counters for a new huge page (__prep_transhuge_page_for_htmm), all in bin 0 of the ebp histogram. */
+  private takeSlot(page: number): void {
+    let s = this.slot[page];
+    if (s < 0) {
+      s = this.freeSlots.length > 0 ? this.freeSlots.pop()! : this.slots++;
+      const need = (s + 1) * this.subs;
+      if (need > this.subCount.length) {
+        this.subCount = grow(this.subCount, need);
+        this.subMayHot = grow(this.subMayHot, need);
+      }
+      this.slot[page] = s;
+    } else {
+      for (let k = s * this.subs; k < (s + 1) * this.subs; k++) this.ebpHist[binOf(this.subCount[k])]--;
+    }
+    this.subCount.fill(0, s * this.subs, (s + 1) * this.subs);
+    this.subMayHot.fill(0, s * this.subs, (s + 1) * this.subs);
+    this.ebpHist[0] += this.subs;
+    this.skewIdx[page] = 0;
   }
 
   /**
@@ -221,29 +339,93 @@ export class Memtis {
     return l === L_FAST_ACTIVE || l === L_FAST_INACTIVE ? l : L_FAST_ACTIVE;
   }
 
-  onSample(page: number): void {
+  /** update_pginfo for one sample: update_huge_page or update_base_page, then cooling or adaptation. */
+  onSample(page: number, subpage = 0): void {
     if (page >= this.count.length || this.lists.listOf[page] < 0) return;
-    const c = this.count[page] + this.incr;
+    const split = this.splitOn;
+    const huge = split && this.slot[page] >= 0;
+    let toSplit = false;
+    if (huge) {
+      this.sampleSubpage(this.slot[page] * this.subs + subpage);
+      toSplit = this.checkSplit(page);
+    }
+    // A huge page counts +1 per sample, a 4 KiB page +512 (a base page left by a split too).
+    const c = this.count[page] + (split && !huge ? BASE_INCR : this.incr);
     this.count[page] = c > 0xffffffff ? 0xffffffff : c;
+    const b0 = this.bin[page];
     const b = binOf(this.count[page]);
-    if (b !== this.bin[page]) {
-      this.hist[this.bin[page]]--;
-      this.hist[b]++;
+    if (b !== b0) {
+      const w = this.lists.weightOf(page);
+      this.hist[b0] -= w;
+      this.hist[b] += w;
       this.bin[page] = b;
+      // A page queued for splitting keeps its list until it is split (update_huge_page returns).
       const l = this.listFor(page);
-      if (l !== this.lists.listOf[page]) this.lists.moveHead(l, page);
+      if (!toSplit && l !== this.lists.listOf[page]) this.lists.moveHead(l, page);
+    }
+    if (split) {
+      if (!huge) {
+        // update_base_page: the base page is in the estimated histogram too.
+        if (this.mayHot[page]) this.maxDramSampled++;
+        this.mayHot[page] = b >= this.bpActiveThreshold ? 1 : 0;
+        if (b !== b0) {
+          if (this.ebpHist[b0] > 0) this.ebpHist[b0]--;
+          this.ebpHist[b]++;
+        }
+      }
+      this.nrSampledForSplit++;
+      if (this.host.tierOf(page) === 0) this.nrDramSampled++;
     }
     this.nrSampled++;
     this.samplesSinceQuota++;
-    if (this.nrSampled % this.p.coolingPeriodSamples === 0 || this.needAllocCooling()) this.cool();
-    else if (this.nrSampled % this.p.adaptationPeriodSamples === 0) this.adjustThreshold();
+    if (this.nrSampled % this.p.coolingPeriodSamples === 0 || this.needAllocCooling()) {
+      this.cool();
+      if (split) this.splitDecision();
+    } else if (this.nrSampled % this.p.adaptationPeriodSamples === 0) this.adjustThreshold();
+  }
+
+  /**
+   * A sample on a 4 KiB sub-page of a huge page (update_huge_page's pginfo): +512 to its count, its
+   * bin in the estimated base-page histogram; a sample on a sub-page that was hot at base-page grain
+   * ("may hot") counts toward the estimated fast-tier hits (max_dram_sampled).
+   */
+  private sampleSubpage(k: number): void {
+    const prev = this.subCount[k];
+    const c = prev + BASE_INCR > 0xffffffff ? 0xffffffff : prev + BASE_INCR;
+    this.subCount[k] = c;
+    const b0 = binOf(prev);
+    const b1 = binOf(c);
+    if (b0 !== b1) {
+      if (this.ebpHist[b0] > 0) this.ebpHist[b0]--;
+      this.ebpHist[b1]++;
+    }
+    if (this.subMayHot[k]) this.maxDramSampled++;
+    this.subMayHot[k] = b1 >= this.bpActiveThreshold ? 1 : 0;
+  }
+
+  /**
+   * check_split_huge_page: queue the huge page for splitting when its skewness index reaches the
+   * split threshold and the split budget (in 4 KiB pages) allows; the threshold's own index draws
+   * on the tail budget.
+   */
+  private checkSplit(page: number): boolean {
+    if (!this.splitEnabled || this.queued[page]) return false;
+    const skew = this.skewIdx[page];
+    const tailIdx = this.splitThreshold - 1;
+    if (skew < tailIdx) return false;
+    const tail = skew === tailIdx || this.nrSplit === 0;
+    if (tail && this.nrSplitTail === 0) return false;
+    if (tail) this.nrSplitTail = Math.max(0, this.nrSplitTail - this.subs);
+    else this.nrSplit = Math.max(0, this.nrSplit - this.subs);
+    if (this.accessMap[skew] > 0) this.accessMap[skew]--;
+    this.queued[page] = 1;
+    this.splitQueue.push(page);
+    return true;
   }
 
   /** need_memcg_cooling: memory in use grew by coolingAllocGiB since the last such cooling. */
   private needAllocCooling(): boolean {
-    let used = 0;
-    for (let t = 0; t < this.host.tiers; t++) used += this.host.used(t);
-    const bytes = used * this.host.pageBytes;
+    const bytes = this.usedFrames() * this.host.pageBytes;
     if (this.lastAllocBytes + this.p.coolingAllocGiB * 1024 * MB <= bytes) {
       this.lastAllocBytes = bytes;
       return true;
@@ -251,19 +433,50 @@ export class Memtis {
     return false;
   }
 
-  /** __cooling + cooling_node: halve every count, rebuild the histogram. */
+  private usedFrames(): number {
+    let used = 0;
+    for (let t = 0; t < this.host.tiers; t++) used += this.host.used(t);
+    return used;
+  }
+
+  /**
+   * __cooling + cooling_node + check_transhuge_cooling: halve every count and rebuild the
+   * histograms; for each huge page also measure its skewness from its sub-pages' counts before
+   * halving: Σ count² / 11 / hot² (hot = sub-pages at or above the base-page threshold), as an
+   * index (get_skew_idx); 0 when no sub-page is hot or the huge page is very hot (bin ≥ 13).
+   */
   cool(): void {
     const n = Math.min(this.host.pageCount(), this.count.length);
     const hist = this.hist;
+    const ebp = this.ebpHist;
+    const split = this.splitOn;
     hist.fill(0);
+    if (split) {
+      ebp.fill(0);
+      this.accessMap.fill(0);
+      this.sumUtil = 0;
+      this.numUtil = 0;
+      this.coolingClock++;
+      if (this.bpActiveThreshold > 0) this.bpActiveThreshold--;
+    }
+    const bpHot = Math.min(this.activeThreshold, this.bpActiveThreshold);
     const listOf = this.lists.listOf;
     for (let i = 0; i < n; i++) {
       if (listOf[i] < 0) continue;
+      if (split) {
+        const s = this.slot[i];
+        if (s >= 0) this.coolSubpages(i, s, bpHot);
+        else {
+          this.mayHot[i] = binOf(this.count[i]) >= this.bpActiveThreshold ? 1 : 0;
+          ebp[binOf(this.count[i] >>> 1)]++;
+        }
+      }
       const c = this.count[i] >>> 1;
       this.count[i] = c;
       const b = binOf(c);
       this.bin[i] = b;
-      hist[b]++;
+      hist[b] += this.lists.weightOf(i);
+      if (split && this.slot[i] >= 0) this.accessMap[this.skewIdx[i]]++;
     }
     this.cooled = true;
     this.needAdjust = true;
@@ -271,18 +484,134 @@ export class Memtis {
     this.host.chargeKernelNs(n * this.p.listOpNs);
   }
 
+  private coolSubpages(page: number, s: number, bpHot: number): void {
+    const subs = this.subs;
+    let hot = 0;
+    let refs = 0;
+    let skew = 0;
+    for (let k = s * subs; k < (s + 1) * subs; k++) {
+      const c = this.subCount[k];
+      const b = binOf(c);
+      if (b >= bpHot) {
+        hot++;
+        refs += c;
+      }
+      skew += c * c;
+      this.subMayHot[k] = b >= this.bpActiveThreshold ? 1 : 0;
+      this.subCount[k] = c >>> 1;
+      this.ebpHist[binOf(c >>> 1)]++;
+    }
+    if (hot === 0 || binOf(this.count[page] >>> 1) >= 13) this.skewIdx[page] = 0;
+    else this.skewIdx[page] = skewIndex(Math.floor(Math.floor(Math.floor(skew / 11) / hot) / hot));
+    if (hot > 0) {
+      this.sumUtil += Math.floor(refs / subs);
+      this.numUtil++;
+    }
+  }
+
+  /**
+   * update_pginfo after a cooling: decay the DRAM sample counts (rHR) and the base-page estimate
+   * (eHR); once more samples than a quarter of memory in use (at least the fast tier's size) were
+   * taken since the last split decision, ask the next adaptation to size a split round, or stop
+   * splitting for good if the last round did not raise rHR by 3 %.
+   */
+  private splitDecision(): void {
+    const rhrBefore = this.prevDramSampled;
+    this.prevDramSampled = Math.floor(this.prevDramSampled / 2) + this.nrDramSampled;
+    this.nrDramSampled = 0;
+    this.prevMaxDramSampled = Math.floor(this.prevMaxDramSampled / 2) + this.maxDramSampled;
+    this.maxDramSampled = 0;
+    if (this.needSplit || !this.splitEnabled) return;
+    const usage = Math.max(Math.floor((this.usedFrames() * this.subs) / 2 ** this.p.splitPeriod), this.host.capacity(0) * this.subs);
+    if (this.nrSampledForSplit > usage) {
+      if (this.splitHappen && this.prevDramSampled < Math.floor((rhrBefore * 103) / 100)) {
+        this.splitEnabled = false;
+        this.host.count(this.cSplitStops);
+        return;
+      }
+      this.splitHappen = false;
+      this.needSplit = true;
+    } else {
+      this.nrSplit += this.nrSplitTail;
+      this.nrSplitTail = 0;
+      this.setSplitThreshold();
+    }
+  }
+
+  /**
+   * set_memcg_nr_split: 4 KiB pages to split = (eHR − rHR) in samples per record, over the
+   * average accesses of a huge page, times the slow tier's extra latency over DRAM's, times
+   * HPAGE_PMD_NR, times gamma / 10. eHR is 95 % of the samples that hit base-page-hot pages.
+   */
+  setNrSplit(): void {
+    this.nrSplit = 0;
+    this.nrSplitTail = 0;
+    const ehr = Math.floor((this.prevMaxDramSampled * 95) / 100);
+    const rhr = this.prevDramSampled;
+    if (ehr <= rhr || this.numUtil === 0) return;
+    const avg = Math.floor(this.sumUtil / this.numUtil);
+    if (avg === 0) return;
+    const period = this.p.coolingPeriodSamples;
+    const shift = this.coolingClock - 1;
+    const records = period * 2 - (shift >= 53 ? 0 : Math.floor(period / 2 ** shift));
+    let n = Math.floor(((ehr - rhr) * this.sumUtil) / records);
+    n = Math.floor(n / avg);
+    n = Math.floor((n * (this.p.modelSlowLatencyNs - this.p.modelDramLatencyNs)) / this.p.modelDramLatencyNs);
+    n *= this.subs;
+    this.nrSplit = Math.floor((n * this.p.gammaTenths) / 10);
+  }
+
+  /**
+   * set_memcg_split_thres: walk skewness indices from the top; the threshold is the index where
+   * the split budget runs out, and what is left of the budget goes to that tail index.
+   */
+  setSplitThreshold(): void {
+    if (this.nrSplit === 0) {
+      this.splitThreshold = NR_SKEW;
+      return;
+    }
+    let left = this.nrSplit;
+    let i = NR_SKEW - 1;
+    for (; i > 0; i--) {
+      const pages = this.accessMap[i] * this.subs;
+      if (left < pages) {
+        this.nrSplitTail = left;
+        this.nrSplit -= left;
+        break;
+      }
+      left -= pages;
+    }
+    if (i !== NR_SKEW - 1) this.splitThreshold = i + 1;
+  }
+
   /** __adjust_active_threshold. */
   adjustThreshold(): void {
-    const maxPages = this.host.capacity(0) - this.promoteWmark;
+    // Histograms count 4 KiB pages; so does the room (max_nr_dram_pages − promotion watermark).
+    const maxPages = (this.host.capacity(0) - this.promoteWmark) * this.subs;
     const { bin, needWarm } = hotThresholdBin(this.hist, maxPages, this.p.minHotThreshold);
+    const bpBin = this.splitOn ? hotThresholdBin(this.ebpHist, maxPages, this.p.minHotThreshold).bin : 0;
     const before = this.activeThreshold;
     if (this.cooled) {
       if (bin < this.activeThreshold && this.activeThreshold > 1) this.activeThreshold--;
+      if (bpBin < this.bpActiveThreshold) this.bpActiveThreshold = bpBin;
       this.cooled = false;
       this.needAdjust = true;
-    } else if (bin > this.activeThreshold) {
-      this.activeThreshold = bin;
-      this.needAdjust = true;
+      if (this.needSplit) {
+        this.setNrSplit();
+        this.setSplitThreshold();
+        this.nrSampledForSplit = 0;
+        this.needSplit = false;
+      }
+    } else {
+      if (bin > this.activeThreshold) {
+        this.activeThreshold = bin;
+        this.needAdjust = true;
+      } else if (this.splitHappen && this.splitEnabled && bin < this.activeThreshold) {
+        // Splits change the histogram, so the hot threshold may come down.
+        this.activeThreshold = bin;
+        this.needAdjust = true;
+      }
+      if (this.splitOn) this.bpActiveThreshold = bpBin;
     }
     const warm = this.p.warm && needWarm ? this.activeThreshold - 1 : this.activeThreshold;
     if (warm !== this.warmThreshold) this.needAdjust = true;
@@ -305,14 +634,58 @@ export class Memtis {
     this.needAdjust = false;
   }
 
-  /** kmigraterd, one run: re-sort, demote to make room for the hot slow pages, promote them. */
+  /**
+   * deferred_split_scan_for_htmm + putback_split_pages: split up to maxSplitsPerRun queued huge
+   * pages; each 4 KiB sub-page becomes a base page with its sub-page count, on the list (active or
+   * inactive) of its huge page.
+   */
+  private splitQueued(): void {
+    const host = this.host;
+    const lists = this.lists;
+    const subs = this.subs;
+    let done = 0;
+    let taken = 0;
+    while (taken < this.splitQueue.length && done < this.p.maxSplitsPerRun) {
+      const page = this.splitQueue[taken++];
+      this.queued[page] = 0;
+      const list = lists.listOf[page];
+      const s = this.slot[page];
+      if (list < 0 || s < 0) continue;
+      const first = host.splitPage(page);
+      if (first < 0) continue;
+      this.hist[this.bin[page]] -= lists.weightOf(page);
+      lists.remove(page);
+      this.ensure(first + subs);
+      for (let k = 0; k < subs; k++) {
+        const q = first + k;
+        const c = this.subCount[s * subs + k];
+        this.count[q] = c;
+        this.bin[q] = binOf(c);
+        this.hist[this.bin[q]]++;
+        this.mayHot[q] = this.subMayHot[s * subs + k];
+        lists.pushHead(list, q);
+      }
+      this.slot[page] = -1;
+      this.freeSlots.push(s);
+      this.ops += subs;
+      done++;
+    }
+    this.splitQueue.splice(0, taken);
+    if (done > 0) {
+      this.splitHappen = true;
+      host.count(this.cSplits, done);
+    }
+  }
+
+  /** kmigraterd, one run: split queued huge pages, re-sort, demote to make room for the hot slow pages, promote them. */
   kmigraterd(): void {
     const host = this.host;
+    if (this.splitEnabled && this.splitQueue.length > 0) this.splitQueued();
     if (this.needAdjust) this.adjustLists();
     if (host.tiers > 1) {
-      const slowActive = this.lists.size[L_SLOW_ACTIVE];
       // need_toptier_demotion: room for the pages waiting for promotion while keeping the demotion
-      // watermark free.
+      // watermark free (list sizes in 4 KiB pages, frames in pages of the run).
+      const slowActive = this.lists.units[L_SLOW_ACTIVE] / this.subs;
       const wantFree = Math.min(host.capacity(0), slowActive + this.demoteWmark + 1);
       const short = wantFree - host.free(0);
       if (slowActive > 0 && short > 0) this.demoteInactive(short, -1);
@@ -331,16 +704,18 @@ export class Memtis {
     }
   }
 
-  /** demote_node: up to n fast-tier inactive pages, oldest first, to the next tier with room. */
-  private demoteInactive(n: number, counter: number): void {
+  /** demote_node: fast-tier inactive pages, oldest first, to the next tier with room, until `frames` frames are freed. */
+  private demoteInactive(frames: number, counter: number): void {
     const host = this.host;
     const lists = this.lists;
-    for (let i = 0; i < n; i++) {
+    let freed = 0;
+    while (freed < frames) {
       const page = lists.tail[L_FAST_INACTIVE];
       if (page === NO_PAGE) break;
       let done = false;
       for (let t = 1; t < host.tiers && !done; t++) done = host.migrate(page, t, true);
       if (!done) break;
+      freed += lists.weightOf(page) / this.subs;
       lists.moveHead(this.listFor(page), page);
       this.ops++;
       if (counter >= 0) host.count(counter);
@@ -362,10 +737,31 @@ export class Memtis {
   }
 }
 
+/**
+ * get_skew_idx: 0; 1–3 → 1…2 (bit length), … up to 1023 → 10; from 1024 on, 11 plus one per
+ * further 1024 (at most 20).
+ */
+export function skewIndex(num: number): number {
+  let cnt = 0;
+  let t = num;
+  if (t >= 1024) {
+    while (t > 1024 && cnt < 9) {
+      t -= 1024;
+      cnt++;
+    }
+    return cnt + 11;
+  }
+  while (t >= 1) {
+    t = Math.floor(t / 2);
+    cnt++;
+  }
+  return cnt;
+}
+
 export default definePolicy({
   name: 'memtis',
-  summary: 'Memtis (SOSP\'23): PEBS samples into a log2 access histogram, hot threshold sized to the fast tier, warm bin, cooling every 2 M samples, kmigraterd every 500 ms, adaptive sample period. Run with --page-size 2m.',
-  source: 'Lee et al. SOSP\'23 §4–5; github.com/cosmoss-jigu/memtis linux/mm/htmm_core.c (update_pginfo, __adjust_active_threshold, __cooling), htmm_sampler.c (ksamplingd, pebs_period_list), htmm_migrater.c (kmigraterd), include/linux/htmm.h',
+  summary: 'Memtis (SOSP\'23): PEBS samples into a log2 access histogram, hot threshold sized to the fast tier, warm bin, cooling every 2 M samples, kmigraterd every 500 ms, adaptive sample period, huge-page splitting by skewness. Run with --page-size 2m.',
+  source: 'Lee et al. SOSP\'23 §4–5; github.com/cosmoss-jigu/memtis linux/mm/htmm_core.c (update_pginfo, __adjust_active_threshold, __cooling, check_transhuge_cooling, set_memcg_nr_split, set_memcg_split_thres, check_split_huge_page, deferred_split_scan_for_htmm), htmm_sampler.c (ksamplingd, pebs_period_list), htmm_migrater.c (kmigraterd), include/linux/htmm.h',
   params: {
     coolingPeriodSamples: { default: 2000000, min: 1, integer: true, doc: 'htmm_cooling_period: samples between coolings (halving every count) [code].' },
     adaptationPeriodSamples: { default: 100000, min: 1, integer: true, doc: 'htmm_adaptation_period: samples between hot-threshold adaptations [code].' },
@@ -385,6 +781,12 @@ export default definePolicy({
     cpuQuotaPct: { default: 3, min: 0, doc: 'ksampled_soft_cpu_quota: sampler CPU budget in % of one core [code].' },
     quotaCheckMs: { default: 15000, min: 1e-3, doc: 'Interval of the sampler CPU check, ms (15 s) [code].' },
     listOpNs: { default: 50, min: 0, doc: 'CPU per page examined or moved by kmigraterd and cooling, ns [estimate].' },
+    split: { default: true, doc: 'Huge-page splitting by skewness (htmm_thres_split ≠ 0); only with huge pages (--page-size 2m) [code].' },
+    splitPeriod: { default: 2, min: 0, max: 30, integer: true, doc: 'htmm_split_period: a split round needs more samples than (memory in use >> this), and at least the fast tier\'s size in 4 KiB pages [code].' },
+    gammaTenths: { default: 4, min: 0, integer: true, doc: 'htmm_gamma: scale of the split budget in tenths (4 = 0.4) [code].' },
+    maxSplitsPerRun: { default: 50, min: 1, integer: true, doc: 'Huge pages split per kmigraterd run at most (deferred_split_scan_for_htmm nr_max, 100 MB) [code].' },
+    modelDramLatencyNs: { default: 80, min: 1, doc: 'DRAM_ACCESS_LATENCY of Memtis\'s split model, ns (htmm.h) [code].' },
+    modelSlowLatencyNs: { default: 170, min: 1, doc: 'Slow-tier latency of Memtis\'s split model, ns: CXL_ACCESS_LATENCY 170 (NVM_ACCESS_LATENCY is 270; htmm.h) [code].' },
   },
   create(params, host) {
     const m = new Memtis(params as MemtisParams, host);

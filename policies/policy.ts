@@ -31,6 +31,13 @@ export const PAGE_COW = 16;
 export const PAGE_GUEST_PAGED = 32;
 /** Armed for active-memory sampling (Host.armTouchSample): the next access clears it, at the cost of a minor fault. */
 export const PAGE_TOUCH_SAMPLE = 64;
+/**
+ * A huge page split into base pages (Host.splitPage): it has no frame of its own any more; every
+ * access goes to one of its 4 KiB sub-pages. Set by the engine only.
+ */
+export const PAGE_SPLIT = 128;
+/** A 4 KiB sub-page of a split huge page: its frame counts 4 KiB / pageBytes of a frame. Set by the engine only. */
+export const PAGE_BASE = 1 << 16;
 
 export interface Host {
   /** Current simulated time in ns (time of the access or timer being handled). */
@@ -77,6 +84,16 @@ export interface Host {
   testAndClearAccessed(page: number): boolean;
   /** Engine-owned page flag bits (PAGE_*), read without cost: for policies modelling hardware that reads them for free. */
   flags(page: number): number;
+  /**
+   * Split a huge page into 4 KiB base pages in place (Linux split_huge_page): the sub-pages get new
+   * page ids first … first + pageBytes / 4096 − 1 in address order, each mapped to its own base
+   * frame in the huge page's tier (a base frame counts 4096 / pageBytes of a frame in capacity,
+   * used and free), flagged PAGE_BASE; the huge page keeps its id with no frame and PAGE_SPLIT.
+   * Charged cost.splitHugePageNs. Returns first, or -1 and changes nothing when the run has no huge
+   * pages, the page is already split or a base page, has no frame, shares its frame, or the run
+   * has the VM model on.
+   */
+  splitPage(page: number): number;
   /** Subscribe to PEBS-style sampling of an event kind: one sample every `period` events (0 = off). */
   sample(event: number, period: number): void;
   /** Register a named policy counter (reported as policy.<name>); returns its id for count(). */
@@ -168,8 +185,12 @@ export interface PolicyHooks {
   place?(page: number, cpu: number): number;
   /** A fault: FAULT_FIRST_TOUCH or FAULT_SWAP_IN (after allocation, page already placed) or FAULT_HINT. */
   onFault?(page: number, kind: number, cpu: number): void;
-  /** A PEBS-style sample drained from the ring buffer. */
-  onSample?(page: number, event: number): void;
+  /**
+   * A PEBS-style sample drained from the ring buffer. subpage: the sampled address's 4 KiB sub-page
+   * within a huge page (0 … pageBytes / 4096 − 1; 0 with 4 KiB pages), as the sample carries the
+   * full data address.
+   */
+  onSample?(page: number, event: number, subpage: number): void;
   onTimer?(id: number): void;
   /** A tier's free frames fell below its low watermark, or an allocation found every tier full. */
   onPressure?(tier: number, pages: number): void;

@@ -65,6 +65,7 @@ export const CORE_SCHEMA: Schema = {
   'cost.migrationCopyGBps': num(12, 'Page copy bandwidth during migration (FACTS §5: 4 KiB copy 0.3–0.5 µs; 2 MiB at 10–20 GB/s). [estimate]', { min: 1e-3 }),
   'cost.tlbShootdownNs': num(1000, 'TLB shootdown IPI round, base (FACTS §5: ≈ 1 µs + 200 ns per receiving core). [secondary]', { min: 0 }),
   'cost.tlbShootdownPerCpuNs': num(200, 'TLB shootdown cost per receiving CPU. [secondary]', { min: 0 }),
+  'cost.splitHugePageNs': num(20000, 'Splitting a huge page into base pages (split_huge_page: freeze 512 struct pages, fill a PTE table, flush the TLB), kernel CPU. [estimate]', { min: 0 }),
   'cost.swapInNs': num(20000, 'Major fault reading an evicted page back from swap (NVMe 4 KiB read ≈ 10–100 µs). [estimate]', { min: 0 }),
   'cost.swapOutNs': num(5000, 'Kernel CPU to write back a dirty page on eviction (I/O itself is asynchronous). [estimate]', { min: 0 }),
   'sampler.ringSamples': num(4096, 'PEBS ring buffer capacity; samples beyond it before a drain are lost. [estimate]', { integer: true, min: 1 }),

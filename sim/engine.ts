@@ -26,6 +26,7 @@ import type { VmHost, PolicyHooks, PolicyDefinition } from '../policies/policy.t
 import {
   EVENT_KINDS, EVENT_LOAD_LOCAL, EVENT_LOAD_REMOTE, EVENT_STORE, FAULT_FIRST_TOUCH, FAULT_HINT, FAULT_SWAP_IN,
   PAGE_ACCESSED, PAGE_COW, PAGE_DIRTY, PAGE_GUEST_PAGED, PAGE_HINT_ARMED, PAGE_SWAPPED, PAGE_TOUCH_SAMPLE,
+  PAGE_SPLIT, PAGE_BASE,
 } from '../policies/policy.ts';
 import { resolveVms } from './vm-config.ts';
 import type { VmSpec } from './vm-config.ts';
@@ -168,6 +169,16 @@ export class Engine implements VmHost {
   private readonly subWords: number;
   touchedSubpages = 0;
 
+  // ---- split huge pages (Host.splitPage); off the access path unless the run has huge pages
+  /** 4 KiB sub-pages per page of the run (1 with 4 KiB pages). */
+  private readonly subPages: number;
+  /** Share of a frame one 4 KiB base frame takes (4096 / pageBytes): capacity counts in run pages. */
+  private readonly baseUnit: number;
+  /** Per split huge page, the page id of its first sub-page. */
+  private splitBase = new Int32Array(0);
+  private readonly costSplitNs: number;
+  private readonly costMigrationBaseNs: number;
+
   private readonly lowFrames: Float64Array;
   private readonly highFrames: Float64Array;
   private readonly pressureArmed: Uint8Array;
@@ -176,6 +187,7 @@ export class Engine implements VmHost {
   private readonly sampleCountdown = new Float64Array(EVENT_KINDS);
   private readonly ringPage: Int32Array;
   private readonly ringEvent: Uint8Array;
+  private readonly ringSub: Uint16Array;
   private ringCount = 0;
   private drainScheduled = false;
   /** Any event kind sampled (lets the access path skip the countdowns when none is). */
@@ -268,6 +280,8 @@ export class Engine implements VmHost {
 
     this.subWords = this.pageShift > 12 ? 1 << (this.pageShift - 12 - 5) : 0;
     this.subTouched = new Uint32Array(this.subWords * 1024);
+    this.subPages = this.pageBytes / 4096;
+    this.baseUnit = 4096 / this.pageBytes;
 
     this.lowFrames = new Float64Array(n).fill(-1);
     this.highFrames = new Float64Array(n);
@@ -275,6 +289,7 @@ export class Engine implements VmHost {
 
     this.ringPage = new Int32Array(config['sampler.ringSamples'] as number);
     this.ringEvent = new Uint8Array(this.ringPage.length);
+    this.ringSub = new Uint16Array(this.ringPage.length);
 
     const zeroNs = this.pageBytes / (config['cost.zeroGBps'] as number);
     this.costFirstTouchNs = (config['cost.firstTouchFaultNs'] as number) + zeroNs;
@@ -283,11 +298,14 @@ export class Engine implements VmHost {
     this.costSwapOutNs = config['cost.swapOutNs'] as number;
     this.costPteScanNs = config['cost.pteScanNs'] as number;
     this.sampleCostNs = config['cost.sampleNs'] as number;
-    this.costMigrationNs =
+    const migrationNs = (bytes: number) =>
       (config['cost.migrationFixedNs'] as number) +
-      this.pageBytes / (config['cost.migrationCopyGBps'] as number) +
+      bytes / (config['cost.migrationCopyGBps'] as number) +
       (config['cost.tlbShootdownNs'] as number) +
       (config['cost.tlbShootdownPerCpuNs'] as number) * Math.max(0, this.cpus - 1);
+    this.costMigrationNs = migrationNs(this.pageBytes);
+    this.costMigrationBaseNs = migrationNs(4096);
+    this.costSplitNs = (config['cost.splitHugePageNs'] as number | undefined) ?? 20000;
     this.drainIntervalNs = (config['sampler.drainIntervalUs'] as number) * 1e3;
     this.maxAccesses = (config['run.maxAccesses'] as number) || Infinity;
     this.cpuQuantumNs = config['run.cpuQuantumNs'] as number;
@@ -380,12 +398,12 @@ export class Engine implements VmHost {
       };
     }
     if (each('onSample')) {
-      out.onSample = (page, event) => {
+      out.onSample = (page, event, subpage) => {
         for (let k = 0; k < all.length; k++) {
           const f = all[k].onSample;
           if (f === undefined) continue;
           this.owner = k;
-          f.call(all[k], page, event);
+          f.call(all[k], page, event, subpage);
         }
         this.owner = 0;
       };
@@ -597,8 +615,15 @@ export class Engine implements VmHost {
         // vpn = addr >> shift over the split 64-bit address.
         page = pt.findOrInsert(b.vm[i], hi >>> this.pageShift, (b.addrLo[i] >>> this.pageShift) | (hi << (32 - this.pageShift)));
       }
-      if (hugePages) this.touchSubpage(page, b.addrLo[i]);
-      const r = page * REC;
+      let r = page * REC;
+      if (hugePages) {
+        this.touchSubpage(page, b.addrLo[i]);
+        if (pt.rec[r + R_FLAGS] & PAGE_SPLIT) {
+          // A split huge page: the access goes to the base page of its 4 KiB sub-page.
+          page = this.splitBase[page] + ((b.addrLo[i] >>> 12) & (this.subPages - 1));
+          r = page * REC;
+        }
+      }
       // A hint fault is due only if the page was armed before this access began, not by a policy
       // reacting to this access's own allocation fault. Speed trick: one mask covers every trap —
       // hint fault and active-memory sample on any access, copy-on-write break on a write only.
@@ -648,7 +673,7 @@ export class Engine implements VmHost {
       counters[C_READS + w]++; // C_WRITES = C_READS + 1
       if (samplingOn) {
         const event = w === 1 ? EVENT_STORE : tier === 0 ? EVENT_LOAD_LOCAL : EVENT_LOAD_REMOTE;
-        if (sampling[event] > 0 && --sampling[event] === 0) this.takeSample(page, event);
+        if (sampling[event] > 0 && --sampling[event] === 0) this.takeSample(page, event, b.addrLo[i]);
       }
       if (oracle) {
         this.nowNs = clock;
@@ -716,7 +741,8 @@ export class Engine implements VmHost {
   private allocate(page: number, c: number, swapIn: boolean): number {
     const hooks = this.hooks;
     const want = hooks.place ? hooks.place(page, c) : 0;
-    let tier = this.tierWithRoom(want);
+    const unit = this.unitOf(page);
+    let tier = this.tierWithRoom(want, unit);
     const cost = swapIn ? this.costSwapInNs : this.costFirstTouchNs;
     let stall = cost;
     if (tier < 0 && hooks.onPressure) {
@@ -725,7 +751,7 @@ export class Engine implements VmHost {
       hooks.onPressure(want, 1);
       this.ctxCpu = -1;
       stall += this.takePendingStall();
-      tier = this.tierWithRoom(want);
+      tier = this.tierWithRoom(want, unit);
     }
     if (tier < 0) {
       throw new SimError(
@@ -739,7 +765,7 @@ export class Engine implements VmHost {
     pt.map(page, frame);
     const guestPaged = pt.rec[page * REC + R_FLAGS] & PAGE_GUEST_PAGED;
     pt.rec[page * REC + R_FLAGS] &= ~(PAGE_SWAPPED | PAGE_GUEST_PAGED);
-    this.usedFrames[tier]++;
+    this.usedFrames[tier] += unit;
     this.mappedPages++;
     if (this.vmOn) this.vmPageIn(page, c, swapIn, guestPaged !== 0);
     this.counters[swapIn ? C_SWAP_INS : C_FIRST_TOUCH_FAULTS]++;
@@ -754,13 +780,18 @@ export class Engine implements VmHost {
     return stall;
   }
 
-  /** Preferred tier if it has a free frame, else the next slower, else the next faster; -1 if none. */
-  private tierWithRoom(want: number): number {
+  /** Preferred tier if it has room for `unit` frames, else the next slower, else the next faster; -1 if none. */
+  private tierWithRoom(want: number, unit = 1): number {
     const n = this.tiers;
     const w = want >= 0 && want < n ? want : 0;
-    for (let t = w; t < n; t++) if (this.usedFrames[t] < this.capacityFrames[t]) return t;
-    for (let t = w - 1; t >= 0; t--) if (this.usedFrames[t] < this.capacityFrames[t]) return t;
+    for (let t = w; t < n; t++) if (this.usedFrames[t] + unit <= this.capacityFrames[t]) return t;
+    for (let t = w - 1; t >= 0; t--) if (this.usedFrames[t] + unit <= this.capacityFrames[t]) return t;
     return -1;
+  }
+
+  /** Frames a page's frame counts for: 1, or 4096 / pageBytes for a base sub-page of a split huge page. */
+  private unitOf(page: number): number {
+    return this.pt.rec[page * REC + R_FLAGS] & PAGE_BASE ? this.baseUnit : 1;
   }
 
   private hintFault(page: number, c: number): number {
@@ -833,11 +864,13 @@ export class Engine implements VmHost {
     this.windowStartNs = now;
   }
 
-  private takeSample(page: number, event: number): void {
+  private takeSample(page: number, event: number, addrLo: number): void {
     this.sampleCountdown[event] = this.samplePeriod[event];
     if (this.ringCount < this.ringPage.length) {
       this.ringPage[this.ringCount] = page;
       this.ringEvent[this.ringCount] = event;
+      // The sample holds the data address: keep its 4 KiB sub-page within a huge page.
+      this.ringSub[this.ringCount] = (addrLo >>> 12) & (this.subPages - 1);
       this.ringCount++;
     } else {
       this.counters[C_SAMPLES_LOST]++;
@@ -851,7 +884,7 @@ export class Engine implements VmHost {
     this.counters[C_KERNEL_CPU_NS] += n * this.sampleCostNs;
     const hooks = this.hooks;
     if (!hooks.onSample) return;
-    for (let i = 0; i < n; i++) hooks.onSample(this.ringPage[i], this.ringEvent[i]);
+    for (let i = 0; i < n; i++) hooks.onSample(this.ringPage[i], this.ringEvent[i], this.ringSub[i]);
   }
 
   // ---------------------------------------------------------------- Host
@@ -893,11 +926,14 @@ export class Engine implements VmHost {
     const frame = pt.frameOf(page);
     if (frame < 0 || tier < 0 || tier >= this.tiers) return false;
     const from = pt.frameTier[frame];
-    if (from === tier || this.usedFrames[tier] >= this.capacityFrames[tier]) return false;
+    const base = (pt.rec[page * REC + R_FLAGS] & PAGE_BASE) !== 0;
+    const unit = base ? this.baseUnit : 1;
+    if (from === tier || this.usedFrames[tier] + unit > this.capacityFrames[tier]) return false;
     pt.setFrameTier(frame, tier);
-    this.usedFrames[from]--;
-    this.usedFrames[tier]++;
-    const bytes = this.pageBytes;
+    this.usedFrames[from] -= unit;
+    this.usedFrames[tier] += unit;
+    const bytes = base ? 4096 : this.pageBytes;
+    const costNs = base ? this.costMigrationBaseNs : this.costMigrationNs;
     const counters = this.counters;
     counters[tier < from ? C_PROMOTED : C_DEMOTED]++;
     counters[C_MIGRATED_BYTES] += bytes;
@@ -905,8 +941,8 @@ export class Engine implements VmHost {
     counters[C_TIER_BASE + TIER_STRIDE * tier + 2] += bytes;
     this.windowBytes[from] += bytes;
     this.windowBytes[tier] += bytes;
-    counters[C_KERNEL_CPU_NS] += this.costMigrationNs;
-    if (!async && this.ctxCpu >= 0) this.pendingStallNs += this.costMigrationNs;
+    counters[C_KERNEL_CPU_NS] += costNs;
+    if (!async && this.ctxCpu >= 0) this.pendingStallNs += costNs;
     return true;
   }
 
@@ -917,7 +953,7 @@ export class Engine implements VmHost {
     const flags = pt.rec[r + R_FLAGS];
     this.sharedLeave(page);
     const freedTier = pt.unmap(page);
-    if (freedTier >= 0) this.usedFrames[freedTier]--;
+    if (freedTier >= 0) this.usedFrames[freedTier] -= this.unitOf(page);
     // A page that comes back gets a private frame, so it is no longer copy-on-write.
     pt.rec[r + R_FLAGS] = (flags & ~(PAGE_ACCESSED | PAGE_DIRTY | PAGE_HINT_ARMED | PAGE_COW)) | PAGE_SWAPPED;
     this.counters[C_EVICTED]++;
@@ -929,6 +965,45 @@ export class Engine implements VmHost {
     }
     if (flags & PAGE_DIRTY) this.counters[C_KERNEL_CPU_NS] += this.costSwapOutNs;
     return true;
+  }
+
+  splitPage(page: number): number {
+    const pt = this.pt;
+    const r = page * REC;
+    const subs = this.subPages;
+    if (subs <= 1 || this.vmOn || page < 0 || page >= pt.pages) return -1;
+    const flags = pt.rec[r + R_FLAGS];
+    const frame = pt.rec[r + R_FRAME];
+    if (flags & (PAGE_SPLIT | PAGE_BASE) || frame < 0 || pt.frameRefs[frame] !== 1) return -1;
+    const tier = pt.frameTier[frame];
+    pt.unmap(page);
+    // The sub-pages' 4 KiB vpns: the huge vpn shifted left by s bits, plus the sub-page index
+    // (the low s bits are zero, so adding the index never carries into the high word).
+    const s = this.pageShift - 12;
+    const hi = pt.vpnHi(page);
+    const lo = pt.vpnLo(page);
+    const subHi = (hi << s) | (lo >>> (32 - s));
+    const subLo = lo << s;
+    const vm = pt.vm(page);
+    const first = pt.pages;
+    const keep = flags & (PAGE_ACCESSED | PAGE_DIRTY);
+    for (let k = 0; k < subs; k++) {
+      const q = pt.appendPage(vm, subHi, subLo + k);
+      pt.map(q, pt.allocFrame(tier));
+      pt.rec[q * REC + R_FLAGS] |= keep;
+    }
+    pt.rec[r + R_FLAGS] = (flags & ~(PAGE_ACCESSED | PAGE_DIRTY | PAGE_HINT_ARMED)) | PAGE_SPLIT;
+    if (page >= this.splitBase.length) {
+      const grown = new Int32Array(Math.max(page + 1, this.splitBase.length * 2, 1024));
+      grown.set(this.splitBase);
+      this.splitBase = grown;
+    }
+    this.splitBase[page] = first;
+    // One huge frame freed, subs base frames of baseUnit each taken: use is unchanged.
+    this.usedFrames[tier] += subs * this.baseUnit - 1;
+    this.mappedPages += subs - 1;
+    this.chargeKernelNs(this.costSplitNs);
+    return first;
   }
 
   every(periodNs: number, id: number, firstDelayNs = periodNs): void {
@@ -1304,7 +1379,9 @@ export class Engine implements VmHost {
     for (let p = 0; p < pt.pages; p++) {
       const f = pt.frameOf(p);
       const swapped = (pt.rec[p * REC + R_FLAGS] & PAGE_SWAPPED) !== 0;
-      if (f < 0 && !swapped) errors.push(`page ${p} has no frame and is not swapped out`);
+      const split = (pt.rec[p * REC + R_FLAGS] & PAGE_SPLIT) !== 0;
+      if (split && f >= 0) errors.push(`page ${p} is split but maps frame ${f}`);
+      else if (f < 0 && !swapped && !split) errors.push(`page ${p} has no frame and is not swapped out`);
       else if (f >= 0 && swapped) errors.push(`page ${p} has frame ${f} but is marked swapped out`);
       else if (f >= pt.frames) errors.push(`page ${p} maps frame ${f} beyond ${pt.frames}`);
       else if (f >= 0) {
@@ -1321,7 +1398,7 @@ export class Engine implements VmHost {
         live++;
         const t = pt.frameTier[f];
         if (t >= this.tiers) errors.push(`frame ${f} in unknown tier ${t}`);
-        else used[t]++;
+        else used[t] += this.unitOf(pt.framePage[f]);
       }
     }
     if (live !== pt.liveFrames) errors.push(`${live} frames mapped but ${pt.liveFrames} allocated`);

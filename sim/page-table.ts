@@ -9,6 +9,8 @@
 // Engine state per page (bytes): record 16 (key 8, frame 4, flags 4), hash slots 4 / load ≈ 6–11,
 // frame→tier 1, frame refcount 2, frame→page 4: about 31 bytes; the benchmark reports the exact figure.
 
+import { PAGE_BASE } from '../policies/policy.ts';
+
 const EMPTY = -1;
 const MAX_LOAD = 0.7;
 /**
@@ -21,7 +23,8 @@ export const R_LO = 0;
 export const R_VMHI = 1;
 export const R_FRAME = 2;
 export const R_FLAGS = 3;
-export const FLAG_MASK = 0xff;
+/** Flag bits of the state word: the low byte and bits 16–31 (PAGE_BASE); bits 8–15 hold the tier copy. */
+export const FLAG_MASK = ~0xff00;
 export const TIER_SHIFT = 8;
 /** VMs are 12 bits of the packed key; the high vpn word is < 2^20 because pages are ≥ 4 KiB. */
 export const MAX_VMS = 4096;
@@ -33,6 +36,8 @@ export class PageTable {
    */
   rec: Int32Array;
   pages = 0;
+  /** Pages in the hash table: all but the sub-pages of split huge pages (appendPage). */
+  private hashed = 0;
 
   /** Per frame. */
   frameTier: Uint8Array;
@@ -98,8 +103,27 @@ export class PageTable {
     rec[r + 2] = EMPTY;
     rec[r + 3] = 0;
     this.pages = page + 1;
-    if (this.pages > slots.length * MAX_LOAD) this.rehash();
+    this.hashed++;
+    if (this.hashed > slots.length * MAX_LOAD) this.rehash();
     else slots[s] = page;
+    return page;
+  }
+
+  /**
+   * A new unmapped page record with flags PAGE_BASE that is not in the hash table: a 4 KiB sub-page
+   * of a split huge page, reached through its huge page (the engine's split redirect), never by
+   * find(). Its key is its 4 KiB vpn, a different unit from the run's pages, so it must stay out of
+   * the table (rehash skips it).
+   */
+  appendPage(vm: number, hi: number, lo: number): number {
+    const page = this.pages;
+    if ((page + 1) * REC > this.rec.length) this.rec = grow(this.rec, this.rec.length * 2);
+    const r = page * REC;
+    this.rec[r] = lo | 0;
+    this.rec[r + 1] = (vm << 20) | hi;
+    this.rec[r + 2] = EMPTY;
+    this.rec[r + 3] = PAGE_BASE;
+    this.pages = page + 1;
     return page;
   }
 
@@ -242,6 +266,7 @@ export class PageTable {
     const mask = size - 1;
     const rec = this.rec;
     for (let p = 0; p < this.pages; p++) {
+      if (rec[p * REC + R_FLAGS] & PAGE_BASE) continue;
       let s = hash(rec[p * REC + 1], rec[p * REC]) & mask;
       while (slots[s] !== EMPTY) s = (s + 1) & mask;
       slots[s] = p;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { makeEngine } from './helpers.ts';
-import { definePolicy, FAULT_FIRST_TOUCH, FAULT_HINT, PAGE_ACCESSED, PAGE_DIRTY } from '../policies/policy.ts';
+import { definePolicy, FAULT_FIRST_TOUCH, FAULT_HINT, PAGE_ACCESSED, PAGE_BASE, PAGE_DIRTY, PAGE_SPLIT } from '../policies/policy.ts';
 import type { Host } from '../policies/policy.ts';
 import * as S from '../sim/stats.ts';
 
@@ -266,5 +266,60 @@ describe('engine: events inside a long compute gap', () => {
     const e = makeEngine({ perCpu: [[[1, 'R', 0], [1, 'R', 5.5e6]]], localPages: 2, cxlPages: 2, policy, sets: { 'stats.epochMs': 1 } });
     const res = await e.run();
     expect(res.epochs.map((x) => x.policyCounters[0])).toEqual([0, 1, 1, 1, 1, 1]);
+  });
+
+  it('splits a huge page into 4 KiB base pages in place; accesses, migration and capacity then work per base page', async () => {
+    // 2 MiB pages; local holds 2, CXL 4. 4 KiB page numbers: 3 and 7 are in huge page 0, 512 in
+    // huge page 1. At 0.5 ms a timer splits huge page 0 (ids 0, 1 taken → sub-pages get ids
+    // 2 … 513, sub-page k = 4 KiB page k) and demotes sub-page 3 (id 5).
+    let host!: Host;
+    let first = -2;
+    const probe = definePolicy({
+      name: 'probe',
+      summary: '',
+      source: 'test',
+      params: {},
+      create(_p, h) {
+        host = h;
+        h.after(5e5, 0);
+        return {
+          onTimer: () => {
+            first = h.splitPage(0);
+            h.migrate(first + 3, 1, true);
+          },
+        };
+      },
+    });
+    const gib = (pages: number) => (pages * 2 * 1024 * 1024) / 1024 ** 3;
+    const e = makeEngine({
+      perCpu: [[[3, 'R', 10], [512, 'R', 10], [7, 'W', 1e6], [3, 'R', 10]]],
+      localPages: 0,
+      cxlPages: 0,
+      policy: probe,
+      sets: { pageSizeKiB: 2048, 'machine.tiers.0.capacityGiB': gib(2), 'machine.tiers.1.capacityGiB': gib(4) },
+    });
+    const res = await e.run();
+    expect(first).toBe(2);
+    expect(host.pageCount()).toBe(2 + 512);
+    expect(host.flags(0) & PAGE_SPLIT).toBe(PAGE_SPLIT);
+    expect(host.tierOf(0)).toBe(-1);
+    expect(host.splitPage(0)).toBe(-1); // already split
+    expect(host.splitPage(first)).toBe(-1); // a base page
+    // The huge page's accessed bit went to every sub-page (as the PMD's young bit goes to every
+    // PTE); the write to 4 KiB page 7 made sub-page id 9 dirty.
+    expect(host.flags(first + 100)).toBe(PAGE_BASE | PAGE_ACCESSED);
+    expect(host.flags(first + 7)).toBe(PAGE_BASE | PAGE_ACCESSED | PAGE_DIRTY);
+    expect(host.vpnLo(first + 7)).toBe(7);
+    expect(host.tierOf(first + 3)).toBe(1);
+    expect(host.tierOf(first + 7)).toBe(0);
+    // Capacity in 2 MiB frames: a base frame is 1/512 of one; the demotion moved 4096 bytes.
+    expect(Array.from(res.usedFrames)).toEqual([2 - 1 / 512, 1 / 512]);
+    expect(host.free(1)).toBe(4 - 1 / 512);
+    const c = res.counters;
+    expect(c[S.C_MIGRATED_BYTES]).toBe(4096);
+    // Served locally: 3 R and 512 R (before the split), 7 W (sub-page 7); from CXL: 3 R (sub-page 3, demoted).
+    expect(c[S.C_TIER_BASE]).toBe(3);
+    expect(c[S.C_TIER_BASE + S.TIER_STRIDE]).toBe(1);
+    expect(e.checkInvariants()).toEqual([]);
   });
 });

@@ -99,6 +99,10 @@ export class FakeHost implements Host {
     return this.flag[p];
   }
   sample(): void {}
+  /** 4 KiB pages only: nothing to split. */
+  splitPage(): number {
+    return -1;
+  }
   counter(name: string): number {
     const i = this.names.indexOf(name);
     if (i >= 0) return i;

@@ -12,6 +12,22 @@ describe('page table', () => {
     expect(pt.find(0, 1, 1)).toBe(-1);
   });
 
+  it('keeps appended sub-page records out of the hash table, also across a rehash', () => {
+    // Sub-pages carry 4 KiB vpns, a different unit from the table's keys: sub-page (0, 0, 5) must
+    // never be found in place of page (0, 0, 5), before or after the table grows and rehashes.
+    const pt = new PageTable(4);
+    const a = pt.findOrInsert(0, 0, 5);
+    const subs = [0, 1, 2].map((k) => pt.appendPage(0, 0, 5 + k));
+    expect(subs).toEqual([1, 2, 3]);
+    expect(pt.find(0, 0, 6)).toBe(-1);
+    for (let i = 0; i < 100; i++) pt.findOrInsert(0, 1, i); // forces several rehashes
+    expect(pt.find(0, 0, 5)).toBe(a);
+    expect(pt.find(0, 0, 6)).toBe(-1);
+    expect(pt.find(0, 0, 7)).toBe(-1);
+    expect(pt.find(0, 1, 99)).toBe(103);
+    expect(pt.vpnLo(subs[2])).toBe(7);
+  });
+
   it('keeps full 64-bit page numbers and VMs apart', () => {
     const pt = new PageTable();
     const a = pt.findOrInsert(0, 0xfffff, 0xffffffff); // highest 4 KiB page of the 64-bit space

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { makeEngine } from './helpers.ts';
 import type { Access } from './helpers.ts';
 import { definePolicy } from '../policies/policy.ts';
-import memtisDef, { Memtis, binOf, hotThresholdBin, watermarkPages, PEBS_PERIOD_LIST, L_FAST_INACTIVE, L_SLOW_ACTIVE } from '../policies/memtis.ts';
+import memtisDef, { Memtis, binOf, hotThresholdBin, skewIndex, watermarkPages, PEBS_PERIOD_LIST, L_FAST_INACTIVE, L_SLOW_ACTIVE, L_SLOW_INACTIVE } from '../policies/memtis.ts';
+import { PAGE_SPLIT } from '../policies/policy.ts';
 import type { MemtisParams } from '../policies/memtis.ts';
 import type { EngineResult } from '../sim/engine.ts';
 import * as S from '../sim/stats.ts';
@@ -183,3 +184,170 @@ describe('memtis: list and histogram consistency under a seeded random run', () 
     expect(counter(res, 'adaptations')).toBeGreaterThan(0);
   });
 });
+
+/** 2 MiB pages: local holds `local` huge pages, CXL `cxl`. */
+function hugeRun(trace: Access[], o: Partial<MemtisParams>, local: number, cxl: number, sets: Record<string, unknown> = {}) {
+  const gib = (pages: number) => (pages * 2 * 1024 * 1024) / 1024 ** 3;
+  return memtisRun(trace, o, 0, 0, { pageSizeKiB: 2048, 'machine.tiers.0.capacityGiB': gib(local), 'machine.tiers.1.capacityGiB': gib(cxl), ...sets });
+}
+
+describe('memtis: huge-page splitting by skewness (htmm_core.c)', () => {
+  it('skewness indices follow get_skew_idx', () => {
+    // Below 1024: the bit length (0 → 0, 1 → 1, 2–3 → 2, 4 → 3, 1023 → 10). From 1024: 11, plus one
+    // per further full 1024 while more than 1024 is left, at most 9 more: 1025 → 1 left after one
+    // step → 12; 2048 → 1024 left (not > 1024) → 12; 2049 → 13; 10^9 → 20.
+    expect([0, 1, 2, 3, 4, 1023, 1024, 1025, 2048, 2049, 1e9].map(skewIndex)).toEqual([0, 1, 2, 2, 3, 10, 11, 12, 12, 13, 20]);
+  });
+
+  it('sizes a split round from eHR − rHR and picks the skewness threshold and tail budget (set_memcg_nr_split, set_memcg_split_thres)', async () => {
+    const r = hugeRun([[0, 'R', 10]], { ...over, coolingPeriodSamples: 2000 }, 2, 4);
+    await r.engine.run();
+    const m = r.get();
+    expect(m.subs).toBe(512);
+    // eHR = ⌊2000 · 95 / 100⌋ = 1900, rHR = 700; avg accesses per huge page ⌊600 / 20⌋ = 30;
+    // records after the 2nd cooling = 2 · 2000 − (2000 >> 1) = 3000.
+    // n = ⌊1200 · 600 / 3000⌋ = 240 → ⌊240 / 30⌋ = 8 → ⌊8 · (170 − 80) / 80⌋ = 9 → · 512 = 4608
+    // → ⌊4608 · 4 / 10⌋ = 1843 base pages.
+    m.prevMaxDramSampled = 2000;
+    m.prevDramSampled = 700;
+    m.sumUtil = 600;
+    m.numUtil = 20;
+    m.coolingClock = 2;
+    m.setNrSplit();
+    expect(m.nrSplit).toBe(1843);
+    // Huge pages per skewness index: 2 at 15, 1 at 12, 10 at 9. From index 20 down: 15 takes
+    // 1024 (819 left), 12 takes 512 (307 left), 9 would need 5120 > 307: threshold 9 + 1 = 10,
+    // tail budget 307 for index 9, 1843 − 307 = 1536 for the indices above.
+    m.accessMap[15] = 2;
+    m.accessMap[12] = 1;
+    m.accessMap[9] = 10;
+    m.setSplitThreshold();
+    expect(m.splitThreshold).toBe(10);
+    expect(m.nrSplitTail).toBe(307);
+    expect(m.nrSplit).toBe(1536);
+    // No gain (eHR ≤ rHR): nothing to split, threshold 21 (above every index).
+    m.prevDramSampled = 1900;
+    m.setNrSplit();
+    m.setSplitThreshold();
+    expect(m.nrSplit).toBe(0);
+    expect(m.splitThreshold).toBe(21);
+  });
+
+  it('queues skewed huge pages within the budget and kmigraterd splits them into base pages that keep their sub-page counts', async () => {
+    // Huge pages 0–3 (4 KiB pages 0, 512, 1024, 1536); adaptation and cooling never due.
+    const trace: Access[] = [0, 512, 1024, 1536].map((p) => [p, 'R', 10]);
+    const r = hugeRun(trace, { ...over, adaptationPeriodSamples: 1e9, migrationPeriodMs: 1e6 }, 4, 8);
+    await r.engine.run();
+    const m = r.get();
+    // Budget as in the example above: threshold 10 (tail index 9), 1536 pages above it, 307 at it.
+    m.splitThreshold = 10;
+    m.nrSplit = 1536;
+    m.nrSplitTail = 307;
+    [15, 12, 9, 5].forEach((skew, p) => (m.skewIdx[p] = skew));
+    m.subCount[5] = 4096; // huge page 0 (slot 0), sub-page 5
+    m.onSample(0, 0); // skew 15 > 9: 1536 − 512 = 1024 left
+    m.onSample(0, 0); // already queued: no change (sub-page 0 now 1024)
+    m.onSample(1, 3); // skew 12: 512 left
+    m.onSample(2, 0); // skew 9 = tail: tail 307 → 0
+    m.onSample(3, 0); // skew 5 < 9: not queued
+    expect(m.splitQueue).toEqual([0, 1, 2]);
+    expect(m.nrSplit).toBe(512);
+    expect(m.nrSplitTail).toBe(0);
+    const listOf0 = m.lists.listOf[0];
+    m.kmigraterd();
+    expect(m.splitQueue).toEqual([]);
+    // Pages 0–2 split: their sub-pages get ids 4 … 4 + 3 · 512 − 1, in queue order.
+    expect(r.engine.pageCount()).toBe(4 + 3 * 512);
+    for (const p of [0, 1, 2]) expect(r.engine.flags(p) & PAGE_SPLIT).toBe(PAGE_SPLIT);
+    expect(r.engine.flags(3) & PAGE_SPLIT).toBe(0);
+    // Sub-page counts carry over: huge page 0's sub-page 0 had 2 samples (1024, bin 10), sub-page 5 4096 (bin 12).
+    expect(m.count[4]).toBe(1024);
+    expect(m.bin[4]).toBe(10);
+    expect(m.count[4 + 5]).toBe(4096);
+    expect(m.bin[4 + 5]).toBe(12);
+    expect(m.count[4 + 1]).toBe(0);
+    expect(m.lists.listOf[0]).toBe(-1);
+    expect(m.lists.listOf[4 + 5]).toBe(listOf0);
+    // The histogram still counts 4 huge pages' worth of 4 KiB pages.
+    expect(m.hist.reduce((a, b) => a + b, 0)).toBe(4 * 512);
+    expect(r.engine.checkInvariants()).toEqual([]);
+  });
+
+  it('cooling measures a huge page\'s skewness from its sub-pages before halving them (check_transhuge_cooling)', async () => {
+    const r = hugeRun([[0, 'R', 10]], { ...over, adaptationPeriodSamples: 1e9, migrationPeriodMs: 1e6 }, 2, 4);
+    await r.engine.run();
+    const m = r.get();
+    const setup = (active: number, bp: number) => {
+      m.subCount.fill(0, 0, 512);
+      m.subCount[0] = 2048; // bin 11
+      m.subCount[1] = 512; // bin 9
+      m.count[0] = 3;
+      m.activeThreshold = active;
+      m.bpActiveThreshold = bp;
+    };
+    // Cooling lowers the base-page threshold 11 → 10; hot sub-pages are those with bin ≥
+    // min(12, 10) = 10: only sub-page 0. Σ count² = 2048² + 512² = 4456448; ⌊/ 11⌋ = 405131;
+    // / 1 / 1 → ≥ 1024 → index 20. Hot accesses ⌊2048 / 512⌋ = 4 go to sumUtil.
+    setup(12, 11);
+    m.cool();
+    expect(m.bpActiveThreshold).toBe(10);
+    expect(m.skewIdx[0]).toBe(20);
+    expect(m.accessMap[20]).toBe(1);
+    expect(m.sumUtil).toBe(4);
+    expect(m.numUtil).toBe(1);
+    expect([m.subCount[0], m.subCount[1]]).toEqual([1024, 256]);
+    // Estimated base-page histogram after halving: 1024 → bin 10, 256 → bin 8, 510 sub-pages at 0.
+    expect([m.ebpHist[10], m.ebpHist[8], m.ebpHist[0]]).toEqual([1, 1, 510]);
+    // The huge page: 3 → 1, bin 1, counted as 512 base pages.
+    expect(m.count[0]).toBe(1);
+    expect(m.hist[1]).toBe(512);
+    // Thresholds 1 / 1: after the cooling's decrement every sub-page is hot (bin ≥ 0): 512 of them;
+    // ⌊⌊405131 / 512⌋ / 512⌋ = ⌊791 / 512⌋ = 1 → index 1: an evenly used huge page is not skewed.
+    setup(1, 1);
+    m.cool();
+    expect(m.skewIdx[0]).toBe(1);
+    expect(m.sumUtil).toBe(Math.floor((2048 + 512) / 512));
+  });
+
+  it('splits skewed huge pages on a scattered hot set and keeps lists, histograms and frames consistent', async () => {
+    // 16 huge pages; in each, 4 KiB sub-pages 0–7 are hot (80 % of accesses), the rest cold.
+    // Local holds 4 huge pages: at huge-page grain a quarter of the hot sub-pages fit; at base
+    // grain all 128 do. Short periods so that cooling and split rounds happen in a test.
+    const rng = seedrandom.alea('memtis-split');
+    const trace: Access[] = [];
+    for (let i = 0; i < 16 * 512; i += 64) trace.push([i, 'R', 100]);
+    for (let i = 0; i < 400000; i++) {
+      const huge = Math.floor(rng() * 16);
+      const sub = rng() < 0.8 ? Math.floor(rng() * 8) : Math.floor(rng() * 512);
+      trace.push([huge * 512 + sub, rng() < 0.2 ? 'W' : 'R', 100]);
+    }
+    const o = { ...over, coolingPeriodSamples: 1000, adaptationPeriodSamples: 100, migrationPeriodMs: 1, storePeriod: 17 };
+    const on = hugeRun(trace, o, 4, 20);
+    const res = await on.engine.run();
+    const off = hugeRun(trace, { ...o, split: false }, 4, 20);
+    const resOff = await off.engine.run();
+    expect(counter(res, 'splits')).toBeGreaterThan(0);
+    expect(counter(resOff, 'splits')).toBe(0);
+    expect(on.engine.checkInvariants()).toEqual([]);
+    const m = on.get();
+    const n = on.engine.pageCount();
+    const hist = new Float64Array(16);
+    for (let p = 0; p < n; p++) {
+      const l = m.lists.listOf[p];
+      if (on.engine.flags(p) & PAGE_SPLIT) {
+        expect(l, `split page ${p} on no list`).toBe(-1);
+        continue;
+      }
+      expect(l >= 0, `page ${p} on a list`).toBe(true);
+      expect(l <= L_FAST_INACTIVE, `page ${p}: fast list iff in the fast tier`).toBe(on.engine.tierOf(p) === 0);
+      expect(l === L_SLOW_ACTIVE || l === L_SLOW_INACTIVE || l <= L_FAST_INACTIVE).toBe(true);
+      expect(m.bin[p]).toBe(binOf(m.count[p]));
+      hist[m.bin[p]] += m.lists.weightOf(p);
+    }
+    expect(Array.from(m.hist)).toEqual(Array.from(hist));
+    // Splitting lets the fast tier hold the hot 4 KiB pages rather than whole huge pages.
+    const local = (r: EngineResult) => r.counters[S.C_TIER_BASE] / r.counters[S.C_ACCESSES];
+    expect(local(res)).toBeGreaterThan(local(resOff));
+  });
+});
+

@@ -12,6 +12,14 @@ export class PageLists {
   readonly head: Int32Array;
   readonly tail: Int32Array;
   readonly size: Float64Array;
+  /**
+   * Sum of the pages' weights per list (equals size unless setWeight is used): a list holding
+   * huge pages and base pages counts them in base pages, as the kernel's LRU sizes count a THP
+   * as HPAGE_PMD_NR pages.
+   */
+  readonly units: Float64Array;
+  /** Per-page weight, or null while every page weighs 1. */
+  private weight: Uint16Array | null = null;
 
   constructor(lists: number, initialPages = 1024) {
     this.prev = new Int32Array(initialPages);
@@ -20,6 +28,18 @@ export class PageLists {
     this.head = new Int32Array(lists).fill(NIL);
     this.tail = new Int32Array(lists).fill(NIL);
     this.size = new Float64Array(lists);
+    this.units = new Float64Array(lists);
+  }
+
+  /** Weight of a page that is on no list (default 1). */
+  setWeight(page: number, w: number): void {
+    if (this.listOf[page] !== NIL) throw new Error(`setWeight: page ${page} is on list ${this.listOf[page]}`);
+    if (this.weight === null) this.weight = new Uint16Array(this.listOf.length).fill(1);
+    this.weight[page] = w;
+  }
+
+  weightOf(page: number): number {
+    return this.weight === null ? 1 : this.weight[page];
   }
 
   /** Make room for page ids below n (grown by doubling). */
@@ -36,6 +56,11 @@ export class PageLists {
     const l = new Int16Array(cap).fill(NIL);
     l.set(this.listOf);
     this.listOf = l;
+    if (this.weight !== null) {
+      const w = new Uint16Array(cap).fill(1);
+      w.set(this.weight);
+      this.weight = w;
+    }
   }
 
   pushHead(list: number, page: number): void {
@@ -47,6 +72,7 @@ export class PageLists {
     this.head[list] = page;
     this.listOf[page] = list;
     this.size[list]++;
+    this.units[list] += this.weight === null ? 1 : this.weight[page];
   }
 
   pushTail(list: number, page: number): void {
@@ -58,6 +84,7 @@ export class PageLists {
     this.tail[list] = page;
     this.listOf[page] = list;
     this.size[list]++;
+    this.units[list] += this.weight === null ? 1 : this.weight[page];
   }
 
   /** Take the page off its list (no-op if it is on none). */
@@ -72,6 +99,7 @@ export class PageLists {
     else this.tail[list] = p;
     this.listOf[page] = NIL;
     this.size[list]--;
+    this.units[list] -= this.weight === null ? 1 : this.weight[page];
   }
 
   moveHead(list: number, page: number): void {
