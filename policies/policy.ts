@@ -156,7 +156,10 @@ export interface VmHost extends Host {
   balloonTarget(vm: number): number;
   setBalloonTarget(vm: number, pages: number): void;
   balloonSize(vm: number): number;
-  /** The balloon driver changes the balloon size (it pages out first with guestPageOut when the guest has no free pages). */
+  /**
+   * The balloon driver sets the balloon size. Inflating, the guest gives its free pages first, then
+   * pages out its coldest (the engine's guest model); the balloon stops short if it cannot.
+   */
   setBalloonSize(vm: number, pages: number): void;
   /**
    * The guest pages `page` out to its virtual disk: the host frame is freed, the next access is a

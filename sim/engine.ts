@@ -29,6 +29,7 @@ import {
   PAGE_SPLIT, PAGE_BASE,
 } from '../policies/policy.ts';
 import { resolveVms } from './vm-config.ts';
+import { VmPageLists } from '../policies/lib/vm-pages.ts';
 import type { VmSpec } from './vm-config.ts';
 
 /**
@@ -225,6 +226,8 @@ export class Engine implements VmHost {
   private readonly vmStats: Float64Array;
   private readonly cpuVm: Int32Array;
   private readonly vmLimitHand: Float64Array;
+  /** Each guest's pages in first-touch order with a CLOCK hand: the guest OS's LRU (its own reclaim and the balloon's). */
+  private guestPages: VmPageLists | null = null;
   private pageContent = new Uint32Array(0);
   private mappedPages = 0;
   private memState = 0;
@@ -332,7 +335,9 @@ export class Engine implements VmHost {
     this.contentOn = 1;
     this.pageContent = new Uint32Array(Math.max(1024, this.pt.pages * 2));
     // Pages touched before (none in a normal run: policies attach before it starts) are counted now.
+    this.guestPages = new VmPageLists(this.vms);
     for (let p = 0; p < this.pt.pages; p++) {
+      this.guestPages.add(this.pt.vm(p), p);
       const v = Math.min(this.pt.vm(p), this.vms - 1) * VS_STRIDE;
       this.vmStats[v + VS_TOUCHED]++;
       this.vmStats[v + VS_GUEST_RESIDENT]++;
@@ -767,7 +772,7 @@ export class Engine implements VmHost {
     pt.rec[page * REC + R_FLAGS] &= ~(PAGE_SWAPPED | PAGE_GUEST_PAGED);
     this.usedFrames[tier] += unit;
     this.mappedPages++;
-    if (this.vmOn) this.vmPageIn(page, c, swapIn, guestPaged !== 0);
+    if (this.vmOn) stall += this.vmPageIn(page, c, swapIn, guestPaged !== 0);
     this.counters[swapIn ? C_SWAP_INS : C_FIRST_TOUCH_FAULTS]++;
     this.counters[C_KERNEL_CPU_NS] += cost;
     if (hooks.onFault) {
@@ -1136,14 +1141,17 @@ export class Engine implements VmHost {
       const s = v * VS_STRIDE;
       if (this.vmStats[s + VS_GUEST_RESIDENT] > this.vmStats[s + VS_TOUCHED]) errors.push(`vm ${v}: guest holds more pages than it touched`);
       if (this.vmStats[s + VS_MAPPED] > this.vmStats[s + VS_GUEST_RESIDENT]) errors.push(`vm ${v}: more pages backed than the guest holds`);
+      // The guest never holds more than its memory less its kernel and balloon (one page over while it has nothing left to page out).
+      if (this.vmStats[s + VS_GUEST_RESIDENT] > Math.max(1, this.guestCapacity(v))) errors.push(`vm ${v}: guest holds ${this.vmStats[s + VS_GUEST_RESIDENT]} pages but has room for ${this.guestCapacity(v)}`);
     }
   }
 
   /**
-   * Per-VM accounting of a page getting a frame (fault path, VM model on only). Enforces the VM's
-   * limit by host-paging its own pages (a CLOCK hand over page ids).
+   * Per-VM accounting of a page getting a frame (fault path, VM model on only). Runs the guest OS
+   * model (a guest short of memory pages itself, stalling the faulting CPU: the returned ns) and
+   * enforces the VM's limit by host-paging its own pages (a CLOCK hand over page ids).
    */
-  private vmPageIn(page: number, c: number, swapIn: boolean, guestPaged: boolean): void {
+  private vmPageIn(page: number, c: number, swapIn: boolean, guestPaged: boolean): number {
     const pt = this.pt;
     const vm = pt.vm(page);
     if (vm >= this.vms) throw new SimError(`page of vm ${vm} but the run has ${this.vms} VMs (vm.count); raise vm.count or leave it 0 to follow the workload`);
@@ -1159,11 +1167,20 @@ export class Engine implements VmHost {
     if (!swapIn) {
       s[v + VS_TOUCHED]++;
       s[v + VS_GUEST_RESIDENT]++;
+      this.guestPages!.add(vm, page);
     } else if (guestPaged) {
       s[v + VS_GUEST_PAGE_INS]++;
       s[v + VS_GUEST_RESIDENT]++;
     } else {
       s[v + VS_HOST_PAGE_INS]++;
+    }
+    let stall = 0;
+    if (s[v + VS_GUEST_RESIDENT] > this.guestCapacity(vm)) {
+      // The guest is short of memory: its own direct reclaim, in the faulting CPU's context.
+      this.ctxCpu = c;
+      this.guestShrink(vm, page);
+      this.ctxCpu = -1;
+      stall = this.takePendingStall();
     }
     if (s[v + VS_MAPPED] > this.vmSpec.limitPages[vm]) {
       // Over its limit (ESX max size): the host pages out one of the VM's own pages (the swap
@@ -1171,6 +1188,68 @@ export class Engine implements VmHost {
       const victim = this.vmVictim(vm, page);
       if (victim >= 0) this.evict(victim);
     }
+    return stall;
+  }
+
+  /**
+   * Guest OS model (every VM whenever the VM model is on): the pages a guest can hold for its
+   * workload are its configured memory less its kernel's memory-sized structures
+   * (vm.guestOsBytesPer4KiB) and its balloon. Pages it never touched are its free list.
+   */
+  private guestCapacity(vm: number): number {
+    return this.vmSpec.memPages[vm] - this.vmSpec.guestOsPages[vm] - this.vmStats[vm * VS_STRIDE + VS_BALLOON];
+  }
+
+  /**
+   * The guest is short of memory (a fault, or the balloon took its free pages): it pages out its
+   * coldest pages to its virtual disk until it fits its capacity, never `except` (the page being
+   * faulted in). The guest cannot tell which of its pages the host has swapped behind its back:
+   * when its LRU picks one, the host first swaps it in for the guest to write it out (double
+   * paging, the reason ESX prefers ballooning to host paging; paper §3.2 and §6.3). Costs stall
+   * the VM (the faulting CPU through the fault context). Returns pages paged out.
+   */
+  private guestShrink(vm: number, except: number): number {
+    const pt = this.pt;
+    const s = vm * VS_STRIDE;
+    let n = 0;
+    while (this.vmStats[s + VS_GUEST_RESIDENT] > this.guestCapacity(vm)) {
+      const p = this.guestVictim(vm, except);
+      if (p < 0) break;
+      if (pt.rec[p * REC + R_FRAME] >= 0) {
+        this.guestPageOut(p);
+      } else {
+        pt.rec[p * REC + R_FLAGS] |= PAGE_GUEST_PAGED;
+        this.vmStats[s + VS_GUEST_PAGE_OUTS]++;
+        this.vmStats[s + VS_GUEST_RESIDENT]--;
+        this.counters[C_KERNEL_CPU_NS] += this.costSwapInNs;
+        this.stallVm(vm, this.costSwapInNs + this.costGuestPageOutNs);
+      }
+      n++;
+    }
+    return n;
+  }
+
+  /**
+   * The guest's LRU: a CLOCK over the pages in its memory (first-touch order; pages it paged out
+   * are skipped until they come back); a page whose accessed bit is set gets a second chance (the
+   * bit is the page table's, cleared as a charged PTE scan like any scanner's; a host-swapped page
+   * has it clear). -1 if the guest holds nothing but `except`.
+   */
+  private guestVictim(vm: number, except: number): number {
+    const pt = this.pt;
+    const list = this.guestPages!;
+    const n = list.count(vm);
+    let referenced = -1;
+    for (let steps = 0; steps < 2 * n; steps++) {
+      const p = list.next(vm);
+      if (p === except || pt.rec[p * REC + R_FLAGS] & PAGE_GUEST_PAGED) continue;
+      if (this.testAndClearAccessed(p)) {
+        referenced = p;
+        continue;
+      }
+      return p;
+    }
+    return referenced;
   }
 
   /** A mapped page of the VM other than `except`, not referenced since the hand last passed (CLOCK over page ids). */
@@ -1322,7 +1401,17 @@ export class Engine implements VmHost {
     return this.vmStats[vm * VS_STRIDE + VS_BALLOON];
   }
   setBalloonSize(vm: number, pages: number): void {
-    this.vmStats[vm * VS_STRIDE + VS_BALLOON] = Math.max(0, Math.min(Math.floor(pages), this.vmSpec.memPages[vm]));
+    const s = vm * VS_STRIDE;
+    const max = this.vmSpec.memPages[vm] - this.vmSpec.guestOsPages[vm];
+    this.vmStats[s + VS_BALLOON] = Math.max(0, Math.min(Math.floor(pages), max));
+    // Inflating: the guest's allocator hands the balloon its free pages first, then the guest
+    // reclaims (pages out its coldest pages) for the rest (paper §3.2). What it cannot give up
+    // stays out of the balloon.
+    if (this.vmOn && this.vmStats[s + VS_GUEST_RESIDENT] > this.guestCapacity(vm)) {
+      this.guestShrink(vm, -1);
+      const fit = max - this.vmStats[s + VS_GUEST_RESIDENT];
+      if (this.vmStats[s + VS_BALLOON] > fit) this.vmStats[s + VS_BALLOON] = Math.max(0, fit);
+    }
   }
 
   guestPageOut(page: number): boolean {
@@ -1350,12 +1439,16 @@ export class Engine implements VmHost {
   stallVm(vm: number, ns: number): void {
     if (!(ns > 0)) return;
     this.vmStats[vm * VS_STRIDE + VS_STALL_NS] += ns;
-    this.counters[C_STALL_NS] += ns;
     for (let c = 0; c < this.cpus; c++) {
       if (this.cpuVm[c] !== vm) continue;
-      // The faulting CPU's clock is a local of the access loop: its stall goes through pendingStall.
-      if (c === this.ctxCpu) this.pendingStallNs += ns;
-      else this.clockNs[c] += ns;
+      // The faulting CPU's clock is a local of the access loop: its stall goes through pendingStall
+      // (and the access loop counts it in C_STALL_NS, so it is not counted here as well).
+      if (c === this.ctxCpu) {
+        this.pendingStallNs += ns;
+      } else {
+        this.clockNs[c] += ns;
+        this.counters[C_STALL_NS] += ns;
+      }
     }
   }
 

@@ -1,7 +1,8 @@
 // Virtual machines on one host (issue 6; FACTS §4): config keys for policy composition (`with`),
-// per-VM size / shares / reservation / limit / static balloon target, and the costs of the VM
-// mechanisms. A VM is the `vm` column of the access stream. Per-VM keys vm.N.* override the vm.*
-// defaults for VM N < MAX_CONFIG_VMS.
+// per-VM size / shares / reservation / limit / static balloon target, the guest kernel's share of
+// configured memory (the engine's guest OS model), and the costs of the VM mechanisms. A VM is the
+// `vm` column of the access stream. Per-VM keys vm.N.* override the vm.* defaults for VM N <
+// MAX_CONFIG_VMS.
 
 import type { Config, KeySpec, Schema } from './config.ts';
 import { ConfigError } from './config.ts';
@@ -13,7 +14,7 @@ const num = (def: number, doc: string, extra: Partial<KeySpec> = {}): KeySpec =>
 const opt = (doc: string): KeySpec => ({ default: null, doc, type: 'number', nullable: true, min: 0 });
 
 const PER_VM: Record<string, string> = {
-  memMiB: 'Configured memory of the VM in MiB (what its guest OS sees; 0 = the workload\'s per-VM footprint).',
+  memMiB: 'Configured memory of the VM in MiB (what its guest OS sees; 0 = the workload\'s per-VM footprint plus room for its guest kernel, vm.guestOsBytesPer4KiB).',
   shares: 'Memory shares of the VM (0 = ESX default: 10 per MB of configured memory).',
   reservationMiB: 'Memory the host guarantees the VM (min size; never reclaimed below it).',
   limitMiB: 'Most host memory the VM may hold (max size; 0 = its configured memory).',
@@ -28,6 +29,12 @@ function vmSchema(): Schema {
     'cost.pageShareNs': num(1500, 'Sharing one page: full compare of 4 KiB, remap read-only and TLB flush. [estimate]'),
     'cost.touchSampleNs': num(1000, 'Minor fault taken by an access to a page invalidated for active-memory sampling (ESX §5.3). [estimate]'),
     'cost.guestPageOutNs': num(5000, 'Guest CPU to page one page out to its virtual disk (charged as a stall of that VM). [estimate]'),
+    // Waldspurger §3.2 puts ballooning's overhead (1.4–4.4 %) on "guest OS data structures that are
+    // sized based on the amount of physical memory": a guest configured larger loses more of it to
+    // its kernel. The per-frame descriptor is the bulk: Linux keeps one struct page per 4 KiB frame
+    // (mem_map), 64 bytes on x86-64 (include/linux/mm_types.h), i.e. 1/64 of configured memory;
+    // other memory-sized tables (page-cache and dentry/inode hashes) are left out.
+    'vm.guestOsBytesPer4KiB': num(64, 'Guest kernel memory per 4 KiB of configured VM memory (Linux struct page: 64 B on x86-64), taken from what the guest can use for its workload; also the memory-sized part of ballooning\'s overhead (paper §3.2). Not backed by host frames in the model. [estimate]', { max: 2048 }),
   };
   for (const [k, doc] of Object.entries(PER_VM)) out[`vm.${k}`] = num(0, `${doc} Default for every VM.`);
   for (let n = 0; n < MAX_CONFIG_VMS; n++) for (const [k, doc] of Object.entries(PER_VM)) out[`vm.${n}.${k}`] = opt(`VM ${n}: ${doc} Unset = vm.${k}.`);
@@ -44,6 +51,13 @@ export interface VmSpec {
   reservationPages: Float64Array;
   limitPages: Float64Array;
   balloonPages: Float64Array;
+  /** Pages of the VM's configured memory its guest kernel keeps for itself (vm.guestOsBytesPer4KiB): never available to its workload or balloon. */
+  guestOsPages: Float64Array;
+}
+
+/** Guest kernel pages of a VM configured with memPages pages: ceil(memPages · bytesPer4KiB / 4096) (one descriptor per 4 KiB frame, in the run's page units). */
+export function guestOsPages(memPages: number, bytesPer4KiB: number): number {
+  return Math.ceil((memPages * bytesPer4KiB) / 4096);
 }
 
 /** The attached extra policies named by `with` (empty list when none). */
@@ -65,7 +79,9 @@ export function resolveVms(config: Config, sourceVms: number, vmPages: ((vm: num
     reservationPages: new Float64Array(count),
     limitPages: new Float64Array(count),
     balloonPages: new Float64Array(count),
+    guestOsPages: new Float64Array(count),
   };
+  const osBytes = (config['vm.guestOsBytesPer4KiB'] as number | undefined) ?? 0;
   const mib = (1024 * 1024) / pageBytes;
   const get = (vm: number, key: string): number => {
     const own = vm < MAX_CONFIG_VMS ? (config[`vm.${vm}.${key}`] as number | null | undefined) : null;
@@ -74,8 +90,18 @@ export function resolveVms(config: Config, sourceVms: number, vmPages: ((vm: num
   for (let v = 0; v < count; v++) {
     const memMiB = get(v, 'memMiB');
     const fromSource = vmPages?.(v);
-    const mem = memMiB > 0 ? Math.floor(memMiB * mib) : fromSource ? Math.ceil((fromSource * 4096) / pageBytes) : hostPages;
+    let mem = memMiB > 0 ? Math.floor(memMiB * mib) : fromSource ? Math.ceil((fromSource * 4096) / pageBytes) : hostPages;
+    // Sized from the workload: configure the guest so that its footprint fits beside its kernel.
+    if (memMiB <= 0 && fromSource) {
+      const footprint = mem;
+      mem = Math.ceil((footprint * 4096) / (4096 - osBytes));
+      while (mem - guestOsPages(mem, osBytes) < footprint) mem++; // ceil rounding: at most a step or two
+    }
     spec.memPages[v] = mem;
+    spec.guestOsPages[v] = guestOsPages(mem, osBytes);
+    if (spec.guestOsPages[v] >= mem) {
+      throw new ConfigError(`vm ${v}: configured memory of ${mem} pages leaves its guest no room beside its kernel's ${spec.guestOsPages[v]} (vm.guestOsBytesPer4KiB = ${osBytes}); expected vm.${v}.memMiB above ${spec.guestOsPages[v] / mib} MiB or a smaller vm.guestOsBytesPer4KiB`);
+    }
     // ESX default: 10 shares per MB of configured memory (FACTS §4).
     spec.shares[v] = get(v, 'shares') || (10 * mem) / mib;
     spec.reservationPages[v] = Math.floor(get(v, 'reservationMiB') * mib);

@@ -92,6 +92,8 @@ describe('idle-tax policy', () => {
         'policy.idle-tax.fastGain': 0.5,
         'stats.epochMs': 1000,
         'vm.memMiB': pagesMiB(100),
+        // No guest kernel reserve: the guest holds all 100 pages, so every sample lands on one of them.
+        'vm.guestOsBytesPer4KiB': 0,
       },
       perCpu: [[...boot, ...again, [0, 0, 'R', 0, 2.2e9]], ticker],
     });

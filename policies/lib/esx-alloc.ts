@@ -14,6 +14,11 @@ export function adjustedSharesPerPage(shares: number, pages: number, active: num
  * Min-funding revocation (§5.1–5.2): start every VM at its demand (at most its limit), then, while
  * the sum exceeds `avail`, take `chunk` pages from the VM with the lowest ρ (ties: lowest index)
  * that is above its reservation. Returns the target allocation of each VM, in pages.
+ *
+ * `active[v]` is the active fraction of VM v's demand. ρ's f is "the fraction of its P allocated
+ * pages that are active" (§5.2), so as revocation shrinks P the VM's active pages
+ * (active · demand) stay and f = min(1, active · demand / P) rises: only idle pages are taxed,
+ * and the tax stops once the allocation is down to the active pages.
  */
 export function minFundingTargets(
   shares: Float64Array,
@@ -34,7 +39,8 @@ export function minFundingTargets(
     let bestRho = Infinity;
     for (let v = 0; v < n; v++) {
       if (t[v] <= reservation[v]) continue;
-      const rho = adjustedSharesPerPage(shares[v], t[v], active[v], taxRate);
+      const f = Math.min(1, (active[v] * demand[v]) / t[v]);
+      const rho = adjustedSharesPerPage(shares[v], t[v], f, taxRate);
       if (rho < bestRho) {
         bestRho = rho;
         best = v;
