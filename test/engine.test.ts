@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { makeEngine } from './helpers.ts';
-import { definePolicy, FAULT_FIRST_TOUCH, FAULT_HINT, PAGE_ACCESSED, PAGE_BASE, PAGE_DIRTY, PAGE_SPLIT } from '../policies/policy.ts';
+import { makeEngine, probePolicy } from './helpers.ts';
+import { FAULT_FIRST_TOUCH, FAULT_HINT, PAGE_ACCESSED, PAGE_BASE, PAGE_DIRTY, PAGE_SPLIT } from '../policies/policy.ts';
 import type { Host } from '../policies/policy.ts';
 import * as S from '../sim/stats.ts';
 
@@ -37,15 +37,9 @@ describe('engine: closed-loop time, placement and accounting', () => {
 
   it('sets accessed and dirty bits, and testAndClearAccessed clears only the accessed bit', async () => {
     let host!: Host;
-    const probe = definePolicy({
-      name: 'probe',
-      summary: '',
-      source: 'test',
-      params: {},
-      create(_p, h) {
-        host = h;
-        return {};
-      },
+    const probe = probePolicy((h) => {
+      host = h;
+      return {};
     });
     const e = makeEngine({ perCpu: [[[1, 'R'], [2, 'W']]], localPages: 4, cxlPages: 4, policy: probe });
     await e.run();
@@ -61,24 +55,18 @@ describe('engine: closed-loop time, placement and accounting', () => {
     // Local holds 1 page: page 0 takes it, page 1 starts on CXL.
     // Costs: hint fault 2000; migration 2000 fixed + 4096 B / 4.096 GB/s = 1000 copy + 1000 TLB = 4000.
     const seen: Array<[number, number]> = [];
-    const policy = definePolicy({
-      name: 'hinter',
-      summary: '',
-      source: 'test',
-      params: {},
-      create(_p, host) {
-        return {
-          onFault(page, kind) {
-            seen.push([page, kind]);
-            if (kind === FAULT_FIRST_TOUCH && page === 1) host.armHintFault(1);
-            if (kind === FAULT_HINT) {
-              host.migrate(0, 1); // make room: demote page 0 (synchronous, in the fault)
-              host.migrate(1, 0);
-            }
-          },
-        };
-      },
-    });
+    const policy = probePolicy((host) => {
+      return {
+        onFault(page, kind) {
+          seen.push([page, kind]);
+          if (kind === FAULT_FIRST_TOUCH && page === 1) host.armHintFault(1);
+          if (kind === FAULT_HINT) {
+            host.migrate(0, 1); // make room: demote page 0 (synchronous, in the fault)
+            host.migrate(1, 0);
+          }
+        },
+      };
+    }, { name: 'hinter' });
     const e = makeEngine({
       perCpu: [[[0, 'R'], [1, 'R'], [1, 'R'], [1, 'R']]],
       localPages: 1,
@@ -105,7 +93,7 @@ describe('engine: closed-loop time, placement and accounting', () => {
 
   it('migrate refuses a full tier or the same tier and changes nothing', async () => {
     let host!: Host;
-    const p = definePolicy({ name: 'p', summary: '', source: 't', params: {}, create(_x, h) { host = h; return {}; } });
+    const p = probePolicy((h) => { host = h; return {}; }, { name: 'p' });
     const e = makeEngine({ perCpu: [[[0, 'R'], [1, 'R']]], localPages: 1, cxlPages: 1, policy: p });
     await e.run();
     expect(host.tierOf(0)).toBe(0);
@@ -117,15 +105,9 @@ describe('engine: closed-loop time, placement and accounting', () => {
   });
 
   it('evicts to swap and faults the page back in on its next access', async () => {
-    const policy = definePolicy({
-      name: 'evictor',
-      summary: '',
-      source: 'test',
-      params: {},
-      create(_p, host) {
-        return { onFault(page, kind) { if (kind === FAULT_FIRST_TOUCH && page === 1) host.evict(0); } };
-      },
-    });
+    const policy = probePolicy((host) => {
+      return { onFault(page, kind) { if (kind === FAULT_FIRST_TOUCH && page === 1) host.evict(0); } };
+    }, { name: 'evictor' });
     // 0 touched, then 1 (its fault evicts 0), then 0 again → swap-in (20 µs) instead of first touch.
     const e = makeEngine({ perCpu: [[[0, 'W'], [1, 'R'], [0, 'R']]], localPages: 2, cxlPages: 2, policy, sets: { 'cost.swapInNs': 20000, 'cost.swapOutNs': 5000 } });
     const res = await e.run();
@@ -144,15 +126,9 @@ describe('engine: closed-loop time, placement and accounting', () => {
     // touch costs 1001 ns, so order of first touches (page ids) follows the clocks:
     // cpu0 p10 @1000; cpu1 p20 @200, p21 @200+1001+100+200, …
     const order: number[] = [];
-    const policy = definePolicy({
-      name: 'order',
-      summary: '',
-      source: 'test',
-      params: {},
-      create(_p, host) {
-        return { onFault(page) { order.push(host.vpnLo(page)); } };
-      },
-    });
+    const policy = probePolicy((host) => {
+      return { onFault(page) { order.push(host.vpnLo(page)); } };
+    }, { name: 'order' });
     const e = makeEngine({
       perCpu: [
         [[10, 'R', 3000], [11, 'R', 3000]],
@@ -172,18 +148,12 @@ describe('engine: closed-loop time, placement and accounting', () => {
 describe('engine: timers', () => {
   it('fires periodic and one-shot timers in (time, push order) and stops with the trace', async () => {
     const fired: Array<[number, number]> = [];
-    const policy = definePolicy({
-      name: 'timers',
-      summary: '',
-      source: 'test',
-      params: {},
-      create(_p, host) {
-        host.every(1000, 1); // 1000, 2000, 3000, …
-        host.after(2000, 2); // pushed after timer 1's first firing: at 2000 it fires after 1's 2000? No: see below
-        host.after(1000, 3);
-        return { onTimer(id) { fired.push([host.now(), id]); } };
-      },
-    });
+    const policy = probePolicy((host) => {
+      host.every(1000, 1); // 1000, 2000, 3000, …
+      host.after(2000, 2); // pushed after timer 1's first firing: at 2000 it fires after 1's 2000? No: see below
+      host.after(1000, 3);
+      return { onTimer(id) { fired.push([host.now(), id]); } };
+    }, { name: 'timers' });
     // One CPU, accesses 500 ns apart (plus 100 ns latency, first touch once): ends near 3.6 µs.
     const e = makeEngine({ perCpu: [Array.from({ length: 6 }, () => [1, 'R', 500] as [number, 'R', number])], localPages: 2, cxlPages: 2, policy, sets: { 'cost.firstTouchFaultNs': 0, 'cost.zeroGBps': 1e9 } });
     await e.run();
@@ -252,17 +222,11 @@ describe('engine: events inside a long compute gap', () => {
     // A periodic 1 ms timer counts its firings into a policy counter; one access, then a 5.5 ms
     // gap, then another. Epochs of 1 ms: each of epochs 1…5 must hold exactly one firing (at 1, 2,
     // 3, 4, 5 ms), not all five in the first epoch closed after the jump.
-    const policy = definePolicy({
-      name: 'ticker',
-      summary: '',
-      source: 'test',
-      params: {},
-      create(_p, host) {
-        const id = host.counter('ticks');
-        host.every(1e6, 1);
-        return { onTimer() { host.count(id); } };
-      },
-    });
+    const policy = probePolicy((host) => {
+      const id = host.counter('ticks');
+      host.every(1e6, 1);
+      return { onTimer() { host.count(id); } };
+    }, { name: 'ticker' });
     const e = makeEngine({ perCpu: [[[1, 'R', 0], [1, 'R', 5.5e6]]], localPages: 2, cxlPages: 2, policy, sets: { 'stats.epochMs': 1 } });
     const res = await e.run();
     expect(res.epochs.map((x) => x.policyCounters[0])).toEqual([0, 1, 1, 1, 1, 1]);
@@ -274,21 +238,15 @@ describe('engine: events inside a long compute gap', () => {
     // 2 … 513, sub-page k = 4 KiB page k) and demotes sub-page 3 (id 5).
     let host!: Host;
     let first = -2;
-    const probe = definePolicy({
-      name: 'probe',
-      summary: '',
-      source: 'test',
-      params: {},
-      create(_p, h) {
-        host = h;
-        h.after(5e5, 0);
-        return {
-          onTimer: () => {
-            first = h.splitPage(0);
-            h.migrate(first + 3, 1, true);
-          },
-        };
-      },
+    const probe = probePolicy((h) => {
+      host = h;
+      h.after(5e5, 0);
+      return {
+        onTimer: () => {
+          first = h.splitPage(0);
+          h.migrate(first + 3, 1, true);
+        },
+      };
     });
     const gib = (pages: number) => (pages * 2 * 1024 * 1024) / 1024 ** 3;
     const e = makeEngine({

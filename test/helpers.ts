@@ -3,7 +3,8 @@
 import { resolveConfig, policyParams } from '../sim/run.ts';
 import { resolveTiers } from '../sim/machine.ts';
 import { Engine } from '../sim/engine.ts';
-import type { PolicyDefinition } from '../policies/policy.ts';
+import type { Host, PolicyDefinition, PolicyHooks } from '../policies/policy.ts';
+import { definePolicy } from '../policies/policy.ts';
 import { findPolicy } from '../policies/registry.ts';
 import { MemorySource } from '../traces/memory-source.ts';
 import type { MemoryTrace } from '../traces/memory-source.ts';
@@ -61,3 +62,12 @@ export function makeEngine(opts: {
 function defaults(p: PolicyDefinition): Record<string, unknown> {
   return Object.fromEntries(Object.entries(p.params).map(([k, v]) => [k, v.default]));
 }
+
+/**
+ * A test policy that hands its Host to `create` and runs the hooks it returns: for tests that drive
+ * the engine through the Host by hand. `vm` turns on the VM model, as a VM policy does.
+ */
+export function probePolicy(create: (host: Host) => PolicyHooks = () => ({}), opts: { name?: string; vm?: boolean } = {}): PolicyDefinition {
+  return definePolicy({ name: opts.name ?? 'probe', summary: 'test', source: 'test', vm: opts.vm, params: {}, create: (_p, host) => create(host) });
+}
+

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { makeEngine } from './helpers.ts';
+import { makeEngine, probePolicy } from './helpers.ts';
 import type { Access } from './helpers.ts';
 import { definePolicy, EVENT_LOAD_REMOTE, EVENT_STORE } from '../policies/policy.ts';
 import pebsDef, { Pebs, L_FAST, L_SLOW_COLD, L_SLOW_HOT } from '../policies/pebs.ts';
@@ -29,16 +29,10 @@ describe('engine sampler: period per event kind, ring buffer, drain', () => {
     //   drain at 30000 delivers (2, store); the last access's gap (10000) crosses it
     //   p0 R 32303 + 100
     const seen: Array<[number, number, number]> = [];
-    const probe = definePolicy({
-      name: 'probe',
-      summary: '',
-      source: 'test',
-      params: {},
-      create(_p, host) {
-        host.sample(EVENT_LOAD_REMOTE, 3);
-        host.sample(EVENT_STORE, 2);
-        return { onSample: (page, event) => seen.push([page, event, host.now()]) };
-      },
+    const probe = probePolicy((host) => {
+      host.sample(EVENT_LOAD_REMOTE, 3);
+      host.sample(EVENT_STORE, 2);
+      return { onSample: (page, event) => seen.push([page, event, host.now()]) };
     });
     const trace: Access[] = [[0, 'R', 3000], [1, 'R', 3000], [1, 'R', 3000], [2, 'W', 3000], [1, 'R', 3000], [2, 'W', 3000], [0, 'R', 10000]];
     const e = makeEngine({ perCpu: [trace], localPages: 1, cxlPages: 4, policy: probe, sets: { 'sampler.drainIntervalUs': 10, 'cost.sampleNs': 700 } });
@@ -57,15 +51,9 @@ describe('engine sampler: period per event kind, ring buffer, drain', () => {
     // Every remote load sampled; ring of 2; 5 remote loads within one drain interval (1 ms):
     // 2 kept, 3 lost, and only the kept ones cost CPU.
     const seen: number[] = [];
-    const probe = definePolicy({
-      name: 'probe',
-      summary: '',
-      source: 'test',
-      params: {},
-      create(_p, host) {
-        host.sample(EVENT_LOAD_REMOTE, 1);
-        return { onSample: (page) => seen.push(page) };
-      },
+    const probe = probePolicy((host) => {
+      host.sample(EVENT_LOAD_REMOTE, 1);
+      return { onSample: (page) => seen.push(page) };
     });
     const trace: Access[] = [[0, 'R'], [1, 'R'], [2, 'R'], [3, 'R'], [4, 'R'], [5, 'R'], [0, 'R', 2e6]];
     const e = makeEngine({ perCpu: [trace], localPages: 1, cxlPages: 8, policy: probe, sets: { 'sampler.ringSamples': 2, 'cost.sampleNs': 100 } });

@@ -7,8 +7,9 @@
 
 import { describe, expect, it } from 'vitest';
 import { vmEngine, pagesMiB } from './vm-helpers.ts';
+import { probePolicy } from './helpers.ts';
 import type { VmAccess } from './vm-helpers.ts';
-import { definePolicy, asVmHost, PAGE_GUEST_PAGED, PAGE_SWAPPED } from '../policies/policy.ts';
+import { asVmHost, PAGE_GUEST_PAGED, PAGE_SWAPPED } from '../policies/policy.ts';
 import { minFundingTargets } from '../policies/lib/esx-alloc.ts';
 import { resolveConfig } from '../sim/run.ts';
 import { resolveVms, guestOsPages } from '../sim/vm-config.ts';
@@ -67,18 +68,11 @@ describe('guest OS model (every VM, no VM policy needed)', () => {
     // accessed bit first and pages it out: the host swaps it in for the guest (cost.swapInNs
     // 20000) and the guest writes it to its disk (5000). Page 10: 1001 + 25000 + 150.
     //   total = 11510 + 2 000 000 + 26151 = 2 037 661
-    const probe = definePolicy({
-      name: 'host-swap-probe',
-      summary: 'test',
-      source: 'test',
-      vm: true,
-      params: {},
-      create(_p, h) {
-        const host = asVmHost(h, 'host-swap-probe');
-        host.after(1e6, 0);
-        return { onTimer: () => void host.evict(0) };
-      },
-    });
+    const probe = probePolicy((h) => {
+      const host = asVmHost(h, 'host-swap-probe');
+      host.after(1e6, 0);
+      return { onTimer: () => void host.evict(0) };
+    }, { name: 'host-swap-probe', vm: true });
     const e = vmEngine({
       vms: 1,
       localPages: 100,
@@ -274,17 +268,10 @@ describe('idle-tax after review', () => {
     // The VM touches 8 pages, all placed locally: local free 2 < 5 → onPressure(0, 10 − 2 = 8) to
     // every policy. The host still has 2 + 100 free frames, so idle-tax pages nothing (before the
     // review it set out to host-page max(8, 32) of the VM's pages at once).
-    const tiering = definePolicy({
-      name: 'watermark-probe',
-      summary: 'test',
-      source: 'test',
-      vm: true,
-      params: {},
-      create(_p, h) {
-        h.setWatermarks(0, 5, 10);
-        return { place: () => 0, onPressure: () => undefined };
-      },
-    });
+    const tiering = probePolicy((h) => {
+      h.setWatermarks(0, 5, 10);
+      return { place: () => 0, onPressure: () => undefined };
+    }, { name: 'watermark-probe', vm: true });
     const e = vmEngine({ vms: 1, localPages: 10, cxlPages: 100, policy: tiering, with: ['idle-tax'], perCpu: [touch(0, 0, 8)] });
     const res = await e.run();
     expect(res.policyCounters[res.policyCounterNames.indexOf('idle-tax.hostPagedPages')]).toBe(0);

@@ -3,9 +3,10 @@
 // reuses the frame when the writer is its last mapper. Timings computed by hand below.
 
 import { describe, expect, it } from 'vitest';
-import { definePolicy, asVmHost, PAGE_COW } from '../policies/policy.ts';
+import { asVmHost, PAGE_COW } from '../policies/policy.ts';
 import type { VmHost } from '../policies/policy.ts';
 import { vmEngine } from './vm-helpers.ts';
+import { probePolicy } from './helpers.ts';
 import * as S from '../sim/stats.ts';
 import { VS_STRIDE, VS_COW_BREAKS } from '../sim/engine.ts';
 
@@ -13,29 +14,22 @@ describe('engine: page sharing on frames', () => {
   it('shares two identical pages, refuses different ones, breaks sharing on write and reuses the last mapper', async () => {
     const seen: Record<string, unknown> = {};
     let host!: VmHost;
-    const probe = definePolicy({
-      name: 'share-probe',
-      summary: 'test',
-      source: 'test',
-      vm: true,
-      params: {},
-      create(_p, h) {
-        host = asVmHost(h, 'share-probe');
-        host.after(5000, 0);
-        return {
-          onTimer() {
-            // Page ids in first-touch order: 0 = (vm0, page 1), 1 = (vm1, page 1), 2 = (vm1, page 2).
-            seen.shared = host.share(1, 0);
-            seen.differ = host.share(2, 0); // contents 9 vs 7
-            seen.again = host.share(1, 0); // already one frame
-            seen.refs = host.frameRefs(host.frameOf(0));
-            seen.sameFrame = host.frameOf(0) === host.frameOf(1);
-            seen.cow = [host.flags(0) & PAGE_COW, host.flags(1) & PAGE_COW, host.flags(2) & PAGE_COW];
-            seen.used = host.used(0);
-          },
-        };
-      },
-    });
+    const probe = probePolicy((h) => {
+      host = asVmHost(h, 'share-probe');
+      host.after(5000, 0);
+      return {
+        onTimer() {
+          // Page ids in first-touch order: 0 = (vm0, page 1), 1 = (vm1, page 1), 2 = (vm1, page 2).
+          seen.shared = host.share(1, 0);
+          seen.differ = host.share(2, 0); // contents 9 vs 7
+          seen.again = host.share(1, 0); // already one frame
+          seen.refs = host.frameRefs(host.frameOf(0));
+          seen.sameFrame = host.frameOf(0) === host.frameOf(1);
+          seen.cow = [host.flags(0) & PAGE_COW, host.flags(1) & PAGE_COW, host.flags(2) & PAGE_COW];
+          seen.used = host.used(0);
+        },
+      };
+    }, { name: 'share-probe', vm: true });
     // SIMPLE_MACHINE: first-touch fault 1000 + 1 ns zeroing; local write 150 ns; mlp 1.
     //   vm0 W p1 (7):  1001 + 150                      → 1151
     //   vm1 W p1 (7):  + 1151                          → 2302
@@ -69,31 +63,24 @@ describe('engine: page sharing on frames', () => {
   it('counts frames saved, keeps a shared frame alive until its last mapper leaves, and moves every mapper with a migration', async () => {
     let host!: VmHost;
     const log: number[] = [];
-    const probe = definePolicy({
-      name: 'share-probe-2',
-      summary: 'test',
-      source: 'test',
-      vm: true,
-      params: {},
-      create(_p, h) {
-        host = asVmHost(h, 'share-probe-2');
-        host.after(1e6, 0);
-        return {
-          onTimer() {
-            // Three VMs' page 1 (ids 0, 1, 2) hold content 3: share all onto page 0's frame.
-            host.share(1, 0);
-            host.share(2, 0);
-            log.push(host.used(0), host.frameRefs(host.frameOf(0)));
-            // Evict the owner: the frame stays (two mappers left), another page owns it.
-            host.evict(0);
-            log.push(host.used(0), host.frameRefs(host.frameOf(1)), host.frameOwner(host.frameOf(1)));
-            // Migrating the shared frame moves both remaining mappers.
-            host.migrate(1, 1, true);
-            log.push(host.tierOf(1), host.tierOf(2));
-          },
-        };
-      },
-    });
+    const probe = probePolicy((h) => {
+      host = asVmHost(h, 'share-probe-2');
+      host.after(1e6, 0);
+      return {
+        onTimer() {
+          // Three VMs' page 1 (ids 0, 1, 2) hold content 3: share all onto page 0's frame.
+          host.share(1, 0);
+          host.share(2, 0);
+          log.push(host.used(0), host.frameRefs(host.frameOf(0)));
+          // Evict the owner: the frame stays (two mappers left), another page owns it.
+          host.evict(0);
+          log.push(host.used(0), host.frameRefs(host.frameOf(1)), host.frameOwner(host.frameOf(1)));
+          // Migrating the shared frame moves both remaining mappers.
+          host.migrate(1, 1, true);
+          log.push(host.tierOf(1), host.tierOf(2));
+        },
+      };
+    }, { name: 'share-probe-2', vm: true });
     const e = vmEngine({ vms: 3, localPages: 8, cxlPages: 8, policy: probe, perCpu: [[[0, 1, 'W', 3], [1, 1, 'W', 3], [2, 1, 'W', 3], [2, 1, 'R', 0, 2e6]]] });
     const res = await e.run();
     expect(log).toEqual([1, 3, 1, 2, 2, 1, 1]);
