@@ -67,6 +67,8 @@ export const VS_NAMES = [
 ];
 /** Records translated to page ids ahead of the access loop (see Engine.translate). */
 const TRANSLATE_CHUNK = 1024;
+/** Smallest translate chunk when several CPUs share the caches (see Engine.translateChunk). */
+const TRANSLATE_CHUNK_MIN = 128;
 
 export class SimError extends Error {
   override name = 'SimError';
@@ -149,6 +151,16 @@ export class Engine implements VmHost {
   /** Per CPU, the page id of each record of its batch (-1 = not yet in the page table). */
   private readonly pageIds: Int32Array[];
   private readonly translatedTo: Int32Array;
+  /**
+   * Records per translate pass. Speed trick: with several CPUs each one's chunk shrinks (1024 /
+   * CPUs, at least 128), so that the page records every CPU translated ahead still sit in L2 when
+   * its turn comes (8 CPUs × 1024 records of slot and record lines overflowed it: measured 12 %
+   * more time per access with 8 VMs).
+   */
+  private readonly translateChunk: number;
+  /** Scratch of Engine.translate: packed key and low vpn word of each record of the chunk. */
+  private readonly trKey = new Int32Array(TRANSLATE_CHUNK);
+  private readonly trLo = new Int32Array(TRANSLATE_CHUNK);
   private readonly active: Uint8Array;
   private nowNs = 0;
   /** CPU whose fault is being handled (synchronous work stalls it), or -1 in a daemon. */
@@ -167,6 +179,8 @@ export class Engine implements VmHost {
    * to report internal fragmentation (resident huge-page bytes against bytes actually touched).
    */
   private subTouched: Uint32Array;
+  /** Per page, its sub-pages touched so far (huge-page runs only; see markSubpages). */
+  private subCount = new Int32Array(1024);
   private readonly subWords: number;
   touchedSubpages = 0;
 
@@ -278,6 +292,7 @@ export class Engine implements VmHost {
     this.pos = new Int32Array(this.cpus);
     this.pageIds = this.batches.map((b) => new Int32Array(b.capacity));
     this.translatedTo = new Int32Array(this.cpus);
+    this.translateChunk = Math.max(TRANSLATE_CHUNK_MIN, TRANSLATE_CHUNK >> Math.ceil(Math.log2(Math.max(1, this.cpus))));
     this.active = new Uint8Array(this.cpus).fill(1);
     this.counters = new Float64Array(counterCount(n));
 
@@ -619,10 +634,10 @@ export class Engine implements VmHost {
         const hi = b.addrHi[i];
         // vpn = addr >> shift over the split 64-bit address.
         page = pt.findOrInsert(b.vm[i], hi >>> this.pageShift, (b.addrLo[i] >>> this.pageShift) | (hi << (32 - this.pageShift)));
+        ids[i] = page; // for markSubpages
       }
       let r = page * REC;
       if (hugePages) {
-        this.touchSubpage(page, b.addrLo[i]);
         if (pt.rec[r + R_FLAGS] & PAGE_SPLIT) {
           // A split huge page: the access goes to the base page of its 4 KiB sub-page.
           page = this.splitBase[page] + ((b.addrLo[i] >>> 12) & (this.subPages - 1));
@@ -694,6 +709,7 @@ export class Engine implements VmHost {
       if (clock > limitNs) break;
     }
     counters[C_ACCESSES] += i - start;
+    if (hugePages && i > start) this.markSubpages(b, ids, start, i);
     this.nowNs = clock;
     this.pos[c] = i;
     this.translatedTo[c] = translated;
@@ -702,40 +718,82 @@ export class Engine implements VmHost {
     return i - start;
   }
 
-  /** Mark the 4 KiB sub-page of a huge page as touched (huge-page runs only). */
-  private touchSubpage(page: number, addrLo: number): void {
+  /**
+   * Mark the 4 KiB sub-pages of records [from, to) of a batch as touched (huge-page runs only; ids
+   * holds each record's page, as looked up before any split redirect). Speed trick: done after the
+   * access loop rather than per access, so these bitmap loads (4 Mi bits for 16 GiB of 2 MiB pages:
+   * L2 misses; perf put a quarter of the 2 MiB access loop's samples on the per-access bitmap test)
+   * are independent of each other instead of stalling the access loop's dependency chain. Measured
+   * 3–5 % less time per access with 2 MiB pages (interleaved A/B in one process). Only the count of
+   * distinct sub-pages is reported, at the end of the run, so the order does not matter.
+   */
+  private markSubpages(b: AccessBatch, ids: Int32Array, from: number, to: number): void {
     const words = this.subWords;
-    if ((page + 1) * words > this.subTouched.length) {
-      const grown = new Uint32Array(Math.max((page + 1) * words, this.subTouched.length * 2));
+    const pages = this.pt.pages;
+    if (pages * words > this.subTouched.length) {
+      const grown = new Uint32Array(Math.max(pages * words, this.subTouched.length * 2));
       grown.set(this.subTouched);
       this.subTouched = grown;
     }
-    const sub = (addrLo >>> 12) & ((words << 5) - 1);
-    const w = page * words + (sub >>> 5);
-    const bit = 1 << (sub & 31);
-    if ((this.subTouched[w] & bit) === 0) {
-      this.subTouched[w] |= bit;
-      this.touchedSubpages++;
+    if (pages > this.subCount.length) {
+      const grown = new Int32Array(Math.max(pages, this.subCount.length * 2));
+      grown.set(this.subCount);
+      this.subCount = grown;
     }
+    const bits = this.subTouched;
+    const counts = this.subCount;
+    const full = words << 5;
+    const subMask = full - 1;
+    const addrLo = b.addrLo;
+    let added = 0;
+    for (let i = from; i < to; i++) {
+      const page = ids[i];
+      // Speed trick: a page whose sub-pages are all touched (after an init pass, every page) skips
+      // the bitmap: one load from a 4-byte-per-page column that stays in cache.
+      if (counts[page] === full) continue;
+      const sub = (addrLo[i] >>> 12) & subMask;
+      const w = page * words + (sub >>> 5);
+      const old = bits[w] | 0; // int32, as `now` (a uint32 above 2^31 would never equal it)
+      const now = old | (1 << (sub & 31));
+      if (now !== old) {
+        bits[w] = now;
+        counts[page]++;
+        added++;
+      }
+    }
+    this.touchedSubpages += added;
   }
 
   /**
-   * Look up the page ids of the next TRANSLATE_CHUNK records before running them. Speed trick:
+   * Look up the page ids of the next `translateChunk` records before running them. Speed trick:
    * these lookups are independent of each other, so the CPU overlaps their cache misses (measured
    * on this project's machines: ~40 ns per independent random read against ~170 ns per dependent
    * one), and the chunk is small enough that the access loop then finds the page records in L2.
    * Pages not yet in the table stay -1 and are inserted by the access loop on first touch, so the
    * table only ever holds touched pages. Returns the index translated up to.
+   *
+   * The lookups go through PageTable.findBatch (two passes of independent loads).
    */
   private translate(b: AccessBatch, ids: Int32Array, from: number): number {
     const pt = this.pt;
     const shift = this.pageShift;
     const hiShift = 32 - shift;
-    const to = Math.min(b.count, from + TRANSLATE_CHUNK);
-    for (let i = from; i < to; i++) {
-      const hi = b.addrHi[i];
-      ids[i] = pt.find(b.vm[i], hi >>> shift, (b.addrLo[i] >>> shift) | (hi << hiShift));
+    const to = Math.min(b.count, from + this.translateChunk);
+    const n = to - from;
+    const addrHi = b.addrHi;
+    const addrLo = b.addrLo;
+    const vmCol = b.vm;
+    const keys = this.trKey;
+    const los = this.trLo;
+    for (let j = 0; j < n; j++) {
+      const i = from + j;
+      const hi = addrHi[i];
+      const key = (vmCol[i] << 20) | (hi >>> shift); // PageTable's packed key: vm << 20 | vpn high word
+      const lo = (addrLo[i] >>> shift) | (hi << hiShift);
+      keys[j] = key;
+      los[j] = lo;
     }
+    pt.findBatch(keys, los, n, ids, from);
     return to;
   }
 

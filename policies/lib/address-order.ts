@@ -35,17 +35,27 @@ export class AddressOrder {
     }
     const fresh = new Int32Array(total - old);
     for (let i = 0; i < fresh.length; i++) fresh[i] = old + i;
-    const cmp = (a: number, b: number) => this.compare(a, b);
-    fresh.sort(cmp);
-    // Merge the sorted old prefix with the sorted new pages, from the back, in place.
+    // Speed trick: pages first touched in address order (an init pass) arrive sorted; the check
+    // is linear and the sort is stable, so skipping it changes nothing.
+    let sorted = true;
+    for (let i = 1; i < fresh.length && sorted; i++) sorted = this.compare(fresh[i - 1], fresh[i]) <= 0;
+    if (!sorted) {
+      const cmp = (a: number, b: number) => this.compare(a, b);
+      fresh.sort(cmp);
+    }
+    // Merge the sorted old prefix with the sorted new pages, from the back, in place. Speed trick:
+    // once every new page is placed, the old pages below stay where they are (k === i), and so do
+    // their ranks: only positions from the lowest one written change (O(new) for pages appended
+    // at the end of the address space, instead of O(all pages) per sync).
     const ord = this.order;
     let i = old - 1;
     let j = fresh.length - 1;
-    for (let k = total - 1; k >= 0; k--) {
-      if (j < 0 || (i >= 0 && this.compare(ord[i], fresh[j]) > 0)) ord[k] = ord[i--];
+    let k = total - 1;
+    for (; j >= 0; k--) {
+      if (i >= 0 && this.compare(ord[i], fresh[j]) > 0) ord[k] = ord[i--];
       else ord[k] = fresh[j--];
     }
-    for (let k = 0; k < total; k++) this.rank[ord[k]] = k;
+    for (let q = k + 1; q < total; q++) this.rank[ord[q]] = q;
     this.n = total;
   }
 
