@@ -43,6 +43,7 @@ import { definePolicy, EVENT_LOAD_LOCAL, EVENT_LOAD_REMOTE, EVENT_STORE, FAULT_H
 import type { Host, PolicyHooks } from './policy.ts';
 import { PageLists, NO_PAGE } from './lib/page-lists.ts';
 import { grow } from './lib/grow.ts';
+import { demoteToSlower } from './lib/demote.ts';
 
 /** Lists: tier class (0 = DRAM, 1 = slow tier) × (hot, cold). */
 export const L_DRAM_HOT = 0;
@@ -251,7 +252,7 @@ export class Hemem {
           host.count(this.cAllDramHot);
           break promote;
         }
-        if (!this.demote(cp)) {
+        if (!demoteToSlower(this.host, cp)) {
           this.lists.pushTail(L_DRAM_COLD, cp);
           this.enqueue(L_SLOW_HOT, p);
           break promote;
@@ -268,12 +269,6 @@ export class Hemem {
       host.chargeKernelNs(this.ops * this.p.listOpNs);
       this.ops = 0;
     }
-  }
-
-  /** Move a page to the first slower tier with a free frame. */
-  private demote(page: number): boolean {
-    for (let t = 1; t < this.host.tiers; t++) if (this.host.migrate(page, t, true)) return true;
-    return false;
   }
 
   /** partial_cool_peek_and_move: walk up to coolingPages of hot list w (0 DRAM, 1 slow) after the clock advanced. */

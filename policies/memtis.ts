@@ -63,6 +63,7 @@ import { definePolicy, EVENT_LOAD_LOCAL, EVENT_LOAD_REMOTE, EVENT_STORE, FAULT_H
 import type { Host, PolicyHooks } from './policy.ts';
 import { PageLists, NO_PAGE } from './lib/page-lists.ts';
 import { grow } from './lib/grow.ts';
+import { demoteToSlower } from './lib/demote.ts';
 
 export const L_FAST_ACTIVE = 0;
 export const L_FAST_INACTIVE = 1;
@@ -712,9 +713,7 @@ export class Memtis {
     while (freed < frames) {
       const page = lists.tail[L_FAST_INACTIVE];
       if (page === NO_PAGE) break;
-      let done = false;
-      for (let t = 1; t < host.tiers && !done; t++) done = host.migrate(page, t, true);
-      if (!done) break;
+      if (!demoteToSlower(host, page)) break;
       freed += lists.weightOf(page) / this.subs;
       lists.moveHead(this.listFor(page), page);
       this.ops++;

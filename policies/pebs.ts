@@ -26,6 +26,7 @@ import { definePolicy, EVENT_LOAD_LOCAL, EVENT_LOAD_REMOTE, EVENT_STORE, FAULT_H
 import type { Host, PolicyHooks } from './policy.ts';
 import { PageLists, NO_PAGE } from './lib/page-lists.ts';
 import { grow } from './lib/grow.ts';
+import { demoteToSlower } from './lib/demote.ts';
 
 export const L_FAST = 0;
 export const L_SLOW_HOT = 1;
@@ -135,7 +136,7 @@ export class Pebs {
           host.count(this.cAllFastHot);
           break;
         }
-        if (!this.demote(v)) break;
+        if (!demoteToSlower(host, v)) break;
         lists.moveHead(L_SLOW_COLD, v);
         host.count(this.cDemotedForRoom);
         this.ops++;
@@ -149,11 +150,6 @@ export class Pebs {
       host.chargeKernelNs(this.ops * this.p.listOpNs);
       this.ops = 0;
     }
-  }
-
-  private demote(page: number): boolean {
-    for (let t = 1; t < this.host.tiers; t++) if (this.host.migrate(page, t, true)) return true;
-    return false;
   }
 }
 
