@@ -2,17 +2,12 @@
 // (vm.balloonMiB), the driver polling every 1 ms with no rate limit.
 
 import { describe, expect, it } from 'vitest';
-import { vmEngine, pagesMiB } from './vm-helpers.ts';
-import type { VmAccess } from './vm-helpers.ts';
+import { vmEngine, pagesMiB, touch } from './vm-helpers.ts';
 import { PAGE_GUEST_PAGED } from '../policies/policy.ts';
 import { VS_BALLOON, VS_GUEST_PAGE_OUTS, VS_GUEST_PAGE_INS, VS_MAPPED, VS_GUEST_RESIDENT, VS_STALL_NS, VS_HOST_PAGE_OUTS } from '../sim/engine.ts';
 
 // No guest kernel reserve (vm.guestOsBytesPer4KiB 0): the guest can use all its 100 pages.
 const FAST = { 'policy.balloon.pollIntervalMs': 1, 'policy.balloon.inflateRatePagesPerS': 1e9, 'policy.balloon.deflateRatePagesPerS': 1e9, 'vm.guestOsBytesPer4KiB': 0 };
-
-function touch(first: number, count: number, gapNs = 0): VmAccess[] {
-  return Array.from({ length: count }, (_, i) => [0, first + i, 'W', 1000 + first + i, i === 0 ? gapNs : 0] as VmAccess);
-}
 
 describe('balloon policy', () => {
   it('with no free guest pages, inflating pages out the guest\'s coldest pages and frees their frames', async () => {
@@ -27,7 +22,7 @@ describe('balloon policy', () => {
       cxlPages: 200,
       policy: 'balloon',
       sets: { ...FAST, 'vm.memMiB': pagesMiB(100), 'vm.balloonMiB': pagesMiB(40) },
-      perCpu: [[...touch(0, 100), [0, 0, 'R', 0, 5e6]]],
+      perCpu: [[...touch(0, 0, 100), [0, 0, 'R', 0, 5e6]]],
     });
     const res = await e.run();
     const s = res.vm!.final.stats;
@@ -54,7 +49,7 @@ describe('balloon policy', () => {
       cxlPages: 200,
       policy: 'balloon',
       sets: { ...FAST, 'vm.memMiB': pagesMiB(100), 'vm.balloonMiB': pagesMiB(40) },
-      perCpu: [[...touch(0, 50), ...touch(50, 20, 5e6)]],
+      perCpu: [[...touch(0, 0, 50), ...touch(0, 50, 20, 5e6)]],
     });
     const res = await e.run();
     const s = res.vm!.final.stats;
@@ -75,7 +70,7 @@ describe('balloon policy', () => {
       cxlPages: 200,
       policy: 'balloon',
       sets: { ...FAST, 'vm.memMiB': pagesMiB(100), 'vm.balloonMiB': pagesMiB(80) },
-      perCpu: [[...touch(0, 100), [0, 99, 'R', 0, 5e6]]],
+      perCpu: [[...touch(0, 0, 100), [0, 99, 'R', 0, 5e6]]],
     });
     const res = await e.run();
     expect(res.vm!.final.stats[VS_BALLOON]).toBe(65);

@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { adjustedSharesPerPage, minFundingTargets, activeEstimate, nextMemState, STATE_HIGH, STATE_SOFT, STATE_HARD, STATE_LOW } from '../policies/lib/esx-alloc.ts';
-import { vmEngine, pagesMiB } from './vm-helpers.ts';
+import { vmEngine, pagesMiB, ticker } from './vm-helpers.ts';
 import type { VmAccess } from './vm-helpers.ts';
 import { VS_ACTIVE, VS_BALLOON_TARGET, VS_STRIDE } from '../sim/engine.ts';
 
@@ -78,8 +78,6 @@ describe('idle-tax policy', () => {
     //     and 3.0 s gives the same.
     const boot: VmAccess[] = Array.from({ length: 100 }, (_, p) => [0, p, 'W', p + 1] as VmAccess);
     const again: VmAccess[] = Array.from({ length: 100 }, (_, p) => [0, p, 'W', p + 1, p === 0 ? 0.8e9 : 0] as VmAccess);
-    const ticker: VmAccess[] = [[1, 0, 'W', 999]];
-    for (let i = 0; i < 31; i++) ticker.push([1, 0, 'R', 0, 0.1e9]);
     const e = vmEngine({
       vms: 2,
       localPages: 1000,
@@ -95,7 +93,7 @@ describe('idle-tax policy', () => {
         // No guest kernel reserve: the guest holds all 100 pages, so every sample lands on one of them.
         'vm.guestOsBytesPer4KiB': 0,
       },
-      perCpu: [[...boot, ...again, [0, 0, 'R', 0, 2.2e9]], ticker],
+      perCpu: [[...boot, ...again, [0, 0, 'R', 0, 2.2e9]], ticker(1, 31, 0.1e9)],
     });
     const res = await e.run();
     // Epoch rows cover [a, b): a timer due exactly at b belongs to the next epoch. So the row ending

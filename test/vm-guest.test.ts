@@ -6,7 +6,7 @@
 // over the VM's configured ("physical") memory. Every expected value is derived in the comments.
 
 import { describe, expect, it } from 'vitest';
-import { vmEngine, pagesMiB } from './vm-helpers.ts';
+import { vmEngine, pagesMiB, touch, ticker } from './vm-helpers.ts';
 import { probePolicy } from './helpers.ts';
 import type { VmAccess } from './vm-helpers.ts';
 import { asVmHost, PAGE_GUEST_PAGED, PAGE_SWAPPED } from '../policies/policy.ts';
@@ -20,11 +20,6 @@ import {
 } from '../sim/engine.ts';
 
 const f64 = (...x: number[]) => Float64Array.from(x);
-
-/** vm writes pages first … first + count − 1 (content 1000 + page), the first after gapNs. */
-function touch(vm: number, first: number, count: number, gapNs = 0): VmAccess[] {
-  return Array.from({ length: count }, (_, i) => [vm, first + i, 'W', 1000 + first + i, i === 0 ? gapNs : 0] as VmAccess);
-}
 
 describe('guest OS model (every VM, no VM policy needed)', () => {
   it('a guest whose working set exceeds its memory pages its coldest pages out, charged to that VM', async () => {
@@ -288,8 +283,6 @@ describe('idle-tax after review', () => {
     // sampling starts at 0.5 s, the period ending at 1.5 s measures the 0.8 s writes, and the run
     // ends at 2.2 s, before the next period's end. VM 1 ticks the clock.
     const again: VmAccess[] = touch(0, 0, 100, 0.8e9).map(([v, p, , c, g]) => [v, p, 'W', c, g] as VmAccess);
-    const ticker: VmAccess[] = [[1, 0, 'W', 999]];
-    for (let i = 0; i < 22; i++) ticker.push([1, 0, 'R', 0, 0.1e9]);
     const e = vmEngine({
       vms: 2,
       localPages: 1000,
@@ -304,7 +297,7 @@ describe('idle-tax after review', () => {
         'vm.memMiB': pagesMiB(200),
         'vm.guestOsBytesPer4KiB': 0,
       },
-      perCpu: [[...touch(0, 0, 100), ...again, [0, 0, 'R', 0, 1.3e9]], ticker],
+      perCpu: [[...touch(0, 0, 100), ...again, [0, 0, 'R', 0, 1.3e9]], ticker(1, 22, 0.1e9)],
     });
     const res = await e.run();
     expect(Math.abs(res.vm!.final.stats[VS_ACTIVE] - 0.5)).toBeLessThan(0.05);

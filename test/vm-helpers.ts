@@ -56,3 +56,15 @@ export function vmEngine(opts: {
 
 /** MiB holding n 4 KiB pages (for vm.*MiB keys). */
 export const pagesMiB = (n: number) => (n * 4096) / (1024 * 1024);
+
+/** VM vm writes pages first … first + count − 1 (content 1000 + page), the first after gapNs. */
+export function touch(vm: number, first: number, count: number, gapNs = 0): VmAccess[] {
+  return Array.from({ length: count }, (_, i) => [vm, first + i, 'W', 1000 + first + i, i === 0 ? gapNs : 0] as VmAccess);
+}
+
+/** A VM that only moves simulated time on: one write to its page 0, then `ticks` reads gapNs apart. */
+export function ticker(vm: number, ticks: number, gapNs: number): VmAccess[] {
+  const list: VmAccess[] = [[vm, 0, 'W', 999]];
+  for (let i = 0; i < ticks; i++) list.push([vm, 0, 'R', 0, gapNs]);
+  return list;
+}
