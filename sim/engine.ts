@@ -70,6 +70,30 @@ const TRANSLATE_CHUNK = 1024;
 /** Smallest translate chunk when several CPUs share the caches (see Engine.translateChunk). */
 const TRANSLATE_CHUNK_MIN = 128;
 
+/**
+ * How a caller watches and stops a run (the CLI's progress bar, SIGTERM/SIGINT handling). The run
+ * loop yields to Node's event loop at least every `yieldEveryMs` of wall time (default 50), so that
+ * signal handlers and timers get to run; it then reports progress and, if `signal` is aborted,
+ * throws a RunAborted error. Yielding never changes results: it happens between turns.
+ */
+export interface RunControl {
+  signal?: AbortSignal;
+  onProgress?(p: RunProgress): void;
+  yieldEveryMs?: number;
+}
+
+export interface RunProgress {
+  /** Accesses simulated so far. */
+  accesses: number;
+  /** The smallest CPU clock: simulated time reached, in ns. */
+  simNowNs: number;
+}
+
+/** The run was stopped through RunControl.signal (SIGTERM, SIGINT): nothing it computed is a result. */
+export class RunAborted extends Error {
+  override name = 'RunAborted';
+}
+
 export class SimError extends Error {
   override name = 'SimError';
 }
@@ -446,7 +470,10 @@ export class Engine implements VmHost {
 
   // ---------------------------------------------------------------- main loop
 
-  async run(): Promise<EngineResult> {
+  async run(control: RunControl = {}): Promise<EngineResult> {
+    const yieldEveryMs = control.yieldEveryMs ?? 50;
+    let nextYieldMs = performance.now() + yieldEveryMs;
+    let turns = 0;
     const epochNs = (this.config['stats.epochMs'] as number) * 1e6;
     const warmupNs = (this.config['run.warmupMs'] as number) * 1e6;
     let nextEpochNs = epochNs;
@@ -492,6 +519,14 @@ export class Engine implements VmHost {
         } else if (t < second) second = t;
       }
       if (c < 0 || total >= this.maxAccesses) break;
+      // Every 16 turns, look at the wall clock; past the yield point, let the event loop run
+      // (signal handlers, the progress bar) and stop if the run was aborted.
+      if ((++turns & 15) === 0 && performance.now() >= nextYieldMs) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (control.signal?.aborted) throw new RunAborted('run aborted');
+        control.onProgress?.({ accesses: total, simNowNs: min });
+        nextYieldMs = performance.now() + yieldEveryMs;
+      }
       // Events due by the smallest clock are handled in time order: warm-up snapshot, epoch end,
       // then timers (an epoch [a, b) closes before a timer due at b fires).
       const nextTimer = this.timers.peekTimeNs();

@@ -6,7 +6,7 @@ import { CORE_SCHEMA, ConfigError, applyValues, defaultsOf, readConfigFile, unkn
 import { findPreset, tierSchema, resolveTiers, MACHINE_PRESETS } from './machine.ts';
 import type { Tier } from './machine.ts';
 import { Engine } from './engine.ts';
-import type { EngineResult } from './engine.ts';
+import type { EngineResult, RunControl } from './engine.ts';
 import { POLICIES, findPolicy } from '../policies/registry.ts';
 import type { PolicyDefinition } from '../policies/policy.ts';
 import type { AccessSource } from '../traces/batch.ts';
@@ -143,7 +143,7 @@ export interface RunOutcome {
  * Run one simulation. `opened` replaces openSource(config) with a source opened by the caller
  * (a sweep replaying a trace from shared memory); everything after it is the same code path.
  */
-export async function runSimulation(config: Config, opened?: Awaited<ReturnType<typeof openSource>>): Promise<RunOutcome> {
+export async function runSimulation(config: Config, opened?: Awaited<ReturnType<typeof openSource>>, control?: RunControl): Promise<RunOutcome> {
   const started = performance.now();
   const { source, stats } = opened ?? (await openSource(config));
   try {
@@ -153,7 +153,7 @@ export async function runSimulation(config: Config, opened?: Awaited<ReturnType<
     const tiers = resolveTiers(config, overcommit ? undefined : source.footprintPages(pageBytes));
     const engine = new Engine(config, tiers, source);
     attachPolicies(engine, config);
-    const result = await engine.run();
+    const result = await engine.run(control);
     return { config, tiers, result, engine, wallMs: performance.now() - started, trace: stats() };
   } finally {
     await source.close?.();
