@@ -18,11 +18,14 @@ export class StackDistances {
   hist = new Float64Array(1024);
   coldMisses = 0;
   accesses = 0;
+  /** Distinct pages of the stream (its footprint). */
+  pages = 0;
 
   /** Feed a stream of dense page ids (0 … pages − 1). */
   static of(pages: ArrayLike<number>, pageCount?: number): StackDistances {
     const sd = new StackDistances();
-    sd.run(pages, pageCount ?? maxPlusOne(pages));
+    sd.pages = pageCount ?? maxPlusOne(pages);
+    sd.run(pages, sd.pages);
     return sd;
   }
 
