@@ -2,7 +2,7 @@
 // traces README, and the "5 % of perfect LRU in local gets 95 % of the performance" curve.
 
 import { existsSync } from 'node:fs';
-import type { Ctx, ValidationCase } from './case.ts';
+import type { Ctx, Outcome, ValidationCase } from './case.ts';
 import { fmt, pct, verdict } from './case.ts';
 import { StackDistances, pageStream } from './mattson.ts';
 import { SHIPPED_TRACES } from './shipped-traces.ts';
@@ -44,27 +44,36 @@ function oracleRun(ctx: Ctx, t: ShippedTrace, n: number, limit = 0) {
   return ctx.sim({ policy: 'oracle-lru', trace: t.path }, { 'llc.enabled': 'false', 'run.maxAccesses': limit, ...tiersFor(n) });
 }
 
-function missing(): string | undefined {
-  const gone = SHIPPED_TRACES.filter((t) => !existsSync(t.path)).map((t) => t.path);
-  return gone.length ? `shipped traces not found: ${gone.join(', ')}` : undefined;
-}
-
-async function oracleEqualsMattson(ctx: Ctx, traces: ShippedTrace[], ns: number[], limit: number) {
-  const gone = missing();
-  if (gone) return { measured: gone, verdict: 'fails' as const, why: 'cannot run without the traces (../shared/traces)' };
+/**
+ * Check every trace with `each` (which returns what it measured and whether it holds); the case
+ * fails, saying so, when the traces are not beside the repository.
+ */
+async function overTraces(traces: ShippedTrace[], each: (t: ShippedTrace) => Promise<[string, boolean]>, prefix: string, holds: string, fails: string): Promise<Outcome> {
+  const gone = traces.filter((t) => !existsSync(t.path)).map((t) => t.path);
+  if (gone.length) return { measured: `shipped traces not found: ${gone.join(', ')}`, verdict: 'fails', why: 'cannot run without the traces (../shared/traces)' };
   const parts: string[] = [];
   let ok = true;
   for (const t of traces) {
-    const sd = await distancesOf(t, limit || Infinity);
-    for (const n of ns) {
-      const r = await oracleRun(ctx, t, n, limit);
-      const local = r.result.counters[S.C_TIER_BASE];
-      const hits = sd.hits(n);
-      if (local !== hits) ok = false;
-      parts.push(`${t.name} N=${n}: ${local} / ${hits}`);
-    }
+    const [part, good] = await each(t);
+    parts.push(part);
+    ok &&= good;
   }
-  return { measured: `tier-0 accesses / LRU hits: ${parts.join('; ')}`, ...verdict(ok, 'identical counts', 'counts differ: oracle-lru is not an exact LRU of tier 0\'s size') };
+  return { measured: `${prefix}${parts.join('; ')}`, ...verdict(ok, holds, fails) };
+}
+
+function oracleEqualsMattson(ctx: Ctx, traces: ShippedTrace[], ns: number[], limit: number): Promise<Outcome> {
+  const each = async (t: ShippedTrace): Promise<[string, boolean]> => {
+    const sd = await distancesOf(t, limit || Infinity);
+    const parts: string[] = [];
+    let ok = true;
+    for (const n of ns) {
+      const local = (await oracleRun(ctx, t, n, limit)).result.counters[S.C_TIER_BASE];
+      ok &&= local === sd.hits(n);
+      parts.push(`${t.name} N=${n}: ${local} / ${sd.hits(n)}`);
+    }
+    return [parts.join('; '), ok];
+  };
+  return overTraces(traces, each, 'tier-0 accesses / LRU hits: ', 'identical counts', 'counts differ: oracle-lru is not an exact LRU of tier 0\'s size');
 }
 
 export const ORACLE_CASES: ValidationCase[] = [
@@ -96,19 +105,18 @@ export const ORACLE_CASES: ValidationCase[] = [
     expected: 'sort 0.616 / 0.864 / 0.997 / 0.999; xz 0.482 / 0.832 / 0.971 / 0.995; sqlite3 0.457 / 0.822 / 0.978 / 1.000 for N = 1 / 4 / 16 / 64',
     tolerance: '± 0.0005 (the README rounds to 3 decimals)',
     fast: false,
-    async run() {
-      const gone = missing();
-      if (gone) return { measured: gone, verdict: 'fails', why: 'cannot run without the traces' };
-      const parts: string[] = [];
-      let ok = true;
-      for (const t of SHIPPED_TRACES) {
-        const sd = await distancesOf(t);
-        const got = NS.map((n) => sd.hitRatio(n));
-        NS.forEach((n, i) => (ok &&= Math.abs(got[i] - t.readmeLru[n]) <= 0.0005));
-        parts.push(`${t.name} ${got.map((x) => fmt(x, 4)).join(' / ')}`);
-      }
-      return { measured: parts.join('; '), ...verdict(ok, 'the same to 3 decimals', 'differs from the README: the trace reader or the page keying differs from the maker\'s count') };
-    },
+    run: () =>
+      overTraces(
+        SHIPPED_TRACES,
+        async (t) => {
+          const sd = await distancesOf(t);
+          const ratios = NS.map((n) => sd.hitRatio(n));
+          return [`${t.name} ${ratios.map((x) => fmt(x, 4)).join(' / ')}`, NS.every((n, i) => Math.abs(ratios[i] - t.readmeLru[n]) <= 0.0005)];
+        },
+        '',
+        'the same to 3 decimals',
+        'differs from the README: the trace reader or the page keying differs from the maker\'s count',
+      ),
   },
   {
     id: 'five-percent-lru',
@@ -120,31 +128,26 @@ export const ORACLE_CASES: ValidationCase[] = [
       'Curve at 1, 2, 5, 10, 20, 50 % of the footprint. LLC filter off: every load and store of the lackey trace reaches memory (the same stream as the stack-distance check).',
     tolerance: 'performance ≥ 0.95 at 5 %',
     fast: false,
-    async run(ctx) {
-      const gone = missing();
-      if (gone) return { measured: gone, verdict: 'fails', why: 'cannot run without the traces' };
-      const parts: string[] = [];
-      let ok = true;
-      for (const t of SHIPPED_TRACES) {
-        const sd = await distancesOf(t);
-        const footprint = sd.pages;
-        for (const f of [0.01, 0.02, 0.05, 0.1, 0.2, 0.5]) {
-          const n = Math.max(1, Math.round(f * footprint));
-          const r = await oracleRun(ctx, t, n);
-          const perf = 1 / (r.row.slowdown as number);
-          ctx.addSeries('five-percent', { title: 'Perfect LRU (oracle-lru): performance vs local share of the footprint', x: 'localPctOfFootprint', y: 'performance', by: 'trace' }, [
-            { trace: t.name, localPctOfFootprint: 100 * f, localPages: n, performance: +perf.toFixed(4), localShare: r.row.localShare as number },
-          ]);
-          if (f === 0.05) {
-            ok &&= perf >= 0.95;
-            parts.push(`${t.name}: ${n} pages, local share ${pct(r.row.localShare as number)}, performance ${fmt(perf)}`);
+    run: (ctx) =>
+      overTraces(
+        SHIPPED_TRACES,
+        async (t) => {
+          const footprint = (await distancesOf(t)).pages;
+          let at5: [string, boolean] = ['', false];
+          for (const f of [0.01, 0.02, 0.05, 0.1, 0.2, 0.5]) {
+            const n = Math.max(1, Math.round(f * footprint));
+            const r = await oracleRun(ctx, t, n);
+            const perf = 1 / (r.row.slowdown as number);
+            ctx.addSeries('five-percent', { title: 'Perfect LRU (oracle-lru): performance vs local share of the footprint', x: 'localPctOfFootprint', y: 'performance', by: 'trace' }, [
+              { trace: t.name, localPctOfFootprint: 100 * f, localPages: n, performance: +perf.toFixed(4), localShare: r.row.localShare as number },
+            ]);
+            if (f === 0.05) at5 = [`${t.name}: ${n} pages, local share ${pct(r.row.localShare as number)}, performance ${fmt(perf)}`, perf >= 0.95];
           }
-        }
-      }
-      return {
-        measured: `at 5 %: ${parts.join('; ')} (curve: five-percent.svg)`,
-        ...verdict(ok, 'holds on every shipped trace', 'below 0.95 on at least one trace: the claim does not hold there with this machine\'s latencies (CXL 180 vs 100 ns, mlp 2) and the LLC off'),
-      };
-    },
+          return at5;
+        },
+        'at 5 % (curve: five-percent.svg): ',
+        'holds on every shipped trace',
+        'below 0.95 on at least one trace: the claim does not hold there with this machine\'s latencies (CXL 180 vs 100 ns, mlp 2) and the LLC off',
+      ),
   },
 ];
