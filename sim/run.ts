@@ -21,9 +21,9 @@ import { LlcFilterSource } from '../traces/llc-filter.ts';
 import { VM_SCHEMA, withPolicies } from './vm-config.ts';
 import { OracleCounts } from './oracle-counts.ts';
 
-/** Config keys of every policy's parameters: policy.<name>.<param>. */
+/** The policy key (its doc lists every registered policy) and every policy's parameters: policy.<name>.<param>. */
 export function policySchema(): Schema {
-  const out: Schema = {};
+  const out: Schema = { policy: { ...CORE_SCHEMA.policy, doc: `Placement policy (file name under policies/): ${POLICIES.map((p) => p.name).join(', ')}.` } };
   for (const p of POLICIES) {
     for (const [param, spec] of Object.entries(p.params)) {
       const type = typeof spec.default as 'number' | 'string' | 'boolean';
