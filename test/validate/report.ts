@@ -67,7 +67,9 @@ export function faithfulSection(table: Table): string {
   const rows = table.rows;
   const holds = rows.filter((r) => r.verdict === 'holds');
   const fails = rows.filter((r) => r.verdict !== 'holds');
-  const line = (r: Record<string, string>) => `- \`${r.id}\` — ${r.title}. Expected ${r.expected} (${r.tolerance}); measured ${r.measured}.${r.verdict === 'holds' ? '' : ` **Fails**: ${r.why}.`}`;
+  // Holds: what was checked and what came out. Fails: the tolerance, what came out and why.
+  const line = (r: Record<string, string>) =>
+    r.verdict === 'holds' ? `- \`${r.id}\` — ${r.title}: ${r.measured}.` : `- \`${r.id}\` — ${r.title} (${r.tolerance}): ${r.measured}. ${r.why}.`;
   return [
     `\`npm run validate\` checks ${rows.length} cases against kernel code, papers and hand derivations (report: \`results/validate/report.md\`). ${holds.length} hold, ${fails.length} fail.`,
     '',
