@@ -354,15 +354,16 @@ export class DamonTiering {
     host.after(sleepUs * 1000, id);
   }
 
-  /** Counters are additive: report each scheme's quota totals as increments. */
-  private reportQuota(s: Damos, at: number, prefix: string): void {
+  /** Counters are additive: report a scheme's quota totals (Σ esz, windows, qt_exceeds) as increments. */
+  private reportQuota(s: Damos, at: number, prefix: 'promote' | 'demote'): void {
     const r = this.reported;
-    const values = [s.eszSum, s.windows, s.qtExceeds];
-    const names = ['QuotaBytesSum', 'QuotaWindows', 'QuotaExceeds'];
-    for (let k = 0; k < 3; k++) {
-      if (values[k] !== r[at + k]) this.host.count(this.c[prefix + names[k]], values[k] - r[at + k]);
-      r[at + k] = values[k];
-    }
+    const c = this.c;
+    this.host.count(c[`${prefix}QuotaBytesSum`], s.eszSum - r[at]);
+    this.host.count(c[`${prefix}QuotaWindows`], s.windows - r[at + 1]);
+    this.host.count(c[`${prefix}QuotaExceeds`], s.qtExceeds - r[at + 2]);
+    r[at] = s.eszSum;
+    r[at + 1] = s.windows;
+    r[at + 2] = s.qtExceeds;
   }
 }
 
