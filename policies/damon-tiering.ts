@@ -30,6 +30,10 @@
 // - Allocation: node 0 first, falling back to node 1 (the default local policy); no reclaim
 //   (kswapd's watermarks are not modelled: the demotion goal keeps node 0's free space). Tiers
 //   beyond the second are not monitored (mtier supports two tiers).
+// - Kept as the kernel does them: the goal-tuned quota starts at 1 byte and at most doubles per
+//   window, so the first page moves in the 12th window; each interval auto-tuning restarts the
+//   schemes' apply intervals (damon_set_attrs → damos_set_next_apply_sis), so a scheme whose apply
+//   interval exceeds `aggrs` aggregations does not apply while the intervals keep changing.
 // - Costs: PTE scans by the engine; kdamond's per-region loop regionCheckNs and per-frame walk of
 //   a scheme walkPageNs [estimate]; the time quota measures apply time as walked frames ×
 //   walkPageNs + migrations × migrateNs [estimate].
