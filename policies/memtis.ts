@@ -31,13 +31,25 @@
 //   bin < warm threshold, and a warm page (in between) stays on its list; a slow-tier page is
 //   active when its bin ≥ hot threshold. New pages start inactive. A threshold change re-sorts
 //   every list at the next daemon run.
-// - kmigraterd every migrationPeriodMs (500 ms): demotion makes room for the slow tier's active
-//   (hot) pages, keeping the demotion watermark free, by demoting fast-tier inactive pages, oldest
-//   first (need_toptier_demotion); promotion moves slow-tier active pages up while the fast tier
-//   keeps more than the demotion watermark free (promote_node). Allocation goes to the fast tier; when its free frames
-//   fall below the demotion watermark, inactive pages are demoted until free reaches the promotion
-//   watermark (direct demotion). Watermarks: demotion 2 % of the fast tier clamped to
-//   [50 MB, 1000 MB], promotion 3 % clamped to [100 MB, 1500 MB]. Migrations are asynchronous.
+// - Watermarks (htmm_migrater.c get_memcg_demotion_watermark / get_memcg_promotion_watermark, in
+//   4 KiB pages of the fast tier's max_nr_base_pages): demotion = 2 % clamped to [50 MiB,
+//   1000 MiB]; promotion = 3 %, but below 100 MiB it is 50 MiB and above 1500 MiB it is 1000 MiB
+//   (the code returns the demotion limits there: MIN_WATERMARK_* for MAX_WATERMARK_*). A fast
+//   tier smaller than a watermark makes `max − watermark` wrap around in the kernel's unsigned
+//   arithmetic: room to promote and the hot set's room are then unbounded (the tier's free frames
+//   still bound what moves).
+// - Allocation (mempolicy.c alloc_pages_vma, Memtis hook): the fast tier while nr_lru + the
+//   page's base pages < max (so never its last frame), else the next tier, and kmigraterd is woken
+//   with need_demotion set (direct demotion).
+// - kmigraterd every migrationPeriodMs (500 ms; woken at once for direct demotion):
+//   need_toptier_demotion — under need_demotion, demote until free = promotion watermark + 50 MiB
+//   (12800 base pages); otherwise, if slow-tier active pages wait, make room for all of them plus
+//   the promotion watermark; else demote only when free < the demotion watermark, then up to the
+//   promotion watermark. demote_node takes inactive pages oldest first, skipping warm pages (bin ≥
+//   warm threshold), and sets warm = hot when it could not free enough for the waiting pages;
+//   need_demotion clears once free > the demotion watermark. promote_node (promotion_available)
+//   promotes slow-tier active pages, oldest first, while free stays above the promotion watermark.
+//   Migrations are asynchronous.
 // - Huge-page splitting (§4.3; htmm_core.c check_transhuge_cooling, set_memcg_nr_split,
 //   set_memcg_split_thres, check_split_huge_page, deferred_split_scan_for_htmm; on with 2 MiB
 //   pages, `split`). A sample carries its 4 KiB sub-page: each huge page keeps per-sub-page counts
@@ -52,10 +64,15 @@
 //   walking access_map from the top. Sampled huge pages at or above it are queued; kmigraterd
 //   splits up to 50 per run (Host.splitPage) before its other work; the base pages keep their
 //   counts and their huge page's list. A round that does not raise rHR by 3 % stops splitting.
+// - New pages (__prep_transhuge_page_for_htmm, set_page_coolstatus): count 2^(hot threshold + 1)
+//   (get_accesses_from_idx), sub-pages of a huge page too; on the inactive list; a huge page's
+//   index stays 0 until sampled (a base page's index is its count's); not in the histogram until
+//   sampled or cooled; with htmm_skip_cooling (default on) their clock is one ahead, so the next
+//   cooling passes them by unless a sample came first (a sample brings the clock level). The
+//   histogram follows the code's bookkeeping: a sample moves the page from its old index (clamped
+//   at 0, so a page not yet counted takes one from that bin) to its new one.
 // - Simplifications: cooling is eager (see above), so a huge page's skewness is measured at the
-//   cooling rather than at its next sample or list walk; new pages start at count 0, where Memtis
-//   starts them at 2^(hot threshold + 1) and skips their first cooling (__prep_transhuge_page_for_htmm,
-//   set_page_coolstatus, htmm_skip_cooling) without entering them in the histogram until sampled.
+//   cooling rather than at its next sample or list walk.
 //   A split keeps all 512 sub-pages resident, as Linux 5.15 does; freed 4 KiB frames are fungible
 //   (no compaction cost before a tier can take a huge page again).
 
@@ -99,6 +116,7 @@ export interface MemtisParams {
   promoteWatermarkMaxMB: number;
   minHotThreshold: number;
   warm: boolean;
+  skipFirstCooling: boolean;
   adaptiveSampling: boolean;
   loadPeriodIndex: number;
   storePeriod: number;
@@ -137,13 +155,23 @@ export function hotThresholdBin(hist: ArrayLike<number>, maxPages: number, minHo
   return { bin: idx < minHot ? minHot : idx, nrActive, needWarm };
 }
 
-/** A watermark in pages: pct % of the fast tier clamped to [minMB, maxMB] (get_memcg_{demotion,promotion}_watermark). */
-export function watermarkPages(capacityPages: number, pageBytes: number, pct: number, minMB: number, maxMB: number): number {
-  let bytes = (capacityPages * pageBytes * pct) / 100;
-  if (bytes < minMB * MB) bytes = minMB * MB;
-  if (bytes > maxMB * MB) bytes = maxMB * MB;
-  return Math.min(capacityPages, Math.ceil(bytes / pageBytes));
+/** 4 KiB pages per MiB: the kernel's watermark limits are in base pages (MIN_WATERMARK_LOWER_LIMIT = 128 · 100 = 50 MiB). */
+const BASE_PER_MIB = MB / BASE_PAGE_BYTES;
+
+/**
+ * A Memtis watermark in 4 KiB pages (htmm_migrater.c): v = maxBasePages · pct / 100 (integer
+ * division); v below lowerMiB gives belowMiB, above upperMiB gives aboveMiB, else v. Demotion:
+ * (2, 50, 1000, 50, 1000); promotion: (3, 100, 1500, 50, 1000), as the code has it.
+ */
+export function memtisWatermark(maxBasePages: number, pct: number, lowerMiB: number, upperMiB: number, belowMiB: number, aboveMiB: number): number {
+  const v = Math.floor((maxBasePages * pct) / 100);
+  if (v < lowerMiB * BASE_PER_MIB) return belowMiB * BASE_PER_MIB;
+  if (v > upperMiB * BASE_PER_MIB) return aboveMiB * BASE_PER_MIB;
+  return v;
 }
+
+/** need_toptier_demotion's extra for direct demotion: 1U · 128 · 100 base pages (50 MiB; its comment says 100 MB). */
+const DIRECT_DEMOTION_EXTRA_BASE = 128 * 100;
 
 export class Memtis {
   readonly lists = new PageLists(4);
@@ -158,8 +186,13 @@ export class Memtis {
   cooled = false;
   needAdjust = false;
   periodIndex: number;
+  /** Demotion and promotion watermarks in 4 KiB pages (get_memcg_demotion_watermark / get_memcg_promotion_watermark). */
   readonly demoteWmark: number;
   readonly promoteWmark: number;
+  /** memcg->nodeinfo[0]->need_demotion: an allocation found the fast tier full. */
+  needDemotion = false;
+  /** Per page: its cooling clock is one ahead (htmm_skip_cooling): the next cooling passes it by. */
+  skipCool = new Uint8Array(1024);
   /** Count added per sample to a page of the run's size: 512 for 4 KiB pages, 1 for 2 MiB pages. */
   readonly incr: number;
   /** 4 KiB sub-pages per page of the run (HPAGE_PMD_NR with 2 MiB pages; 1 with 4 KiB pages). */
@@ -219,9 +252,9 @@ export class Memtis {
   ) {
     this.incr = Math.max(1, HUGE_PAGE_BYTES / host.pageBytes);
     this.subs = Math.max(1, host.pageBytes / BASE_PAGE_BYTES);
-    const cap = host.capacity(0);
-    this.demoteWmark = watermarkPages(cap, host.pageBytes, p.demoteWatermarkPct, p.demoteWatermarkMinMB, p.demoteWatermarkMaxMB);
-    this.promoteWmark = watermarkPages(cap, host.pageBytes, p.promoteWatermarkPct, p.promoteWatermarkMinMB, p.promoteWatermarkMaxMB);
+    const maxBase = host.capacity(0) * this.subs;
+    this.demoteWmark = memtisWatermark(maxBase, p.demoteWatermarkPct, p.demoteWatermarkMinMB, p.demoteWatermarkMaxMB, p.demoteWatermarkMinMB, p.demoteWatermarkMaxMB);
+    this.promoteWmark = memtisWatermark(maxBase, p.promoteWatermarkPct, p.promoteWatermarkMinMB, p.promoteWatermarkMaxMB, p.demoteWatermarkMinMB, p.demoteWatermarkMaxMB);
     this.activeThreshold = p.minHotThreshold;
     this.warmThreshold = p.minHotThreshold;
     this.bpActiveThreshold = p.minHotThreshold;
@@ -243,21 +276,35 @@ export class Memtis {
     h.sample(EVENT_STORE, this.p.storePeriod);
     h.every(this.p.migrationPeriodMs * 1e6, TIMER_MIGRATE);
     if (this.p.adaptiveSampling) h.every(this.p.quotaCheckMs * 1e6, TIMER_QUOTA);
-    if (this.host.tiers > 1) h.setWatermarks(0, this.demoteWmark, this.promoteWmark);
   }
 
   hooks(): PolicyHooks {
     return {
-      place: () => 0,
+      place: () => this.place(),
       onFault: (page, kind) => this.onFault(page, kind),
       onSample: (page, _event, subpage) => this.onSample(page, subpage),
       onTimer: (id) => (id === TIMER_MIGRATE ? this.kmigraterd() : this.checkQuota()),
-      // Direct demotion: free frames fell below the demotion watermark; demote until free exceeds
-      // the promotion watermark (one page past it, so that the engine re-arms the watermark).
-      onPressure: (tier, pages) => {
-        if (tier === 0) this.demoteInactive(pages + 1, this.cDemoted);
-      },
+      // Every tier full: the allocation could not even fall back; demote as for a full fast tier.
+      onPressure: () => this.wakeDirectDemotion(),
     };
+  }
+
+  /** Memtis's allocation hook: the fast tier while nr_lru + the page's base pages < max, else the next tier (and direct demotion). */
+  private place(): number {
+    const host = this.host;
+    if (host.tiers < 2 || (host.used(0) + 1) * this.subs < host.capacity(0) * this.subs) return 0;
+    this.directDue = true;
+    return 1;
+  }
+
+  private directDue = false;
+
+  /** need_demotion set and kmigraterd woken: its demotion pass runs now (asynchronous migrations). */
+  private wakeDirectDemotion(): void {
+    this.needDemotion = true;
+    const excess = this.toptierExcess();
+    if (excess > 0) this.demoteNode(excess);
+    this.flushOps();
   }
 
   private setLoadPeriod(i: number): void {
@@ -280,6 +327,7 @@ export class Memtis {
     this.mayHot = grow(this.mayHot, n);
     this.skewIdx = grow(this.skewIdx, n);
     this.queued = grow(this.queued, n);
+    this.skipCool = grow(this.skipCool, n);
     this.lists.ensure(n);
   }
 
@@ -289,25 +337,29 @@ export class Memtis {
     const lists = this.lists;
     const huge = this.isHuge(page);
     if (lists.listOf[page] >= 0) {
-      this.hist[this.bin[page]] -= lists.weightOf(page);
+      this.histRemove(this.bin[page], lists.weightOf(page));
       lists.remove(page);
     }
-    this.count[page] = 0;
-    this.bin[page] = 0;
+    // get_accesses_from_idx(active_threshold + 1); the page enters the histogram when first
+    // sampled or cooled; a huge page's index (meta->idx) starts at 0, a base page's is its count's.
+    const factor = 2 ** (this.activeThreshold + 1);
+    this.count[page] = factor;
+    this.bin[page] = huge ? 0 : binOf(factor);
+    this.skipCool[page] = this.p.skipFirstCooling ? 1 : 0;
     if (huge) {
       lists.setWeight(page, this.subs);
-      if (this.splitOn) this.takeSlot(page);
-    } else if (this.splitOn) {
-      this.ebpHist[0]++;
+      if (this.splitOn) this.takeSlot(page, factor);
     }
-    this.hist[0] += huge ? this.subs : 1;
-    // New pages start on the inactive list (Linux ≥ 5.9 adds new anon pages there).
-    const hot = this.activeThreshold <= 0;
-    lists.pushHead(this.host.tierOf(page) === 0 ? (hot ? L_FAST_ACTIVE : L_FAST_INACTIVE) : hot ? L_SLOW_ACTIVE : L_SLOW_INACTIVE, page);
+    // ClearPageActive: new pages start on the inactive list.
+    lists.pushHead(this.host.tierOf(page) === 0 ? L_FAST_INACTIVE : L_SLOW_INACTIVE, page);
+    if (this.directDue) {
+      this.directDue = false;
+      this.wakeDirectDemotion();
+    }
   }
 
-  /** Sub-page counters for a new huge page (__prep_transhuge_page_for_htmm), all in bin 0 of the ebp histogram. */
-  private takeSlot(page: number): void {
+  /** Sub-page counters for a new huge page (__prep_transhuge_page_for_htmm): each starts at `factor`, outside the ebp histogram. */
+  private takeSlot(page: number, factor: number): void {
     let s = this.slot[page];
     if (s < 0) {
       s = this.freeSlots.length > 0 ? this.freeSlots.pop()! : this.slots++;
@@ -320,9 +372,8 @@ export class Memtis {
     } else {
       for (let k = s * this.subs; k < (s + 1) * this.subs; k++) this.ebpHist[binOf(this.subCount[k])]--;
     }
-    this.subCount.fill(0, s * this.subs, (s + 1) * this.subs);
+    this.subCount.fill(factor, s * this.subs, (s + 1) * this.subs);
     this.subMayHot.fill(0, s * this.subs, (s + 1) * this.subs);
-    this.ebpHist[0] += this.subs;
     this.skewIdx[page] = 0;
   }
 
@@ -343,6 +394,7 @@ export class Memtis {
   /** update_pginfo for one sample: update_huge_page or update_base_page, then cooling or adaptation. */
   onSample(page: number, subpage = 0): void {
     if (page >= this.count.length || this.lists.listOf[page] < 0) return;
+    this.skipCool[page] = 0; // check_*_cooling at the sample brings the page's clock level
     const split = this.splitOn;
     const huge = split && this.slot[page] >= 0;
     let toSplit = false;
@@ -357,7 +409,7 @@ export class Memtis {
     const b = binOf(this.count[page]);
     if (b !== b0) {
       const w = this.lists.weightOf(page);
-      this.hist[b0] -= w;
+      this.histRemove(b0, w);
       this.hist[b] += w;
       this.bin[page] = b;
       // A page queued for splitting keeps its list until it is split (update_huge_page returns).
@@ -464,6 +516,12 @@ export class Memtis {
     const listOf = this.lists.listOf;
     for (let i = 0; i < n; i++) {
       if (listOf[i] < 0) continue;
+      if (this.skipCool[i]) {
+        // Its clock is one ahead (htmm_skip_cooling): this cooling passes it by; it stays out of
+        // the rebuilt histogram, as the kernel's walk adds only pages it cools.
+        this.skipCool[i] = 0;
+        continue;
+      }
       if (split) {
         const s = this.slot[i];
         if (s >= 0) this.coolSubpages(i, s, bpHot);
@@ -587,8 +645,10 @@ export class Memtis {
 
   /** __adjust_active_threshold. */
   adjustThreshold(): void {
-    // Histograms count 4 KiB pages; so does the room (max_nr_dram_pages − promotion watermark).
-    const maxPages = (this.host.capacity(0) - this.promoteWmark) * this.subs;
+    // Histograms count 4 KiB pages; so does the room (max_nr_dram_pages − promotion watermark),
+    // which wraps around (unbounded) when the watermark exceeds the tier.
+    const maxBase = this.host.capacity(0) * this.subs;
+    const maxPages = maxBase > this.promoteWmark ? maxBase - this.promoteWmark : Infinity;
     const { bin, needWarm } = hotThresholdBin(this.hist, maxPages, this.p.minHotThreshold);
     const bpBin = this.splitOn ? hotThresholdBin(this.ebpHist, maxPages, this.p.minHotThreshold).bin : 0;
     const before = this.activeThreshold;
@@ -654,7 +714,7 @@ export class Memtis {
       if (list < 0 || s < 0) continue;
       const first = host.splitPage(page);
       if (first < 0) continue;
-      this.hist[this.bin[page]] -= lists.weightOf(page);
+      this.histRemove(this.bin[page], lists.weightOf(page));
       lists.remove(page);
       this.ensure(first + subs);
       for (let k = 0; k < subs; k++) {
@@ -678,46 +738,97 @@ export class Memtis {
     }
   }
 
-  /** kmigraterd, one run: split queued huge pages, re-sort, demote to make room for the hot slow pages, promote them. */
+  /** kmigraterd, one run: split queued huge pages, re-sort, demote to make room, promote. */
   kmigraterd(): void {
-    const host = this.host;
     if (this.splitEnabled && this.splitQueue.length > 0) this.splitQueued();
     if (this.needAdjust) this.adjustLists();
-    if (host.tiers > 1) {
-      // need_toptier_demotion: room for the pages waiting for promotion while keeping the demotion
-      // watermark free (list sizes in 4 KiB pages, frames in pages of the run).
-      const slowActive = this.lists.units[L_SLOW_ACTIVE] / this.subs;
-      const wantFree = Math.min(host.capacity(0), slowActive + this.demoteWmark + 1);
-      const short = wantFree - host.free(0);
-      if (slowActive > 0 && short > 0) this.demoteInactive(short, -1);
-      // promote_node: oldest active slow pages first, keeping the demotion watermark free.
-      const lists = this.lists;
-      while (host.free(0) > this.demoteWmark) {
-        const page = lists.tail[L_SLOW_ACTIVE];
-        if (page === NO_PAGE || !host.migrate(page, 0, true)) break;
-        lists.moveHead(this.listFor(page), page);
-        this.ops++;
-      }
+    if (this.host.tiers > 1) {
+      const excess = this.toptierExcess();
+      if (excess > 0) this.demoteNode(excess);
+      this.promoteNode();
     }
+    this.flushOps();
+  }
+
+  private flushOps(): void {
     if (this.ops > 0) {
-      host.chargeKernelNs(this.ops * this.p.listOpNs);
+      this.host.chargeKernelNs(this.ops * this.p.listOpNs);
       this.ops = 0;
     }
   }
 
-  /** demote_node: fast-tier inactive pages, oldest first, to the next tier with room, until `frames` frames are freed. */
-  private demoteInactive(frames: number, counter: number): void {
+  /** Take w from a histogram bin, clamped at 0 as the kernel's bookkeeping does. */
+  private histRemove(bin: number, w: number): void {
+    const h = this.hist[bin] - w;
+    this.hist[bin] = h > 0 ? h : 0;
+  }
+
+  /** need_toptier_demotion: 4 KiB pages to demote from the fast tier now (0 = none). */
+  toptierExcess(): number {
+    const host = this.host;
+    const max = host.capacity(0) * this.subs;
+    const lru = host.used(0) * this.subs;
+    const promo = this.promoteWmark;
+    if (this.needDemotion && lru + promo > max) {
+      return (lru < max ? promo - (max - lru) : lru + promo - max) + DIRECT_DEMOTION_EXTRA_BASE;
+    }
+    const waiting = this.lists.units[L_SLOW_ACTIVE]; // need_lowertier_promotion, in 4 KiB pages
+    if (waiting > 0 ? lru + waiting + promo <= max : lru + this.demoteWmark <= max) return 0;
+    return lru + waiting + promo - max;
+  }
+
+  /**
+   * demote_node: demote fast-tier inactive pages, oldest first, skipping warm ones (bin ≥ warm
+   * threshold, shrink_page_list), until `excess` 4 KiB pages are freed; under direct demotion with
+   * too few inactive pages, the active list too. Then warm = hot when fewer than the waiting slow
+   * pages could be freed, and need_demotion clears once free > the demotion watermark.
+   */
+  demoteNode(excess: number): void {
+    const host = this.host;
+    const inactive = this.lists.units[L_FAST_INACTIVE];
+    let freed = this.demoteFrom(L_FAST_INACTIVE, excess, 0);
+    if (freed < excess && this.needDemotion && excess > inactive) freed = this.demoteFrom(L_FAST_ACTIVE, excess, freed);
+    if (this.p.warm) {
+      const waiting = Math.min(this.lists.units[L_SLOW_ACTIVE], excess);
+      if (waiting > 0 && freed < waiting) this.warmThreshold = this.activeThreshold;
+    }
+    const max = host.capacity(0) * this.subs;
+    if (host.used(0) * this.subs + this.demoteWmark < max) this.needDemotion = false;
+  }
+
+  /** Walk `list` once from its tail, demoting pages below the warm threshold until `goal` 4 KiB pages are freed. */
+  private demoteFrom(list: number, goal: number, freed: number): number {
+    const lists = this.lists;
+    for (let left = lists.size[list]; left > 0 && freed < goal; left--) {
+      const page = lists.tail[list];
+      this.ops++;
+      if (this.bin[page] >= this.warmThreshold) {
+        lists.moveHead(list, page); // warm: kept, rotated
+        continue;
+      }
+      if (!demoteToSlower(this.host, page)) break;
+      freed += lists.weightOf(page);
+      lists.moveHead(this.listFor(page), page);
+      if (this.needDemotion) this.host.count(this.cDemoted);
+    }
+    return freed;
+  }
+
+  /** promote_node / promotion_available: slow-tier active pages, oldest first, while the fast tier keeps the promotion watermark free. */
+  promoteNode(): void {
     const host = this.host;
     const lists = this.lists;
-    let freed = 0;
-    while (freed < frames) {
-      const page = lists.tail[L_FAST_INACTIVE];
-      if (page === NO_PAGE) break;
-      if (!demoteToSlower(host, page)) break;
-      freed += lists.weightOf(page) / this.subs;
+    const max = host.capacity(0) * this.subs;
+    // max − watermark wraps around (unbounded room) when the watermark exceeds the tier.
+    let room = max > this.promoteWmark ? max - this.promoteWmark - host.used(0) * this.subs : Infinity;
+    room = Math.min(room, lists.units[L_SLOW_ACTIVE]);
+    let moved = 0;
+    while (moved < room) {
+      const page = lists.tail[L_SLOW_ACTIVE];
+      if (page === NO_PAGE || !host.migrate(page, 0, true)) break;
+      moved += lists.weightOf(page);
       lists.moveHead(this.listFor(page), page);
       this.ops++;
-      if (counter >= 0) host.count(counter);
     }
   }
 
@@ -765,13 +876,14 @@ export default definePolicy({
     coolingPeriodSamples: { default: 2000000, min: 1, integer: true, doc: 'htmm_cooling_period: samples between coolings (halving every count) [code].' },
     adaptationPeriodSamples: { default: 100000, min: 1, integer: true, doc: 'htmm_adaptation_period: samples between hot-threshold adaptations [code].' },
     coolingAllocGiB: { default: 10, min: 0, doc: 'htmm_thres_cooling_alloc: also cool when memory in use grew by this many GiB since the last such cooling [code].' },
+    skipFirstCooling: { default: true, doc: 'htmm_skip_cooling: a new page\'s cooling clock starts one ahead, so the next cooling passes it by unless it is sampled first [code].' },
     migrationPeriodMs: { default: 500, min: 1e-3, doc: 'htmm_promotion_period_in_ms / htmm_demotion_period_in_ms: kmigraterd period in ms [code].' },
     demoteWatermarkPct: { default: 2, min: 0, max: 100, doc: 'Demotion watermark as % of the fast tier (get_memcg_demotion_watermark) [code].' },
-    demoteWatermarkMinMB: { default: 50, min: 0, doc: 'Lower clamp of the demotion watermark, MB [code].' },
-    demoteWatermarkMaxMB: { default: 1000, min: 0, doc: 'Upper clamp of the demotion watermark, MB [code].' },
+    demoteWatermarkMinMB: { default: 50, min: 0, doc: 'Lower clamp of the demotion watermark, MiB (MIN_WATERMARK_LOWER_LIMIT, 128 · 100 pages); also what the promotion watermark becomes below its own lower clamp [code].' },
+    demoteWatermarkMaxMB: { default: 1000, min: 0, doc: 'Upper clamp of the demotion watermark, MiB (MIN_WATERMARK_UPPER_LIMIT, 2560 · 100 pages); also what the promotion watermark becomes above its own upper clamp [code].' },
     promoteWatermarkPct: { default: 3, min: 0, max: 100, doc: 'Promotion watermark as % of the fast tier (get_memcg_promotion_watermark) [code].' },
-    promoteWatermarkMinMB: { default: 100, min: 0, doc: 'Lower clamp of the promotion watermark, MB [code].' },
-    promoteWatermarkMaxMB: { default: 1500, min: 0, doc: 'Upper clamp of the promotion watermark, MB [code].' },
+    promoteWatermarkMinMB: { default: 100, min: 0, doc: 'MAX_WATERMARK_LOWER_LIMIT in MiB: a promotion watermark (3 %) below it is replaced by the demotion watermark\'s lower clamp, as get_memcg_promotion_watermark does [code].' },
+    promoteWatermarkMaxMB: { default: 1500, min: 0, doc: 'MAX_WATERMARK_UPPER_LIMIT in MiB: a promotion watermark above it is replaced by the demotion watermark\'s upper clamp, as get_memcg_promotion_watermark does [code].' },
     minHotThreshold: { default: 1, min: 0, max: NR_BINS - 1, integer: true, doc: 'htmm_thres_hot: lowest allowed hot-threshold bin [code].' },
     warm: { default: true, doc: 'Warm bin on (htmm_nowarm = 0): warm threshold = hot − 1 when the hot set fills under 75 % of the fast tier [code].' },
     adaptiveSampling: { default: true, doc: 'Adapt the load sample period to the sampler CPU quota (ksampled_soft_cpu_quota) [code].' },

@@ -7,16 +7,23 @@
 //
 // - Sampling: loads served by DRAM, loads served by a slower tier, and stores, one sample every
 //   samplePeriod events (storePeriod for stores), drained from the engine's ring buffer.
-// - Counters: one saturating 16-bit sample count per page.
+// - Counters: one saturating 16-bit sample count per page, and the cooling clock it was last
+//   brought up to.
 // - Hot threshold: a slow-tier page whose count reaches hotThreshold joins the promotion
 //   candidates (a FIFO list).
-// - Cooling: every coolingPeriodMs all counts are halved (eager walk over every page), and
-//   candidates that fell below the threshold leave the candidate list.
+// - Cooling by sample count, as HeMem does (src/pebs.c pebs_scan_thread: `if
+//   (page->accesses[j] > PEBS_COOLING_THRESHOLD) global_clock++`, and each page's counts are
+//   halved lazily, `accesses >>= global_clock − page->local_clock`, when the page is next looked
+//   at). Hotness and cooling are then on the same scale, samples, whatever the sample period: at a
+//   small period samples come fast and so do coolings. (A time-based cooling with an absolute
+//   sample-count threshold, as this policy had, made every DRAM page look hot at periods 1 and
+//   100, so nothing was promoted.) A candidate that cooled below the threshold is moved back to
+//   the cold list when the daemon reaches it.
 // - Fast-tier order: fast-tier pages sit on a list ordered by their last sample (head = sampled
 //   most recently), so the tail is the coldest page by sampling.
 // - Migration daemon, every migratePeriodMs: promote candidates, oldest first, up to
 //   migrateBudgetMiB per period; when the fast tier has no free frame, first demote the fast-tier
-//   tail if its count is below the threshold; if the tail is hot (all of DRAM is hot), stop.
+//   tail if its (cooled) count is below the threshold; if the tail is hot (all of DRAM is hot), stop.
 //   Asynchronous migrations (kernel CPU and bandwidth, no application stall).
 // - Allocation: fast tier first (the engine falls back to slower tiers).
 // - Works with 4 KiB or 2 MiB pages (`--page-size 2m`); the threshold counts samples per page, so
@@ -32,7 +39,6 @@ export const L_FAST = 0;
 export const L_SLOW_HOT = 1;
 export const L_SLOW_COLD = 2;
 
-const TIMER_COOL = 1;
 const TIMER_MIGRATE = 2;
 const COUNT_MAX = 0xffff;
 
@@ -40,7 +46,7 @@ export interface PebsParams {
   samplePeriod: number;
   storePeriod: number;
   hotThreshold: number;
-  coolingPeriodMs: number;
+  coolingThreshold: number;
   migratePeriodMs: number;
   migrateBudgetMiB: number;
   listOpNs: number;
@@ -49,6 +55,10 @@ export interface PebsParams {
 export class Pebs {
   readonly lists = new PageLists(3);
   count = new Uint16Array(1024);
+  /** Cooling clock each page's count was last brought up to (page->local_clock). */
+  localClock = new Uint32Array(1024);
+  /** The global cooling clock (global_clock): advanced when a sampled count passes coolingThreshold. */
+  globalClock = 0;
   private readonly budgetBytes: number;
   private readonly cCandidates: number;
   private readonly cCoolings: number;
@@ -72,7 +82,6 @@ export class Pebs {
     h.sample(EVENT_LOAD_LOCAL, this.p.samplePeriod);
     h.sample(EVENT_LOAD_REMOTE, this.p.samplePeriod);
     h.sample(EVENT_STORE, this.p.storePeriod || this.p.samplePeriod);
-    h.every(this.p.coolingPeriodMs * 1e6, TIMER_COOL);
     h.every(this.p.migratePeriodMs * 1e6, TIMER_MIGRATE);
   }
 
@@ -81,7 +90,7 @@ export class Pebs {
       place: () => 0,
       onFault: (page, kind) => this.onFault(page, kind),
       onSample: (page) => this.onSample(page),
-      onTimer: (id) => (id === TIMER_COOL ? this.cool() : this.migrateRound()),
+      onTimer: () => this.migrateRound(),
     };
   }
 
@@ -89,38 +98,40 @@ export class Pebs {
     if (kind === FAULT_HINT) return;
     if (page >= this.count.length) {
       this.count = grow(this.count, page + 1);
+      this.localClock = grow(this.localClock, page + 1);
       this.lists.ensure(page + 1);
     }
     this.lists.remove(page);
     this.count[page] = 0;
+    this.localClock[page] = this.globalClock;
     this.lists.pushHead(this.host.tierOf(page) === 0 ? L_FAST : L_SLOW_COLD, page);
+  }
+
+  /** Apply the halvings the global clock advanced by since the page was last looked at. */
+  catchUp(page: number): number {
+    const d = this.globalClock - this.localClock[page];
+    if (d > 0) {
+      this.count[page] = d >= 16 ? 0 : this.count[page] >>> d;
+      this.localClock[page] = this.globalClock;
+    }
+    return this.count[page];
   }
 
   onSample(page: number): void {
     if (page >= this.count.length) return;
     const l = this.lists.listOf[page];
     if (l < 0) return;
+    this.catchUp(page);
     const c = this.count[page] < COUNT_MAX ? ++this.count[page] : COUNT_MAX;
     if (l === L_FAST) this.lists.moveHead(L_FAST, page);
     else if (l === L_SLOW_COLD && c >= this.p.hotThreshold) {
       this.lists.moveHead(L_SLOW_HOT, page);
       this.host.count(this.cCandidates);
     }
-  }
-
-  /** Halve every count; candidates that fell below the threshold go back to the cold list. */
-  cool(): void {
-    const n = Math.min(this.host.pageCount(), this.count.length);
-    const count = this.count;
-    for (let i = 0; i < n; i++) count[i] >>>= 1;
-    const lists = this.lists;
-    for (let page = lists.head[L_SLOW_HOT]; page !== NO_PAGE; ) {
-      const next = lists.next[page];
-      if (count[page] < this.p.hotThreshold) lists.moveHead(L_SLOW_COLD, page);
-      page = next;
+    if (c > this.p.coolingThreshold) {
+      this.globalClock++;
+      this.host.count(this.cCoolings);
     }
-    this.host.count(this.cCoolings);
-    this.host.chargeKernelNs((n + lists.size[L_SLOW_HOT]) * this.p.listOpNs);
   }
 
   migrateRound(): void {
@@ -130,9 +141,14 @@ export class Pebs {
     while (migrated < this.budgetBytes) {
       const p = lists.tail[L_SLOW_HOT];
       if (p === NO_PAGE) break;
+      if (this.catchUp(p) < this.p.hotThreshold) {
+        lists.moveHead(L_SLOW_COLD, p); // cooled off since it became a candidate
+        this.ops++;
+        continue;
+      }
       if (host.free(0) <= 0) {
         const v = lists.tail[L_FAST];
-        if (v === NO_PAGE || this.count[v] >= this.p.hotThreshold) {
+        if (v === NO_PAGE || this.catchUp(v) >= this.p.hotThreshold) {
           host.count(this.cAllFastHot);
           break;
         }
@@ -155,13 +171,13 @@ export class Pebs {
 
 export default definePolicy({
   name: 'pebs',
-  summary: 'Plain PEBS sampling: per-page sample counts, hot threshold, periodic halving, promote hot slow pages and demote the least recently sampled fast pages within a budget.',
+  summary: 'Plain PEBS sampling: per-page sample counts, hot threshold, halving when a count passes the cooling threshold (HeMem\'s lazy cooling clock), promote hot slow pages and demote the least recently sampled fast pages within a budget.',
   source: 'Common core of PEBS tiering (HeMem SOSP\'21 §4, github.com/cuhk-mass/hemem src/pebs.c events and periods); not a single published system',
   params: {
     samplePeriod: { default: 10007, min: 1, integer: true, doc: 'Load events per sample (DRAM and slow-tier loads); 10007 is the prime HeMem\'s pebs.h lists as its alternative SAMPLE_PERIOD [code].' },
     storePeriod: { default: 0, min: 0, integer: true, doc: 'Store events per sample (0 = samplePeriod).' },
     hotThreshold: { default: 4, min: 1, integer: true, doc: 'Samples (since the last halvings) that make a slow-tier page a promotion candidate [estimate; HeMem artifact uses 4].' },
-    coolingPeriodMs: { default: 1000, min: 1e-3, doc: 'Period of halving every page\'s count, in ms [estimate].' },
+    coolingThreshold: { default: 10, min: 1, integer: true, doc: 'A page\'s sample count above this advances the cooling clock, halving every count (lazily); HeMem\'s PEBS_COOLING_THRESHOLD, 10 with its hot threshold 4 (artifact edb0d3c) [code].' },
     migratePeriodMs: { default: 100, min: 1e-3, doc: 'Period of the migration daemon, in ms [estimate].' },
     migrateBudgetMiB: { default: 1024, min: 0, doc: 'Promotions per migration period, in MiB [estimate].' },
     listOpNs: { default: 50, min: 0, doc: 'CPU time per page examined or moved by the daemons, in ns [estimate].' },

@@ -183,6 +183,30 @@ export function asVmHost(host: Host, policy: string): VmHost {
   return host as VmHost;
 }
 
+/**
+ * The Host of the idealised oracle policies (oracle-lru, oracle-static): what no real kernel has.
+ * Kept apart from Host, like VmHost, so fakes of the plain Host need not implement it; policies
+ * that need it call asOracleHost(host).
+ */
+export interface OracleHost extends Host {
+  /**
+   * Move the page's frame to `tier` for free: no time, bandwidth, stall or kernel CPU, and not
+   * counted as a promotion or demotion. Returns false and changes nothing if the tier is full,
+   * is the page's tier already, or the page has no frame.
+   */
+  oracleMove(page: number, tier: number): boolean;
+  /** Accesses the page receives over the whole run (needs `oracle: true` on the policy definition). */
+  oracleFutureAccesses(page: number): number;
+  /** The page's rank by whole-run access count, 0 = most accessed, ties by first touch (needs `oracle: true`). */
+  oracleRank(page: number): number;
+}
+
+/** The host as an OracleHost, or a clear error naming the policy that needs the engine's oracle support. */
+export function asOracleHost(host: Host, policy: string): OracleHost {
+  if (typeof (host as Partial<OracleHost>).oracleMove !== 'function') throw new Error(`policy ${policy} needs a host with oracle support (the simulation engine)`);
+  return host as OracleHost;
+}
+
 export interface PolicyHooks {
   /** Tier preferred for a page being allocated on first touch (the engine falls back to slower tiers, then faster ones, when full). */
   place?(page: number, cpu: number): number;
@@ -223,6 +247,8 @@ export interface PolicyDefinition<P extends Record<string, ParamSpec> = Record<s
   params: P;
   /** The policy uses the VM model (VmHost): attaching it turns on per-VM accounting and content tracking. */
   vm?: boolean;
+  /** An idealised oracle that reads whole-run access counts: the run does a counting pre-pass over its source first. */
+  oracle?: boolean;
   create(params: ParamValues<P>, host: Host): PolicyHooks;
 }
 

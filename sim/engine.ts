@@ -22,7 +22,8 @@ import {
 } from './stats.ts';
 import type { AccessBatch, AccessSource } from '../traces/batch.ts';
 import { createBatch, OP_WRITE } from '../traces/batch.ts';
-import type { VmHost, PolicyHooks, PolicyDefinition } from '../policies/policy.ts';
+import type { VmHost, OracleHost, PolicyHooks, PolicyDefinition } from '../policies/policy.ts';
+import type { OracleCounts } from './oracle-counts.ts';
 import {
   EVENT_KINDS, EVENT_LOAD_LOCAL, EVENT_LOAD_REMOTE, EVENT_STORE, FAULT_FIRST_TOUCH, FAULT_HINT, FAULT_SWAP_IN,
   PAGE_ACCESSED, PAGE_COW, PAGE_DIRTY, PAGE_GUEST_PAGED, PAGE_HINT_ARMED, PAGE_SWAPPED, PAGE_TOUCH_SAMPLE,
@@ -145,7 +146,7 @@ export interface EngineResult {
   vm?: VmResult;
 }
 
-export class Engine implements VmHost {
+export class Engine implements VmHost, OracleHost {
   readonly pageBytes: number;
   readonly tiers: number;
   readonly cpus: number;
@@ -1097,6 +1098,39 @@ export class Engine implements VmHost {
     counters[C_KERNEL_CPU_NS] += costNs;
     if (!async && this.ctxCpu >= 0) this.pendingStallNs += costNs;
     return true;
+  }
+
+  // ---- oracles (idealised baselines only; see OracleHost). Nothing here is on the access path.
+  private oracleCounts: OracleCounts | null = null;
+
+  /** Whole-run access counts for policies defined with `oracle: true` (run.ts counts them in a pre-pass). */
+  setOracleCounts(counts: OracleCounts): void {
+    this.oracleCounts = counts;
+  }
+
+  oracleMove(page: number, tier: number): boolean {
+    const frame = this.pt.frameOf(page);
+    const unit = frame < 0 ? 1 : this.unitOf(page);
+    if (frame < 0 || tier < 0 || tier >= this.tiers || this.usedFrames[tier] + unit > this.capacityFrames[tier]) return false;
+    const from = this.pt.frameTier[frame];
+    if (from === tier) return false;
+    this.pt.setFrameTier(frame, tier); // free: no time, bandwidth, stall, kernel CPU or migration count
+    this.usedFrames[from] -= unit;
+    this.usedFrames[tier] += unit;
+    return true;
+  }
+
+  oracleFutureAccesses(page: number): number {
+    return this.requireOracleCounts().countOf(this.pt.vm(page), this.pt.vpnHi(page), this.pt.vpnLo(page));
+  }
+
+  oracleRank(page: number): number {
+    return this.requireOracleCounts().rankOf(this.pt.vm(page), this.pt.vpnHi(page), this.pt.vpnLo(page));
+  }
+
+  private requireOracleCounts(): OracleCounts {
+    if (!this.oracleCounts) throw new SimError(`policy ${this.policyNames[this.owner]} reads whole-run access counts: define it with oracle: true (runSimulation then counts them first)`);
+    return this.oracleCounts;
   }
 
   evict(page: number): boolean {

@@ -19,10 +19,11 @@ import { openTraceSource, llcOptions } from '../traces/source.ts';
 import type { TraceRunStats } from '../traces/source.ts';
 import { LlcFilterSource } from '../traces/llc-filter.ts';
 import { VM_SCHEMA, withPolicies } from './vm-config.ts';
+import { OracleCounts } from './oracle-counts.ts';
 
-/** Config keys of every policy's parameters: policy.<name>.<param>. */
+/** The policy key (its doc lists every registered policy) and every policy's parameters: policy.<name>.<param>. */
 export function policySchema(): Schema {
-  const out: Schema = {};
+  const out: Schema = { policy: { ...CORE_SCHEMA.policy, doc: `Placement policy (file name under policies/): ${POLICIES.map((p) => p.name).join(', ')}.` } };
   for (const p of POLICIES) {
     for (const [param, spec] of Object.entries(p.params)) {
       const type = typeof spec.default as 'number' | 'string' | 'boolean';
@@ -152,9 +153,25 @@ export async function runSimulation(config: Config, opened?: Awaited<ReturnType<
     const overcommit = usesVms(config) && Object.keys(config).every((k) => !/^machine\.tiers\.\d+\.capacityGiB$/.test(k) || config[k] !== null);
     const tiers = resolveTiers(config, overcommit ? undefined : source.footprintPages(pageBytes));
     const engine = new Engine(config, tiers, source);
+    if (findPolicy(config.policy as string).oracle) engine.setOracleCounts(await countOracle(config, source.cpus, pageBytes));
     attachPolicies(engine, config);
     const result = await engine.run(control);
     return { config, tiers, result, engine, wallMs: performance.now() - started, trace: stats() };
+  } finally {
+    await source.close?.();
+  }
+}
+
+/**
+ * Oracle pre-pass: whole-run access counts per page from a second opening of the run's source (the
+ * same records, through the same LLC filter). With run.maxAccesses, each CPU's first
+ * ⌈maxAccesses / CPUs⌉ records are counted (exact with one CPU).
+ */
+async function countOracle(config: Config, cpus: number, pageBytes: number): Promise<OracleCounts> {
+  const { source } = await openSource(config);
+  try {
+    const max = (config['run.maxAccesses'] as number) || Infinity;
+    return await OracleCounts.count(source, pageBytes, Math.ceil(max / cpus));
   } finally {
     await source.close?.();
   }

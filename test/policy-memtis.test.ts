@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { makeEngine } from './helpers.ts';
 import type { Access } from './helpers.ts';
 import { definePolicy } from '../policies/policy.ts';
-import memtisDef, { Memtis, binOf, hotThresholdBin, skewIndex, watermarkPages, PEBS_PERIOD_LIST, L_FAST_INACTIVE, L_SLOW_ACTIVE, L_SLOW_INACTIVE } from '../policies/memtis.ts';
+import memtisDef, { Memtis, binOf, hotThresholdBin, skewIndex, memtisWatermark, PEBS_PERIOD_LIST, L_FAST_INACTIVE, L_SLOW_ACTIVE, L_SLOW_INACTIVE } from '../policies/memtis.ts';
 import { PAGE_SPLIT } from '../policies/policy.ts';
 import type { MemtisParams } from '../policies/memtis.ts';
 import type { EngineResult } from '../sim/engine.ts';
@@ -59,73 +59,104 @@ describe('memtis: histogram bins and the hot threshold', () => {
     expect(hotThresholdBin(top, 50, 1).bin).toBe(15);
   });
 
-  it('watermarks: 2 % / 3 % of the fast tier clamped to [50, 1000] / [100, 1500] MB', () => {
-    const huge = 2 * 1024 * 1024;
-    // 64 GiB fast tier = 32768 huge pages: 2 % = 1.28 GiB → clamped to 1000 MB = 500 pages; 3 % = 1.92 GiB → 1500 MB = 750 pages.
-    expect(watermarkPages(32768, huge, 2, 50, 1000)).toBe(500);
-    expect(watermarkPages(32768, huge, 3, 100, 1500)).toBe(750);
-    // 4 GiB = 2048 huge pages: 2 % = 81.92 MB → 41 pages (ceil 40.96); 3 % = 122.88 MB → 62 pages (ceil 61.44).
-    expect(watermarkPages(2048, huge, 2, 50, 1000)).toBe(41);
-    expect(watermarkPages(2048, huge, 3, 100, 1500)).toBe(62);
-    // 1 GiB = 512 pages: 2 % = 20.48 MB → 50 MB floor = 25 pages; 3 % → 100 MB floor = 50 pages.
-    expect(watermarkPages(512, huge, 2, 50, 1000)).toBe(25);
-    expect(watermarkPages(512, huge, 3, 100, 1500)).toBe(50);
+  it('watermarks in 4 KiB pages as htmm_migrater.c computes them, including the promotion watermark\'s fallback to the demotion limits', () => {
+    // get_memcg_demotion_watermark: 2 % clamped to [12800, 256000] pages (50, 1000 MiB).
+    // get_memcg_promotion_watermark: 3 %; < 25600 (100 MiB) → 12800; > 384000 (1500 MiB) → 256000.
+    const demote = (base: number) => memtisWatermark(base, 2, 50, 1000, 50, 1000);
+    const promote = (base: number) => memtisWatermark(base, 3, 100, 1500, 50, 1000);
+    // 64 GiB = 16777216 pages: 2 % = 335544 > 256000 → 256000; 3 % = 503316 > 384000 → 256000 (not 384000).
+    expect([demote(16777216), promote(16777216)]).toEqual([256000, 256000]);
+    // 4 GiB = 1048576 pages: 2 % = 20971 (in range); 3 % = 31457 (in range).
+    expect([demote(1048576), promote(1048576)]).toEqual([20971, 31457]);
+    // 1 GiB = 262144 pages: 2 % = 5242 < 12800 → 12800; 3 % = 7864 < 25600 → 12800 (not 25600).
+    expect([demote(262144), promote(262144)]).toEqual([12800, 12800]);
+    // 204 MiB fast tier (102 huge pages = 52224 pages): both 12800 pages (50 MiB = 25 huge pages),
+    // so the hot set's room is 52224 − 12800 = 39424 pages = 77 huge pages (was 2 with a 100 MiB floor).
+    expect([demote(52224), promote(52224)]).toEqual([12800, 12800]);
   });
 });
 
-/** Tiny watermarks for hand computation: demotion 0 (no direct demotion), promotion ceil(3 % of the fast tier). */
+/** Tiny watermarks for hand computation: demotion 0, promotion ⌊3 % of the fast tier⌋ (0 for a few pages). */
 const over: Partial<MemtisParams> = { demoteWatermarkPct: 0, demoteWatermarkMinMB: 0, promoteWatermarkMinMB: 0, migrationPeriodMs: 1, adaptiveSampling: false };
 
 describe('memtis through the engine', () => {
-  // Local holds 4 pages (0–3, touched first), CXL 8. Watermarks made tiny for hand computation:
-  // demotion 0 (no direct demotion), promotion ceil(3 % of 4) = 1 page. Loads sampled every
-  // pebs_period_list[0] = 199 events. First touches: 4 local loads, 4 remote loads (pages 4–7);
-  // then 400 reads of page 5: remote load events 5…404 → samples at the 199th and 398th remote
-  // load, both on page 5 → count 2 · 512 = 1024 (4 KiB pages), bin 10.
+  // Local holds 4 pages, CXL 8. Watermarks made tiny for hand computation: both 0. Memtis's
+  // allocation hook puts a page in the fast tier while nr_lru + 1 < 4, so pages 0–2 go local and
+  // page 3 finds it "full" (3 + 1 ≮ 4): it goes to CXL with pages 4–7, and direct demotion is
+  // woken (need_demotion), which finds nothing to do (3 + watermark 0 ≤ 4). New pages start at
+  // count 2^(hot threshold 1 + 1) = 4 (base pages: index binOf(4) = 2), inactive, outside the
+  // histogram. Loads sampled every pebs_period_list[0] = 199 events: first touches are 3 local and
+  // 5 remote loads; 400 reads of page 5 are remote loads 6 … 405, sampled at the 199th and 398th:
+  // page 5's count 4 + 2 · 512 = 1028, index 10.
   const trace: Access[] = [];
   for (let p = 0; p < 8; p++) trace.push([p, 'R', 100]);
   for (let i = 0; i < 400; i++) trace.push([5, 'R', 100]);
   trace.push([0, 'R', 2e6]); // let the drains and kmigraterd (every 1 ms) run
 
-  it('counts +512 per sample on a 4 KiB page, and kmigraterd promotes the hot page after demoting inactive ones for room', async () => {
-    // Hot threshold stays at minHot 1 (no adaptation yet: 2 samples < 100 k), warm 1: page 5 (bin
-    // 10) is active on the slow tier; fast pages 0–3 have bin 0 < warm: inactive.
-    // kmigraterd: room wanted = 1 active slow page + demotion watermark 0, + 1 = 2; free 0 →
-    // demote the 2 oldest inactive fast pages (0, 1); then promote page 5 while free > demotion
-    // watermark 0: one promotion.
+  it('new pages start at 2^(threshold + 1), +512 per sample on a 4 KiB page; kmigraterd promotes the hot page while the promotion watermark stays free', async () => {
+    // Page 5 (index 10 ≥ hot threshold 1) is active on the slow tier after its first sample.
+    // kmigraterd: need_toptier_demotion with 1 waiting page: 3 + 1 + 0 ≤ 4, no demotion;
+    // promotion_available: room 4 − 0 − 3 = 1 ≥ 1 waiting → page 5 promoted.
     const r = memtisRun(trace, over, 4, 8);
     const res = await r.engine.run();
     const m = r.get();
     expect(m.incr).toBe(512);
-    expect(m.count[5]).toBe(1024);
+    expect(m.count[0]).toBe(4);
+    expect(m.count[5]).toBe(1028);
     expect(m.bin[5]).toBe(10);
-    expect(m.promoteWmark).toBe(1);
+    expect(m.promoteWmark).toBe(0);
     expect(m.demoteWmark).toBe(0);
+    expect(m.needDemotion).toBe(true);
     expect(res.counters[S.C_PROMOTED]).toBe(1);
-    expect(res.counters[S.C_DEMOTED]).toBe(2);
-    expect([0, 1, 2, 3, 4, 5].map((p) => r.engine.tierOf(p))).toEqual([1, 1, 0, 0, 1, 0]);
+    expect(res.counters[S.C_DEMOTED]).toBe(0);
+    expect([0, 1, 2, 3, 4, 5].map((p) => r.engine.tierOf(p))).toEqual([0, 0, 0, 1, 1, 0]);
     expect(r.engine.checkInvariants()).toEqual([]);
   });
 
-  it('adapts the threshold every adaptation period and cools (halves every count) every cooling period', async () => {
-    // Adaptation every sample: histogram = bin 0: 7 pages, bin 9 then 10: page 5. Room = 4 − 1 = 3:
-    // bins 15…1 hold 1 page ≤ 3; + bin 0 → 8 > 3 → threshold 0 + 1 = 1; 1 page < 75 % of 3 → warm
-    // = 0. With the cooling period at 2 samples, the 2nd sample cools instead: 1024 → 512, bin 9.
+  it('adapts the threshold every adaptation period; a cooling halves sampled pages and passes new ones by (htmm_skip_cooling)', async () => {
+    // Sample 1 (adaptation): page 5 moves from index 2 (not counted; bin 2 clamped at 0) to 9
+    // (4 + 512 = 516): histogram = 1 page at bin 9. Room 4 − 0 = 4: everything fits, the walk runs
+    // off the bottom → threshold max(0, 1) = 1; 1 < 75 % of 4 → warm = 0.
+    // Sample 2 (cooling period 2): page 5 at 1028 is halved to 514 (bin 9); every other page is new
+    // and unsampled, its clock one ahead: passed by, still 4 and outside the histogram.
     const r = memtisRun(trace, { ...over, adaptationPeriodSamples: 1, coolingPeriodSamples: 2, migrationPeriodMs: 1e6 }, 4, 8);
     const res = await r.engine.run();
     const m = r.get();
-    expect(m.count[5]).toBe(512);
+    expect(m.count[5]).toBe(514);
     expect(m.bin[5]).toBe(9);
     expect(m.hist[9]).toBe(1);
-    expect(m.hist[0]).toBe(7);
+    expect(m.hist.reduce((a, b) => a + b, 0)).toBe(1);
+    expect([m.count[0], m.count[7]]).toEqual([4, 4]);
     expect(counter(res, 'coolings')).toBe(1);
     expect(counter(res, 'adaptations')).toBe(1);
     expect(m.activeThreshold).toBe(1);
     expect(m.warmThreshold).toBe(0);
     expect(m.lists.listOf[5]).toBe(L_SLOW_ACTIVE);
-    // Warm threshold 0 would make every fast page active once the lists are re-sorted; they have
-    // not been (kmigraterd never ran), so the first-touched fast pages are still inactive.
     expect(m.lists.listOf[0]).toBe(L_FAST_INACTIVE);
+    // The next cooling halves them: their skip is used up.
+    m.cool();
+    expect([m.count[0], m.count[5]]).toEqual([2, 257]);
+  });
+
+  it('direct demotion when an allocation finds the fast tier full: demotes inactive pages until free = promotion watermark + 12800 base pages, or runs out', async () => {
+    // 2 MiB pages, fast tier 30 huge pages = 15360 base pages: promotion watermark 3 % = 460 <
+    // 25600 → 12800 (25 huge pages); demotion 2 % = 307 < 12800 → 12800. Allocation fills the fast
+    // tier to 29 pages (29 + 1 ≮ 30 for the 30th); the 30th page goes to CXL and wakes direct
+    // demotion: nr_exceeded = 12800 − (15360 − 29 · 512) + 12800 = 25088 base pages = 49 huge
+    // pages, more than the 29 inactive ones: all 29 are demoted (none is warm: warm threshold 1,
+    // new huge pages sit at index 0), and need_demotion clears (0 + 12800 < 15360).
+    const huge: Access[] = [];
+    for (let p = 0; p < 31; p++) huge.push([p * 512, 'R', 100]);
+    const r = hugeRun(huge, { migrationPeriodMs: 1e6, adaptiveSampling: false }, 30, 40);
+    const res = await r.engine.run();
+    const m = r.get();
+    expect([m.promoteWmark, m.demoteWmark]).toEqual([12800, 12800]);
+    expect(res.counters[S.C_DEMOTED]).toBe(29);
+    expect(counter(res, 'directDemotions')).toBe(29);
+    expect(m.needDemotion).toBe(false);
+    // The 31st page finds the fast tier empty again and goes local.
+    expect(r.engine.tierOf(30)).toBe(0);
+    expect(r.engine.checkInvariants()).toEqual([]);
   });
 
   it('a sample adds 1 to a 2 MiB page', async () => {
@@ -137,9 +168,9 @@ describe('memtis through the engine', () => {
     const r = memtisRun(huge, { ...over, migrationPeriodMs: 1e6 }, 0, 0, { pageSizeKiB: 2048, 'machine.tiers.0.capacityGiB': gib(2), 'machine.tiers.1.capacityGiB': gib(4) });
     await r.engine.run();
     expect(r.get().incr).toBe(1);
-    // 199 local loads → one sample on huge page 0 → count 1, bin 1.
-    expect(r.get().count[0]).toBe(1);
-    expect(r.get().bin[0]).toBe(1);
+    // 199 local loads → one sample on huge page 0 → count 4 (new page) + 1 = 5, bin 2.
+    expect(r.get().count[0]).toBe(5);
+    expect(r.get().bin[0]).toBe(2);
   });
 
   it('lengthens the load sample period when the sampler exceeds its CPU quota', async () => {
@@ -260,12 +291,13 @@ describe('memtis: huge-page splitting by skewness (htmm_core.c)', () => {
     expect(r.engine.pageCount()).toBe(4 + 3 * 512);
     for (const p of [0, 1, 2]) expect(r.engine.flags(p) & PAGE_SPLIT).toBe(PAGE_SPLIT);
     expect(r.engine.flags(3) & PAGE_SPLIT).toBe(0);
-    // Sub-page counts carry over: huge page 0's sub-page 0 had 2 samples (1024, bin 10), sub-page 5 4096 (bin 12).
-    expect(m.count[4]).toBe(1024);
+    // Sub-page counts carry over: huge page 0's sub-page 0 started at 4 (new page) and had 2
+    // samples (1028, bin 10), sub-page 5 4096 (bin 12), sub-page 1 none (still 4).
+    expect(m.count[4]).toBe(1028);
     expect(m.bin[4]).toBe(10);
     expect(m.count[4 + 5]).toBe(4096);
     expect(m.bin[4 + 5]).toBe(12);
-    expect(m.count[4 + 1]).toBe(0);
+    expect(m.count[4 + 1]).toBe(4);
     expect(m.lists.listOf[0]).toBe(-1);
     expect(m.lists.listOf[4 + 5]).toBe(listOf0);
     // The histogram still counts 4 huge pages' worth of 4 KiB pages.
@@ -282,6 +314,7 @@ describe('memtis: huge-page splitting by skewness (htmm_core.c)', () => {
       m.subCount[0] = 2048; // bin 11
       m.subCount[1] = 512; // bin 9
       m.count[0] = 3;
+      m.skipCool[0] = 0; // as if sampled since its allocation: this cooling applies to it
       m.activeThreshold = active;
       m.bpActiveThreshold = bp;
     };

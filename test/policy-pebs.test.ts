@@ -6,6 +6,7 @@ import pebsDef, { Pebs, L_FAST, L_SLOW_COLD, L_SLOW_HOT } from '../policies/pebs
 import type { PebsParams } from '../policies/pebs.ts';
 import type { EngineResult } from '../sim/engine.ts';
 import * as S from '../sim/stats.ts';
+import { resolveConfig, runSimulation } from '../sim/run.ts';
 import seedrandom from 'seedrandom';
 
 function counter(res: EngineResult, name: string): number {
@@ -64,7 +65,7 @@ describe('engine sampler: period per event kind, ring buffer, drain', () => {
   });
 });
 
-const BASE: PebsParams = { samplePeriod: 1, storePeriod: 0, hotThreshold: 3, coolingPeriodMs: 1e6, migratePeriodMs: 0.1, migrateBudgetMiB: 1024, listOpNs: 0 };
+const BASE: PebsParams = { samplePeriod: 1, storePeriod: 0, hotThreshold: 3, coolingThreshold: 1000, migratePeriodMs: 0.1, migrateBudgetMiB: 1024, listOpNs: 0 };
 
 /** pebs wrapped so that the test can look at its state; every event sampled, drained every 1 µs. */
 function pebsRun(trace: Access[], over: Partial<PebsParams>, localPages: number, cxlPages: number) {
@@ -96,14 +97,46 @@ describe('pebs: sample counts, threshold, halving, promotion with demotion to ma
     expect(three.get().lists.listOf[1]).toBe(L_SLOW_HOT);
   });
 
-  it('halving every count takes a candidate below the threshold back off the candidate list', async () => {
-    // Page 1 gets 3 samples (candidate) by t ≈ 20 µs; cooling every 50 µs halves 3 → 1 < 3: cold
-    // again, and nothing is promoted (migration round every 1e6 ms).
-    const r = pebsRun([[0, 'R', 5000], [1, 'R', 5000], [1, 'R', 5000], [1, 'R', 5000], [0, 'R', 60000]], { coolingPeriodMs: 0.05, migratePeriodMs: 1e6 }, 1, 4);
+  it('a count above the cooling threshold halves every count (lazily), and a candidate that cooled below the threshold is not promoted', async () => {
+    // HeMem's rule (src/pebs.c): a sampled count > PEBS_COOLING_THRESHOLD advances the global
+    // clock; a page's count is shifted right by (global − its clock) when next looked at.
+    // Local holds 1 page (page 0); hot threshold 3, cooling threshold 3; every access sampled and
+    // drained before the next (5 µs gaps, 1 µs drains); migration round every 50 µs.
+    //   p0 R           page 0: 1
+    //   p1 R R R       page 1 (CXL): 1, 2, 3 → candidate (becameHot)
+    //   p0 R R R       page 0: 2, 3, 4 → 4 > 3: global clock 1 (one cooling)
+    //   p1 R           page 1 caught up 3 >> 1 = 1, then 2 (< 3, still on the candidate list)
+    //   round at 50 µs page 1 has cooled below 3: back to the cold list, nothing promoted
+    //   p0 R (60 µs gap) page 0 caught up 4 >> 1 = 2, then 3: not above 3, no further cooling
+    const trace: Access[] = [[0, 'R', 5000], [1, 'R', 5000], [1, 'R', 5000], [1, 'R', 5000], [0, 'R', 5000], [0, 'R', 5000], [0, 'R', 5000], [1, 'R', 5000], [0, 'R', 60000]];
+    const r = pebsRun(trace, { coolingThreshold: 3, migratePeriodMs: 0.05 }, 1, 4);
     const res = await r.engine.run();
-    expect(r.get().count[1]).toBe(1);
-    expect(r.get().lists.listOf[1]).toBe(L_SLOW_COLD);
+    const p = r.get();
+    expect(counter(res, 'becameHot')).toBe(1);
     expect(counter(res, 'coolings')).toBe(1);
+    expect(p.globalClock).toBe(1);
+    expect(p.count[1]).toBe(2);
+    expect(p.count[0]).toBe(3);
+    expect(p.lists.listOf[1]).toBe(L_SLOW_COLD);
+    expect(res.counters[S.C_PROMOTED]).toBe(0);
+  });
+
+  it('does not jam at small sample periods: with 2 MiB pages and a 51-page hot set at 1:4, periods 1 and 100 move the hot set into DRAM', async () => {
+    // hotset over 256 Ki 4 KiB pages = 512 huge pages, hot set 51 of them with 90 % of accesses;
+    // DRAM = 1/5 of the footprint = 102 huge pages, filled by the initialisation pass with pages
+    // 0 … 101 (the hot set starts at page 256). Stuck (nothing promoted, as with a time-based
+    // cooling and an absolute threshold) the local share stays near 0.1 · 102/512 = 0.02. With
+    // k hot pages in DRAM the local share is 0.9 · k/51 + 0.1 · 102/512; k ≥ 49 gives ≥ 0.885.
+    for (const period of [1, 100]) {
+      const { config } = resolveConfig({
+        flags: { policy: 'pebs', pageSizeKiB: 2048, workload: 'hotset:pages=256Ki,hot=0.1,hotShare=0.9,accesses=8M,write=0.25' },
+        sets: { 'policy.pebs.samplePeriod': period, 'stats.epochMs': 100 },
+      });
+      const { result } = await runSimulation(config);
+      const last = result.epochs[result.epochs.length - 2]; // the last full 100 ms epoch
+      const share = last.counters[S.C_TIER_BASE] / last.counters[S.C_ACCESSES];
+      expect(share, `period ${period}`).toBeGreaterThanOrEqual(0.885);
+    }
   });
 
   it('promotes a candidate by demoting the least recently sampled fast page, and stops when that page is hot', async () => {
@@ -137,7 +170,7 @@ describe('pebs: list consistency under a seeded random run', () => {
       const page = rng() < 0.8 ? Math.floor(rng() * 12) + (i > 10000 ? 30 : 0) : Math.floor(rng() * 64);
       trace.push([page, rng() < 0.3 ? 'W' : 'R', 200]);
     }
-    const r = pebsRun(trace, { samplePeriod: 3, hotThreshold: 3, coolingPeriodMs: 0.3, migratePeriodMs: 0.05 }, 8, 64);
+    const r = pebsRun(trace, { samplePeriod: 3, hotThreshold: 3, coolingThreshold: 6, migratePeriodMs: 0.05 }, 8, 64);
     const res = await r.engine.run();
     expect(r.engine.checkInvariants()).toEqual([]);
     const p = r.get();

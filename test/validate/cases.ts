@@ -1,0 +1,9 @@
+// Every validation case, in report order. The fast ones (fast: true) are the CI subset.
+
+import type { ValidationCase } from './case.ts';
+import { KERNEL_CASES } from './cases-kernel.ts';
+import { ORACLE_CASES } from './cases-oracle.ts';
+import { TIERING_CASES } from './cases-tiering.ts';
+import { ESX_CASES } from './cases-esx.ts';
+
+export const CASES: ValidationCase[] = [...KERNEL_CASES, ...ORACLE_CASES, ...TIERING_CASES, ...ESX_CASES];
