@@ -14,6 +14,10 @@ import { DEFAULT_BATCH_RECORDS } from './batch.ts';
 import { ByteStream, TraceError, detectCompression, readRawHead } from './open.ts';
 import type { ReaderOptions, TraceFormat, TraceReader } from './reader.ts';
 import { PageSet } from './page-set.ts';
+import { GAP_EXPECTED, MAX_GAP_NS, MAX_SPAN_NS, SPAN_EXPECTED, gapInRange, showNs } from './limits.ts';
+
+/** Bit pattern of the largest float32 gap in range (see NativeReader.checkGaps). */
+const MAX_GAP_BITS = new Uint32Array(Float32Array.of(MAX_GAP_NS).buffer)[0] - (Math.fround(MAX_GAP_NS) > MAX_GAP_NS ? 1 : 0);
 
 export const NATIVE_MAGIC = Buffer.from('TSIMTRC\0', 'latin1');
 export const NATIVE_VERSION = 1;
@@ -78,6 +82,29 @@ export function decodeHeader(b: Buffer, path: string): NativeHeader {
   };
 }
 
+/**
+ * Every header field in its range (traces/FORMAT.md "Ranges"): a header is written once, by tiersim,
+ * so anything else is corruption, reported at the field's byte offset.
+ */
+export function checkHeader(h: NativeHeader, path: string): void {
+  const fail = (byte: number, expected: string, found: number | string): never => {
+    throw new TraceError(`${path}: byte ${byte}: expected ${expected}, found ${found}; the header is corrupt`);
+  };
+  if (h.flags & ~(FLAG_VM | FLAG_GAP | FLAG_CONTENT | FLAG_INSTRUCTION_LEVEL)) {
+    throw new TraceError(`${path}: byte 12: unknown header flags 0x${h.flags.toString(16)}; written by a newer tiersim?`);
+  }
+  if (h.pageSizeHint !== 4096) fail(16, 'a page-size hint of 4096', h.pageSizeHint);
+  if (h.cpus === 0) fail(20, 'a CPU count of 1–65535', 0);
+  if (h.vms === 0) fail(22, 'a VM count of 1–65535', 0);
+  // Counts are exact integers, or all three -1 (unknown: a compressed file).
+  const unknown = h.records === -1;
+  const count = (x: number, max: number) => (unknown ? x === -1 : Number.isInteger(x) && x >= 0 && x <= max);
+  if (!(unknown || count(h.records, 2 ** 53))) fail(24, 'a record count of 0–2^53, or -1 (unknown)', h.records);
+  if (!count(h.footprint4k, h.records)) fail(32, unknown ? '-1 (unknown, as the record count)' : `a 4 KiB page count of 0–${h.records} (the record count)`, h.footprint4k);
+  if (!count(h.footprint2m, h.footprint4k)) fail(40, unknown ? '-1 (unknown, as the record count)' : `a 2 MiB page count of 0–${h.footprint4k} (the 4 KiB page count)`, h.footprint2m);
+  if (!unknown && (h.records > 0) !== (h.footprint4k > 0)) fail(32, `a 4 KiB page count ≥ 1 for ${h.records} records`, h.footprint4k);
+}
+
 /** Payload bytes of a block of n records with the given flags (each column padded to 4 bytes). */
 export function payloadBytes(n: number, flags: number): number {
   let bytes = 8 * n; // addrLo, addrHi
@@ -113,6 +140,10 @@ export class NativeReader implements TraceReader {
 
   /** Plain (uncompressed) file: read blocks with positioned reads straight into the staging buffer. */
   private fd = -1;
+  /** Records in the blocks read so far (all CPUs), checked against the header at the end. */
+  private recordsSeen = 0;
+  /** Per CPU: simulated time its gaps add up to (checked against MAX_SPAN_NS). */
+  private spanNs = new Float64Array(16);
 
   constructor(private readonly opts: ReaderOptions) {
     if (detectCompression(readRawHead(opts.path, 8)) === 'none') {
@@ -154,9 +185,7 @@ export class NativeReader implements TraceReader {
     const b = Buffer.alloc(HEADER_BYTES);
     const got = await this.take(b, HEADER_BYTES);
     this.header = decodeHeader(b.subarray(0, got), this.opts.path);
-    if (this.header.flags & ~(FLAG_VM | FLAG_GAP | FLAG_CONTENT | FLAG_INSTRUCTION_LEVEL)) {
-      throw new TraceError(`${this.opts.path}: byte 12: unknown header flags 0x${this.header.flags.toString(16)}; written by a newer tiersim?`);
-    }
+    checkHeader(this.header, this.opts.path);
     return this.header;
   }
 
@@ -182,7 +211,52 @@ export class NativeReader implements TraceReader {
     this.blockCpu = cpu;
     this.blockDone = 0;
     this.blockOffset = at;
+    this.recordsSeen += count;
+    if (flags & FLAG_GAP) this.checkGaps(count, cpu, at);
     return true;
+  }
+
+  /** A plain file cut at a block boundary reads cleanly: only its header's record count tells. */
+  private checkRecordCount(): void {
+    const declared = this.header.records;
+    if (declared >= 0 && this.recordsSeen !== declared) {
+      throw new TraceError(`${this.opts.path}: byte ${this.offset}: expected ${declared} records (the header's count), found ${this.recordsSeen}; the file is cut short or corrupt`);
+    }
+  }
+
+  /**
+   * Every gap of the staged block in range, and the CPU's total within MAX_SPAN_NS (traces/FORMAT.md
+   * "Ranges"). Speed trick: a float32 in [0, MAX] has its bit pattern in [0, bits(MAX)] (positive
+   * floats order as their bits; negatives, infinities and NaN have larger patterns), so one integer
+   * max over the column finds any bad value; only then is the column searched for it.
+   */
+  private checkGaps(count: number, cpu: number, at: number): void {
+    const bits = new Uint32Array(this.stage, 8 * count, count);
+    const gaps = new Float32Array(this.stage, 8 * count, count);
+    let worst = 0;
+    let sum = 0;
+    for (let i = 0; i < count; i++) {
+      const u = bits[i];
+      if (u > worst) worst = u;
+      sum += gaps[i];
+    }
+    const path = this.opts.path;
+    if (worst > MAX_GAP_BITS) {
+      for (let i = 0; i < count; i++) {
+        if (!gapInRange(gaps[i])) {
+          throw new TraceError(`${path}: byte ${at + BLOCK_HEADER_BYTES + 8 * count + 4 * i}: expected ${GAP_EXPECTED} (record ${i} of the block of CPU ${cpu}), found ${showNs(gaps[i])}; the file is corrupt`);
+        }
+      }
+    }
+    if (cpu >= this.spanNs.length) {
+      const grown = new Float64Array(Math.max(cpu + 1, this.spanNs.length * 2));
+      grown.set(this.spanNs);
+      this.spanNs = grown;
+    }
+    const span = (this.spanNs[cpu] += sum);
+    if (span > MAX_SPAN_NS) {
+      throw new TraceError(`${path}: byte ${at}: expected ${SPAN_EXPECTED}, found CPU ${cpu} reaching ${showNs(span)} in this block`);
+    }
   }
 
   async fill(batch: AccessBatch): Promise<number> {
@@ -191,7 +265,10 @@ export class NativeReader implements TraceReader {
     let n = 0;
     while (n < batch.capacity) {
       if (this.blockDone >= this.blockCount) {
-        if (!(await this.nextBlock())) break;
+        if (!(await this.nextBlock())) {
+          this.checkRecordCount();
+          break;
+        }
         if (want >= 0 && this.blockCpu !== want) {
           this.blockDone = this.blockCount; // another CPU's block
           continue;
