@@ -98,13 +98,20 @@ export async function gen(spec: string, output: string, seed: number): Promise<v
   const src: AccessSource = new SyntheticSource(spec, seed);
   const writer = new NativeWriter(output, FLAG_GAP, src.cpus, 1);
   const b = createBatch();
-  // Threads one after the other: each CPU's records stay in its program order, which is all the
-  // format promises (blocks are per CPU).
-  for (let c = 0; c < src.cpus; c++) {
-    for (;;) {
+  // Threads take turns, one batch each, as a real multi-threaded trace interleaves them in time
+  // (a reader of all CPUs then buffers about one batch per CPU, traces/demux.ts); each CPU's
+  // records stay in its program order, which is all the format promises (blocks are per CPU).
+  const done = new Uint8Array(src.cpus);
+  for (let left = src.cpus; left > 0; ) {
+    for (let c = 0; c < src.cpus; c++) {
+      if (done[c]) continue;
       const r = src.read(c, b);
       const n = typeof r === 'number' ? r : await r;
-      if (n === 0) break;
+      if (n === 0) {
+        done[c] = 1;
+        left--;
+        continue;
+      }
       b.count = n;
       await writer.write(b);
     }

@@ -15,13 +15,16 @@ import { dirname, join } from 'node:path';
 import type { Config } from '../sim/config.ts';
 import type { AccessBatch, AccessSource } from './batch.ts';
 import { createBatch, OP_WRITE } from './batch.ts';
-import { readHead, TraceError } from './open.ts';
+import { detectCompression, readHead, readRawHead, TraceError } from './open.ts';
 import type { ReaderOptions, TraceFormat, TraceReader } from './reader.ts';
 import { FORMATS, findFormat } from './formats.ts';
 import { NativeReader, FLAG_INSTRUCTION_LEVEL } from './native.ts';
 import { PageSet } from './page-set.ts';
 import { LlcFilterSource } from './llc-filter.ts';
 import { traceIdentity } from './identity.ts';
+import { Demux } from './demux.ts';
+import { NativeBlocks } from './native-blocks.ts';
+import type { DemuxOptions } from './demux.ts';
 import type { TraceIdentity } from './identity.ts';
 import type { LlcStats } from './llc-filter.ts';
 
@@ -209,23 +212,32 @@ export interface TraceRunStats {
   llc?: LlcStats;
 }
 
-/** Trace readers as an AccessSource: one sequential reader per CPU, opened on first use. */
+/**
+ * A trace as an AccessSource: one sequential reader over the whole file (opened on first use). A
+ * one-CPU trace hands that reader's batches straight on; a multi-CPU trace deals them out to
+ * per-CPU queues (traces/demux.ts), so the file is read and decompressed once whatever the
+ * thread count, with bounded memory; a plain multi-CPU native file is read per CPU by positioned
+ * reads of its blocks (traces/native-blocks.ts).
+ */
 export class TraceSource implements AccessSource {
   readonly name: string;
   readonly cpus: number;
   readonly vms: number;
-  private readonly readers: Array<TraceReader | Promise<TraceReader> | undefined>;
+  private reader: TraceReader | undefined;
+  private opening: Promise<TraceReader> | undefined;
+  private demux: Demux | undefined;
+  private blocks: NativeBlocks | undefined;
 
   constructor(
     readonly path: string,
     readonly format: TraceFormat,
     readonly index: TraceIndex,
     private readonly config: Config,
+    private readonly demuxOptions: DemuxOptions = {},
   ) {
     this.name = path;
     this.cpus = index.cpus;
     this.vms = index.vms;
-    this.readers = new Array(index.cpus);
   }
 
   footprintPages(pageBytes: number): number | undefined {
@@ -235,23 +247,37 @@ export class TraceSource implements AccessSource {
   }
 
   async read(cpu: number, batch: AccessBatch): Promise<number> {
-    let r = this.readers[cpu];
-    if (r === undefined) {
-      // A one-CPU trace needs no filtering (-1 keeps every record).
-      r = this.readers[cpu] = this.format.open(readerOptions(this.config, this.path, this.cpus === 1 ? -1 : cpu));
+    if (this.blocks) return this.blocks.read(cpu, batch);
+    if (this.reader === undefined) {
+      if (this.cpus > 1 && this.format.name === 'native' && detectCompression(readRawHead(this.path, 8)) === 'none') {
+        // A plain native file lists each CPU's blocks: positioned reads, nothing to demultiplex.
+        this.blocks = new NativeBlocks(this.path);
+        return this.blocks.read(cpu, batch);
+      }
+      this.opening ??= Promise.resolve(this.format.open(readerOptions(this.config, this.path, -1)));
+      const reader = await this.opening;
+      if (this.reader === undefined) {
+        this.reader = reader;
+        if (this.cpus > 1) this.demux = new Demux(reader, this.cpus, this.path, this.demuxOptions);
+      }
     }
-    const reader = r instanceof Promise ? (this.readers[cpu] = await r) : r;
-    return reader.fill(batch);
+    if (this.demux) return this.demux.read(cpu, batch);
+    return this.reader.fill(batch);
+  }
+
+  /** The demultiplexer of a multi-CPU trace, once reading has started (for tests and benchmarks). */
+  get demultiplexer(): Demux | undefined {
+    return this.demux;
   }
 
   badRecords(): number {
-    let n = 0;
-    for (const r of this.readers) if (r && !(r instanceof Promise)) n += r.badRecords;
-    return n;
+    return this.reader?.badRecords ?? 0;
   }
 
   close(): void {
-    for (const r of this.readers) if (r && !(r instanceof Promise)) r.close();
+    if (this.demux) this.demux.close();
+    else this.reader?.close();
+    this.blocks?.close();
   }
 }
 
