@@ -199,8 +199,16 @@ export function parseDamonTracepoint(text: string, path: string, skipBad: boolea
         break;
       }
     }
-    // A jump to the next snapshot beyond MAX_GAP_NS is reported by the reader, at this line.
-    const aggrNs = next > t ? next - t : 100e6;
+    // The aggregation interval is inferred from the time to the target's next snapshot: a jump
+    // there would spread this snapshot's samples over the jump, so it is bounded like a gap.
+    let aggrNs = next > t ? next - t : 100e6;
+    if (aggrNs > MAX_GAP_NS) {
+      if (!skipBad) {
+        throw new TraceError(`${path}:${rows[from][6]}: expected the next snapshot of target ${target} within ${showNs(MAX_GAP_NS)} (its aggregation interval), found ${showNs(aggrNs)} later`);
+      }
+      badCount++;
+      aggrNs = 100e6;
+    }
     b.snapshot(t, aggrNs / DEFAULT_SLOTS, DEFAULT_SLOTS, targets.indexOf(target), rows[from][6], -1);
     for (let i = from; i < to; i++) b.region(rows[i][3], rows[i][4], rows[i][5]);
   });
