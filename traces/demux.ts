@@ -25,8 +25,8 @@
 import { closeSync, mkdtempSync, openSync, readSync, rmdirSync, rmSync, writeSync, ftruncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AccessBatch } from './batch.ts';
-import { createBatch } from './batch.ts';
+import type { AccessBatch, RecordColumns } from './batch.ts';
+import { RECORD_COLUMNS, allocRecords, copyRecords, createBatch } from './batch.ts';
 import type { TraceReader } from './reader.ts';
 import { TraceError } from './open.ts';
 
@@ -60,12 +60,7 @@ export class Demux {
 
   // The pool: `slots` chunks of chunkRecords records, column by column; grown by doubling.
   private poolSlots = 0;
-  private addrHi = new Uint32Array(0);
-  private addrLo = new Uint32Array(0);
-  private op = new Uint8Array(0);
-  private vm = new Uint16Array(0);
-  private gapNs = new Float32Array(0);
-  private content = new Uint32Array(0);
+  private pool: RecordColumns = allocRecords(0);
   private readonly freeSlots: number[] = [];
   /** Chunk in each slot, and the slots in allocation order (doubly linked; `slots` = list head). */
   private slotChunk = new Int32Array(0);
@@ -132,12 +127,7 @@ export class Demux {
       if (this.chunkSlot[h] < 0) this.load(h);
       const from = this.chunkSlot[h] * K + this.headPos[cpu];
       const k = Math.min(out.capacity - n, this.chunkCount[h] - this.headPos[cpu]);
-      out.addrHi.set(this.addrHi.subarray(from, from + k), n);
-      out.addrLo.set(this.addrLo.subarray(from, from + k), n);
-      out.op.set(this.op.subarray(from, from + k), n);
-      out.vm.set(this.vm.subarray(from, from + k), n);
-      out.gapNs.set(this.gapNs.subarray(from, from + k), n);
-      out.content.set(this.content.subarray(from, from + k), n);
+      copyRecords(this.pool, from, out, n, k);
       n += k;
       this.queued[cpu] -= k;
       this.headPos[cpu] += k;
@@ -188,21 +178,17 @@ export class Demux {
       if (t < 0 || this.chunkSlot[t] < 0 || this.chunkDisk[t] >= 0 || this.chunkCount[t] === K) t = this.newTail(c);
       const at = this.chunkSlot[t] * K + this.chunkCount[t];
       const k = Math.min(j - i, K - this.chunkCount[t]);
+      const pool = this.pool;
       if (k >= COPY_RUN) {
-        this.addrHi.set(inb.addrHi.subarray(i, i + k), at);
-        this.addrLo.set(inb.addrLo.subarray(i, i + k), at);
-        this.op.set(inb.op.subarray(i, i + k), at);
-        this.vm.set(inb.vm.subarray(i, i + k), at);
-        this.gapNs.set(inb.gapNs.subarray(i, i + k), at);
-        this.content.set(inb.content.subarray(i, i + k), at);
+        copyRecords(inb, i, pool, at, k);
       } else {
         for (let x = 0; x < k; x++) {
-          this.addrHi[at + x] = inb.addrHi[i + x];
-          this.addrLo[at + x] = inb.addrLo[i + x];
-          this.op[at + x] = inb.op[i + x];
-          this.vm[at + x] = inb.vm[i + x];
-          this.gapNs[at + x] = inb.gapNs[i + x];
-          this.content[at + x] = inb.content[i + x];
+          pool.addrHi[at + x] = inb.addrHi[i + x];
+          pool.addrLo[at + x] = inb.addrLo[i + x];
+          pool.op[at + x] = inb.op[i + x];
+          pool.vm[at + x] = inb.vm[i + x];
+          pool.gapNs[at + x] = inb.gapNs[i + x];
+          pool.content[at + x] = inb.content[i + x];
         }
       }
       this.chunkCount[t] += k;
@@ -297,12 +283,7 @@ export class Demux {
       const from = slot * this.chunkRecords;
       const s = this.stage;
       let off = 0;
-      off += copyOut(s, off, this.addrLo, from, n);
-      off += copyOut(s, off, this.addrHi, from, n);
-      off += copyOut(s, off, this.gapNs, from, n);
-      off += copyOut(s, off, this.content, from, n);
-      off += copyOut(s, off, this.vm, from, n);
-      off += copyOut(s, off, this.op, from, n);
+      for (const col of RECORD_COLUMNS) off += copyOut(s, off, this.pool[col], from, n);
       if (this.fd < 0) this.openSpill();
       writeAll(this.fd, s, off, this.spillEnd);
       this.chunkDisk[t] = this.spillEnd;
@@ -329,12 +310,7 @@ export class Demux {
     }
     const at = slot * this.chunkRecords;
     let off = 0;
-    off += copyIn(s, off, this.addrLo, at, n);
-    off += copyIn(s, off, this.addrHi, at, n);
-    off += copyIn(s, off, this.gapNs, at, n);
-    off += copyIn(s, off, this.content, at, n);
-    off += copyIn(s, off, this.vm, at, n);
-    copyIn(s, off, this.op, at, n);
+    for (const col of RECORD_COLUMNS) off += copyIn(s, off, this.pool[col], at, n);
     this.chunkSlot[h] = slot;
     this.loaded++;
   }
@@ -349,18 +325,9 @@ export class Demux {
   }
 
   private growPool(slots: number): void {
-    const n = slots * this.chunkRecords;
-    const grow = <T extends Uint32Array | Uint8Array | Uint16Array | Float32Array>(a: T, make: (n: number) => T): T => {
-      const b = make(n);
-      b.set(a as never);
-      return b;
-    };
-    this.addrHi = grow(this.addrHi, (k) => new Uint32Array(k));
-    this.addrLo = grow(this.addrLo, (k) => new Uint32Array(k));
-    this.op = grow(this.op, (k) => new Uint8Array(k));
-    this.vm = grow(this.vm, (k) => new Uint16Array(k));
-    this.gapNs = grow(this.gapNs, (k) => new Float32Array(k));
-    this.content = grow(this.content, (k) => new Uint32Array(k));
+    const pool = allocRecords(slots * this.chunkRecords);
+    copyRecords(this.pool, 0, pool, 0, this.poolSlots * this.chunkRecords);
+    this.pool = pool;
     const chunk = new Int32Array(slots).fill(-1);
     chunk.set(this.slotChunk);
     this.slotChunk = chunk;
