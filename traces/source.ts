@@ -282,10 +282,11 @@ export class TraceSource implements AccessSource {
 }
 
 /** A trace source for a run (wrapped by the LLC filter when on) and a way to read its stats at the end. */
-export async function openTraceSource(config: Config): Promise<{ source: AccessSource; stats: () => TraceRunStats }> {
+/** `identity`: the trace's content hash when the caller has taken it already (then it is not hashed twice). */
+export async function openTraceSource(config: Config, identity?: TraceIdentity): Promise<{ source: AccessSource; stats: () => TraceRunStats }> {
   const path = config.trace as string;
   const format = await detectFormat(path, (config['trace.format'] as string | undefined) ?? 'auto');
-  const index = await traceIndex(config, path, format);
+  const index = await traceIndex(config, path, format, identity);
   const traceSource = new TraceSource(path, format, index, config);
   const llcSetting = (config['llc.enabled'] as string | undefined) ?? 'auto';
   const llcOn = llcSetting === 'true' || (llcSetting === 'auto' && index.instructionLevel);
