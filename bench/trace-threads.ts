@@ -9,7 +9,7 @@
 // and its peak RSS (which includes Node itself, ~60 MiB, and the pre-pass that counted the trace).
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createBatch } from '../traces/batch.ts';
@@ -47,7 +47,21 @@ async function drainCase(path: string, old: boolean): Promise<void> {
   source?.close();
   for (const r of readers) r.close();
   const cpu = process.cpuUsage(cpu0);
-  console.log(JSON.stringify({ records, wallS, cpuS: (cpu.user + cpu.system) / 1e6, rssMiB: process.resourceUsage().maxRSS / 1024, spilled: source?.demultiplexer?.spilled ?? 0 }));
+  console.log(JSON.stringify({ records, wallS, cpuS: (cpu.user + cpu.system) / 1e6, rssMiB: peakRssMiB(), spilled: source?.demultiplexer?.spilled ?? 0 }));
+}
+
+/**
+ * This process's peak RSS. On Linux from VmHWM: getrusage's maxrss survives fork + exec, so a
+ * child of a big parent would report the parent's size.
+ */
+function peakRssMiB(): number {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (m) return Number(m[1]) / 1024;
+  } catch {
+    // not Linux
+  }
+  return process.resourceUsage().maxRSS / 1024;
 }
 
 interface Drained {
