@@ -119,6 +119,33 @@ describe('reading a multi-threaded trace once', () => {
     expect(source.demultiplexer).toBe(undefined); // positioned reads: nothing to demultiplex
   });
 
+  it('cuts each CPU\'s stream into the same batches whatever order the CPUs are read in', async () => {
+    const path = join(tmp(), 'order.csv');
+    interleavedCsv(path, 6, 5000);
+    const f = await detectFormat(path);
+    const { config } = resolveConfig({ flags: { trace: path }, sets: { 'trace.indexCache': 'false' } });
+    const index = await traceIndex(config, path, f);
+    // Batch sizes per CPU, reading CPUs in turn or one after another (as a sweep's capture does).
+    const sizes = async (inTurn: boolean) => {
+      const source = new TraceSource(path, f, index, config, { memoryRecords: 1024 });
+      const out: number[][] = Array.from({ length: source.cpus }, () => []);
+      const b = createBatch();
+      const done = new Uint8Array(source.cpus);
+      for (let c = 0; done.includes(0); c = inTurn ? (c + 1) % source.cpus : c + (done[c] ? 1 : 0)) {
+        if (done[c]) continue;
+        const n = await source.read(c, b);
+        if (n === 0) done[c] = 1;
+        else out[c].push(n);
+      }
+      source.close();
+      return out;
+    };
+    const inTurn = await sizes(true);
+    expect(await sizes(false)).toEqual(inTurn);
+    // 1024 records of memory over 6 CPUs: ⌊1024 / 12⌋ = 85 records a batch, the last one the rest.
+    for (const cpu of inTurn) expect(cpu.slice(0, -1).every((n) => n === 85) && cpu[cpu.length - 1] <= 85).toBe(true);
+  });
+
   it('hands the two threads of the drmemtrace fragment their own records', async () => {
     const path = join(FIX, 'sort-cut.drmemtrace.txt');
     const { recs } = await throughSource(path, { memoryRecords: 1024 });

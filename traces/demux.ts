@@ -8,10 +8,10 @@
 // - Queued records live in chunks of `chunkRecords` records taken from a pool of at most
 //   `memoryRecords` records (19 bytes each: address 8, gap 4, content 4, vm 2, op 1). A CPU's
 //   queue is a linked list of chunks (index links in typed arrays: no object per chunk).
-// - A read for CPU c pulls input only until c has `target` records queued, target = min(batch
-//   size, memoryRecords / (2·CPUs)): in a trace whose threads interleave (perf, drmemtrace, CSV,
-//   native files from `convert` or `gen`), every CPU then holds about `target` records and nothing
-//   more is ever buffered.
+// - A read for CPU c hands out `target` records, target = min(batch size, memoryRecords /
+//   (2·CPUs)), and pulls input only until c has that many queued: in a trace whose threads
+//   interleave (perf, drmemtrace, CSV, native files from `convert` or `gen`), every CPU then holds
+//   about `target` records and nothing more is ever buffered.
 // - When c's records lie far ahead in the file (a layout with one thread after the other), the
 //   records in between must wait somewhere: when the pool is full, the chunk allocated last
 //   goes to an unlinked temporary file (the chunks allocated first are the ones the engine needs
@@ -113,6 +113,9 @@ export class Demux {
 
   /** Fill `out` with CPU cpu's next records; 0 once its stream has ended. */
   async read(cpu: number, out: AccessBatch): Promise<number> {
+    // Exactly `want` records per read (fewer only at the end of the CPU's stream), however much is
+    // queued: batch boundaries then do not depend on the order in which CPUs are read (the engine's
+    // turns depend a little on where batches end, and a sweep replays a capture made in CPU order).
     const want = Math.min(out.capacity, this.target);
     while (this.queued[cpu] < want && !this.eof) {
       // Reads may interleave (each awaits): they share one pull at a time.
@@ -121,12 +124,12 @@ export class Demux {
     }
     let n = 0;
     const K = this.chunkRecords;
-    while (n < out.capacity) {
+    while (n < want) {
       const h = this.head[cpu];
       if (h < 0) break;
       if (this.chunkSlot[h] < 0) this.load(h);
       const from = this.chunkSlot[h] * K + this.headPos[cpu];
-      const k = Math.min(out.capacity - n, this.chunkCount[h] - this.headPos[cpu]);
+      const k = Math.min(want - n, this.chunkCount[h] - this.headPos[cpu]);
       copyRecords(this.pool, from, out, n, k);
       n += k;
       this.queued[cpu] -= k;
