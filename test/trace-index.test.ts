@@ -56,12 +56,13 @@ describe('the trace index cache', () => {
 
   it('sizes a run\'s tiers from the new content', async () => {
     const path = join(dir, 'run.csv');
+    const when = new Date(1_700_000_000_000);
     csv(path, 10, 300);
-    const { mtime, atime } = statSync(path); // kept to the ms: enough for an old (path, size, mtime) key to match
+    utimesSync(path, when, when);
     const { config } = resolveConfig({ flags: { policy: 'first-touch', trace: path, 'machine.ratio': '1:1' }, sets: { 'machine.headroomPct': '0' } });
     expect((await runSimulation(config)).tiers.map((t) => t.capacityFrames)).toEqual([5, 5]);
     csv(path, 4, 300);
-    utimesSync(path, atime, mtime);
+    utimesSync(path, when, when);
     expect((await runSimulation(config)).tiers.map((t) => t.capacityFrames)).toEqual([2, 2]);
   });
 
