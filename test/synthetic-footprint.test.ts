@@ -90,7 +90,10 @@ describe('the footprint of a synthetic workload is the pages it touches', () => 
 
   it('is cached by spec and seed; a broken cache file is counted again and rewritten whole', () => {
     const dir = tmp();
-    const spec = 'uniform:pages=20000,accesses=10000';
+    // 1.2 M accesses: a count worth a cache file (below 1 Mi generated accesses none is written).
+    const spec = 'uniform:pages=20000,accesses=1200000';
+    new SyntheticSource('uniform:pages=20000,accesses=10000', 3, { footprintCacheDir: dir }).footprintPages(4096);
+    expect(readdirSync(dir)).toEqual([]);
     const first = new SyntheticSource(spec, 3, { footprintCacheDir: dir }).footprintPages(4096);
     const files = readdirSync(dir);
     expect(files.length).toBe(1);

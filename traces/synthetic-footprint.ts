@@ -10,8 +10,9 @@
 // space the phases cover; no Map, no object per access. Phases with `init` touch every page of
 // their range by construction: their range is marked at once, and a phase whose whole range is
 // already marked is not generated at all (so the default hot-set workload costs nothing). What
-// remains costs what generating costs (uniform ~10–20 M accesses/s); the result is cached in
-// results/.trace-index/ keyed by (spec, seed) when the run's trace.indexCache is on.
+// remains costs what generating costs (uniform ~10–20 M accesses/s); a count that generated 1 Mi
+// accesses or more is cached in results/.trace-index/ keyed by (spec, seed) when the run's
+// trace.indexCache is on.
 
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,6 +25,14 @@ export interface Footprint {
   pages4k: number;
   pages2m: number;
 }
+
+/** A count and what it cost: the accesses generated to make it. */
+export interface Counted extends Footprint {
+  generated: number;
+}
+
+/** Counts that generated fewer accesses than this are not worth a cache file (cheaper than the file). */
+const CACHE_MIN_GENERATED = 1 << 20;
 
 /** What the counting pass needs of a generator (a SyntheticSource). */
 export interface Replayable {
@@ -49,13 +58,14 @@ interface Stretch {
  * 4 KiB pages groups workload pages by floor(k / 2^j)); `pageOf` maps an address back to its
  * workload page. `gen` is consumed: its generators are run from the start.
  */
-export function countFootprint(gen: Replayable, align: number, pageOf: (hi: number, lo: number, sparse: boolean) => number): Footprint {
+export function countFootprint(gen: Replayable, align: number, pageOf: (hi: number, lo: number, sparse: boolean) => number): Counted {
   const phases = gen.phaseRanges();
   const stretches = stretchesOf(phases, align);
   const find = (sparse: boolean, k: number) => stretches.find((s) => s.sparse === sparse && k >= s.first && k < s.end)!;
   // Init passes: every page of the phase's range is written once (each thread its share).
   for (const p of phases) if (p.init) setRange(find(p.sparse, p.offset), p.offset, p.offset + p.pages);
   const batch = createBatch();
+  let generated = 0;
   phases.forEach((p, pi) => {
     const st = find(p.sparse, p.offset);
     if (countRange(st, p.offset, p.offset + p.pages) === p.pages) return; // nothing new can come of it
@@ -65,6 +75,7 @@ export function countFootprint(gen: Replayable, align: number, pageOf: (hi: numb
     const sparse = p.sparse;
     for (let cpu = 0; cpu < gen.cpus; cpu++) {
       gen.replayPhase(cpu, pi, batch, (b) => {
+        generated += b.count;
         const { addrHi, addrLo } = b;
         for (let i = 0; i < b.count; i++) {
           const k = pageOf(addrHi[i], addrLo[i], sparse) - first;
@@ -86,7 +97,7 @@ export function countFootprint(gen: Replayable, align: number, pageOf: (hi: numb
       if (any !== 0) pages2m++;
     }
   }
-  return { pages4k, pages2m };
+  return { pages4k, pages2m, generated };
 }
 
 /** The union of the phases' page ranges per layout, widened to multiples of `align`, one bitmap each. */
@@ -126,10 +137,10 @@ function popcount(x: number): number {
 
 /**
  * The footprint of (spec, seed): from the cache in `cacheDir` when there, else counted (and
- * cached, written whole through a rename). A cache file that does not parse or does not match is
- * counted again.
+ * cached, written whole through a rename, when the count generated at least 1 Mi accesses). A
+ * cache file that does not parse or does not match is counted again.
  */
-export function cachedFootprint(spec: string, seed: number, cacheDir: string | undefined, count: () => Footprint): Footprint {
+export function cachedFootprint(spec: string, seed: number, cacheDir: string | undefined, count: () => Counted): Footprint {
   if (!cacheDir) return count();
   const key = createHash('sha256').update(JSON.stringify([spec, seed, CACHE_VERSION])).digest('hex').slice(0, 24);
   const file = join(cacheDir, `workload-${key}.json`);
@@ -142,10 +153,11 @@ export function cachedFootprint(spec: string, seed: number, cacheDir: string | u
     // not cached yet, or unreadable: count
   }
   const fp = count();
+  if (fp.generated < CACHE_MIN_GENERATED) return fp;
   const tmp = `${file}.tmp-${process.pid}`;
   try {
     mkdirSync(cacheDir, { recursive: true });
-    writeFileSync(tmp, JSON.stringify({ version: CACHE_VERSION, spec, seed, ...fp }));
+    writeFileSync(tmp, JSON.stringify({ version: CACHE_VERSION, spec, seed, pages4k: fp.pages4k, pages2m: fp.pages2m }));
     renameSync(tmp, file);
   } catch {
     rmSync(tmp, { force: true }); // a read-only checkout still runs, without the cache
