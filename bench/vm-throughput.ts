@@ -38,7 +38,7 @@ async function main(): Promise<void> {
     const streams = [];
     for (let cpu = 0; cpu < gen.cpus; cpu++) streams.push(await captureCpu(gen, cpu));
     const accesses = streams.reduce((a, s) => a + s.count, 0);
-    const guestPages = gen.footprintPages(4096);
+    const guestPages = gen.footprintPages(4096)!;
     const hostPages = Math.ceil(guestPages * c.hostShare);
     const local = Math.floor(hostPages / 5);
     const sets = {

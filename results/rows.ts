@@ -19,7 +19,8 @@ export function r6(x: number): number {
 
 const ratio = (a: number, b: number) => (b > 0 ? a / b : 0);
 
-export function summaryRow(config: Config, tiers: Tier[], res: EngineResult, trace?: TraceRunStats): Row {
+/** `footprintPages`: the pages (of the run's size) the tiers were sized from, when they were. */
+export function summaryRow(config: Config, tiers: Tier[], res: EngineResult, trace?: TraceRunStats, footprintPages?: number): Row {
   const c = res.counters;
   const accesses = c[S.C_ACCESSES];
   const simNs = res.simTimeNs;
@@ -33,6 +34,8 @@ export function summaryRow(config: Config, tiers: Tier[], res: EngineResult, tra
     reads: c[S.C_READS],
     writes: c[S.C_WRITES],
     pages: res.pages,
+    // The touched footprint that sized the tiers by machine.ratio (a trace's pre-pass, a workload's counting pass).
+    footprintPages: footprintPages ?? '',
     touchedBytes: res.touchedSubpages * 4096,
     // Internal fragmentation of huge pages: share of resident page bytes never touched (0 for 4 KiB pages).
     hugePageWaste: r6(res.pages > 0 ? 1 - (res.touchedSubpages * 4096) / (res.pages * (config.pageSizeKiB as number) * 1024) : 0),

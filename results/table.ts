@@ -28,6 +28,7 @@ export function formatTable(s: Row): string {
     ['seed', String(s.seed)],
     ['simulated time', `${duration(n('simTimeNs'))}  (slowdown ${n('slowdown').toFixed(3)}× vs all accesses at local idle latency)`],
     ['accesses', `${int(n('accesses'))}  (${pct(n('writes') / Math.max(1, n('accesses')))} writes) over ${int(n('pages'))} pages`],
+    ...(s.footprintPages !== undefined && s.footprintPages !== '' ? ([['footprint', `${int(n('footprintPages'))} pages touched (what machine.ratio sizes unset tiers from)`]] as Array<[string, string]>) : []),
     ['local share', pct(n('localShare'))],
     ...(s.llcHitRatio !== undefined && s.llcHitRatio !== '' ? ([['LLC filter', `${pct(n('llcHitRatio'))} of trace accesses hit; the rest reached memory`]] as Array<[string, string]>) : []),
     ...(n('badRecordsSkipped') > 0 ? ([['skipped', `${int(n('badRecordsSkipped'))} malformed trace records (--skip-bad)`]] as Array<[string, string]>) : []),

@@ -1,6 +1,7 @@
 // One simulation run: resolve the layered config, build the source, machine and policy, run the
 // engine. Shared by the CLI and (later) sweeps, so a sweep point and a single run are the same run.
 
+import { join } from 'node:path';
 import type { Config, Schema } from './config.ts';
 import { CORE_SCHEMA, ConfigError, applyValues, defaultsOf, readConfigFile, unknownKeyError } from './config.ts';
 import { findPreset, tierSchema, resolveTiers, MACHINE_PRESETS } from './machine.ts';
@@ -124,7 +125,9 @@ export function policyParams(config: Config, policy: PolicyDefinition): Record<s
 /** The run's access source: the trace when config.trace is set (LLC filter per llc.enabled), else the synthetic workload. */
 export async function openSource(config: Config): Promise<{ source: AccessSource; stats: () => TraceRunStats | undefined }> {
   if (config.trace !== null && config.trace !== undefined) return openTraceSource(config);
-  const synthetic = new SyntheticSource(config.workload as string, config.seed as number);
+  // The touched-footprint pre-pass is cached beside the trace indexes (trace.indexCache).
+  const footprintCacheDir = config['trace.indexCache'] !== false ? join('results', '.trace-index') : undefined;
+  const synthetic = new SyntheticSource(config.workload as string, config.seed as number, { footprintCacheDir });
   if (config['llc.enabled'] !== 'true') return { source: synthetic, stats: () => undefined };
   const filter = new LlcFilterSource(synthetic, llcOptions(config)); // synthetic workloads: only when asked
   return { source: filter, stats: () => ({ format: 'synthetic', badRecords: 0, llc: filter.stats() }) };
@@ -138,6 +141,8 @@ export interface RunOutcome {
   wallMs: number;
   /** Trace input stats (format, skipped bad records, LLC hits); undefined for a plain synthetic run. */
   trace?: TraceRunStats;
+  /** Pages of the run's size the workload or trace touches, from which the tiers were sized; undefined if not used. */
+  footprintPages?: number;
 }
 
 /**
@@ -151,12 +156,13 @@ export async function runSimulation(config: Config, opened?: Awaited<ReturnType<
     const pageBytes = (config.pageSizeKiB as number) * 1024;
     // An overcommitted VM host (every tier sized explicitly) may hold less than the guests' memory.
     const overcommit = usesVms(config) && Object.keys(config).every((k) => !/^machine\.tiers\.\d+\.capacityGiB$/.test(k) || config[k] !== null);
-    const tiers = resolveTiers(config, overcommit ? undefined : source.footprintPages(pageBytes));
+    const footprintPages = overcommit ? undefined : source.footprintPages(pageBytes);
+    const tiers = resolveTiers(config, footprintPages);
     const engine = new Engine(config, tiers, source);
     if (findPolicy(config.policy as string).oracle) engine.setOracleCounts(await countOracle(config, source.cpus, pageBytes));
     attachPolicies(engine, config);
     const result = await engine.run(control);
-    return { config, tiers, result, engine, wallMs: performance.now() - started, trace: stats() };
+    return { config, tiers, result, engine, wallMs: performance.now() - started, trace: stats(), footprintPages };
   } finally {
     await source.close?.();
   }
@@ -185,7 +191,7 @@ export { MACHINE_PRESETS, unknownKeyError };
  */
 export function recordRun(outcome: RunOutcome, dir: string): Row {
   const { config, result, tiers, wallMs } = outcome;
-  const summary = summaryRow(config, tiers, result, outcome.trace);
+  const summary = summaryRow(config, tiers, result, outcome.trace, outcome.footprintPages);
   const accesses = summary.accesses as number;
   const meta = {
     wallMs: Math.round(wallMs),

@@ -18,6 +18,7 @@ import type { AccessBatch } from './batch.ts';
 import { OP_READ, OP_WRITE } from './batch.ts';
 import { ByteStream, TraceError } from './open.ts';
 import type { ReaderOptions, TraceFormat, TraceReader } from './reader.ts';
+import { GAP_EXPECTED, MAX_GAP_NS, MAX_SPAN_NS, SPAN_EXPECTED, showNs } from './limits.ts';
 
 const RECORD = 64;
 const MAX_PER_RECORD = 6;
@@ -30,6 +31,8 @@ export class ChampsimReader implements TraceReader {
   private readonly scratch = Buffer.alloc(RECORD);
   private scratchLen = 0;
   private instr = 0;
+  /** Simulated time of the records so far (sum of gaps), checked against MAX_SPAN_NS. */
+  private spanNs = 0;
   private offset = 0;
   private eof = false;
 
@@ -97,14 +100,26 @@ export class ChampsimReader implements TraceReader {
       const hi = b.readUInt32LE(off + 4);
       if (lo === 0 && hi === 0) continue;
       if (!keep) continue;
+      const gap = this.instr * this.opts.nsPerInstruction;
+      this.instr = 0;
+      if (gap > MAX_GAP_NS || this.spanNs + gap > MAX_SPAN_NS) {
+        if (this.opts.skipBad) {
+          this.badRecords++;
+          continue;
+        }
+        throw new TraceError(
+          `${this.opts.path}: byte ${rec}: expected ${gap > MAX_GAP_NS ? GAP_EXPECTED : SPAN_EXPECTED}, ` +
+            `found ${gap > MAX_GAP_NS ? `a gap of ${showNs(gap)} (instructions × trace.nsPerInstruction)` : `CPU 0 reaching ${showNs(this.spanNs + gap)}`}`,
+        );
+      }
+      this.spanNs += gap;
       out.addrHi[n] = hi;
       out.addrLo[n] = lo;
       out.op[n] = k < 4 ? OP_READ : OP_WRITE;
       out.cpu[n] = 0;
       out.vm[n] = 0;
-      out.gapNs[n] = this.instr * this.opts.nsPerInstruction;
+      out.gapNs[n] = gap;
       out.content[n] = 0;
-      this.instr = 0;
       n++;
     }
     return n;

@@ -20,6 +20,8 @@ import { NativeWriter, FLAG_GAP, FLAG_VM, FLAG_CONTENT, FLAG_INSTRUCTION_LEVEL }
 import { SyntheticSource } from './synthetic.ts';
 import { TraceStats, pageHistogram, histogramSvg } from './stats.ts';
 import { TRACE_FORMAT_NAMES } from './trace-config.ts';
+import { MAX_NS_PER_INSTRUCTION } from './limits.ts';
+import { ConfigError } from '../sim/config.ts';
 
 /** Inputs smaller than this get no progress bar. */
 const PROGRESS_MIN_BYTES = 32 << 20;
@@ -42,7 +44,9 @@ function progressFor(path: string): { tick: (reader: TraceReader) => void; stop:
 }
 
 function readerOpts(path: string, args: { 'skip-bad'?: boolean; 'ns-per-instruction'?: number }): ReaderOptions {
-  return { path, cpu: -1, skipBad: args['skip-bad'] === true, nsPerInstruction: args['ns-per-instruction'] ?? 0.5 };
+  const ns = args['ns-per-instruction'] ?? 0.5;
+  if (!(ns >= 0 && ns <= MAX_NS_PER_INSTRUCTION)) throw new ConfigError(`--ns-per-instruction must be in [0, ${MAX_NS_PER_INSTRUCTION}], found ${ns}`);
+  return { path, cpu: -1, skipBad: args['skip-bad'] === true, nsPerInstruction: ns };
 }
 
 export async function convert(input: string, output: string, format: string, opts: ReaderOptions): Promise<void> {
@@ -94,13 +98,20 @@ export async function gen(spec: string, output: string, seed: number): Promise<v
   const src: AccessSource = new SyntheticSource(spec, seed);
   const writer = new NativeWriter(output, FLAG_GAP, src.cpus, 1);
   const b = createBatch();
-  // Threads one after the other: each CPU's records stay in its program order, which is all the
-  // format promises (blocks are per CPU).
-  for (let c = 0; c < src.cpus; c++) {
-    for (;;) {
+  // Threads take turns, one batch each, as a real multi-threaded trace interleaves them in time
+  // (a reader of all CPUs then buffers about one batch per CPU, traces/demux.ts); each CPU's
+  // records stay in its program order, which is all the format promises (blocks are per CPU).
+  const done = new Uint8Array(src.cpus);
+  for (let left = src.cpus; left > 0; ) {
+    for (let c = 0; c < src.cpus; c++) {
+      if (done[c]) continue;
       const r = src.read(c, b);
       const n = typeof r === 'number' ? r : await r;
-      if (n === 0) break;
+      if (n === 0) {
+        done[c] = 1;
+        left--;
+        continue;
+      }
       b.count = n;
       await writer.write(b);
     }

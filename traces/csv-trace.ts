@@ -20,6 +20,7 @@ import type { TraceFormat } from './reader.ts';
 import { LineReader, ADDR, CpuIds, TOK_END, TOK_START, parseAddress, parseDecimal, tokenize, trimEol } from './reader.ts';
 import { OP_READ, OP_WRITE } from './batch.ts';
 import { TraceError, cut } from './open.ts';
+import { MAX_ACCESS_BYTES, threadIdInRange } from './limits.ts';
 
 const COL_ADDR = 0;
 const COL_OP = 1;
@@ -95,8 +96,8 @@ export class CsvReader extends LineReader {
     const ci = col[COL_CPU];
     if (ci >= 0) {
       const raw = parseDecimal(b, TOK_START[ci], TOK_END[ci]);
-      if (!Number.isInteger(raw)) {
-        this.bad(b, s, e, 'an integer thread/CPU id in column cpu');
+      if (!threadIdInRange(raw)) {
+        this.bad(b, s, e, 'an integer thread/CPU id (below 2^53) in column cpu');
         return;
       }
       cpu = this.cpus.of(raw);
@@ -114,8 +115,8 @@ export class CsvReader extends LineReader {
     const si = col[COL_SIZE];
     if (si >= 0) {
       size = parseDecimal(b, TOK_START[si], TOK_END[si]);
-      if (!(Number.isInteger(size) && size >= 1 && size <= 256)) {
-        this.bad(b, s, e, 'a size 1–256 in column size');
+      if (!(Number.isInteger(size) && size >= 1 && size <= MAX_ACCESS_BYTES)) {
+        this.bad(b, s, e, `a size 1–${MAX_ACCESS_BYTES} in column size`);
         return;
       }
     }
@@ -133,15 +134,16 @@ export class CsvReader extends LineReader {
     const ti = col[COL_TIME];
     if (gi >= 0) {
       gap = parseDecimal(b, TOK_START[gi], TOK_END[gi]);
-      if (!(gap >= 0)) {
-        this.bad(b, s, e, 'a gap ≥ 0 (ns) in column gap');
+      if (gap !== gap) {
+        this.bad(b, s, e, 'a gap in ns in column gap');
         return;
       }
     }
+    let t = NaN;
     if (ti >= 0) {
-      const t = parseDecimal(b, TOK_START[ti], TOK_END[ti]);
-      if (!Number.isFinite(t)) {
-        this.bad(b, s, e, 'a timestamp (ns) in column time');
+      t = parseDecimal(b, TOK_START[ti], TOK_END[ti]);
+      if (!(t >= 0 && t < Infinity)) {
+        this.bad(b, s, e, 'a timestamp ≥ 0 (ns, finite) in column time');
         return;
       }
       if (cpu >= this.lastTime.length) {
@@ -150,13 +152,14 @@ export class CsvReader extends LineReader {
         this.lastTime = grown;
       }
       const prev = this.lastTime[cpu];
-      if (gi < 0 && prev === prev) gap = t - prev;
-      if (gap < 0) {
+      if (t < prev) {
         this.bad(b, s, e, `a timestamp ≥ the previous one of this cpu (${prev})`);
         return;
       }
-      this.lastTime[cpu] = t;
+      if (gi < 0 && prev === prev) gap = t - prev;
     }
+    if (!this.gapOk(cpu, gap, gi >= 0 ? 'a gap of' : 'a time since this cpu\'s previous record of') || !this.sizeFits(hi, lo, size)) return;
+    if (ti >= 0) this.lastTime[cpu] = t;
     if (modify) {
       this.emitSized(cpu, vm, hi, lo, size, OP_READ, gap, content);
       this.emitSized(cpu, vm, hi, lo, size, OP_WRITE, 0, content);

@@ -24,6 +24,7 @@ import type { AccessBatch } from './batch.ts';
 import { OP_READ } from './batch.ts';
 import { ByteStream, TraceError, cut } from './open.ts';
 import type { ReaderOptions, TraceFormat, TraceReader } from './reader.ts';
+import { GAP_EXPECTED, MAX_DAMON_SLOTS, MAX_GAP_NS, MAX_SPAN_NS, SPAN_EXPECTED, showNs } from './limits.ts';
 
 const PAGE_SHIFT = 12;
 /** damo's default sampling / aggregation intervals: 5 ms / 100 ms. */
@@ -31,6 +32,9 @@ const DEFAULT_SLOTS = 20;
 
 interface Snapshots {
   count: number;
+  /** Where each snapshot came from, for messages: JSON record and snapshot index, or tracepoint line (second -1). */
+  locA: Int32Array;
+  locB: Int32Array;
   startNs: Float64Array;
   sampleNs: Float64Array;
   slots: Int32Array;
@@ -64,8 +68,8 @@ function num(v: unknown): number {
 class Builder {
   private snaps: number[][] = [];
   private regs: number[][] = [];
-  snapshot(startNs: number, sampleNs: number, slots: number, vm: number): void {
-    this.snaps.push([startNs, sampleNs, slots, vm, this.regs.length]);
+  snapshot(startNs: number, sampleNs: number, slots: number, vm: number, locA: number, locB: number): void {
+    this.snaps.push([startNs, sampleNs, slots, vm, this.regs.length, locA, locB]);
   }
   region(startAddr: number, endAddr: number, nr: number): void {
     const first = Math.floor(startAddr / 2 ** PAGE_SHIFT);
@@ -75,7 +79,8 @@ class Builder {
   build(): Snapshots {
     const n = this.snaps.length;
     const s: Snapshots = {
-      count: n, startNs: new Float64Array(n), sampleNs: new Float64Array(n), slots: new Int32Array(n), vm: new Uint16Array(n),
+      count: n, locA: Int32Array.from(this.snaps, (x) => x[5]), locB: Int32Array.from(this.snaps, (x) => x[6]),
+      startNs: new Float64Array(n), sampleNs: new Float64Array(n), slots: new Int32Array(n), vm: new Uint16Array(n),
       regionFrom: new Int32Array(n), regionTo: new Int32Array(n), regions: this.regs.length,
       firstPage: Float64Array.from(this.regs, (r) => r[0]), pages: Float64Array.from(this.regs, (r) => r[1]), nr: Int32Array.from(this.regs, (r) => r[2]),
     };
@@ -104,23 +109,36 @@ export function parseDamonJson(text: string, path: string): Snapshots {
     new TraceError(`${path}: ${where}: expected ${expected}, found ${cut(JSON.stringify(found) ?? String(found), 60)}`);
   records.forEach((rec: any, ri: number) => {
     if (!rec || typeof rec !== 'object' || !Array.isArray(rec.snapshots)) throw bad(`record ${ri}`, 'an object with a "snapshots" array (damo record JSON)', rec && typeof rec === 'object' ? Object.keys(rec) : rec);
-    const sampleUs = num(rec.intervals?.sample_us ?? rec.sample_interval_us);
-    const aggrUs = num(rec.intervals?.aggr_us ?? rec.aggr_interval_us);
+    const given = rec.intervals ?? rec;
+    const sampleRaw = rec.intervals ? given.sample_us : given.sample_interval_us;
+    const aggrRaw = rec.intervals ? given.aggr_us : given.aggr_interval_us;
+    const sampleUs = num(sampleRaw);
+    const aggrUs = num(aggrRaw);
+    if (sampleRaw !== undefined || aggrRaw !== undefined) {
+      // Given intervals must make sense: a bad one would spread samples over absurd times.
+      const slotsGiven = aggrUs / sampleUs;
+      if (!(sampleUs > 0 && aggrUs >= sampleUs && aggrUs * 1e3 <= MAX_GAP_NS && slotsGiven <= MAX_DAMON_SLOTS)) {
+        throw bad(`record ${ri} intervals`, `sample_us > 0, aggr_us ≥ sample_us, aggr_us ≤ ${showNs(MAX_GAP_NS)} and at most ${MAX_DAMON_SLOTS} samples per aggregation`, { sample_us: sampleRaw, aggr_us: aggrRaw });
+      }
+    }
     const slots = sampleUs > 0 && aggrUs > 0 ? Math.max(1, Math.round(aggrUs / sampleUs)) : DEFAULT_SLOTS;
     const vm = ri;
     rec.snapshots.forEach((snap: any, si: number) => {
       const where = `record ${ri} snapshot ${si}`;
       const start = num(snap?.start_time);
       const end = num(snap?.end_time);
-      if (!Number.isFinite(start)) throw bad(where, 'start_time in ns', snap?.start_time);
+      if (!(start >= 0 && start < Infinity)) throw bad(where, 'start_time ≥ 0 in ns', snap?.start_time);
       if (!Array.isArray(snap.regions)) throw bad(where, 'a "regions" array', snap.regions);
       const aggrNs = Number.isFinite(end) && end > start ? end - start : aggrUs * 1e3;
-      b.snapshot(start, aggrNs / slots, slots, vm);
+      if (!(aggrNs > 0 && aggrNs <= MAX_GAP_NS)) {
+        throw bad(where, `end_time after start_time by at most ${showNs(MAX_GAP_NS)} (or intervals.aggr_us)`, { start_time: snap?.start_time, end_time: snap?.end_time });
+      }
+      b.snapshot(start, aggrNs / slots, slots, vm, ri, si);
       snap.regions.forEach((r: any, k: number) => {
         const lo = num(r?.start);
         const hi = num(r?.end);
         const nr = typeof r?.nr_accesses === 'object' && r.nr_accesses !== null ? num(r.nr_accesses.samples) : num(r?.nr_accesses);
-        if (!(lo >= 0 && hi > lo)) throw bad(`${where} region ${k}`, 'start < end addresses', { start: r?.start, end: r?.end });
+        if (!(lo >= 0 && hi > lo && hi <= 2 ** 64)) throw bad(`${where} region ${k}`, 'addresses 0 ≤ start < end ≤ 2^64', { start: r?.start, end: r?.end });
         if (!(Number.isInteger(nr) && nr >= 0)) throw bad(`${where} region ${k}`, 'nr_accesses ≥ 0', r?.nr_accesses);
         b.region(lo, hi, nr);
       });
@@ -146,7 +164,16 @@ export function parseDamonTracepoint(text: string, path: string, skipBad: boolea
       }
       throw new TraceError(`${path}:${i + 1}: expected "… <secs>: damon:damon_aggregated: target_id=T nr_regions=N <start>-<end>: <nr_accesses> <age>", found "${cut(line)}"`);
     }
-    rows.push([Number(m[1]) * 1e9, Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])]);
+    const row = [Number(m[1]) * 1e9, Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]), i + 1];
+    // Digits only, so each number is ≥ 0; still bounded: a time or address of 400 digits is Infinity.
+    if (!(row[0] < Infinity && row[4] <= 2 ** 64 && row[3] < row[4])) {
+      if (skipBad) {
+        badCount++;
+        return;
+      }
+      throw new TraceError(`${path}:${i + 1}: expected a finite time and addresses 0 ≤ start < end ≤ 2^64, found "${cut(line)}"`);
+    }
+    rows.push(row);
   });
   // A snapshot is the nr_regions consecutive lines of one target that one aggregation emits (their
   // timestamps differ by microseconds); the aggregation interval is the time to the target's next one.
@@ -172,8 +199,17 @@ export function parseDamonTracepoint(text: string, path: string, skipBad: boolea
         break;
       }
     }
-    const aggrNs = next > t ? next - t : 100e6;
-    b.snapshot(t, aggrNs / DEFAULT_SLOTS, DEFAULT_SLOTS, targets.indexOf(target));
+    // The aggregation interval is inferred from the time to the target's next snapshot: a jump
+    // there would spread this snapshot's samples over the jump, so it is bounded like a gap.
+    let aggrNs = next > t ? next - t : 100e6;
+    if (aggrNs > MAX_GAP_NS) {
+      if (!skipBad) {
+        throw new TraceError(`${path}:${rows[from][6]}: expected the next snapshot of target ${target} within ${showNs(MAX_GAP_NS)} (its aggregation interval), found ${showNs(aggrNs)} later`);
+      }
+      badCount++;
+      aggrNs = 100e6;
+    }
+    b.snapshot(t, aggrNs / DEFAULT_SLOTS, DEFAULT_SLOTS, targets.indexOf(target), rows[from][6], -1);
     for (let i = from; i < to; i++) b.region(rows[i][3], rows[i][4], rows[i][5]);
   });
   return { snaps: b.build(), bad: badCount };
@@ -186,6 +222,8 @@ export class DamonReader implements TraceReader {
   private slot = 0;
   private region = 0;
   private lastNs = NaN;
+  /** Simulated time of the replayed accesses so far (sum of gaps), checked against MAX_SPAN_NS. */
+  private spanNs = 0;
 
   constructor(private readonly opts: ReaderOptions) {}
 
@@ -225,14 +263,21 @@ export class DamonReader implements TraceReader {
         h ^= h >>> 12;
         const page = s.firstPage[r] + ((h >>> 0) % s.pages[r]);
         if (!keep) continue;
+        const gap = this.lastNs === this.lastNs && t > this.lastNs ? t - this.lastNs : 0;
+        this.lastNs = t;
+        if (gap > MAX_GAP_NS || this.spanNs + gap > MAX_SPAN_NS) {
+          // With --skip-bad the access is dropped and the replay goes on from its time (the jump is cut out).
+          this.outOfRange(si, gap);
+          continue;
+        }
+        this.spanNs += gap;
         batch.addrHi[n] = Math.floor(page / 2 ** (32 - PAGE_SHIFT));
         batch.addrLo[n] = ((page % 2 ** (32 - PAGE_SHIFT)) * 2 ** PAGE_SHIFT) >>> 0;
         batch.op[n] = OP_READ;
         batch.cpu[n] = 0;
         batch.vm[n] = s.vm[si];
-        batch.gapNs[n] = this.lastNs === this.lastNs && t > this.lastNs ? t - this.lastNs : 0;
+        batch.gapNs[n] = gap;
         batch.content[n] = 0;
-        this.lastNs = t;
         n++;
       }
       if (s.regionFrom[si] + this.region >= s.regionTo[si]) {
@@ -245,6 +290,21 @@ export class DamonReader implements TraceReader {
     }
     batch.count = n;
     return n;
+  }
+
+  /** A replayed access whose gap (a timestamp jump) or total time is out of range (traces/FORMAT.md "Ranges"). */
+  private outOfRange(si: number, gap: number): void {
+    if (this.opts.skipBad) {
+      this.badRecords++;
+      return;
+    }
+    const s = this.snaps;
+    const where = s.locB[si] < 0 ? `${this.opts.path}:${s.locA[si]}` : `${this.opts.path}: record ${s.locA[si]} snapshot ${s.locB[si]}`;
+    throw new TraceError(
+      gap > MAX_GAP_NS
+        ? `${where}: expected ${GAP_EXPECTED} between replayed samples, found ${showNs(gap)} (a jump of the snapshot times)`
+        : `${where}: expected ${SPAN_EXPECTED}, found ${showNs(this.spanNs + gap)} at this snapshot`,
+    );
   }
 
   close(): void {}

@@ -15,6 +15,7 @@
 import type { TraceFormat } from './reader.ts';
 import { LineReader, ADDR, CpuIds, TOK_END, TOK_START, bytesEqual, parseAddress, parseDecimal, tokenize } from './reader.ts';
 import { OP_READ, OP_WRITE } from './batch.ts';
+import { MAX_ACCESS_BYTES, threadIdInRange } from './limits.ts';
 
 export class DrmemtraceReader extends LineReader {
   protected readonly maxPerLine = 5;
@@ -43,9 +44,9 @@ export class DrmemtraceReader extends LineReader {
         }
       }
     }
-    if (!Number.isInteger(tid) || i >= n) {
-      if (Number.isInteger(tid)) return; // a record with no details
-      this.bad(b, s, e, 'a view line "<record#> [<instr#>]: [T]<tid> <record>" or "T<tid> <record>"');
+    if (!threadIdInRange(tid) || i >= n) {
+      if (threadIdInRange(tid)) return; // a record with no details
+      this.bad(b, s, e, 'a view line "<record#> [<instr#>]: [T]<tid> <record>" or "T<tid> <record>" (tid an integer below 2^53)');
       return;
     }
     const cpu = this.cpus.of(tid);
@@ -72,12 +73,23 @@ export class DrmemtraceReader extends LineReader {
       return;
     }
     const size = parseDecimal(b, TOK_START[i + 1], TOK_END[i + 1]);
-    if (!(Number.isInteger(size) && size >= 1 && size <= 256) || !parseAddress(b, TOK_START[i + 4], TOK_END[i + 4], true)) {
-      this.bad(b, s, e, 'a size 1–256 and a hex address after "@"');
+    if (!(Number.isInteger(size) && size >= 1 && size <= MAX_ACCESS_BYTES)) {
+      this.bad(b, s, e, `a size 1–${MAX_ACCESS_BYTES} before "byte(s)"`);
       return;
     }
-    const gap = this.instr[cpu] * this.opts.nsPerInstruction;
+    // The address: "0x" and hex digits; the layouts with record numbers (v4+) pad it to 16 digits,
+    // so a shorter one there is a cut line (a line cut after "@ 0" would otherwise read as address 0).
+    const a0 = TOK_START[i + 4];
+    const a1 = TOK_END[i + 4];
+    const padded = c0 !== 84;
+    if (!(b[a0] === 48 && b[a0 + 1] === 120 && (padded ? a1 - a0 === 18 : a1 - a0 > 2)) || !parseAddress(b, a0, a1, true)) {
+      this.bad(b, s, e, padded ? 'a 16-digit hex address "0x…" after "@" (the line is cut?)' : 'a hex address "0x…" after "@"');
+      return;
+    }
+    const instr = this.instr[cpu];
+    const gap = instr * this.opts.nsPerInstruction;
     this.instr[cpu] = 0;
+    if (!this.gapOk(cpu, gap, `${instr} instructions × trace.nsPerInstruction =`) || !this.sizeFits(ADDR[0], ADDR[1], size)) return;
     this.emitSized(cpu, 0, ADDR[0], ADDR[1], size, isRead ? OP_READ : OP_WRITE, gap, 0);
   }
 }

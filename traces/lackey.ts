@@ -20,9 +20,10 @@
 import type { ReaderOptions, TraceFormat } from './reader.ts';
 import { TextReader, HEX, lineEnd } from './reader.ts';
 import { OP_READ, OP_WRITE } from './batch.ts';
+import { GAP_EXPECTED, MAX_ACCESS_BYTES, MAX_GAP_NS, MAX_SPAN_NS, SPAN_EXPECTED, showNs } from './limits.ts';
 
-/** Largest access size accepted; valgrind's widest (AVX) is 32 bytes. */
-const MAX_SIZE = 256;
+/** Largest access size accepted (valgrind's widest, AVX, is 32 bytes). */
+const MAX_SIZE = MAX_ACCESS_BYTES;
 /** Records one line can produce: M (2 ops) × lines spanned by MAX_SIZE bytes at any offset. */
 const MAX_PER_LINE = 2 * (MAX_SIZE / 64 + 1);
 
@@ -40,6 +41,8 @@ const CH_CR = 13;
 export class LackeyReader extends TextReader {
   /** Instructions since the last data access. */
   private instr = 0;
+  /** Simulated time of the records so far (sum of gaps), checked against MAX_SPAN_NS. */
+  private spanNs = 0;
   private readonly nsPerInstr: number;
 
   constructor(opts: ReaderOptions) {
@@ -62,6 +65,7 @@ export class LackeyReader extends TextReader {
     const limit = out.capacity - MAX_PER_LINE;
     let n = this.n;
     let instr = this.instr;
+    let span = this.spanNs;
     let line = this.lineNo;
     while (p < end) {
       if (n > limit) break;
@@ -119,15 +123,28 @@ export class LackeyReader extends TextReader {
           p = lineEnd(b, start) + 1;
           continue;
         }
+        // Lines covered beyond the first: ((lo mod 64) + size − 1) / 64.
+        const extra = ((lo & 63) + size - 1) >>> 6;
+        const base = (lo & ~63) >>> 0; // unsigned: `&` gives a signed int32 (see reader.ts lineBase)
+        const gap = instr * this.nsPerInstr;
+        // Rare cases, tested once per data line: a gap or span out of range, an access past 2^64.
+        if (gap > MAX_GAP_NS || span + gap > MAX_SPAN_NS || (hi === 0xffffffff && base + 64 * extra > 0xffffffff)) {
+          this.lineNo = line;
+          this.n = n;
+          const found = gap > MAX_GAP_NS ? `${instr} instructions × trace.nsPerInstruction = ${showNs(gap)}` :
+            span + gap > MAX_SPAN_NS ? `CPU 0 reaching ${showNs(span + gap)} at this record` : `${size} bytes at the top of it`;
+          this.bad(b, start, p + 1, gap > MAX_GAP_NS ? GAP_EXPECTED : span + gap > MAX_SPAN_NS ? SPAN_EXPECTED : 'an access inside the 64-bit address space', found);
+          p++;
+          instr = 0;
+          continue;
+        }
         p++;
         if (!keep) {
           instr = 0;
           continue;
         }
-        const gap = instr * this.nsPerInstr;
         instr = 0;
-        // Lines covered beyond the first: ((lo mod 64) + size − 1) / 64.
-        const extra = ((lo & 63) + size - 1) >>> 6;
+        span += gap;
         const ops = kind === CH_M ? 2 : 1;
         for (let k = 0; k < ops; k++) {
           const op = kind === CH_L || (kind === CH_M && k === 0) ? OP_READ : OP_WRITE;
@@ -141,7 +158,7 @@ export class LackeyReader extends TextReader {
           n++;
           for (let e = 1; e <= extra; e++) {
             // Line e after the first, with the carry into the high word.
-            const next = (lo & ~63) + 64 * e;
+            const next = base + 64 * e;
             addrHi[n] = next > 0xffffffff ? (hi + 1) >>> 0 : hi;
             addrLo[n] = next >>> 0;
             opCol[n] = op;
@@ -167,6 +184,7 @@ export class LackeyReader extends TextReader {
     }
     this.n = n;
     this.instr = instr;
+    this.spanNs = span;
     this.lineNo = line;
     return p;
   }

@@ -14,6 +14,10 @@ import { DEFAULT_BATCH_RECORDS } from './batch.ts';
 import { ByteStream, TraceError, detectCompression, readRawHead } from './open.ts';
 import type { ReaderOptions, TraceFormat, TraceReader } from './reader.ts';
 import { PageSet } from './page-set.ts';
+import { GAP_EXPECTED, MAX_GAP_NS, MAX_SPAN_NS, SPAN_EXPECTED, gapInRange, showNs } from './limits.ts';
+
+/** Bit pattern of the largest float32 gap in range (see checkSlice). */
+const MAX_GAP_BITS = new Uint32Array(Float32Array.of(MAX_GAP_NS).buffer)[0] - (Math.fround(MAX_GAP_NS) > MAX_GAP_NS ? 1 : 0);
 
 export const NATIVE_MAGIC = Buffer.from('TSIMTRC\0', 'latin1');
 export const NATIVE_VERSION = 1;
@@ -78,6 +82,29 @@ export function decodeHeader(b: Buffer, path: string): NativeHeader {
   };
 }
 
+/**
+ * Every header field in its range (traces/FORMAT.md "Ranges"): a header is written once, by tiersim,
+ * so anything else is corruption, reported at the field's byte offset.
+ */
+export function checkHeader(h: NativeHeader, path: string): void {
+  const fail = (byte: number, expected: string, found: number | string): never => {
+    throw new TraceError(`${path}: byte ${byte}: expected ${expected}, found ${found}; the header is corrupt`);
+  };
+  if (h.flags & ~(FLAG_VM | FLAG_GAP | FLAG_CONTENT | FLAG_INSTRUCTION_LEVEL)) {
+    throw new TraceError(`${path}: byte 12: unknown header flags 0x${h.flags.toString(16)}; written by a newer tiersim?`);
+  }
+  if (h.pageSizeHint !== 4096) fail(16, 'a page-size hint of 4096', h.pageSizeHint);
+  if (h.cpus === 0) fail(20, 'a CPU count of 1–65535', 0);
+  if (h.vms === 0) fail(22, 'a VM count of 1–65535', 0);
+  // Counts are exact integers, or all three -1 (unknown: a compressed file).
+  const unknown = h.records === -1;
+  const count = (x: number, max: number) => (unknown ? x === -1 : Number.isInteger(x) && x >= 0 && x <= max);
+  if (!(unknown || count(h.records, 2 ** 53))) fail(24, 'a record count of 0–2^53, or -1 (unknown)', h.records);
+  if (!count(h.footprint4k, h.records)) fail(32, unknown ? '-1 (unknown, as the record count)' : `a 4 KiB page count of 0–${h.records} (the record count)`, h.footprint4k);
+  if (!count(h.footprint2m, h.footprint4k)) fail(40, unknown ? '-1 (unknown, as the record count)' : `a 2 MiB page count of 0–${h.footprint4k} (the 4 KiB page count)`, h.footprint2m);
+  if (!unknown && (h.records > 0) !== (h.footprint4k > 0)) fail(32, `a 4 KiB page count ≥ 1 for ${h.records} records`, h.footprint4k);
+}
+
 /** Payload bytes of a block of n records with the given flags (each column padded to 4 bytes). */
 export function payloadBytes(n: number, flags: number): number {
   let bytes = 8 * n; // addrLo, addrHi
@@ -89,6 +116,92 @@ export function payloadBytes(n: number, flags: number): number {
 }
 
 const pad4 = (x: number) => (x + 3) & ~3;
+
+/** A block header read at byte `at`, checked against the file header (errors name the byte offset). */
+export function decodeBlockHeader(hdr: Buffer, at: number, header: NativeHeader, path: string): { count: number; cpu: number; bytes: number } {
+  const count = hdr.readUInt32LE(0);
+  const cpu = hdr.readUInt16LE(4);
+  const bytes = hdr.readUInt32LE(8);
+  const check = hdr.readUInt32LE(12);
+  if ((check ^ count) >>> 0 !== BLOCK_CHECK || count === 0 || count > MAX_BLOCK_RECORDS || bytes !== payloadBytes(count, header.flags)) {
+    throw new TraceError(`${path}: byte ${at}: expected a block header (1–${MAX_BLOCK_RECORDS} records, check word), found count ${count}, ${bytes} payload bytes, check 0x${check.toString(16)}; the file is corrupt`);
+  }
+  if (cpu >= header.cpus) throw new TraceError(`${path}: byte ${at + 4}: block of CPU ${cpu}, but the header declares ${header.cpus} CPUs; the file is corrupt`);
+  return { count, cpu, bytes };
+}
+
+/** Byte offsets, within a block's payload, of its columns (-1 = absent); `end` = payload bytes. */
+export function columnOffsets(count: number, flags: number): { addrLo: number; addrHi: number; gap: number; content: number; vm: number; op: number } {
+  let off = 8 * count; // addrLo, then addrHi at 4·count
+  const gap = flags & FLAG_GAP ? off : -1;
+  if (gap >= 0) off += 4 * count;
+  const content = flags & FLAG_CONTENT ? off : -1;
+  if (content >= 0) off += 4 * count;
+  const vm = flags & FLAG_VM ? off : -1;
+  if (vm >= 0) off += pad4(2 * count);
+  return { addrLo: 0, addrHi: 4 * count, gap, content, vm, op: off };
+}
+
+export interface SliceSource {
+  path: string;
+  header: NativeHeader;
+  /** Byte offset of the block (its 16-byte header), its record count, and the slice's first record in it. */
+  blockAt: number;
+  count: number;
+  from: number;
+  cpu: number;
+  /** The CPU's simulated time (sum of gaps) before this slice. */
+  spanNs: number;
+}
+
+/**
+ * Check records [at, at + k) of a batch just copied from a native block: ops 0/1 and vms within the
+ * header's count (corruption the check word did not catch), gaps in range and the CPU's total
+ * within MAX_SPAN_NS (traces/FORMAT.md "Ranges"). Returns the CPU's new total; errors name the
+ * byte offset of the bad value.
+ * Speed tricks: four ops per step through a 32-bit view; a float32 in [0, MAX] has its bit
+ * pattern in [0, bits(MAX)] (negatives, infinities and NaN have larger ones), so one integer max
+ * over the gaps finds any bad value, and only then are they searched.
+ */
+export function checkSlice(b: AccessBatch, at: number, k: number, src: SliceSource): number {
+  const cols = columnOffsets(src.count, src.header.flags);
+  const byteOf = (col: number, size: number, i: number) => src.blockAt + BLOCK_HEADER_BYTES + col + size * (src.from + i - at);
+  const ops = b.op;
+  let i = at;
+  if ((at & 3) === 0 && ops.byteOffset === 0) {
+    const w = new Uint32Array(ops.buffer, at, k >>> 2);
+    let bad = 0;
+    for (let j = 0; j < w.length; j++) bad |= w[j];
+    if ((bad & 0xfefefefe) === 0) i = at + w.length * 4;
+  }
+  for (; i < at + k; i++) {
+    if (ops[i] > 1) throw new TraceError(`${src.path}: byte ${byteOf(cols.op, 1, i)}: expected op 0 (read) or 1 (write), found ${ops[i]}; the file is corrupt`);
+  }
+  if (cols.vm >= 0) {
+    const vms = src.header.vms;
+    for (let j = at; j < at + k; j++) {
+      if (b.vm[j] >= vms) throw new TraceError(`${src.path}: byte ${byteOf(cols.vm, 2, j)}: expected a vm below the header's count ${vms}, found ${b.vm[j]}; the file is corrupt`);
+    }
+  }
+  if (cols.gap < 0) return src.spanNs;
+  const gaps = b.gapNs;
+  const bits = new Uint32Array(gaps.buffer, gaps.byteOffset + 4 * at, k);
+  let worst = 0;
+  let sum = 0;
+  for (let j = 0; j < k; j++) {
+    const u = bits[j];
+    if (u > worst) worst = u;
+    sum += gaps[at + j];
+  }
+  if (worst > MAX_GAP_BITS) {
+    for (let j = at; j < at + k; j++) {
+      if (!gapInRange(gaps[j])) throw new TraceError(`${src.path}: byte ${byteOf(cols.gap, 4, j)}: expected ${GAP_EXPECTED}, found ${showNs(gaps[j])}; the file is corrupt`);
+    }
+  }
+  const span = src.spanNs + sum;
+  if (span > MAX_SPAN_NS) throw new TraceError(`${src.path}: byte ${src.blockAt}: expected ${SPAN_EXPECTED}, found CPU ${src.cpu} reaching ${showNs(span)} in this block`);
+  return span;
+}
 
 /**
  * Sequential reader. Blocks are assembled in an aligned staging buffer from the decompressed
@@ -113,6 +226,10 @@ export class NativeReader implements TraceReader {
 
   /** Plain (uncompressed) file: read blocks with positioned reads straight into the staging buffer. */
   private fd = -1;
+  /** Records in the blocks read so far (all CPUs), checked against the header at the end. */
+  private recordsSeen = 0;
+  /** Per CPU: simulated time its gaps add up to (checked against MAX_SPAN_NS). */
+  private spanNs = new Float64Array(16);
 
   constructor(private readonly opts: ReaderOptions) {
     if (detectCompression(readRawHead(opts.path, 8)) === 'none') {
@@ -154,9 +271,7 @@ export class NativeReader implements TraceReader {
     const b = Buffer.alloc(HEADER_BYTES);
     const got = await this.take(b, HEADER_BYTES);
     this.header = decodeHeader(b.subarray(0, got), this.opts.path);
-    if (this.header.flags & ~(FLAG_VM | FLAG_GAP | FLAG_CONTENT | FLAG_INSTRUCTION_LEVEL)) {
-      throw new TraceError(`${this.opts.path}: byte 12: unknown header flags 0x${this.header.flags.toString(16)}; written by a newer tiersim?`);
-    }
+    checkHeader(this.header, this.opts.path);
     return this.header;
   }
 
@@ -167,22 +282,23 @@ export class NativeReader implements TraceReader {
     if (got === 0) return false;
     const path = this.opts.path;
     if (got < BLOCK_HEADER_BYTES) throw new TraceError(`${path}: byte ${at}: truncated block header (${got} of ${BLOCK_HEADER_BYTES} bytes); the file is cut short`);
-    const count = this.hdr.readUInt32LE(0);
-    const cpu = this.hdr.readUInt16LE(4);
-    const bytes = this.hdr.readUInt32LE(8);
-    const check = this.hdr.readUInt32LE(12);
-    const flags = this.header.flags;
-    if ((check ^ count) >>> 0 !== BLOCK_CHECK || count === 0 || count > MAX_BLOCK_RECORDS || bytes !== payloadBytes(count, flags)) {
-      throw new TraceError(`${path}: byte ${at}: expected a block header (1–${MAX_BLOCK_RECORDS} records, check word), found count ${count}, ${bytes} payload bytes, check 0x${check.toString(16)}; the file is corrupt`);
-    }
-    if (cpu >= this.header.cpus) throw new TraceError(`${path}: byte ${at + 4}: block of CPU ${cpu}, but the header declares ${this.header.cpus} CPUs; the file is corrupt`);
+    const { count, cpu, bytes } = decodeBlockHeader(this.hdr, at, this.header, path);
     const have = await this.take(this.stageBytes, bytes);
     if (have < bytes) throw new TraceError(`${path}: byte ${at + BLOCK_HEADER_BYTES + have}: truncated block (${have} of ${bytes} payload bytes); the file is cut short`);
     this.blockCount = count;
     this.blockCpu = cpu;
     this.blockDone = 0;
     this.blockOffset = at;
+    this.recordsSeen += count;
     return true;
+  }
+
+  /** A plain file cut at a block boundary reads cleanly: only its header's record count tells. */
+  private checkRecordCount(): void {
+    const declared = this.header.records;
+    if (declared >= 0 && this.recordsSeen !== declared) {
+      throw new TraceError(`${this.opts.path}: byte ${this.offset}: expected ${declared} records (the header's count), found ${this.recordsSeen}; the file is cut short or corrupt`);
+    }
   }
 
   async fill(batch: AccessBatch): Promise<number> {
@@ -191,7 +307,10 @@ export class NativeReader implements TraceReader {
     let n = 0;
     while (n < batch.capacity) {
       if (this.blockDone >= this.blockCount) {
-        if (!(await this.nextBlock())) break;
+        if (!(await this.nextBlock())) {
+          this.checkRecordCount();
+          break;
+        }
         if (want >= 0 && this.blockCpu !== want) {
           this.blockDone = this.blockCount; // another CPU's block
           continue;
@@ -209,46 +328,25 @@ export class NativeReader implements TraceReader {
 
   private copyOut(b: AccessBatch, at: number, from: number, k: number): void {
     const count = this.blockCount;
-    const flags = this.header.flags;
+    const cols = columnOffsets(count, this.header.flags);
     const st = this.stage;
-    let off = 0;
-    b.addrLo.set(new Uint32Array(st, off + 4 * from, k), at);
-    off += 4 * count;
-    b.addrHi.set(new Uint32Array(st, off + 4 * from, k), at);
-    off += 4 * count;
-    if (flags & FLAG_GAP) {
-      b.gapNs.set(new Float32Array(st, off + 4 * from, k), at);
-      off += 4 * count;
-    } else b.gapNs.fill(0, at, at + k);
-    if (flags & FLAG_CONTENT) {
-      b.content.set(new Uint32Array(st, off + 4 * from, k), at);
-      off += 4 * count;
-    } else b.content.fill(0, at, at + k);
-    if (flags & FLAG_VM) {
-      b.vm.set(new Uint16Array(st, off + 2 * from, k), at);
-      off += pad4(2 * count);
-    } else b.vm.fill(0, at, at + k);
-    const ops = new Uint8Array(st, off + from, k);
-    b.op.set(ops, at);
+    b.addrLo.set(new Uint32Array(st, cols.addrLo + 4 * from, k), at);
+    b.addrHi.set(new Uint32Array(st, cols.addrHi + 4 * from, k), at);
+    if (cols.gap >= 0) b.gapNs.set(new Float32Array(st, cols.gap + 4 * from, k), at);
+    else b.gapNs.fill(0, at, at + k);
+    if (cols.content >= 0) b.content.set(new Uint32Array(st, cols.content + 4 * from, k), at);
+    else b.content.fill(0, at, at + k);
+    if (cols.vm >= 0) b.vm.set(new Uint16Array(st, cols.vm + 2 * from, k), at);
+    else b.vm.fill(0, at, at + k);
+    b.op.set(new Uint8Array(st, cols.op + from, k), at);
     b.cpu.fill(this.blockCpu, at, at + k);
-    // Ops are 0/1; anything else means corruption the check word did not catch. Speed trick:
-    // test four ops per step through a 32-bit view when the slice is aligned.
-    let i = 0;
-    if (((off + from) & 3) === 0) {
-      const w = new Uint32Array(st, off + from, k >>> 2);
-      let bad = 0;
-      for (let j = 0; j < w.length; j++) bad |= w[j];
-      i = (bad & 0xfefefefe) === 0 ? w.length * 4 : 0;
+    const cpu = this.blockCpu;
+    if (cpu >= this.spanNs.length) {
+      const grown = new Float64Array(Math.max(cpu + 1, this.spanNs.length * 2));
+      grown.set(this.spanNs);
+      this.spanNs = grown;
     }
-    for (; i < k; i++) {
-      if (ops[i] > 1) throw new TraceError(`${this.opts.path}: byte ${this.blockOffset + BLOCK_HEADER_BYTES + off + from + i}: expected op 0 (read) or 1 (write), found ${ops[i]}; the file is corrupt`);
-    }
-    if (flags & FLAG_VM) {
-      const vms = this.header.vms;
-      for (let i = at; i < at + k; i++) {
-        if (b.vm[i] >= vms) throw new TraceError(`${this.opts.path}: block at byte ${this.blockOffset}: record ${from + i - at} has vm ${b.vm[i]} but the header declares ${vms}; the file is corrupt`);
-      }
-    }
+    this.spanNs[cpu] = checkSlice(b, at, k, { path: this.opts.path, header: this.header, blockAt: this.blockOffset, count, from, cpu, spanNs: this.spanNs[cpu] });
   }
 
   close(): void {

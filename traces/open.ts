@@ -9,7 +9,7 @@
 
 import { spawn } from 'node:child_process';
 import type { ChildProcessByStdio } from 'node:child_process';
-import { createReadStream, openSync, readSync, closeSync, statSync } from 'node:fs';
+import { createReadStream, openSync, readSync, closeSync, fstatSync, statSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { createGunzip, createInflate } from 'node:zlib';
 import { ConfigError } from '../sim/config.ts';
@@ -39,15 +39,34 @@ export function readRawHead(path: string, n = 16): Buffer {
   try {
     fd = openSync(path, 'r');
   } catch (err) {
-    throw new TraceError(`${path}: cannot open trace (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    throw openError(path, err as NodeJS.ErrnoException);
   }
   try {
+    // A directory opens fine on Linux and fails only at the read (EISDIR): say so before that.
+    if (fstatSync(fd).isDirectory()) throw new TraceError(`${path}: expected a trace file, found a directory`);
     const buf = Buffer.alloc(n);
-    const got = readSync(fd, buf, 0, n, 0);
+    let got: number;
+    try {
+      got = readSync(fd, buf, 0, n, 0);
+    } catch (err) {
+      throw openError(path, err as NodeJS.ErrnoException);
+    }
     return buf.subarray(0, got);
   } finally {
     closeSync(fd);
   }
+}
+
+/** A file that cannot be opened or read, as one line naming the cause. */
+function openError(path: string, err: NodeJS.ErrnoException): TraceError {
+  const why: Record<string, string> = {
+    ENOENT: 'no such file',
+    EACCES: 'permission denied',
+    EISDIR: 'it is a directory',
+    ENOTDIR: 'a part of the path is not a directory',
+    EIO: 'input/output error while reading',
+  };
+  return new TraceError(`${path}: cannot read the trace: ${why[err.code ?? ''] ?? err.code ?? String(err)}${err.code && why[err.code] ? ` (${err.code})` : ''}`);
 }
 
 export function fileSize(path: string): number {

@@ -14,6 +14,7 @@
 import type { TraceFormat } from './reader.ts';
 import { LineReader, ADDR, CpuIds, TOK_END, TOK_START, parseAddress, parseDecimal, tokenize } from './reader.ts';
 import { OP_READ, OP_WRITE } from './batch.ts';
+import { threadIdInRange } from './limits.ts';
 
 export class PerfScriptReader extends LineReader {
   protected readonly maxPerLine = 1;
@@ -56,11 +57,15 @@ export class PerfScriptReader extends LineReader {
     const z = TOK_END[ti];
     for (let p = a; p < z; p++) if (b[p] === 47) a = p + 1;
     const tid = parseDecimal(b, a, z);
-    if (!Number.isInteger(tid)) {
-      this.bad(b, s, e, 'a thread id ("pid/tid" or "tid") before the time');
+    if (!threadIdInRange(tid)) {
+      this.bad(b, s, e, 'a thread id ("pid/tid" or "tid", an integer below 2^53) before the time');
       return;
     }
     const secs = parseDecimal(b, TOK_START[t], TOK_END[t] - 1);
+    if (!(secs < Infinity)) {
+      this.bad(b, s, e, 'a finite time in seconds before ":"');
+      return;
+    }
     // The event: the next token ending in ':' after the time (an optional period comes first).
     let ev = -1;
     for (let i = t + 1; i < n && i <= t + 3; i++) {
@@ -84,7 +89,9 @@ export class PerfScriptReader extends LineReader {
       this.lastTime = grown;
     }
     const prev = this.lastTime[cpu];
+    // A sample stamped before the thread's previous one (perf orders by time, so rare) has no gap.
     const gap = prev === prev && secs >= prev ? (secs - prev) * 1e9 : 0;
+    if (!this.gapOk(cpu, gap, 'a time since this thread\'s previous sample of')) return;
     this.lastTime[cpu] = secs;
     this.emit(cpu, 0, hi, lo, op, gap, 0);
   }

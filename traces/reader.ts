@@ -6,6 +6,7 @@
 
 import type { AccessBatch } from './batch.ts';
 import { ByteStream, TraceError, cut } from './open.ts';
+import { GAP_EXPECTED, MAX_SPAN_NS, SPAN_EXPECTED, gapInRange, showNs } from './limits.ts';
 
 export interface ReaderOptions {
   path: string;
@@ -149,7 +150,7 @@ export abstract class TextReader implements TraceReader {
    * A malformed line [start, end): with skipBad count it and go on; otherwise stop with
    * `file:line: expected …, found "…"`.
    */
-  protected bad(buf: Buffer, start: number, end: number, expected: string): void {
+  protected bad(buf: Buffer, start: number, end: number, expected: string, found?: string): void {
     if (this.skipBad) {
       this.badRecords++;
       return;
@@ -157,8 +158,8 @@ export abstract class TextReader implements TraceReader {
     let e = end;
     if (e > start && buf[e - 1] === 10) e--;
     if (e > start && buf[e - 1] === 13) e--;
-    const text = buf.toString('latin1', start, Math.min(e, start + 200));
-    throw new TraceError(`${this.opts.path}:${this.lineNo}: expected ${expected}, found "${cut(text)}"`);
+    const text = `"${cut(buf.toString('latin1', start, Math.min(e, start + 200)))}"`;
+    throw new TraceError(`${this.opts.path}:${this.lineNo}: expected ${expected}, found ${found ? `${found} in ${text}` : text}`);
   }
 
   close(): void {
@@ -167,6 +168,25 @@ export abstract class TextReader implements TraceReader {
 }
 
 const NEWLINE = Buffer.from('\n');
+
+/**
+ * Splitting an access at 64 B lines. `lo & ~63` is a *signed* 32-bit result in JS (0xffffffc0 & ~63
+ * = -64), so the line base is made unsigned first; the carry out of the low word (an access
+ * crossing a 4 GiB boundary) then shows as a value > 0xffffffff and goes into the high word.
+ */
+export function lineBase(lo: number): number {
+  return (lo & ~63) >>> 0;
+}
+
+/** Lines an access of `size` bytes starting at low word `lo` covers beyond its first. */
+export function extraLines(lo: number, size: number): number {
+  return size > 1 ? ((lo & 63) + size - 1) >>> 6 : 0;
+}
+
+/** Would the access's last line lie past 2^64 (high word 0xffffffff and the low word carrying out)? */
+export function crossesTop(hi: number, lo: number, size: number): boolean {
+  return hi === 0xffffffff && lineBase(lo) + 64 * extraLines(lo, size) > 0xffffffff;
+}
 
 /** Hex digit values; -1 for anything else. */
 export const HEX = new Int8Array(256).fill(-1);
@@ -343,17 +363,52 @@ export abstract class LineReader extends TextReader {
   protected abstract readonly maxPerLine: number;
   protected abstract parseLine(b: Buffer, s: number, e: number): void;
 
+  /** The line being parsed, for messages about a record found bad after its fields parsed (gapOk). */
+  private lineBuf: Buffer = NEWLINE;
+  private lineStart = 0;
+  private lineStop = 0;
+  /** Simulated time each CPU's records add up to so far (sum of gaps), checked against MAX_SPAN_NS. */
+  private spanNs = new Float64Array(16);
+
   protected parse(b: Buffer, p: number, end: number): number {
     const max = this.maxPerLine;
+    this.lineBuf = b;
     while (p < end) {
       if (!this.room(max)) break;
       let q = p;
       while (b[q] !== 10) q++;
       this.lineNo++;
-      this.parseLine(b, p, trimEol(b, p, q + 1));
+      const e = trimEol(b, p, q + 1);
+      this.lineStart = p;
+      this.lineStop = e;
+      this.parseLine(b, p, e);
       p = q + 1;
     }
     return p;
+  }
+
+  /**
+   * Is the record's compute gap in range (traces/FORMAT.md "Ranges"), and does its CPU stay within
+   * MAX_SPAN_NS? If not, reports the current line (or counts it with skipBad) and returns false.
+   * `what` says where the gap came from, for the message.
+   */
+  protected gapOk(cpu: number, gapNs: number, what: string): boolean {
+    if (!gapInRange(gapNs)) {
+      this.bad(this.lineBuf, this.lineStart, this.lineStop, `${GAP_EXPECTED} (traces/FORMAT.md "Ranges")`, `${what} ${showNs(gapNs)}`);
+      return false;
+    }
+    if (cpu >= this.spanNs.length) {
+      const grown = new Float64Array(Math.max(cpu + 1, this.spanNs.length * 2));
+      grown.set(this.spanNs);
+      this.spanNs = grown;
+    }
+    const span = this.spanNs[cpu] + gapNs;
+    if (span > MAX_SPAN_NS) {
+      this.bad(this.lineBuf, this.lineStart, this.lineStop, SPAN_EXPECTED, `CPU ${cpu} reaching ${showNs(span)} at this record`);
+      return false;
+    }
+    this.spanNs[cpu] = span;
+    return true;
   }
 
   /** Append one record, if it belongs to the CPU this reader keeps. */
@@ -376,11 +431,19 @@ export abstract class LineReader extends TextReader {
    */
   protected emitSized(cpu: number, vm: number, hi: number, lo: number, size: number, op: number, gapNs: number, content: number): void {
     this.emit(cpu, vm, hi, lo, op, gapNs, content);
-    const extra = size > 1 ? ((lo & 63) + size - 1) >>> 6 : 0;
+    const extra = extraLines(lo, size);
+    const first = lineBase(lo);
     for (let e = 1; e <= extra; e++) {
-      const next = (lo & ~63) + 64 * e;
+      const next = first + 64 * e;
       this.emit(cpu, vm, next > 0xffffffff ? (hi + 1) >>> 0 : hi, next >>> 0, op, 0, content);
     }
+  }
+
+  /** An access that would run past the last byte of the 64-bit space is bad (its line is reported). */
+  protected sizeFits(hi: number, lo: number, size: number): boolean {
+    if (!crossesTop(hi, lo, size)) return true;
+    this.bad(this.lineBuf, this.lineStart, this.lineStop, 'an access inside the 64-bit address space', `${size} bytes at the top of it`);
+    return false;
   }
 
   /** The line's text for error messages. */

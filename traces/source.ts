@@ -5,21 +5,27 @@
 // The pre-pass: tiers are sized from the footprint (machine.ratio), which a text trace does not
 // state, so the trace is read once before the run to count records, CPUs, VMs and distinct
 // 4 KiB / 2 MiB pages (PageSet: memory ∝ pages touched). The result is cached under
-// results/.trace-index/ keyed by the file's real path, size and mtime, so only the first run of
-// a trace pays for it. Native traces written to a plain file carry these numbers in their header.
+// results/.trace-index/ keyed by the trace's content (SHA-256, traces/identity.ts), so only the
+// first run of a trace pays for it, and a trace rewritten in place (same path, size and mtime) is
+// counted again. Native traces written to a plain file carry these numbers in their header.
 
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, realpathSync, statSync, writeFileSync, renameSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync, rmSync, writeFileSync, renameSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { Config } from '../sim/config.ts';
 import type { AccessBatch, AccessSource } from './batch.ts';
 import { createBatch, OP_WRITE } from './batch.ts';
-import { readHead, TraceError } from './open.ts';
+import { detectCompression, readHead, readRawHead, TraceError } from './open.ts';
 import type { ReaderOptions, TraceFormat, TraceReader } from './reader.ts';
 import { FORMATS, findFormat } from './formats.ts';
 import { NativeReader, FLAG_INSTRUCTION_LEVEL } from './native.ts';
 import { PageSet } from './page-set.ts';
 import { LlcFilterSource } from './llc-filter.ts';
+import { traceIdentity } from './identity.ts';
+import { Demux } from './demux.ts';
+import { NativeBlocks } from './native-blocks.ts';
+import type { DemuxOptions } from './demux.ts';
+import type { TraceIdentity } from './identity.ts';
 import type { LlcStats } from './llc-filter.ts';
 
 export interface TraceIndex {
@@ -116,15 +122,61 @@ export async function scanTrace(
   return index;
 }
 
-function indexPath(path: string, format: string, skipBad: boolean): string {
-  const real = realpathSync(path);
-  const st = statSync(real);
-  const key = createHash('sha256').update(JSON.stringify([real, st.size, st.mtimeMs, format, skipBad, 1])).digest('hex').slice(0, 16);
+/** Version of the cached index files: bump when TraceIndex or how it is counted changes. */
+const INDEX_VERSION = 2;
+
+/**
+ * The cache file of a trace's index. Its name is the trace's content hash (not its path, size or
+ * mtime: `cp -p` and regenerating scripts keep those) plus what changes the counts (format, skipBad).
+ */
+function indexPath(id: TraceIdentity, format: string, skipBad: boolean): string {
+  const key = createHash('sha256').update(JSON.stringify([id.sha256, id.bytes, format, skipBad, INDEX_VERSION])).digest('hex').slice(0, 24);
   return join('results', '.trace-index', `${key}.json`);
 }
 
-/** The index of a trace: from a native header, the cache, or a pre-pass (then cached). */
-export async function traceIndex(config: Config, path: string, format: TraceFormat): Promise<TraceIndex> {
+const INDEX_COUNTS = ['records', 'reads', 'writes', 'cpus', 'vms', 'footprint4k', 'footprint2m', 'badRecords'] as const;
+
+/**
+ * A cached index if the file is whole and belongs to this trace; undefined otherwise (missing,
+ * cut short by a crash, edited, or another trace's), so that the pre-pass runs again.
+ */
+function loadIndex(file: string, id: TraceIdentity, format: string, skipBad: boolean): TraceIndex | undefined {
+  let parsed: { version?: unknown; sha256?: unknown; skipBad?: unknown; index?: Record<string, unknown> };
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    return undefined;
+  }
+  const ix = parsed?.index;
+  if (!ix || parsed.version !== INDEX_VERSION || parsed.sha256 !== id.sha256 || parsed.skipBad !== skipBad || ix.format !== format) return undefined;
+  if (typeof ix.instructionLevel !== 'boolean') return undefined;
+  for (const k of INDEX_COUNTS) {
+    const v = ix[k];
+    if (!(typeof v === 'number' && Number.isInteger(v) && v >= -1)) return undefined;
+  }
+  const i = ix as unknown as TraceIndex;
+  if (!(i.records >= 1 && i.cpus >= 1 && i.cpus <= 65536 && i.vms >= 1 && i.vms <= 65536 && i.footprint4k >= 1 && i.footprint4k <= i.records && i.footprint2m >= 1 && i.footprint2m <= i.footprint4k)) return undefined;
+  return i;
+}
+
+/** Write the cache file whole or not at all: a temporary file renamed over it (rename is atomic). */
+function saveIndex(file: string, id: TraceIdentity, skipBad: boolean, index: TraceIndex): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(tmp, JSON.stringify({ version: INDEX_VERSION, sha256: id.sha256, bytes: id.bytes, skipBad, index }, null, 1));
+    renameSync(tmp, file);
+  } catch {
+    // A read-only checkout still runs, just without the cache.
+    rmSync(tmp, { force: true });
+  }
+}
+
+/**
+ * The index of a trace: from a native header, the cache, or a pre-pass (then cached). `identity`
+ * is the trace's content hash when the caller has it already (a run hashes its trace once).
+ */
+export async function traceIndex(config: Config, path: string, format: TraceFormat, identity?: TraceIdentity): Promise<TraceIndex> {
   const opts = readerOptions(config, path, -1);
   if (format.name === 'native') {
     const r = new NativeReader(opts);
@@ -142,25 +194,15 @@ export async function traceIndex(config: Config, path: string, format: TraceForm
     }
   }
   const useCache = config['trace.indexCache'] !== false;
-  const file = useCache ? indexPath(path, format.name, opts.skipBad) : '';
-  if (useCache) {
-    try {
-      return JSON.parse(readFileSync(file, 'utf8')) as TraceIndex;
-    } catch {
-      // not cached yet
-    }
+  const id = useCache ? (identity ?? (await traceIdentity(path))) : undefined;
+  const file = id ? indexPath(id, format.name, opts.skipBad) : '';
+  if (id) {
+    const cached = loadIndex(file, id, format.name, opts.skipBad);
+    if (cached) return cached;
   }
   if (process.stderr.isTTY) process.stderr.write(`pre-pass over ${path} (${format.name}) to size the machine; cached for later runs…\n`);
   const index = await scanTrace(format, opts);
-  if (useCache) {
-    try {
-      mkdirSync(join('results', '.trace-index'), { recursive: true });
-      writeFileSync(`${file}.tmp-${process.pid}`, JSON.stringify(index, null, 1));
-      renameSync(`${file}.tmp-${process.pid}`, file);
-    } catch {
-      // a read-only checkout still runs, just without the cache
-    }
-  }
+  if (id) saveIndex(file, id, opts.skipBad, index);
   return index;
 }
 
@@ -170,23 +212,32 @@ export interface TraceRunStats {
   llc?: LlcStats;
 }
 
-/** Trace readers as an AccessSource: one sequential reader per CPU, opened on first use. */
+/**
+ * A trace as an AccessSource: one sequential reader over the whole file (opened on first use). A
+ * one-CPU trace hands that reader's batches straight on; a multi-CPU trace deals them out to
+ * per-CPU queues (traces/demux.ts), so the file is read and decompressed once whatever the
+ * thread count, with bounded memory; a plain multi-CPU native file is read per CPU by positioned
+ * reads of its blocks (traces/native-blocks.ts).
+ */
 export class TraceSource implements AccessSource {
   readonly name: string;
   readonly cpus: number;
   readonly vms: number;
-  private readonly readers: Array<TraceReader | Promise<TraceReader> | undefined>;
+  private reader: TraceReader | undefined;
+  private opening: Promise<TraceReader> | undefined;
+  private demux: Demux | undefined;
+  private blocks: NativeBlocks | undefined;
 
   constructor(
     readonly path: string,
     readonly format: TraceFormat,
     readonly index: TraceIndex,
     private readonly config: Config,
+    private readonly demuxOptions: DemuxOptions = {},
   ) {
     this.name = path;
     this.cpus = index.cpus;
     this.vms = index.vms;
-    this.readers = new Array(index.cpus);
   }
 
   footprintPages(pageBytes: number): number | undefined {
@@ -196,31 +247,46 @@ export class TraceSource implements AccessSource {
   }
 
   async read(cpu: number, batch: AccessBatch): Promise<number> {
-    let r = this.readers[cpu];
-    if (r === undefined) {
-      // A one-CPU trace needs no filtering (-1 keeps every record).
-      r = this.readers[cpu] = this.format.open(readerOptions(this.config, this.path, this.cpus === 1 ? -1 : cpu));
+    if (this.blocks) return this.blocks.read(cpu, batch);
+    if (this.reader === undefined) {
+      if (this.cpus > 1 && this.format.name === 'native' && detectCompression(readRawHead(this.path, 8)) === 'none') {
+        // A plain native file lists each CPU's blocks: positioned reads, nothing to demultiplex.
+        this.blocks = new NativeBlocks(this.path);
+        return this.blocks.read(cpu, batch);
+      }
+      this.opening ??= Promise.resolve(this.format.open(readerOptions(this.config, this.path, -1)));
+      const reader = await this.opening;
+      if (this.reader === undefined) {
+        this.reader = reader;
+        if (this.cpus > 1) this.demux = new Demux(reader, this.cpus, this.path, this.demuxOptions);
+      }
     }
-    const reader = r instanceof Promise ? (this.readers[cpu] = await r) : r;
-    return reader.fill(batch);
+    if (this.demux) return this.demux.read(cpu, batch);
+    return this.reader.fill(batch);
+  }
+
+  /** The demultiplexer of a multi-CPU trace, once reading has started (for tests and benchmarks). */
+  get demultiplexer(): Demux | undefined {
+    return this.demux;
   }
 
   badRecords(): number {
-    let n = 0;
-    for (const r of this.readers) if (r && !(r instanceof Promise)) n += r.badRecords;
-    return n;
+    return this.reader?.badRecords ?? 0;
   }
 
   close(): void {
-    for (const r of this.readers) if (r && !(r instanceof Promise)) r.close();
+    if (this.demux) this.demux.close();
+    else this.reader?.close();
+    this.blocks?.close();
   }
 }
 
 /** A trace source for a run (wrapped by the LLC filter when on) and a way to read its stats at the end. */
-export async function openTraceSource(config: Config): Promise<{ source: AccessSource; stats: () => TraceRunStats }> {
+/** `identity`: the trace's content hash when the caller has taken it already (then it is not hashed twice). */
+export async function openTraceSource(config: Config, identity?: TraceIdentity): Promise<{ source: AccessSource; stats: () => TraceRunStats }> {
   const path = config.trace as string;
   const format = await detectFormat(path, (config['trace.format'] as string | undefined) ?? 'auto');
-  const index = await traceIndex(config, path, format);
+  const index = await traceIndex(config, path, format, identity);
   const traceSource = new TraceSource(path, format, index, config);
   const llcSetting = (config['llc.enabled'] as string | undefined) ?? 'auto';
   const llcOn = llcSetting === 'true' || (llcSetting === 'auto' && index.instructionLevel);

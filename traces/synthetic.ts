@@ -12,6 +12,8 @@ import type { AccessBatch, AccessSource } from './batch.ts';
 import { OP_READ, OP_WRITE } from './batch.ts';
 import { parseNumber } from '../sim/config.ts';
 import { VMS_PARAMS, VmsWorkload, isVmsWorkload, parseVmsWorkload } from './synthetic-vms.ts';
+import { cachedFootprint, countFootprint } from './synthetic-footprint.ts';
+import type { Footprint } from './synthetic-footprint.ts';
 
 export class WorkloadError extends Error {
   override name = 'WorkloadError';
@@ -227,7 +229,12 @@ export class SyntheticSource implements AccessSource {
   private readonly rngs: Array<() => number>;
   private readonly seed: number;
 
-  constructor(spec: string, seed: number) {
+  private touched: Footprint | undefined;
+  private readonly footprintCacheDir: string | undefined;
+
+  /** `footprintCacheDir`: where the touched footprint is cached (results/.trace-index in a run; none by default). */
+  constructor(spec: string, seed: number, opts: { footprintCacheDir?: string } = {}) {
+    this.footprintCacheDir = opts.footprintCacheDir;
     const { phases, threads } = parseWorkload(spec);
     this.vmsWorkload = isVmsWorkload(spec) ? new VmsWorkload(spec, seed) : null;
     this.vms = this.vmsWorkload?.vms ?? 1;
@@ -252,27 +259,39 @@ export class SyntheticSource implements AccessSource {
     return this.vmsWorkload?.vmPages(vm);
   }
 
-  footprintPages(pageBytes: number): number {
+  /**
+   * Distinct pages of `pageBytes` (4 KiB or 2 MiB) the workload touches: a counting pass of the
+   * generator (traces/synthetic-footprint.ts), made on first use and cached; tiers are sized from it.
+   */
+  footprintPages(pageBytes: number): number | undefined {
     if (this.vmsWorkload) return this.vmsWorkload.footprintPages(pageBytes);
-    // Pages of the run's size spanned by the union of the phases' 4 KiB page ranges: an upper bound
-    // on the distinct pages touched, used to size tiers by machine.ratio.
-    const per = pageBytes / 4096;
-    let total = 0;
-    for (const sparse of [false, true]) {
-      for (const [first, end] of mergeRanges(this.phases.filter((p) => p.sparse === sparse).map((p) => [p.offset, p.offset + p.pages]))) {
-        if (!sparse) {
-          total += Math.ceil((end + BASE_PAGE) / per) - Math.floor((first + BASE_PAGE) / per);
-          continue;
-        }
-        for (let r = first >>> REGION_PAGES_LOG2; r <= (end - 1) >>> REGION_PAGES_LOG2; r++) {
-          const base = r << REGION_PAGES_LOG2;
-          const lo = Math.max(first, base) - base;
-          const hi = Math.min(end, base + (1 << REGION_PAGES_LOG2)) - base;
-          total += Math.ceil(hi / per) - Math.floor(lo / per);
-        }
-      }
+    if (pageBytes !== 4096 && pageBytes !== 2 << 20) return undefined;
+    this.touched ??= cachedFootprint(this.name, this.seed, this.footprintCacheDir, () =>
+      countFootprint(new SyntheticSource(this.name, this.seed), PAGE_ALIGN, pageIndexOf),
+    );
+    return pageBytes === 4096 ? this.touched.pages4k : this.touched.pages2m;
+  }
+
+  /** The phases' page ranges and kinds, for the footprint pass (traces/synthetic-footprint.ts). */
+  phaseRanges(): Array<{ offset: number; pages: number; sparse: boolean; init: boolean }> {
+    return this.phases.map((p) => ({ offset: p.offset, pages: p.pages, sparse: p.sparse, init: p.init }));
+  }
+
+  /**
+   * Generate thread cpu's accesses of phase pi from the start, exactly as read() does (same seed,
+   * same draws), handing each filled batch to `visit`. For the footprint pass, on a source of its own.
+   */
+  replayPhase(cpu: number, pi: number, batch: AccessBatch, visit: (b: AccessBatch) => void): void {
+    const p = this.phases[pi];
+    const mine = share(p.accesses, this.cpus, cpu) + (p.init ? share(p.pages, this.cpus, cpu) : 0);
+    this.rngs[cpu] = seedrandom.alea(`${this.seed}/workload/${cpu}/${pi}`);
+    for (let done = 0; done < mine; ) {
+      const n = Math.min(batch.capacity, mine - done);
+      this.fill(p, cpu, batch, 0, n, done, mine);
+      batch.count = n;
+      visit(batch);
+      done += n;
     }
-    return total;
   }
 
   read(cpu: number, batch: AccessBatch): number {
@@ -366,17 +385,6 @@ export class SyntheticSource implements AccessSource {
   }
 }
 
-function mergeRanges(ranges: number[][]): number[][] {
-  const sorted = ranges.slice().sort((a, b) => a[0] - b[0]);
-  const out: number[][] = [];
-  for (const [first, end] of sorted) {
-    const last = out[out.length - 1];
-    if (last && first <= last[1]) last[1] = Math.max(last[1], end);
-    else out.push([first, end]);
-  }
-  return out;
-}
-
 /** Accesses of `total` given to thread t of n (the first total % n threads get one more). */
 function share(total: number, n: number, t: number): number {
   return Math.floor(total / n) + (t < total % n ? 1 : 0);
@@ -398,6 +406,30 @@ function writeAddress(b: AccessBatch, i: number, page: number, line: number, spa
     b.addrHi[i] = Math.floor(p / 0x100000); // p · 4096 / 2^32
     b.addrLo[i] = (((p & 0xfffff) << PAGE_LOG2) | (line << 6)) >>> 0;
   }
+}
+
+/** Inverse of the region multiplier 0x9e3779b1 mod 2^32 (Newton's iteration), to undo writeAddress's scattering. */
+const REGION_MUL_INV = (() => {
+  let x = 0x9e3779b1;
+  for (let i = 0; i < 5; i++) x = Math.imul(x, 2 - Math.imul(0x9e3779b1, x));
+  return x >>> 0;
+})();
+
+/**
+ * Both layouts place workload page k at an address whose 4 KiB page number is a multiple of
+ * PAGE_ALIGN plus (k mod PAGE_ALIGN) (dense: BASE_PAGE + k; sparse: a 4 GiB-aligned region per
+ * PAGE_ALIGN pages). So a page of 2^j ≤ PAGE_ALIGN 4 KiB pages holds workload pages
+ * [m·2^j, (m + 1)·2^j) for some m: run pages are counted by grouping workload page numbers.
+ */
+export const PAGE_ALIGN = 1 << REGION_PAGES_LOG2;
+
+/** The workload page number (offset + page) of an address written by writeAddress. */
+export function pageIndexOf(hi: number, lo: number, sparse: boolean): number {
+  if (sparse) {
+    const r = (Math.imul((hi ^ 0x5bd1e995) >>> 0, REGION_MUL_INV) >>> 0) - 1;
+    return r * PAGE_ALIGN + ((lo >>> PAGE_LOG2) & (PAGE_ALIGN - 1));
+  }
+  return hi * 0x100000 + (lo >>> PAGE_LOG2) - BASE_PAGE;
 }
 
 function permutation(n: number, rng: () => number): Int32Array {
