@@ -24,7 +24,8 @@ import { createHash } from 'node:crypto';
 import type { Config, ConfigValue, Schema } from './config.ts';
 import { ConfigError, coerce, parseNumber, unknownKeyError } from './config.ts';
 import { MACHINE_PRESETS, tierSchema } from './machine.ts';
-import { resolveConfig, relevantConfig } from './run.ts';
+import { resolveConfig, runName } from './run.ts';
+import { hashTrace, setTraceSha } from './run-checks.ts';
 
 export interface Axis {
   /** Config path, e.g. "machine.ratio". */
@@ -265,8 +266,12 @@ function allKeysSchema(base: Schema): Schema {
   return out;
 }
 
-/** Check axes and fixed keys, expand the cartesian product and resolve every point. Throws ConfigError before anything runs. */
-export function expandGrid(spec: GridSpec, maxPoints = 1_000_000): ExpandedGrid {
+/**
+ * Check axes and fixed keys, expand the cartesian product and resolve every point. Throws
+ * ConfigError before anything runs. `traceSha` (trace path → content hash, see expandGridHashed)
+ * puts each point's trace hash in its config, and so in its run id.
+ */
+export function expandGrid(spec: GridSpec, maxPoints = 1_000_000, traceSha?: ReadonlyMap<string, string>): ExpandedGrid {
   const { schema: baseSchema } = resolveConfig({ file: spec.file, sets: spec.sets });
   if (spec.axes.length === 0) throw new ConfigError('no sweep axes: give --grid FILE or --sweep path=v1,v2,… (see --help)');
   const schema = allKeysSchema(baseSchema);
@@ -301,6 +306,8 @@ export function expandGrid(spec: GridSpec, maxPoints = 1_000_000): ExpandedGrid 
     let config: Config;
     try {
       config = resolveConfig({ file: spec.file, sets }).config;
+      const sha = config.trace === null ? undefined : traceSha?.get(config.trace as string);
+      if (sha) setTraceSha(config, sha);
     } catch (err) {
       if (err instanceof ConfigError) throw new ConfigError(`point ${index} (${label.join(', ')}): ${err.message}`);
       throw err;
@@ -318,11 +325,23 @@ export function expandGrid(spec: GridSpec, maxPoints = 1_000_000): ExpandedGrid 
   return { spec, points, unique: ids.size };
 }
 
-/** Run directory name of a config: <policy>-<first 10 hex of sha256(relevant config)>, as `npm run sim` names runs. */
-export function pointId(config: Config): string {
-  const hash = createHash('sha256').update(JSON.stringify(relevantConfig(config))).digest('hex').slice(0, 10);
-  return `${config.policy}-${hash}`;
+/**
+ * expandGrid with every point's trace content hash in its config: a sweep over a trace that was
+ * rewritten in place gets new point ids, so its old results are not taken as complete. Each
+ * distinct trace is hashed once (≈ 1 s per GB). The traces are those of the base config or the
+ * `trace` axis: nothing else can set the key.
+ */
+export async function expandGridHashed(spec: GridSpec, maxPoints?: number): Promise<ExpandedGrid> {
+  const axis = spec.axes.find((a) => a.path === 'trace');
+  const base = resolveConfig({ file: spec.file, sets: spec.sets });
+  const paths = axis ? axis.values.map((v, k) => coerce('trace', base.schema.trace, v, `${axis.valueWhere[k]}: axis`)) : [base.config.trace];
+  const traceSha = new Map<string, string>();
+  for (const p of new Set(paths)) if (typeof p === 'string') traceSha.set(p, await hashTrace(p));
+  return expandGrid(spec, maxPoints, traceSha);
 }
+
+/** Run directory name of a config: <policy>-<first 10 hex of its identity>, as `npm run sim` names runs. */
+export const pointId = runName;
 
 /** "policy=tpp, machine.ratio=1:4" for messages. */
 export function describePoint(p: Pick<Point, 'index' | 'values'>): string {
