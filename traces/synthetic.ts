@@ -107,7 +107,7 @@ export function parseWorkload(spec: string): { phases: Phase[]; threads: number 
   const phases = parts.map((part, pi) => {
     const colon = part.indexOf(':');
     const kindName = (colon < 0 ? part : part.slice(0, colon)).trim();
-    const kind = WORKLOAD_KINDS[kindName];
+    const kind = Object.hasOwn(WORKLOAD_KINDS, kindName) ? WORKLOAD_KINDS[kindName] : undefined;
     if (!kind) {
       throw new WorkloadError(`workload "${spec}": unknown kind "${kindName}" in phase ${pi + 1}. Valid kinds: ${Object.keys(WORKLOAD_KINDS).join(', ')}`);
     }
@@ -117,7 +117,7 @@ export function parseWorkload(spec: string): { phases: Phase[]; threads: number 
         const eq = kv.indexOf('=');
         if (eq <= 0) throw new WorkloadError(`workload "${spec}": expected key=value in phase ${pi + 1}, found "${kv}"`);
         const key = kv.slice(0, eq).trim();
-        if (!(key in kind.params)) {
+        if (!Object.hasOwn(kind.params, key)) {
           throw new WorkloadError(`workload "${spec}": ${kindName} has no parameter "${key}". Valid: ${Object.keys(kind.params).join(', ')}`);
         }
         given[key] = kv.slice(eq + 1).trim();
