@@ -23,10 +23,10 @@ export function finishCli<T>(parser: Argv<T>, epilog: string | undefined, valid:
  * Run a command-line entry point when its module is the one node was started with: exit 0 on
  * success, 2 with a one-line message on bad input (config, workload, trace, simulation or
  * file-system errors on the paths given), 1 with the stack on anything unexpected. `options` are
- * the command's long options (`--policy`, …): under `npm run`, one that npm took for itself
- * (the user forgot `--`) is an error saying how to call it.
+ * the command's long options (`--policy`, …) and which of them are flags without a value: under
+ * `npm run`, one that npm took for itself (the user forgot `--`) is an error saying how to call it.
  */
-export function runAsMain(moduleUrl: string, main: (argv: string[]) => Promise<number>, options: readonly string[] = []): void {
+export function runAsMain(moduleUrl: string, main: (argv: string[]) => Promise<number>, options: CliOptions = { options: [] }): void {
   const script = process.argv[1];
   if (!script || !moduleUrl.endsWith(script.replace(/\\/g, '/').split('/').pop()!)) return;
   const argv = process.argv.slice(2);
@@ -66,24 +66,36 @@ const NPM_OWN = new Set(['force', 'quiet', 'help', 'version', 'json', 'yes']);
  * Returns the message for such a call (naming the right one), or undefined. Only under `npm run`
  * (npm_lifecycle_event set).
  */
-export function npmAteOptions(env: NodeJS.ProcessEnv, options: readonly string[], argv: readonly string[]): string | undefined {
+export function npmAteOptions(env: NodeJS.ProcessEnv, cli: CliOptions, argv: readonly string[]): string | undefined {
   const script = env.npm_lifecycle_event;
   if (!script) return undefined;
-  const found: Array<{ flag: string; value: string }> = [];
-  for (const o of options) {
+  const flags = new Set(cli.flags ?? []);
+  const found: Array<{ flag: string; value: string; takesValue: boolean }> = [];
+  for (const o of cli.options) {
     const name = o.replace(/^--/, '');
     if (NPM_OWN.has(name)) continue;
     const value = env[`npm_config_${name.replace(/-/g, '_')}`];
-    if (value !== undefined) found.push({ flag: `--${name}`, value });
+    if (value !== undefined) found.push({ flag: `--${name}`, value, takesValue: !flags.has(o) });
   }
   if (found.length === 0) return undefined;
-  // A value npm saw as "true" was given after a space and is among the arguments; with one such
-  // option the call can be rebuilt exactly, otherwise its values are shown as "…".
-  const bare = found.filter((f) => f.value === 'true');
-  const shown = found.map((f) => (f.value !== 'true' ? `${f.flag} ${f.value}` : bare.length === 1 && argv.length > 0 ? `${f.flag} ${argv[0]}` : `${f.flag} …`));
+  // An option that takes a value and that npm saw as "true" had its value after a space: the value
+  // is among the arguments. With one such option the call can be rebuilt exactly, otherwise its
+  // values are shown as "…".
+  const bare = found.filter((f) => f.value === 'true' && f.takesValue);
+  const shown = found.map((f) => {
+    if (!f.takesValue) return f.value === 'false' ? `--no-${f.flag.slice(2)}` : f.flag;
+    if (f.value !== 'true') return `${f.flag} ${f.value}`;
+    return bare.length === 1 && argv.length > 0 ? `${f.flag} ${argv[0]}` : `${f.flag} …`;
+  });
   const rest = bare.length === 1 ? argv.slice(1) : argv;
   const call = `npm run ${script} -- ${[...shown, ...rest].join(' ')}`.trimEnd();
   return `npm took ${found.map((f) => f.flag).join(', ')} as its own option${found.length > 1 ? 's' : ''} (it reached tiersim only as npm_config_*): put -- between the script name and tiersim's options, e.g. ${call}`;
+}
+
+/** A command's long options (with their dashes) and, among them, the flags that take no value. */
+export interface CliOptions {
+  options: readonly string[];
+  flags?: readonly string[];
 }
 
 export interface StopSignals {

@@ -153,4 +153,4 @@ function print(summary: Row, format: (typeof FORMATS)[number], note: string): vo
   process.stderr.write(note + '\n');
 }
 
-runAsMain(import.meta.url, main, OPTION_NAMES);
+runAsMain(import.meta.url, main, { options: OPTION_NAMES, flags: ['--skip-bad', '--force', '--list-keys', '--help'] });

@@ -239,4 +239,7 @@ function checkCount(flag: string, n: number, max = 1024): void {
   if (!(Number.isInteger(n) && n >= 1 && n <= max)) throw new ConfigError(`${flag}: expected a whole number from 1 to ${max}, found ${n}`);
 }
 
-runAsMain(import.meta.url, (argv) => main(argv), [...new Set(Object.values(OPTION_LIST).flat())]);
+runAsMain(import.meta.url, (argv) => main(argv), {
+  options: [...new Set(Object.values(OPTION_LIST).flat())],
+  flags: ['--resume', '--no-resume', '--share-trace', '--no-share-trace', '--quiet', '--help'],
+});

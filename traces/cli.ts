@@ -216,4 +216,4 @@ export async function main(argv: string[]): Promise<number> {
   return code;
 }
 
-runAsMain(import.meta.url, main, ['--format', '--skip-bad', '--ns-per-instruction', '--out', '--seed']);
+runAsMain(import.meta.url, main, { options: ['--format', '--skip-bad', '--ns-per-instruction', '--out', '--seed'], flags: ['--skip-bad'] });
