@@ -9,9 +9,9 @@
 // summary is there; anything else at the place is either another run (replaced only with --force)
 // or files that are not a run (never replaced).
 //
-// Output places are checked before the simulation (prepareRunDir): the parent directories are
-// created and a probe directory is made and removed beside the folder, so an unusable --out (under
-// a regular file, read-only, /proc/…) fails in a second with one line, not after the run.
+// Output places are checked before the simulation (prepareRunDir): a probe directory is made and
+// removed where the folder will go, so an unusable --out (under a regular file, read-only, /proc/…)
+// fails in a second with one line, not after the run; nothing is created until the run publishes.
 
 import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -110,28 +110,39 @@ export function prepareRunDir(dir: string, identity: string, opts: { force: bool
 }
 
 /**
- * Make `dir` and its missing parents, then prove it writable by creating and removing a probe
- * directory in it. Node's own recursive mkdir loops forever under /proc (it retries ENOENT), so
- * the parents are made one at a time. Errors are ConfigErrors naming `label`.
+ * Prove that `dir` exists or can be made, without making anything: its nearest existing ancestor
+ * must be a directory in which a probe directory can be created (and is removed at once). Errors
+ * are ConfigErrors naming `label`. Nothing is left behind when a later check fails.
  */
 export function checkWritableDir(dir: string, label: string): void {
-  try {
-    makeDirs(dir);
-  } catch (err) {
-    if (err instanceof ConfigError) throw new ConfigError(`${label}: ${err.message}`);
-    if (isFsError(err)) throw new ConfigError(`${label}: ${fsMessage(err)}`);
-    throw err;
+  let base = resolve(dir);
+  for (;;) {
+    let st;
+    try {
+      st = statSync(base);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if ((code === 'ENOENT' || code === 'ENOTDIR') && dirname(base) !== base) {
+        base = dirname(base);
+        continue;
+      }
+      if (isFsError(err)) throw new ConfigError(`${label}: ${fsMessage(err)}`);
+      throw err;
+    }
+    if (!st.isDirectory()) throw new ConfigError(`${label}: ${base} is a file, not a directory`);
+    break;
   }
-  const probe = join(dir, `.tiersim-probe-${hostname()}-${process.pid}-${threadId}`);
+  const probe = join(base, `.tiersim-probe-${hostname()}-${process.pid}-${threadId}`);
   try {
     mkdirSync(probe);
     rmdirSync(probe);
   } catch (err) {
-    if (isFsError(err)) throw new ConfigError(`${label}: cannot write in ${dir}: ${fsReason(err)}`);
+    if (isFsError(err)) throw new ConfigError(`${label}: cannot write in ${base}: ${fsReason(err)}`);
     throw err;
   }
 }
 
+/** mkdir -p, one level at a time: Node's recursive mkdir loops forever on ENOENT under /proc. */
 function makeDirs(dir: string): void {
   const missing: string[] = [];
   for (let p = dir; ; p = dirname(p)) {

@@ -44,9 +44,13 @@ export function fsReason(err: unknown): string {
   return text ? `${text} (${code})` : (err as Error).message;
 }
 
-/** "/proc/run: cannot create directory: no such file or directory (ENOENT)" — the path from the error when it has one. */
+/**
+ * "/proc/run: cannot create directory: no such file or directory (ENOENT)": `what` names the
+ * path (default: the error's own path; "" for none, when the caller has named it already).
+ */
 export function fsMessage(err: NodeJS.ErrnoException, what?: string): string {
   const verb: Record<string, string> = { open: 'cannot open', mkdir: 'cannot create directory', rename: 'cannot rename', scandir: 'cannot list', rmdir: 'cannot remove', unlink: 'cannot remove', stat: 'cannot read', lstat: 'cannot read', write: 'cannot write', read: 'cannot read' };
   const action = (err.syscall && verb[err.syscall]) ?? 'cannot use';
-  return `${what ?? err.path ?? ''}${what || err.path ? ': ' : ''}${action}: ${fsReason(err)}`;
+  const path = what ?? err.path ?? '';
+  return `${path}${path ? ': ' : ''}${action}: ${fsReason(err)}`;
 }

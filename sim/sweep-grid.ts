@@ -22,7 +22,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import type { Config, ConfigValue, Schema } from './config.ts';
-import { ConfigError, coerce, parseNumber, unknownKeyError } from './config.ts';
+import { ConfigError, coerce, keySpec, parseNumber, unknownKeyError } from './config.ts';
 import { MACHINE_PRESETS, tierSchema } from './machine.ts';
 import { resolveConfig, runName } from './run.ts';
 import { hashTrace, setTraceSha } from './run-checks.ts';
@@ -179,7 +179,7 @@ export function readGridFile(path: string): GridSpec {
   }
   const root = parseJsonWithLines(text, path);
   if (!root.entries) throw new ConfigError(`${path}:${root.line}: expected a JSON object with keys ${GRID_KEYS.join(', ')}`);
-  const spec: GridSpec = { sets: {}, axes: [] };
+  const spec: GridSpec = { sets: Object.create(null), axes: [] }; // null prototype: "__proto__" is a key like any other
   for (const e of root.entries) {
     const where = `${path}:${e.line}`;
     if (e.key === 'config') {
@@ -188,7 +188,7 @@ export function readGridFile(path: string): GridSpec {
     } else if (e.key === 'set') {
       flattenNode(e.node, '', path, (key, node) => {
         if (node.items) throw new ConfigError(`${path}:${node.line}: set.${key} is a list; fixed keys take one value (put lists under "axes")`);
-        if (key in spec.sets) throw new ConfigError(`${path}:${node.line}: duplicate fixed key ${key}`);
+        if (Object.hasOwn(spec.sets, key)) throw new ConfigError(`${path}:${node.line}: duplicate fixed key ${key}`);
         spec.sets[key] = node.value;
       });
     } else if (e.key === 'axes') {
@@ -280,12 +280,12 @@ export function expandGrid(spec: GridSpec, maxPoints = 1_000_000, traceSha?: Rea
     const prev = seen.get(axis.path);
     if (prev) throw new ConfigError(`${axis.where}: duplicate axis ${axis.path} (also given at ${prev})`);
     seen.set(axis.path, axis.where);
-    if (axis.path in spec.sets) throw new ConfigError(`${axis.where}: ${axis.path} is both a fixed key (--set or grid "set") and an axis; keep one`);
-    const keySpec = schema[axis.path];
-    if (!keySpec) throw unknownKeyError(axis.path, axis.where, baseSchema);
+    if (Object.hasOwn(spec.sets, axis.path)) throw new ConfigError(`${axis.where}: ${axis.path} is both a fixed key (--set or grid "set") and an axis; keep one`);
+    const spec_ = keySpec(schema, axis.path);
+    if (!spec_) throw unknownKeyError(axis.path, axis.where, baseSchema);
     if (axis.values.length === 0) throw new ConfigError(`${axis.where}: axis ${axis.path} has no values`);
     // Type, range and choices of every value, against the key's spec (as for --set).
-    const coerced = axis.values.map((v, k) => coerce(axis.path, keySpec, v, `${axis.valueWhere[k]}: axis`));
+    const coerced = axis.values.map((v, k) => coerce(axis.path, spec_, v, `${axis.valueWhere[k]}: axis`));
     const dup = coerced.findIndex((v, k) => coerced.indexOf(v) !== k);
     if (dup >= 0) throw new ConfigError(`${axis.valueWhere[dup]}: axis ${axis.path} lists ${JSON.stringify(coerced[dup])} twice`);
   }

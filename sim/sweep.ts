@@ -64,13 +64,13 @@ interface GridArgs {
 }
 
 function gridSpecOf(args: GridArgs): GridSpec {
-  const spec: GridSpec = args.grid ? readGridFile(args.grid) : { sets: {}, axes: [] };
+  const spec: GridSpec = args.grid ? readGridFile(args.grid) : { sets: Object.create(null), axes: [] };
   if (args.config) {
     if (spec.file) throw new ConfigError(`--config ${args.config}: the grid file already names a base config (${spec.file}); keep one`);
     spec.file = args.config;
   }
   for (const [k, v] of Object.entries(parseSets(args.set ?? []))) {
-    if (k in spec.sets) throw new ConfigError(`--set ${k}: also fixed in the grid file; keep one`);
+    if (Object.hasOwn(spec.sets, k)) throw new ConfigError(`--set ${k}: also fixed in the grid file; keep one`);
     spec.sets[k] = v;
   }
   for (const s of args.sweep ?? []) spec.axes.push(parseSweepOption(s));
