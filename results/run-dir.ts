@@ -143,7 +143,7 @@ export function checkWritableDir(dir: string, label: string): void {
 }
 
 /** mkdir -p, one level at a time: Node's recursive mkdir loops forever on ENOENT under /proc. */
-function makeDirs(dir: string): void {
+export function makeDirs(dir: string): void {
   const missing: string[] = [];
   for (let p = dir; ; p = dirname(p)) {
     let isDir: boolean;

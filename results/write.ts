@@ -15,6 +15,8 @@ export function writeAtomic(path: string, data: string): void {
     renameSync(tmp, path);
   } catch (err) {
     rmSync(tmp, { force: true });
+    // Report the file the user named, not the temporary one.
+    if ((err as NodeJS.ErrnoException).path === tmp) (err as NodeJS.ErrnoException).path = path;
     throw err;
   }
 }

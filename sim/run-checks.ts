@@ -15,17 +15,20 @@ import { fsReason } from './fs-errors.ts';
 import { traceIdentity } from '../traces/identity.ts';
 import { parseWorkload } from '../traces/synthetic.ts';
 
-/** The trace path must name a regular file we can read: a directory, a FIFO or a missing file is one line, before anything opens it. */
-export function checkTraceFile(path: string): void {
+/**
+ * The trace path must name a regular file: a directory, a FIFO or a missing file is one line,
+ * before anything opens it. `label` names it in messages ("--trace", "trace", "convert: input").
+ */
+export function checkTraceFile(path: string, label = '--trace'): void {
   let kind: string | undefined;
   try {
     const st = statSync(path);
     if (st.isDirectory()) kind = 'a directory';
     else if (!st.isFile()) kind = 'not a regular file (a device, FIFO or socket)';
   } catch (err) {
-    throw new ConfigError(`--trace ${path}: ${fsReason(err)}`);
+    throw new ConfigError(`${label} ${path}: ${fsReason(err)}`);
   }
-  if (kind) throw new ConfigError(`--trace ${path}: expected a trace file, found ${kind}`);
+  if (kind) throw new ConfigError(`${label} ${path}: expected a trace file, found ${kind}`);
 }
 
 /** SHA-256 of a trace file's content, after checking it is a regular file (≈ 1 s per GB). */

@@ -13,7 +13,7 @@
 // The CSV is a pure function of (points, their summary rows): an unsharded run and a merge of
 // shards call the same sweepCsv() on the same inputs, so their bytes are identical by construction.
 
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ConfigValue } from './config.ts';
 import { ConfigError } from './config.ts';
@@ -21,7 +21,7 @@ import { runIdentity } from './run.ts';
 import type { ExpandedGrid, Point } from './sweep-grid.ts';
 import type { Row } from '../results/rows.ts';
 import { toCsv, writeAtomic } from '../results/write.ts';
-import { inspectRunDir, readIdentity, SUMMARY_JSON } from '../results/run-dir.ts';
+import { inspectRunDir, makeDirs, readIdentity, SUMMARY_JSON } from '../results/run-dir.ts';
 
 export const MANIFEST = 'sweep.json';
 export const SWEEP_CSV = 'sweep.csv';
@@ -57,7 +57,7 @@ function uniqueInOrder<T>(xs: T[]): T[] {
 }
 
 export function writeManifest(dir: string, manifest: Manifest): void {
-  mkdirSync(join(dir, POINTS_DIR), { recursive: true });
+  makeDirs(join(dir, POINTS_DIR));
   writeAtomic(join(dir, MANIFEST), JSON.stringify(manifest, null, 1) + '\n');
 }
 

@@ -7,9 +7,10 @@
 
 import yargs from 'yargs';
 import { finishCli, runAsMain, stopOnSignals } from '../sim/cli-common.ts';
-import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { checkWritableDir } from '../results/run-dir.ts';
+import { checkWritableDir, makeDirs } from '../results/run-dir.ts';
+import { checkTraceFile } from '../sim/run-checks.ts';
 import cliProgress from 'cli-progress';
 import { createBatch } from './batch.ts';
 import type { AccessSource } from './batch.ts';
@@ -52,6 +53,7 @@ function readerOpts(path: string, args: { 'skip-bad'?: boolean; 'ns-per-instruct
  * writable and the output is not a directory.
  */
 function checkConvertPaths(input: string, output: string): void {
+  checkTraceFile(input, 'convert: input');
   const at = (p: string) => {
     try {
       return statSync(p);
@@ -146,6 +148,9 @@ export async function gen(spec: string, output: string, seed: number): Promise<v
 }
 
 export async function stats(input: string, format: string, opts: ReaderOptions, outDir: string | undefined): Promise<void> {
+  checkTraceFile(input, 'trace');
+  const dir = outDir ?? join('results', 'trace-stats', basename(input).replace(/[^\w.-]+/g, '_'));
+  checkWritableDir(dir, `--out ${dir}`);
   const fmt = await detectFormat(input, format);
   const reader = await fmt.open(opts);
   const st = new TraceStats();
@@ -175,8 +180,7 @@ export async function stats(input: string, format: string, opts: ReaderOptions, 
     `LRU hit ratio   with 1 / 4 / 16 / 64 pages: ${[1, 4, 16, 64].map((c) => st.lruHitRatio(c).toFixed(3)).join(' / ')}`,
   ];
   if (reader.badRecords) lines.push(`skipped         ${fmtN(reader.badRecords)} malformed records`);
-  const dir = outDir ?? join('results', 'trace-stats', basename(input).replace(/[^\w.-]+/g, '_'));
-  mkdirSync(dir, { recursive: true });
+  makeDirs(dir);
   const hist = pageHistogram(st);
   const csv = ['rank,vm,page,accesses', ...hist.map(([vm, page, n], i) => `${i + 1},${vm},0x${page.toString(16)},${n}`)].join('\n') + '\n';
   writeFileSync(join(dir, 'page-histogram.csv'), csv);
