@@ -15,8 +15,10 @@ import memtis from './memtis.ts';
 import balloon from './balloon.ts';
 import idleTax from './idle-tax.ts';
 import pageSharing from './page-sharing.ts';
+import damonTiering from './damon-tiering.ts';
+import arms from './arms.ts';
 
-export const POLICIES: readonly PolicyDefinition[] = [firstTouch, interleave, numaTiering, tpp, mglru, autonuma, pebs, hemem, memtis, balloon, idleTax, pageSharing] as PolicyDefinition[];
+export const POLICIES: readonly PolicyDefinition[] = [firstTouch, interleave, numaTiering, tpp, mglru, autonuma, pebs, hemem, memtis, balloon, idleTax, pageSharing, damonTiering, arms] as PolicyDefinition[];
 
 export function findPolicy(name: string): PolicyDefinition {
   const p = POLICIES.find((d) => d.name === name);
