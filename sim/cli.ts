@@ -107,8 +107,8 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
 
-  const stop = stopOnSignals({ say: (s) => process.stderr.write(s + '\n') });
   const progress = runProgress(config);
+  const stop = stopOnSignals({ say: (s) => process.stderr.write(s + '\n'), cleanup: () => progress.stop() });
   let outcome: Awaited<ReturnType<typeof runSimulation>>;
   try {
     outcome = await runSimulation(config, undefined, { signal: stop.signal, onProgress: progress.onProgress });
