@@ -128,7 +128,7 @@ export function stopOnSignals(opts: { say: (s: string) => void; cleanup?: () => 
     exitCode = sig === 'SIGINT' ? 130 : 143;
     opts.say(`\ninterrupted (${sig}): stopping; nothing unfinished is kept`);
     ac.abort();
-    timer = setTimeout(quit, opts.graceMs ?? 1500);
+    timer = setTimeout(quit, opts.graceMs ?? 1000);
     timer.unref();
   };
   const handlers = { SIGINT: on('SIGINT'), SIGTERM: on('SIGTERM') };
