@@ -76,27 +76,41 @@ function expectStopped(r: { code: number | null; signal: NodeJS.Signals | null; 
   } else expect(r.signal).toBe('SIGTERM');
 }
 
+/**
+ * Kill a fresh copy of the command (output in `dirOf(attempt)`) after a seeded share (30–90 %) of
+ * the reference's wall time; when the machine ran it faster than the reference and the kill came
+ * after the work was done, try again with half the delay (at most four times), so that the kill
+ * lands mid-work. `check` asserts what the attempt left, and says whether it was mid-work.
+ */
+async function killMidWork(args: string[], dirOf: (attempt: number) => string, refWallMs: number, signal: NodeJS.Signals, check: (dir: string) => boolean): Promise<string> {
+  let delayMs = (0.3 + 0.6 * rng()) * refWallMs;
+  for (let attempt = 0; ; attempt++, delayMs /= 2) {
+    const dir = dirOf(attempt);
+    const r = await killAfter([...args, '--out', dir], delayMs, signal);
+    expectStopped(r, signal);
+    if (check(dir) || attempt === 3) return dir;
+  }
+}
+
 describe('killed runs', () => {
   it('a run killed with SIGTERM or SIGKILL at a random point leaves nothing complete but the right result, and its rerun equals an uninterrupted run', async () => {
     const base = tmp();
     const ref = join(base, 'ref');
     const whole = runToEnd([...SIM, '--out', ref]);
     expect(whole.code, whole.stderr).toBe(0);
-    let midRun = 0;
     for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
-      const dir = join(base, signal);
-      const delayMs = (0.3 + 0.6 * rng()) * whole.wallMs;
-      const r = await killAfter([...SIM, '--out', dir], delayMs, signal);
-      expectStopped(r, signal);
-      // What looks complete must be the whole run: a kill that came after the publish leaves it so.
-      if (existsSync(join(dir, 'summary.csv')) || existsSync(join(dir, 'config.json'))) expectSameRun(dir, ref);
-      else midRun++;
+      const dir = await killMidWork(SIM, (k) => join(base, `${signal}-${k}`), whole.wallMs, signal, (d) => {
+        // What looks complete must be the whole run: a kill that came after the publish leaves it so.
+        const complete = existsSync(join(d, 'summary.csv')) || existsSync(join(d, 'config.json'));
+        if (complete) expectSameRun(d, ref);
+        return !complete;
+      });
+      expect(existsSync(join(dir, 'summary.csv')), 'no kill landed before the publish in four tries').toBe(false);
       const again = runToEnd([...SIM, '--out', dir]);
       expect(again.code, again.stderr).toBe(0);
       expectSameRun(dir, ref);
       expect(temps(base)).toEqual([]);
     }
-    expect(midRun, 'kills that landed before the run published (delays are 30–90 % of its wall time)').toBeGreaterThan(0);
   });
 
   it('a sweep killed with SIGTERM or SIGKILL at a random point keeps only whole points, and its rerun resumes to the uninterrupted CSV', async () => {
@@ -106,28 +120,26 @@ describe('killed runs', () => {
     expect(whole.code, whole.stderr).toBe(0);
     const ids = readdirSync(join(ref, 'points'));
     expect(ids).toHaveLength(4);
-    let midSweep = 0;
+    const pointsIn = (out: string) => (existsSync(join(out, 'points')) ? readdirSync(join(out, 'points')).filter((e) => !e.startsWith('.')) : []);
     for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
-      const out = join(base, signal);
-      const delayMs = (0.3 + 0.6 * rng()) * whole.wallMs;
-      const r = await killAfter([...SWEEP, '--out', out], delayMs, signal);
-      expectStopped(r, signal);
-      // Every point folder present is a whole run of its point; the others are simply missing.
-      const present = existsSync(join(out, 'points')) ? readdirSync(join(out, 'points')).filter((e) => !e.startsWith('.')) : [];
-      for (const id of present) {
-        const identity = readIdentity(join(out, 'points', id));
-        expect(identity, id).toBeDefined();
-        expect(inspectRunDir(join(out, 'points', id), identity!).kind, id).toBe('complete');
-        expectSameRun(join(out, 'points', id), join(ref, 'points', id));
-      }
-      if (present.length < ids.length) midSweep++;
+      const out = await killMidWork(SWEEP, (k) => join(base, `${signal}-${k}`), whole.wallMs, signal, (o) => {
+        // Every point folder present is a whole run of its point; the others are simply missing.
+        for (const id of pointsIn(o)) {
+          const identity = readIdentity(join(o, 'points', id));
+          expect(identity, id).toBeDefined();
+          expect(inspectRunDir(join(o, 'points', id), identity!).kind, id).toBe('complete');
+          expectSameRun(join(o, 'points', id), join(ref, 'points', id));
+        }
+        return pointsIn(o).length < ids.length;
+      });
+      const present = pointsIn(out).length;
+      expect(present, 'no kill landed before the sweep finished in four tries').toBeLessThan(ids.length);
       const again = runToEnd([...SWEEP, '--out', out]);
       expect(again.code, again.stderr).toBe(0);
-      expect(again.stderr).toMatch(new RegExp(`${4 - present.length} ran, ${present.length} already complete, 0 failed`));
+      expect(again.stderr).toMatch(new RegExp(`${4 - present} ran, ${present} already complete, 0 failed`));
       expect(readFileSync(join(out, 'sweep.csv'), 'utf8')).toBe(readFileSync(join(ref, 'sweep.csv'), 'utf8'));
       for (const id of ids) expectSameRun(join(out, 'points', id), join(ref, 'points', id));
       expect(temps(join(out, 'points'))).toEqual([]);
     }
-    expect(midSweep, 'kills that landed before the sweep finished').toBeGreaterThan(0);
   });
 });
