@@ -34,6 +34,7 @@ import type { Host, ParamValues, PolicyHooks } from './policy.ts';
 import { PageLists, NO_PAGE } from './lib/page-lists.ts';
 import { grow } from './lib/grow.ts';
 import { demoteToSlower } from './lib/demote.ts';
+import { MAX_COUNT, MAX_EVENT_NS, MAX_GBPS, MAX_SIM_MS } from '../sim/config.ts';
 
 export const L_FAST = 0;
 export const L_SLOW = 1;
@@ -44,17 +45,17 @@ const LINE_BYTES = 64;
 const SCORE_EPSILON = 1e-3;
 
 const PARAMS = {
-  samplePeriod: { default: 5003, min: 1, integer: true, doc: 'Events per PEBS sample, all three events [estimate: HeMem sosp21\'s 5003; range 997–19997].' },
-  intervalMs: { default: 100, min: 1e-3, doc: 'Period of the EWMA update and migration round, in ms [estimate, 50–1000].' },
+  samplePeriod: { default: 5003, min: 1, max: MAX_COUNT, integer: true, doc: 'Events per PEBS sample, all three events [estimate: HeMem sosp21\'s 5003; range 997–19997].' },
+  intervalMs: { default: 100, min: 1e-3, max: MAX_SIM_MS, doc: 'Period of the EWMA update and migration round, in ms [estimate, 50–1000].' },
   alphaShort: { default: 0.5, min: 1e-6, max: 1, doc: 'Weight of the newest interval in the short-term EWMA [estimate, 0.3–0.7].' },
   alphaLong: { default: 0.05, min: 1e-6, max: 1, doc: 'Weight of the newest interval in the long-term EWMA [estimate, 0.01–0.2].' },
-  fastLatencyNs: { default: 100, min: 0, doc: 'Fast-tier load latency the benefit assumes, in ns [estimate: the ddr5-cxl preset\'s DRAM; ARMS measures it].' },
-  slowLatencyNs: { default: 180, min: 0, doc: 'Slow-tier load latency the benefit assumes, in ns [estimate: the ddr5-cxl preset\'s CXL].' },
-  migrateCostNs: { default: 0, min: 0, doc: 'Cost of one migration in the cost/benefit test, in ns (0 = 3000 + page bytes / 12 GB/s, the engine\'s default cost model) [estimate].' },
-  slowTierGBps: { default: 51, min: 0, doc: 'Slow-tier bandwidth the batch scheduler budgets against, in GB/s [estimate: the ddr5-cxl preset\'s CXL ×16].' },
+  fastLatencyNs: { default: 100, min: 0, max: 1e6, doc: 'Fast-tier load latency the benefit assumes, in ns [estimate: the ddr5-cxl preset\'s DRAM; ARMS measures it].' },
+  slowLatencyNs: { default: 180, min: 0, max: 1e6, doc: 'Slow-tier load latency the benefit assumes, in ns [estimate: the ddr5-cxl preset\'s CXL].' },
+  migrateCostNs: { default: 0, min: 0, max: MAX_EVENT_NS, doc: 'Cost of one migration in the cost/benefit test, in ns (0 = 3000 + page bytes / 12 GB/s, the engine\'s default cost model) [estimate].' },
+  slowTierGBps: { default: 51, min: 0, max: MAX_GBPS, doc: 'Slow-tier bandwidth the batch scheduler budgets against, in GB/s [estimate: the ddr5-cxl preset\'s CXL ×16].' },
   maxUtilization: { default: 0.8, min: 0, max: 1, doc: 'Share of the slow tier\'s bandwidth application traffic plus migrations may use [estimate, 0.5–0.9].' },
-  minBatchPages: { default: 16, min: 0, integer: true, doc: 'Pages a round may always move, whatever the bandwidth estimate [estimate, 1–64].' },
-  listOpNs: { default: 50, min: 0, doc: 'CPU per page examined by a round (EWMA update, selection), in ns [estimate].' },
+  minBatchPages: { default: 16, min: 0, max: MAX_COUNT, integer: true, doc: 'Pages a round may always move, whatever the bandwidth estimate [estimate, 1–64].' },
+  listOpNs: { default: 50, min: 0, max: MAX_EVENT_NS, doc: 'CPU per page examined by a round (EWMA update, selection), in ns [estimate].' },
 } as const;
 
 type Params = ParamValues<typeof PARAMS>;

@@ -21,6 +21,7 @@
 //   balloon. Per-VM balloon size and guest paging are engine columns (vm-timeseries.csv).
 
 import { definePolicy, asVmHost } from './policy.ts';
+import { MAX_COUNT, MAX_SIM_MS } from '../sim/config.ts';
 
 const TIMER_POLL = 0;
 
@@ -30,10 +31,10 @@ export default definePolicy({
   source: 'Waldspurger, Memory Resource Management in VMware ESX Server, OSDI 2002, §3.2; ESXi Mem.CtlMaxPercent',
   vm: true,
   params: {
-    pollIntervalMs: { default: 1000, min: 1e-3, doc: 'Balloon driver poll period for its target (paper §3.2: once per second).' },
+    pollIntervalMs: { default: 1000, min: 1e-3, max: MAX_SIM_MS, doc: 'Balloon driver poll period for its target (paper §3.2: once per second).' },
     maxPercent: { default: 65, min: 0, max: 100, doc: 'Largest balloon as % of the VM\'s memory (ESXi Mem.CtlMaxPercent = 65; ESX 2.x: 50).' },
-    inflateRatePagesPerS: { default: 4096, min: 0, doc: 'Most pages the balloon grows by per second (16 MiB/s of 4 KiB pages). [estimate]' },
-    deflateRatePagesPerS: { default: 8192, min: 0, doc: 'Most pages the balloon shrinks by per second. [estimate]' },
+    inflateRatePagesPerS: { default: 4096, min: 0, max: MAX_COUNT, doc: 'Most pages the balloon grows by per second (16 MiB/s of 4 KiB pages). [estimate]' },
+    deflateRatePagesPerS: { default: 8192, min: 0, max: MAX_COUNT, doc: 'Most pages the balloon shrinks by per second. [estimate]' },
   },
   create(params, rawHost) {
     const host = asVmHost(rawHost, 'balloon');

@@ -43,6 +43,10 @@ import type { Host, ParamSpec, ParamValues, PolicyHooks } from './policy.ts';
 import { DamonContext, Damos, ACTION_MIGRATE_COLD, ACTION_MIGRATE_HOT, GOAL_NODE_MEM_FREE_BP, GOAL_NODE_MEM_USED_BP } from './lib/damon.ts';
 import type { DamonAttrs, DamonOps } from './lib/damon.ts';
 import { grow } from './lib/grow.ts';
+import { MAX_EVENT_NS, MAX_MIB, MAX_SIM_MS } from '../sim/config.ts';
+
+/** Longest interval in µs a parameter may name (MAX_SIM_MS). */
+const MAX_US = MAX_SIM_MS * 1e3;
 
 const TIMER_PROMOTE = 1;
 const TIMER_DEMOTE = 2;
@@ -83,43 +87,43 @@ export const DAMON_TIERING_PRESETS = {
   },
 } as const;
 
-/** A numeric parameter that overrides the preset's value when ≥ 0. */
-function fromPreset(doc: string, integer = true): { default: number; min: number; integer: boolean; doc: string } {
-  return { default: -1, min: -1, integer, doc: `${doc} (−1 = the preset's)` };
+/** A numeric parameter that overrides the preset's value when ≥ 0, up to `max`. */
+function fromPreset(doc: string, max: number, integer = true): { default: number; min: number; max: number; integer: boolean; doc: string } {
+  return { default: -1, min: -1, max, integer, doc: `${doc} (−1 = the preset's)` };
 }
 
 const PARAMS = {
   preset: { default: 'mtier', choices: ['mtier', 'hmsdk'], doc: 'Published setup: mtier = samples/damon/mtier.c (v6.16, self-tuned quotas) [code]; hmsdk = SK hynix HMSDK tools/gen_migpol.py (fixed thresholds, time quotas) [code].' },
-  sampleIntervalUs: fromPreset('sample_interval in µs: mtier 5000, hmsdk 100000 [code]'),
-  aggrIntervalUs: fromPreset('aggr_interval in µs: mtier 100000, hmsdk 2000000 [code]'),
-  opsUpdateIntervalUs: fromPreset('ops_update_interval in µs (recomputes the region size limit): mtier 60 s, hmsdk 20 s [code]'),
-  minNrRegions: fromPreset('min_nr_regions: mtier 10, hmsdk 100 [code]'),
-  maxNrRegions: fromPreset('max_nr_regions: mtier 1000, hmsdk 10000 [code]'),
-  intervalsGoalAccessBp: fromPreset('intervals_goal.access_bp, the aimed share of sampled accesses in bp: mtier 400, hmsdk off [code]'),
-  intervalsGoalAggrs: fromPreset('intervals_goal.aggrs, aggregations between interval tunings (0 = no auto-tuning): mtier 3, hmsdk 0 [code]'),
-  intervalsMinSampleUs: fromPreset('intervals_goal.min_sample_us: mtier 5000 [code]'),
-  intervalsMaxSampleUs: fromPreset('intervals_goal.max_sample_us: mtier 10000000 [code]'),
-  promoteMinNrAccesses: fromPreset('Promotion scheme access_pattern.min_nr_accesses: 1 in both [code]'),
-  promoteApplyIntervalUs: fromPreset('Promotion apply_interval_us (0 = the aggregation interval): mtier 1000000, hmsdk 0 [code]'),
-  promoteQuotaMs: fromPreset('Promotion quota.ms, time quota per window (0 = none): mtier 0, hmsdk 2000 [code]'),
-  promoteQuotaMiB: fromPreset('Promotion quota.sz in MiB per window: mtier 200, hmsdk 51200 [code]', false),
-  promoteQuotaResetMs: fromPreset('Promotion quota.reset_interval (charge window) in ms: mtier 1000, hmsdk 20000 [code]'),
-  promoteWeightNrAccesses: fromPreset('Promotion quota.weight_nr_accesses: mtier 100, hmsdk 0 [code]'),
-  promoteWeightAge: fromPreset('Promotion quota.weight_age: mtier 100, hmsdk 10 [code]'),
-  promoteGoalNode0UsedBp: fromPreset('Promotion quota goal DAMOS_QUOTA_NODE_MEM_USED_BP of node 0 (0 = no goal): mtier 9970, hmsdk none [code]'),
-  demoteMaxNrAccesses: fromPreset('Demotion scheme access_pattern.max_nr_accesses: 0 in both [code]'),
-  demoteMinAgeAggrs: fromPreset('Demotion access_pattern.min_age_region in aggregation intervals: mtier 0, hmsdk 15 (30 s) [code]'),
-  demoteApplyIntervalUs: fromPreset('Demotion apply_interval_us (0 = the aggregation interval): mtier 1000000, hmsdk 0 [code]'),
-  demoteQuotaMs: fromPreset('Demotion quota.ms (0 = none): mtier 0, hmsdk 1000 [code]'),
-  demoteQuotaMiB: fromPreset('Demotion quota.sz in MiB per window: mtier 200, hmsdk 51200 [code]', false),
-  demoteQuotaResetMs: fromPreset('Demotion quota.reset_interval in ms: mtier 1000, hmsdk 20000 [code]'),
-  demoteWeightNrAccesses: fromPreset('Demotion quota.weight_nr_accesses: mtier 100, hmsdk 0 [code]'),
-  demoteWeightAge: fromPreset('Demotion quota.weight_age: mtier 100, hmsdk 10 [code]'),
-  demoteGoalNode0FreeBp: fromPreset('Demotion quota goal DAMOS_QUOTA_NODE_MEM_FREE_BP of node 0 (0 = no goal): mtier 50, hmsdk none [code]'),
+  sampleIntervalUs: fromPreset('sample_interval in µs: mtier 5000, hmsdk 100000 [code]', MAX_US),
+  aggrIntervalUs: fromPreset('aggr_interval in µs: mtier 100000, hmsdk 2000000 [code]', MAX_US),
+  opsUpdateIntervalUs: fromPreset('ops_update_interval in µs (recomputes the region size limit): mtier 60 s, hmsdk 20 s [code]', MAX_US),
+  minNrRegions: fromPreset('min_nr_regions: mtier 10, hmsdk 100 [code]', 1e6),
+  maxNrRegions: fromPreset('max_nr_regions: mtier 1000, hmsdk 10000 [code]', 1e6),
+  intervalsGoalAccessBp: fromPreset('intervals_goal.access_bp, the aimed share of sampled accesses in bp: mtier 400, hmsdk off [code]', 10000),
+  intervalsGoalAggrs: fromPreset('intervals_goal.aggrs, aggregations between interval tunings (0 = no auto-tuning): mtier 3, hmsdk 0 [code]', 1e6),
+  intervalsMinSampleUs: fromPreset('intervals_goal.min_sample_us: mtier 5000 [code]', MAX_US),
+  intervalsMaxSampleUs: fromPreset('intervals_goal.max_sample_us: mtier 10000000 [code]', MAX_US),
+  promoteMinNrAccesses: fromPreset('Promotion scheme access_pattern.min_nr_accesses: 1 in both [code]', 1e6),
+  promoteApplyIntervalUs: fromPreset('Promotion apply_interval_us (0 = the aggregation interval): mtier 1000000, hmsdk 0 [code]', MAX_US),
+  promoteQuotaMs: fromPreset('Promotion quota.ms, time quota per window (0 = none): mtier 0, hmsdk 2000 [code]', MAX_SIM_MS),
+  promoteQuotaMiB: fromPreset('Promotion quota.sz in MiB per window: mtier 200, hmsdk 51200 [code]', MAX_MIB, false),
+  promoteQuotaResetMs: fromPreset('Promotion quota.reset_interval (charge window) in ms: mtier 1000, hmsdk 20000 [code]', MAX_SIM_MS),
+  promoteWeightNrAccesses: fromPreset('Promotion quota.weight_nr_accesses: mtier 100, hmsdk 0 [code]', 1e6),
+  promoteWeightAge: fromPreset('Promotion quota.weight_age: mtier 100, hmsdk 10 [code]', 1e6),
+  promoteGoalNode0UsedBp: fromPreset('Promotion quota goal DAMOS_QUOTA_NODE_MEM_USED_BP of node 0 (0 = no goal): mtier 9970, hmsdk none [code]', 10000),
+  demoteMaxNrAccesses: fromPreset('Demotion scheme access_pattern.max_nr_accesses: 0 in both [code]', 1e6),
+  demoteMinAgeAggrs: fromPreset('Demotion access_pattern.min_age_region in aggregation intervals: mtier 0, hmsdk 15 (30 s) [code]', 1e6),
+  demoteApplyIntervalUs: fromPreset('Demotion apply_interval_us (0 = the aggregation interval): mtier 1000000, hmsdk 0 [code]', MAX_US),
+  demoteQuotaMs: fromPreset('Demotion quota.ms (0 = none): mtier 0, hmsdk 1000 [code]', MAX_SIM_MS),
+  demoteQuotaMiB: fromPreset('Demotion quota.sz in MiB per window: mtier 200, hmsdk 51200 [code]', MAX_MIB, false),
+  demoteQuotaResetMs: fromPreset('Demotion quota.reset_interval in ms: mtier 1000, hmsdk 20000 [code]', MAX_SIM_MS),
+  demoteWeightNrAccesses: fromPreset('Demotion quota.weight_nr_accesses: mtier 100, hmsdk 0 [code]', 1e6),
+  demoteWeightAge: fromPreset('Demotion quota.weight_age: mtier 100, hmsdk 10 [code]', 1e6),
+  demoteGoalNode0FreeBp: fromPreset('Demotion quota goal DAMOS_QUOTA_NODE_MEM_FREE_BP of node 0 (0 = no goal): mtier 50, hmsdk none [code]', 10000),
   youngFilter: { default: true, doc: 'DAMOS_FILTER_TYPE_YOUNG: promotion allows only young pages, demotion rejects them (both setups) [code].' },
-  regionCheckNs: { default: 100, min: 0, doc: 'kdamond CPU per region per sample interval besides the PTE scans (random address, rmap walk, bookkeeping), in ns [estimate, 50–500].' },
-  walkPageNs: { default: 20, min: 0, doc: 'kdamond CPU per frame a scheme walks (damon_get_folio, isolation), in ns [estimate, 10–100].' },
-  migrateNs: { default: 3400, min: 0, doc: 'Time kdamond counts per migrated page for the time quota (ms) throughput, in ns; default = the engine\'s default 4 KiB migration cost [estimate].' },
+  regionCheckNs: { default: 100, min: 0, max: MAX_EVENT_NS, doc: 'kdamond CPU per region per sample interval besides the PTE scans (random address, rmap walk, bookkeeping), in ns [estimate, 50–500].' },
+  walkPageNs: { default: 20, min: 0, max: MAX_EVENT_NS, doc: 'kdamond CPU per frame a scheme walks (damon_get_folio, isolation), in ns [estimate, 10–100].' },
+  migrateNs: { default: 3400, min: 0, max: MAX_EVENT_NS, doc: 'Time kdamond counts per migrated page for the time quota (ms) throughput, in ns; default = the engine\'s default 4 KiB migration cost [estimate].' },
 } satisfies Record<string, ParamSpec>;
 
 type Params = ParamValues<typeof PARAMS>;

@@ -44,6 +44,7 @@ import type { Host, PolicyHooks } from './policy.ts';
 import { PageLists, NO_PAGE } from './lib/page-lists.ts';
 import { grow } from './lib/grow.ts';
 import { demoteToSlower } from './lib/demote.ts';
+import { MAX_COUNT, MAX_EVENT_NS, MAX_MIB, MAX_SIM_MS } from '../sim/config.ts';
 
 /** Lists: tier class (0 = DRAM, 1 = slow tier) × (hot, cold). */
 export const L_DRAM_HOT = 0;
@@ -306,14 +307,14 @@ export default definePolicy({
   source: 'Raybuck et al. SOSP\'21 §3–4; github.com/cuhk-mass/hemem src/pebs.c pebs_scan_thread / pebs_policy_thread / partial_cool_peek_and_move, src/pebs.h; commits aaa78a9 (sosp21) and edb0d3c (artifact)',
   params: {
     preset: { default: 'sosp21', choices: ['sosp21', 'artifact'], doc: 'Published parameter set: sosp21 = commit aaa78a9 "SOSP submission" (read/write thresholds 8/8, cooling threshold 18, sample period 5003, policy loop 1 s); artifact = commit edb0d3c (4/4, 10, 19997, continuous loop) [code].' },
-    hotReadThreshold: { default: 0, min: 0, integer: true, doc: 'HOT_READ_THRESHOLD: a page is hot when its DRAM + slow-tier read samples reach this (0 = the preset\'s: 8 sosp21, 4 artifact) [code].' },
-    hotWriteThreshold: { default: 0, min: 0, integer: true, doc: 'HOT_WRITE_THRESHOLD: a page is hot when its store samples reach this (0 = the preset\'s: 8 sosp21, 4 artifact) [code].' },
-    coolingThreshold: { default: 0, min: 0, integer: true, doc: 'PEBS_COOLING_THRESHOLD: a counter above this advances the global cooling clock (0 = the preset\'s: 18 sosp21, 10 artifact) [code].' },
-    samplePeriod: { default: 0, min: 0, integer: true, doc: 'SAMPLE_PERIOD in events per sample, the same for all three events (0 = the preset\'s: 5003 sosp21, 19997 artifact) [code].' },
-    policyIntervalMs: { default: 0, min: 0, doc: 'Policy thread period in ms (0 = the preset\'s: 1000 sosp21 [code via FACTS §3]; artifact loops continuously, modelled as 1 ms [estimate]).' },
-    migrateBudgetMiB: { default: 10240, min: 0, doc: 'PEBS_KSWAPD_MIGRATE_RATE: bytes promoted per policy round, in MiB (10 GiB in both sets) [code].' },
-    coolingPages: { default: 8192, min: 1, integer: true, doc: 'COOLING_PAGES: hot-list pages examined per policy round by the cooling walk after the clock advances [code, artifact].' },
-    listOpNs: { default: 50, min: 0, doc: 'CPU time per list operation or page examined by the policy thread, in ns [estimate].' },
+    hotReadThreshold: { default: 0, min: 0, max: 1e6, integer: true, doc: 'HOT_READ_THRESHOLD: a page is hot when its DRAM + slow-tier read samples reach this (0 = the preset\'s: 8 sosp21, 4 artifact) [code].' },
+    hotWriteThreshold: { default: 0, min: 0, max: 1e6, integer: true, doc: 'HOT_WRITE_THRESHOLD: a page is hot when its store samples reach this (0 = the preset\'s: 8 sosp21, 4 artifact) [code].' },
+    coolingThreshold: { default: 0, min: 0, max: 1e6, integer: true, doc: 'PEBS_COOLING_THRESHOLD: a counter above this advances the global cooling clock (0 = the preset\'s: 18 sosp21, 10 artifact) [code].' },
+    samplePeriod: { default: 0, min: 0, max: MAX_COUNT, integer: true, doc: 'SAMPLE_PERIOD in events per sample, the same for all three events (0 = the preset\'s: 5003 sosp21, 19997 artifact) [code].' },
+    policyIntervalMs: { default: 0, min: 0, max: MAX_SIM_MS, doc: 'Policy thread period in ms (0 = the preset\'s: 1000 sosp21 [code via FACTS §3]; artifact loops continuously, modelled as 1 ms [estimate]).' },
+    migrateBudgetMiB: { default: 10240, min: 0, max: MAX_MIB, doc: 'PEBS_KSWAPD_MIGRATE_RATE: bytes promoted per policy round, in MiB (10 GiB in both sets) [code].' },
+    coolingPages: { default: 8192, min: 1, max: MAX_COUNT, integer: true, doc: 'COOLING_PAGES: hot-list pages examined per policy round by the cooling walk after the clock advances [code, artifact].' },
+    listOpNs: { default: 50, min: 0, max: MAX_EVENT_NS, doc: 'CPU time per list operation or page examined by the policy thread, in ns [estimate].' },
   },
   create(params, host) {
     const h = new Hemem(params as HememParams, host);

@@ -34,6 +34,7 @@
 import { definePolicy, asVmHost, FAULT_FIRST_TOUCH, PAGE_GUEST_PAGED, PAGE_TOUCH_SAMPLE } from './policy.ts';
 import { VmPageLists } from './lib/vm-pages.ts';
 import { STATE_HARD, STATE_HIGH, STATE_LOW, STATE_SOFT, activeEstimate, adjustedSharesPerPage, minFundingTargets, nextMemState } from './lib/esx-alloc.ts';
+import { MAX_SIM_MS } from '../sim/config.ts';
 
 const TIMER_REALLOC = 1;
 const TIMER_STATE = 2;
@@ -47,18 +48,18 @@ export default definePolicy({
   vm: true,
   params: {
     taxRate: { default: 0.75, min: 0, max: 0.99, doc: 'Idle memory tax τ (ESX default 75 %: an idle page costs k = 1/(1 − τ) = 4 active ones).' },
-    samplePages: { default: 100, min: 1, integer: true, doc: 'Pages sampled per VM per period (paper §5.3: 100).' },
-    samplePeriodS: { default: 30, min: 1e-6, doc: 'Active-memory sampling period (paper §5.3: 30 s of VM time).' },
+    samplePages: { default: 100, min: 1, max: 1e6, integer: true, doc: 'Pages sampled per VM per period (paper §5.3: 100).' },
+    samplePeriodS: { default: 30, min: 1e-6, max: MAX_SIM_MS / 1e3, doc: 'Active-memory sampling period (paper §5.3: 30 s of VM time).' },
     slowGain: { default: 0.1, min: 0, max: 1, doc: 'Gain of the slow moving average of the touched fraction, per period. [estimate]' },
     fastGain: { default: 0.5, min: 0, max: 1, doc: 'Gain of the fast moving average of the touched fraction, per period. [estimate]' },
     initialActive: { default: 0, min: 0, max: 1, doc: 'Active fraction assumed before the first sample. [estimate]' },
-    reallocIntervalS: { default: 15, min: 1e-6, doc: 'Period of the reallocation (targets) (paper: 15 s).' },
-    highPct: { default: 6, min: 0, doc: 'High free-memory threshold, % of host memory (§6.3: 6).' },
-    softPct: { default: 4, min: 0, doc: 'Soft threshold: ballooning below it (§6.3: 4).' },
-    hardPct: { default: 2, min: 0, doc: 'Hard threshold: host paging below it (§6.3: 2).' },
-    lowPct: { default: 1, min: 0, doc: 'Low threshold: host paging and blocking VMs above target below it (§6.3: 1).' },
-    stateMarginPct: { default: 0.5, min: 0, doc: 'Free memory above the better state\'s threshold needed to move up a state (paper gives no figure). [estimate]' },
-    stateCheckMs: { default: 100, min: 1e-3, doc: 'Period at which the free-memory state is evaluated and acted on. [estimate]' },
+    reallocIntervalS: { default: 15, min: 1e-6, max: MAX_SIM_MS / 1e3, doc: 'Period of the reallocation (targets) (paper: 15 s).' },
+    highPct: { default: 6, min: 0, max: 100, doc: 'High free-memory threshold, % of host memory (§6.3: 6).' },
+    softPct: { default: 4, min: 0, max: 100, doc: 'Soft threshold: ballooning below it (§6.3: 4).' },
+    hardPct: { default: 2, min: 0, max: 100, doc: 'Hard threshold: host paging below it (§6.3: 2).' },
+    lowPct: { default: 1, min: 0, max: 100, doc: 'Low threshold: host paging and blocking VMs above target below it (§6.3: 1).' },
+    stateMarginPct: { default: 0.5, min: 0, max: 100, doc: 'Free memory above the better state\'s threshold needed to move up a state (paper gives no figure). [estimate]' },
+    stateCheckMs: { default: 100, min: 1e-3, max: MAX_SIM_MS, doc: 'Period at which the free-memory state is evaluated and acted on. [estimate]' },
   },
   create(params, rawHost) {
     const host = asVmHost(rawHost, 'idle-tax');

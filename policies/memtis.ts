@@ -81,6 +81,7 @@ import type { Host, PolicyHooks } from './policy.ts';
 import { PageLists, NO_PAGE } from './lib/page-lists.ts';
 import { grow } from './lib/grow.ts';
 import { demoteToSlower } from './lib/demote.ts';
+import { MAX_COUNT, MAX_EVENT_NS, MAX_GIB, MAX_MIB, MAX_SIM_MS } from '../sim/config.ts';
 
 export const L_FAST_ACTIVE = 0;
 export const L_FAST_INACTIVE = 1;
@@ -873,31 +874,31 @@ export default definePolicy({
   summary: 'Memtis (SOSP\'23): PEBS samples into a log2 access histogram, hot threshold sized to the fast tier, warm bin, cooling every 2 M samples, kmigraterd every 500 ms, adaptive sample period, huge-page splitting by skewness. Run with --page-size 2m.',
   source: 'Lee et al. SOSP\'23 §4–5; github.com/cosmoss-jigu/memtis linux/mm/htmm_core.c (update_pginfo, __adjust_active_threshold, __cooling, check_transhuge_cooling, set_memcg_nr_split, set_memcg_split_thres, check_split_huge_page, deferred_split_scan_for_htmm), htmm_sampler.c (ksamplingd, pebs_period_list), htmm_migrater.c (kmigraterd), include/linux/htmm.h',
   params: {
-    coolingPeriodSamples: { default: 2000000, min: 1, integer: true, doc: 'htmm_cooling_period: samples between coolings (halving every count) [code].' },
-    adaptationPeriodSamples: { default: 100000, min: 1, integer: true, doc: 'htmm_adaptation_period: samples between hot-threshold adaptations [code].' },
-    coolingAllocGiB: { default: 10, min: 0, doc: 'htmm_thres_cooling_alloc: also cool when memory in use grew by this many GiB since the last such cooling [code].' },
+    coolingPeriodSamples: { default: 2000000, min: 1, max: MAX_COUNT, integer: true, doc: 'htmm_cooling_period: samples between coolings (halving every count) [code].' },
+    adaptationPeriodSamples: { default: 100000, min: 1, max: MAX_COUNT, integer: true, doc: 'htmm_adaptation_period: samples between hot-threshold adaptations [code].' },
+    coolingAllocGiB: { default: 10, min: 0, max: MAX_GIB, doc: 'htmm_thres_cooling_alloc: also cool when memory in use grew by this many GiB since the last such cooling [code].' },
     skipFirstCooling: { default: true, doc: 'htmm_skip_cooling: a new page\'s cooling clock starts one ahead, so the next cooling passes it by unless it is sampled first [code].' },
-    migrationPeriodMs: { default: 500, min: 1e-3, doc: 'htmm_promotion_period_in_ms / htmm_demotion_period_in_ms: kmigraterd period in ms [code].' },
+    migrationPeriodMs: { default: 500, min: 1e-3, max: MAX_SIM_MS, doc: 'htmm_promotion_period_in_ms / htmm_demotion_period_in_ms: kmigraterd period in ms [code].' },
     demoteWatermarkPct: { default: 2, min: 0, max: 100, doc: 'Demotion watermark as % of the fast tier (get_memcg_demotion_watermark) [code].' },
-    demoteWatermarkMinMB: { default: 50, min: 0, doc: 'Lower clamp of the demotion watermark, MiB (MIN_WATERMARK_LOWER_LIMIT, 128 · 100 pages); also what the promotion watermark becomes below its own lower clamp [code].' },
-    demoteWatermarkMaxMB: { default: 1000, min: 0, doc: 'Upper clamp of the demotion watermark, MiB (MIN_WATERMARK_UPPER_LIMIT, 2560 · 100 pages); also what the promotion watermark becomes above its own upper clamp [code].' },
+    demoteWatermarkMinMB: { default: 50, min: 0, max: MAX_MIB, doc: 'Lower clamp of the demotion watermark, MiB (MIN_WATERMARK_LOWER_LIMIT, 128 · 100 pages); also what the promotion watermark becomes below its own lower clamp [code].' },
+    demoteWatermarkMaxMB: { default: 1000, min: 0, max: MAX_MIB, doc: 'Upper clamp of the demotion watermark, MiB (MIN_WATERMARK_UPPER_LIMIT, 2560 · 100 pages); also what the promotion watermark becomes above its own upper clamp [code].' },
     promoteWatermarkPct: { default: 3, min: 0, max: 100, doc: 'Promotion watermark as % of the fast tier (get_memcg_promotion_watermark) [code].' },
-    promoteWatermarkMinMB: { default: 100, min: 0, doc: 'MAX_WATERMARK_LOWER_LIMIT in MiB: a promotion watermark (3 %) below it is replaced by the demotion watermark\'s lower clamp, as get_memcg_promotion_watermark does [code].' },
-    promoteWatermarkMaxMB: { default: 1500, min: 0, doc: 'MAX_WATERMARK_UPPER_LIMIT in MiB: a promotion watermark above it is replaced by the demotion watermark\'s upper clamp, as get_memcg_promotion_watermark does [code].' },
+    promoteWatermarkMinMB: { default: 100, min: 0, max: MAX_MIB, doc: 'MAX_WATERMARK_LOWER_LIMIT in MiB: a promotion watermark (3 %) below it is replaced by the demotion watermark\'s lower clamp, as get_memcg_promotion_watermark does [code].' },
+    promoteWatermarkMaxMB: { default: 1500, min: 0, max: MAX_MIB, doc: 'MAX_WATERMARK_UPPER_LIMIT in MiB: a promotion watermark above it is replaced by the demotion watermark\'s upper clamp, as get_memcg_promotion_watermark does [code].' },
     minHotThreshold: { default: 1, min: 0, max: NR_BINS - 1, integer: true, doc: 'htmm_thres_hot: lowest allowed hot-threshold bin [code].' },
     warm: { default: true, doc: 'Warm bin on (htmm_nowarm = 0): warm threshold = hot − 1 when the hot set fills under 75 % of the fast tier [code].' },
     adaptiveSampling: { default: true, doc: 'Adapt the load sample period to the sampler CPU quota (ksampled_soft_cpu_quota) [code].' },
     loadPeriodIndex: { default: 0, min: 0, max: PEBS_PERIOD_LIST.length - 1, integer: true, doc: 'Starting index into pebs_period_list (0 = 199 events per sample, … 29 = 19997) [code].' },
-    storePeriod: { default: 100007, min: 1, integer: true, doc: 'htmm_inst_sample_period: store events per sample [code].' },
-    cpuQuotaPct: { default: 3, min: 0, doc: 'ksampled_soft_cpu_quota: sampler CPU budget in % of one core [code].' },
-    quotaCheckMs: { default: 15000, min: 1e-3, doc: 'Interval of the sampler CPU check, ms (15 s) [code].' },
-    listOpNs: { default: 50, min: 0, doc: 'CPU per page examined or moved by kmigraterd and cooling, ns [estimate].' },
+    storePeriod: { default: 100007, min: 1, max: MAX_COUNT, integer: true, doc: 'htmm_inst_sample_period: store events per sample [code].' },
+    cpuQuotaPct: { default: 3, min: 0, max: 100, doc: 'ksampled_soft_cpu_quota: sampler CPU budget in % of one core [code].' },
+    quotaCheckMs: { default: 15000, min: 1e-3, max: MAX_SIM_MS, doc: 'Interval of the sampler CPU check, ms (15 s) [code].' },
+    listOpNs: { default: 50, min: 0, max: MAX_EVENT_NS, doc: 'CPU per page examined or moved by kmigraterd and cooling, ns [estimate].' },
     split: { default: true, doc: 'Huge-page splitting by skewness (htmm_thres_split ≠ 0); only with huge pages (--page-size 2m) [code].' },
     splitPeriod: { default: 2, min: 0, max: 30, integer: true, doc: 'htmm_split_period: a split round needs more samples than (memory in use >> this), and at least the fast tier\'s size in 4 KiB pages [code].' },
-    gammaTenths: { default: 4, min: 0, integer: true, doc: 'htmm_gamma: scale of the split budget in tenths (4 = 0.4) [code].' },
-    maxSplitsPerRun: { default: 50, min: 1, integer: true, doc: 'Huge pages split per kmigraterd run at most (deferred_split_scan_for_htmm nr_max, 100 MB) [code].' },
-    modelDramLatencyNs: { default: 80, min: 1, doc: 'DRAM_ACCESS_LATENCY of Memtis\'s split model, ns (htmm.h) [code].' },
-    modelSlowLatencyNs: { default: 170, min: 1, doc: 'Slow-tier latency of Memtis\'s split model, ns: CXL_ACCESS_LATENCY 170 (NVM_ACCESS_LATENCY is 270; htmm.h) [code].' },
+    gammaTenths: { default: 4, min: 0, max: 1000, integer: true, doc: 'htmm_gamma: scale of the split budget in tenths (4 = 0.4) [code].' },
+    maxSplitsPerRun: { default: 50, min: 1, max: 1e6, integer: true, doc: 'Huge pages split per kmigraterd run at most (deferred_split_scan_for_htmm nr_max, 100 MB) [code].' },
+    modelDramLatencyNs: { default: 80, min: 1, max: 1e6, doc: 'DRAM_ACCESS_LATENCY of Memtis\'s split model, ns (htmm.h) [code].' },
+    modelSlowLatencyNs: { default: 170, min: 1, max: 1e6, doc: 'Slow-tier latency of Memtis\'s split model, ns: CXL_ACCESS_LATENCY 170 (NVM_ACCESS_LATENCY is 270; htmm.h) [code].' },
   },
   create(params, host) {
     const m = new Memtis(params as MemtisParams, host);

@@ -22,13 +22,14 @@
 import { definePolicy } from './policy.ts';
 import { createKernel, tieringOptions, SCAN_PARAMS, TIERING_PARAMS, WATERMARK_PARAMS } from './lib/kernel.ts';
 import { NUMA_BALANCING_DISABLED, NUMA_BALANCING_MEMORY_TIERING } from './lib/numa-balancing.ts';
+import { MAX_SIM_MS } from '../sim/config.ts';
 
 export default definePolicy({
   name: 'mglru',
   summary: 'Multi-gen LRU reclaim (aging walk + bloom filter + look-around) demoting to the next tier; promotion by NUMA balancing mode 2.',
   source: 'Linux v6.6 mm/vmscan.c CONFIG_LRU_GEN (inc_max_seq, walk_mm, lru_gen_look_around, evict_folios); Documentation/mm/multigen_lru.rst',
   params: {
-    minTtlMs: { default: 0, min: 0, doc: '/sys/kernel/mm/lru_gen/min_ttl_ms: never evict the working set of the last N ms (kernel default 0 = off).' },
+    minTtlMs: { default: 0, min: 0, max: MAX_SIM_MS, doc: '/sys/kernel/mm/lru_gen/min_ttl_ms: never evict the working set of the last N ms (kernel default 0 = off).' },
     numaTiering: { default: true, doc: 'Promote through NUMA balancing in memory-tiering mode (kernel.numa_balancing = 2); false = no promotion.' },
     ...SCAN_PARAMS,
     ...TIERING_PARAMS,

@@ -25,6 +25,7 @@
 import { definePolicy, asVmHost, FAULT_FIRST_TOUCH } from './policy.ts';
 import { VmPageLists } from './lib/vm-pages.ts';
 import { grow } from './lib/grow.ts';
+import { MAX_COUNT, MAX_EVENT_NS, MAX_SIM_MS } from '../sim/config.ts';
 
 const KIND_SHARED = 1;
 const KIND_HINT = 2;
@@ -43,10 +44,10 @@ export default definePolicy({
   source: 'Waldspurger, Memory Resource Management in VMware ESX Server, OSDI 2002, §4 (ESX 2.x scan rates)',
   vm: true,
   params: {
-    scanRatePerVmPagesPerS: { default: 50, min: 0, doc: 'Pages scanned per second per VM (ESX 2.x: 50).' },
-    scanRateTotalPagesPerS: { default: 200, min: 0, doc: 'Pages scanned per second over all VMs (ESX 2.x: 200).' },
-    scanIntervalMs: { default: 100, min: 1e-3, doc: 'Scanner wake-up period; the rates accrue as credit between wake-ups. [estimate]' },
-    hashNsPerPage: { default: 1000, min: 0, doc: 'Kernel CPU to hash one 4 KiB page (≈ 4 GB/s). [estimate]' },
+    scanRatePerVmPagesPerS: { default: 50, min: 0, max: MAX_COUNT, doc: 'Pages scanned per second per VM (ESX 2.x: 50).' },
+    scanRateTotalPagesPerS: { default: 200, min: 0, max: MAX_COUNT, doc: 'Pages scanned per second over all VMs (ESX 2.x: 200).' },
+    scanIntervalMs: { default: 100, min: 1e-3, max: MAX_SIM_MS, doc: 'Scanner wake-up period; the rates accrue as credit between wake-ups. [estimate]' },
+    hashNsPerPage: { default: 1000, min: 0, max: MAX_EVENT_NS, doc: 'Kernel CPU to hash one 4 KiB page (≈ 4 GB/s). [estimate]' },
   },
   create(params, rawHost) {
     const host = asVmHost(rawHost, 'page-sharing');

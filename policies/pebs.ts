@@ -34,6 +34,7 @@ import type { Host, PolicyHooks } from './policy.ts';
 import { PageLists, NO_PAGE } from './lib/page-lists.ts';
 import { grow } from './lib/grow.ts';
 import { demoteToSlower } from './lib/demote.ts';
+import { MAX_COUNT, MAX_EVENT_NS, MAX_MIB, MAX_SIM_MS } from '../sim/config.ts';
 
 export const L_FAST = 0;
 export const L_SLOW_HOT = 1;
@@ -174,13 +175,13 @@ export default definePolicy({
   summary: 'Plain PEBS sampling: per-page sample counts, hot threshold, halving when a count passes the cooling threshold (HeMem\'s lazy cooling clock), promote hot slow pages and demote the least recently sampled fast pages within a budget.',
   source: 'Common core of PEBS tiering (HeMem SOSP\'21 §4, github.com/cuhk-mass/hemem src/pebs.c events and periods); not a single published system',
   params: {
-    samplePeriod: { default: 10007, min: 1, integer: true, doc: 'Load events per sample (DRAM and slow-tier loads); 10007 is the prime HeMem\'s pebs.h lists as its alternative SAMPLE_PERIOD [code].' },
-    storePeriod: { default: 0, min: 0, integer: true, doc: 'Store events per sample (0 = samplePeriod).' },
-    hotThreshold: { default: 4, min: 1, integer: true, doc: 'Samples (since the last halvings) that make a slow-tier page a promotion candidate [estimate; HeMem artifact uses 4].' },
-    coolingThreshold: { default: 10, min: 1, integer: true, doc: 'A page\'s sample count above this advances the cooling clock, halving every count (lazily); HeMem\'s PEBS_COOLING_THRESHOLD, 10 with its hot threshold 4 (artifact edb0d3c) [code].' },
-    migratePeriodMs: { default: 100, min: 1e-3, doc: 'Period of the migration daemon, in ms [estimate].' },
-    migrateBudgetMiB: { default: 1024, min: 0, doc: 'Promotions per migration period, in MiB [estimate].' },
-    listOpNs: { default: 50, min: 0, doc: 'CPU time per page examined or moved by the daemons, in ns [estimate].' },
+    samplePeriod: { default: 10007, min: 1, max: MAX_COUNT, integer: true, doc: 'Load events per sample (DRAM and slow-tier loads); 10007 is the prime HeMem\'s pebs.h lists as its alternative SAMPLE_PERIOD [code].' },
+    storePeriod: { default: 0, min: 0, max: MAX_COUNT, integer: true, doc: 'Store events per sample (0 = samplePeriod).' },
+    hotThreshold: { default: 4, min: 1, max: 1e6, integer: true, doc: 'Samples (since the last halvings) that make a slow-tier page a promotion candidate [estimate; HeMem artifact uses 4].' },
+    coolingThreshold: { default: 10, min: 1, max: 1e6, integer: true, doc: 'A page\'s sample count above this advances the cooling clock, halving every count (lazily); HeMem\'s PEBS_COOLING_THRESHOLD, 10 with its hot threshold 4 (artifact edb0d3c) [code].' },
+    migratePeriodMs: { default: 100, min: 1e-3, max: MAX_SIM_MS, doc: 'Period of the migration daemon, in ms [estimate].' },
+    migrateBudgetMiB: { default: 1024, min: 0, max: MAX_MIB, doc: 'Promotions per migration period, in MiB [estimate].' },
+    listOpNs: { default: 50, min: 0, max: MAX_EVENT_NS, doc: 'CPU time per page examined or moved by the daemons, in ns [estimate].' },
   },
   create(params, host) {
     const p = new Pebs(params as PebsParams, host);

@@ -19,6 +19,7 @@
 
 import { definePolicy } from './policy.ts';
 import { createKernel, tieringOptions, SCAN_PARAMS, TIERING_PARAMS, WATERMARK_PARAMS } from './lib/kernel.ts';
+import { MAX_SIM_MS } from '../sim/config.ts';
 
 export default definePolicy({
   name: 'tpp',
@@ -30,7 +31,7 @@ export default definePolicy({
     ...WATERMARK_PARAMS,
     demoteScaleFactor: { default: 200, min: 0, max: 10000, doc: 'vm.demote_scale_factor (TPP RFC) in 1/10000 of node 0: WMARK_DEMOTE = min + node · factor/10000; kswapd demotes until free exceeds it (TPP default 200 = 2 %) [secondary].' },
     promoteActiveOnly: { default: true, doc: 'TPP: promote a slow-tier page only if it is on the active LRU; an inactive one is marked accessed instead.' },
-    kswapdRetryMs: { default: 10000, min: 0, doc: 'TPP: after MAX_RECLAIM_RETRIES failed kswapd runs, wake it again after this long (TPP: 10 s) [paper].' },
+    kswapdRetryMs: { default: 10000, min: 0, max: MAX_SIM_MS, doc: 'TPP: after MAX_RECLAIM_RETRIES failed kswapd runs, wake it again after this long (TPP: 10 s) [paper].' },
   },
   create(p, host) {
     return createKernel(host, {

@@ -305,4 +305,7 @@ export async function main(argv: string[], io: { stderr?: (s: string) => void } 
   return 0;
 }
 
-runAsMain(import.meta.url, (argv) => main(argv));
+runAsMain(import.meta.url, (argv) => main(argv), {
+  options: ['--x', '--y', '--by', '--facet', '--kind', '--agg', '--where', '--title', '--log-y', '--width', '--height', '--out', '--vega-lite'],
+  flags: ['--log-y'],
+});

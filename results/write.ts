@@ -1,10 +1,12 @@
-// Result files. Every file is written to a temporary name and renamed, so a crash never leaves a
-// half-written result that looks whole; summary.csv is written last and marks a run complete.
+// Result files. A file is written to a temporary name and renamed, so a crash never leaves a
+// half-written file that looks whole; a run directory is published whole (run-dir.ts).
 
-import { mkdirSync, renameSync, writeFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { renameSync, writeFileSync, rmSync } from 'node:fs';
 import { stringify } from 'csv-stringify/sync';
 import type { Row } from './rows.ts';
+import { CONFIG_JSON, SUMMARY_CSV, SUMMARY_JSON, publishRunDir } from './run-dir.ts';
+
+export { SUMMARY_CSV };
 
 export function writeAtomic(path: string, data: string): void {
   const tmp = `${path}.tmp-${process.pid}`;
@@ -13,6 +15,8 @@ export function writeAtomic(path: string, data: string): void {
     renameSync(tmp, path);
   } catch (err) {
     rmSync(tmp, { force: true });
+    // Report the file the user named, not the temporary one.
+    if ((err as NodeJS.ErrnoException).path === tmp) (err as NodeJS.ErrnoException).path = path;
     throw err;
   }
 }
@@ -27,6 +31,8 @@ export function toCsv(rows: Row[]): string {
 
 export interface RunFiles {
   config: unknown;
+  /** SHA-256 of the run's resolved config: recorded in config.json, it marks the folder as this run (run-dir.ts). */
+  identity: string;
   meta: Record<string, unknown>;
   summary: Row;
   timeseries: Row[];
@@ -34,27 +40,18 @@ export interface RunFiles {
   vmTimeseries?: Row[];
 }
 
-export const SUMMARY_CSV = 'summary.csv';
-
-/** Write a run directory: config.json, timeseries.csv, summary.json, then summary.csv. */
-export function writeRunDir(dir: string, files: RunFiles): void {
-  mkdirSync(dir, { recursive: true });
-  writeAtomic(join(dir, 'config.json'), JSON.stringify({ config: files.config, run: { meta: files.meta } }, null, 2) + '\n');
-  writeAtomic(join(dir, 'timeseries.csv'), toCsv(files.timeseries));
-  if (files.vmTimeseries && files.vmTimeseries.length > 0) writeAtomic(join(dir, 'vm-timeseries.csv'), toCsv(files.vmTimeseries));
-  writeAtomic(join(dir, 'summary.json'), JSON.stringify(files.summary, null, 2) + '\n');
-  writeAtomic(join(dir, SUMMARY_CSV), toCsv([files.summary]));
-}
-
-/** The summary of a complete earlier run of exactly this config in dir, or undefined. */
-export function completedRun(dir: string, config: unknown): Row | undefined {
-  const summaryCsv = join(dir, SUMMARY_CSV);
-  if (!existsSync(summaryCsv)) return undefined;
-  try {
-    const prev = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { config?: unknown };
-    if (JSON.stringify(prev.config) !== JSON.stringify(config)) return undefined;
-    return JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as Row;
-  } catch {
-    return undefined;
-  }
+/**
+ * Publish a run directory whole (results/run-dir.ts): config.json (with the run identity and
+ * metadata), timeseries.csv, vm-timeseries.csv when the run has VMs, summary.json, summary.csv.
+ * `replace`: an earlier run in dir may be replaced (--force, or a sweep's point folder).
+ */
+export function writeRunDir(dir: string, files: RunFiles, opts: { replace: boolean }): void {
+  const out: Record<string, string> = {
+    [CONFIG_JSON]: JSON.stringify({ config: files.config, run: { identity: files.identity, meta: files.meta } }, null, 2) + '\n',
+    'timeseries.csv': toCsv(files.timeseries),
+  };
+  if (files.vmTimeseries && files.vmTimeseries.length > 0) out['vm-timeseries.csv'] = toCsv(files.vmTimeseries);
+  out[SUMMARY_JSON] = JSON.stringify(files.summary, null, 2) + '\n';
+  out[SUMMARY_CSV] = toCsv([files.summary]);
+  publishRunDir(dir, out, { replace: opts.replace, identity: files.identity });
 }

@@ -2,16 +2,19 @@
 // --help; every config key (with its default and meaning) in --list-keys.
 
 import yargs from 'yargs';
-import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { ConfigError, parseSets } from './config.ts';
+import type { KeySpec } from './config.ts';
 import { MACHINE_PRESETS } from './machine.ts';
-import { resolveConfig, relevantConfig, runSimulation, recordRun } from './run.ts';
-import { finishCli, runAsMain } from './cli-common.ts';
+import { resolveConfig, runIdentity, runName, runSimulation, recordRun } from './run.ts';
+import { identifyTrace } from './run-checks.ts';
+import { runProgress } from './run-progress.ts';
+import { finishCli, runAsMain, stopOnSignals } from './cli-common.ts';
 import { POLICIES } from '../policies/registry.ts';
 import { WORKLOAD_KINDS } from '../traces/synthetic.ts';
 import type { Row } from '../results/rows.ts';
-import { completedRun, toCsv } from '../results/write.ts';
+import { toCsv } from '../results/write.ts';
+import { prepareRunDir } from '../results/run-dir.ts';
 import { formatTable } from '../results/table.ts';
 
 const FORMATS = ['table', 'json', 'csv'] as const;
@@ -60,54 +63,64 @@ export async function main(argv: string[]): Promise<number> {
     .option('set', { alias: 's', type: 'string', array: true, describe: 'Override any config key: --set path=value (repeatable). See --list-keys.' })
     .option('out', { alias: 'o', type: 'string', describe: 'Run directory for config.json, summary.csv, summary.json, timeseries.csv.' })
     .option('format', { alias: 'f', type: 'string', choices: FORMATS, default: 'table', describe: 'Summary on stdout: table, json (one object, keys = summary.csv columns) or csv.' })
-    .option('force', { type: 'boolean', default: false, describe: 'Re-run even if the run directory holds a complete run of this config.' })
-    .option('list-keys', { type: 'boolean', default: false, describe: 'Print every config key with its default and meaning, then exit.' })
-    .strictOptions();
-  const args = await finishCli(parser, epilog(), (msg) => (/Unknown argument/.test(msg) ? `. Valid options: ${OPTION_NAMES.join(', ')} (see --help)` : '')).parseAsync();
+    .option('force', { type: 'boolean', default: false, describe: 'Re-run even if the run directory holds a complete run of this config, and replace a run directory holding another config.' })
+    .option('list-keys', { type: 'boolean', default: false, describe: 'Print every config key with its default, range and meaning, then exit.' })
+    .strict();
+  const args = await finishCli(parser, epilog(), (msg) => (/Unknown argument/.test(msg) ? `. Valid options: ${OPTION_NAMES.join(', ')} (see --help); this command takes no other arguments` : '')).parseAsync();
   if (args.help) return 0;
 
   const flags: Record<string, unknown> = {};
-  const put = (key: string, v: unknown) => {
-    if (v !== undefined) flags[key] = v;
+  const flagOf: Record<string, string> = {};
+  const put = (key: string, flag: string, v: unknown) => {
+    if (v !== undefined) (flags[key] = v), (flagOf[key] = flag);
   };
-  put('policy', args.policy);
-  put('with', args.with);
-  put('workload', args.workload);
-  put('trace', args.trace);
-  put('trace.skipBad', args['skip-bad']);
-  put('machine.preset', args.machine);
-  put('machine.tiers.0.capacityGiB', args['local-gib']);
-  put('machine.tiers.1.capacityGiB', args['cxl-gib']);
-  put('machine.ratio', args.ratio);
-  put('pageSizeKiB', args['page-size'] === undefined ? undefined : parsePageSize(args['page-size']));
-  put('seed', args.seed);
-  put('run.warmupMs', args['warmup-ms']);
-  put('stats.epochMs', args['epoch-ms']);
-  put('run.maxAccesses', args['max-accesses']);
+  put('policy', '--policy', args.policy);
+  put('with', '--with', args.with);
+  put('workload', '--workload', args.workload);
+  put('trace', '--trace', args.trace);
+  put('trace.skipBad', '--skip-bad', args['skip-bad']);
+  put('machine.preset', '--machine', args.machine);
+  put('machine.tiers.0.capacityGiB', '--local-gib', args['local-gib']);
+  put('machine.tiers.1.capacityGiB', '--cxl-gib', args['cxl-gib']);
+  put('machine.ratio', '--ratio', args.ratio);
+  put('pageSizeKiB', '--page-size', args['page-size'] === undefined ? undefined : parsePageSize(args['page-size']));
+  put('seed', '--seed', args.seed);
+  put('run.warmupMs', '--warmup-ms', args['warmup-ms']);
+  put('stats.epochMs', '--epoch-ms', args['epoch-ms']);
+  put('run.maxAccesses', '--max-accesses', args['max-accesses']);
 
-  const { config, schema } = resolveConfig({ file: args.config, sets: parseSets(args.set ?? []), flags });
+  const { config, schema } = resolveConfig({ file: args.config, sets: parseSets(args.set ?? []), flags, flagName: (k) => flagOf[k] ?? 'option' });
 
   if (args['list-keys']) {
-    for (const key of Object.keys(schema).sort()) {
-      const spec = schema[key];
-      process.stdout.write(`${key} = ${JSON.stringify(config[key])}\n    ${spec.doc}${spec.choices ? ` (${spec.choices.join(', ')})` : ''}\n`);
-    }
+    for (const key of Object.keys(schema).sort()) process.stdout.write(describeKey(key, schema[key], config[key]));
     return 0;
   }
 
-  const resolved = relevantConfig(config);
-  const hash = createHash('sha256').update(JSON.stringify(resolved)).digest('hex').slice(0, 10);
-  const dir = args.out ?? join('results', `${config.policy}-${hash}`);
+  // Everything that can be wrong with the inputs and the output place fails here, before the run.
+  await identifyTrace(config);
+  const dir = args.out ?? join('results', runName(config));
+  const identity = runIdentity(config);
+  const place = prepareRunDir(dir, identity, { force: args.force, label: args.out !== undefined ? `--out ${dir}` : dir });
   const format = args.format as (typeof FORMATS)[number];
-
-  const previous = args.force ? undefined : completedRun(dir, resolved);
-  if (previous) {
-    print(previous, format, `(already complete in ${dir}; --force to re-run)`);
+  if (place.previous) {
+    print(place.previous, format, `(already complete in ${dir}; --force to re-run)`);
     return 0;
   }
 
-  const outcome = await runSimulation(config);
-  const summary = recordRun(outcome, dir);
+  const progress = runProgress(config);
+  const stop = stopOnSignals({ say: (s) => process.stderr.write(s + '\n'), cleanup: () => progress.stop() });
+  let outcome: Awaited<ReturnType<typeof runSimulation>>;
+  try {
+    outcome = await runSimulation(config, undefined, { signal: stop.signal, onProgress: progress.onProgress });
+  } catch (err) {
+    if (stop.exitCode === undefined) throw err;
+    process.stderr.write(`stopped; nothing was written to ${dir}\n`);
+    return stop.exitCode;
+  } finally {
+    progress.stop();
+    stop.dispose();
+  }
+  const summary = recordRun(outcome, dir, { replace: place.replace });
   if ((config['run.warmupMs'] as number) > 0 && outcome.result.measuredFromNs === 0) {
     process.stderr.write(`warning: the run ended (${(outcome.result.simTimeNs / 1e6).toFixed(3)} ms) inside its ${config['run.warmupMs']} ms warm-up; the summary covers the whole run\n`);
   }
@@ -118,6 +131,14 @@ export async function main(argv: string[]): Promise<number> {
   const skipped = outcome.trace?.badRecords ? `; skipped ${outcome.trace.badRecords} malformed trace records (--skip-bad)` : '';
   print(summary, format, `wrote ${dir}/ in ${(outcome.wallMs / 1e3).toFixed(2)} s (${(perSecond / 1e6).toFixed(1)} ${unit})${skipped}`);
   return 0;
+}
+
+/** One --list-keys entry: key = default, its range or choices, and its meaning. */
+function describeKey(key: string, spec: KeySpec, value: unknown): string {
+  let range = '';
+  if (spec.type === 'number') range = ` [${spec.min ?? '-∞'} … ${spec.max ?? '∞'}${spec.integer ? ', whole' : ''}${spec.nullable ? ', or null' : ''}]`;
+  else if (spec.choices) range = ` (${spec.choices.join(', ')})`;
+  return `${key} = ${JSON.stringify(value)}${range}\n    ${spec.doc}\n`;
 }
 
 const OPTION_NAMES = [
@@ -132,4 +153,4 @@ function print(summary: Row, format: (typeof FORMATS)[number], note: string): vo
   process.stderr.write(note + '\n');
 }
 
-runAsMain(import.meta.url, main);
+runAsMain(import.meta.url, main, { options: OPTION_NAMES, flags: ['--skip-bad', '--force', '--list-keys', '--help'] });

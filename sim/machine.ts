@@ -3,7 +3,7 @@
 // published source is marked [estimate] and can be overridden with --set machine.tiers.N.<field>.
 
 import type { Config, Schema, KeySpec } from './config.ts';
-import { ConfigError, parseNumber } from './config.ts';
+import { ConfigError, MAX_GBPS, MAX_GIB, parseNumber } from './config.ts';
 
 export const TIER_KINDS = ['local', 'cxl-direct', 'cxl-switch', 'remote-socket', 'pmem'] as const;
 export type TierKind = (typeof TIER_KINDS)[number];
@@ -83,11 +83,11 @@ export const MACHINE_PRESETS: readonly MachinePreset[] = [
 export const TIER_FIELDS: Record<keyof TierSpec, KeySpec> = {
   name: { default: '', doc: 'Tier name used in output columns.', type: 'string' },
   kind: { default: 'local', doc: 'Topology: ' + TIER_KINDS.join(', ') + '.', type: 'string', choices: TIER_KINDS },
-  readLatencyNs: { default: 100, doc: 'Idle load-to-use latency.', type: 'number', min: 0 },
-  writeLatencyNs: { default: 100, doc: 'Idle write latency.', type: 'number', min: 0 },
-  readGBps: { default: 100, doc: 'Peak read bandwidth.', type: 'number', min: 1e-6 },
-  writeGBps: { default: 100, doc: 'Peak write bandwidth.', type: 'number', min: 1e-6 },
-  capacityGiB: { default: null, doc: 'Capacity; unset = sized from the footprint by machine.ratio.', type: 'number', nullable: true, min: 0 },
+  readLatencyNs: { default: 100, doc: 'Idle load-to-use latency.', type: 'number', min: 0, max: 1e6 },
+  writeLatencyNs: { default: 100, doc: 'Idle write latency.', type: 'number', min: 0, max: 1e6 },
+  readGBps: { default: 100, doc: 'Peak read bandwidth.', type: 'number', min: 1e-6, max: MAX_GBPS },
+  writeGBps: { default: 100, doc: 'Peak write bandwidth.', type: 'number', min: 1e-6, max: MAX_GBPS },
+  capacityGiB: { default: null, doc: 'Capacity; unset = sized from the footprint by machine.ratio.', type: 'number', nullable: true, min: 0, max: MAX_GIB },
 };
 
 export function findPreset(name: string): MachinePreset {

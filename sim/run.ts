@@ -2,6 +2,7 @@
 // engine. Shared by the CLI and (later) sweeps, so a sweep point and a single run are the same run.
 
 import { join } from 'node:path';
+import { createHash } from 'node:crypto';
 import type { Config, Schema } from './config.ts';
 import { CORE_SCHEMA, ConfigError, applyValues, defaultsOf, readConfigFile, unknownKeyError } from './config.ts';
 import { findPreset, tierSchema, resolveTiers, MACHINE_PRESETS } from './machine.ts';
@@ -21,6 +22,7 @@ import type { TraceRunStats } from '../traces/source.ts';
 import { LlcFilterSource } from '../traces/llc-filter.ts';
 import { VM_SCHEMA, withPolicies } from './vm-config.ts';
 import { OracleCounts } from './oracle-counts.ts';
+import { checkEpochBudget, epochRowGuard } from './run-checks.ts';
 
 /** The policy key (its doc lists every registered policy) and every policy's parameters: policy.<name>.<param>. */
 export function policySchema(): Schema {
@@ -41,6 +43,8 @@ export interface ConfigLayers {
   sets?: Record<string, unknown>;
   /** Named flags, already mapped to config keys. */
   flags?: Record<string, unknown>;
+  /** How messages name a flag's key (e.g. stats.epochMs → "--epoch-ms"); default "option". */
+  flagName?: (key: string) => string;
 }
 
 /** defaults → machine preset → config file → --set → flags; every key validated. */
@@ -54,7 +58,7 @@ export function resolveConfig(layers: ConfigLayers = {}): { config: Config; sche
   const config = defaultsOf(schema);
   applyValues(config, fileVals, schema, layers.file ?? 'config file');
   applyValues(config, sets, schema, '--set');
-  applyValues(config, flags, schema, 'option');
+  applyValues(config, flags, schema, layers.flagName ?? 'option');
   validate(config);
   return { config, schema };
 }
@@ -62,8 +66,8 @@ export function resolveConfig(layers: ConfigLayers = {}): { config: Config; sche
 /** A run's config.json holds {config, run}; accept it, or a plain config object. */
 function unwrapRunFile(flat: Record<string, unknown>): Record<string, unknown> {
   const keys = Object.keys(flat);
-  if (keys.length > 0 && keys.every((k) => k.startsWith('config.') || k.startsWith('run.meta.'))) {
-    const out: Record<string, unknown> = {};
+  if (keys.length > 0 && keys.every((k) => k.startsWith('config.') || k.startsWith('run.meta.') || k === 'run.identity')) {
+    const out: Record<string, unknown> = Object.create(null);
     for (const k of keys) if (k.startsWith('config.')) out[k.slice(7)] = flat[k];
     return out;
   }
@@ -79,6 +83,7 @@ function validate(config: Config): void {
   const kib = config.pageSizeKiB as number;
   if (kib !== 4 && kib !== 2048) throw new ConfigError(`pageSizeKiB must be 4 or 2048 (4 KiB or 2 MiB pages), found ${kib}`);
   if (!('trace' in config) || config.trace === null) parseWorkload(config.workload as string);
+  checkEpochBudget(config);
 }
 
 /**
@@ -93,6 +98,7 @@ export function relevantConfig(config: Config): Config {
   for (const k of Object.keys(config).sort()) {
     if (k.startsWith('policy.') && !prefixes.some((p) => k.startsWith(p))) continue;
     if (k in VM_SCHEMA && (!vmRun || config[k] === null)) continue;
+    if (k === 'trace.sha256' && config[k] === null) continue; // synthetic runs keep the identity they had before trace hashes
     out[k] = config[k];
   }
   return out;
@@ -161,7 +167,10 @@ export async function runSimulation(config: Config, opened?: Awaited<ReturnType<
     const engine = new Engine(config, tiers, source);
     if (findPolicy(config.policy as string).oracle) engine.setOracleCounts(await countOracle(config, source.cpus, pageBytes));
     attachPolicies(engine, config);
-    const result = await engine.run(control);
+    const guard = epochRowGuard(config, control);
+    const result = await engine.run(guard.control).catch((err: unknown) => {
+      throw guard.explain(err);
+    });
     return { config, tiers, result, engine, wallMs: performance.now() - started, trace: stats(), footprintPages };
   } finally {
     await source.close?.();
@@ -185,11 +194,21 @@ async function countOracle(config: Config, cpus: number, pageBytes: number): Pro
 
 export { MACHINE_PRESETS, unknownKeyError };
 
+/** A run's identity: SHA-256 (hex) of its relevant config, trace content hash included. Recorded in config.json. */
+export function runIdentity(config: Config): string {
+  return createHash('sha256').update(JSON.stringify(relevantConfig(config))).digest('hex');
+}
+
+/** A run's folder name: <policy>-<first 10 hex digits of its identity>, for `npm run sim` and sweep points alike. */
+export function runName(config: Config): string {
+  return `${config.policy}-${runIdentity(config).slice(0, 10)}`;
+}
+
 /**
  * Write a finished run's directory (config.json with run metadata, summary, time series) and return
  * its summary row. The one place that turns an outcome into files, for the CLI and sweeps alike.
  */
-export function recordRun(outcome: RunOutcome, dir: string): Row {
+export function recordRun(outcome: RunOutcome, dir: string, opts: { replace: boolean }): Row {
   const { config, result, tiers, wallMs } = outcome;
   const summary = summaryRow(config, tiers, result, outcome.trace, outcome.footprintPages);
   const accesses = summary.accesses as number;
@@ -201,6 +220,7 @@ export function recordRun(outcome: RunOutcome, dir: string): Row {
     node: process.version,
     finishedAt: new Date().toISOString(),
   };
-  writeRunDir(dir, { config: relevantConfig(config), meta, summary, timeseries: timeseriesRows(tiers, result), vmTimeseries: vmTimeseriesRows(result) });
+  const files = { config: relevantConfig(config), identity: runIdentity(config), meta, summary, timeseries: timeseriesRows(tiers, result), vmTimeseries: vmTimeseriesRows(result) };
+  writeRunDir(dir, files, opts);
   return summary;
 }

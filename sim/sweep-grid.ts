@@ -22,9 +22,10 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import type { Config, ConfigValue, Schema } from './config.ts';
-import { ConfigError, coerce, parseNumber, unknownKeyError } from './config.ts';
+import { ConfigError, coerce, keySpec, parseNumber, unknownKeyError } from './config.ts';
 import { MACHINE_PRESETS, tierSchema } from './machine.ts';
-import { resolveConfig, relevantConfig } from './run.ts';
+import { resolveConfig, runName } from './run.ts';
+import { hashTrace, setTraceSha } from './run-checks.ts';
 
 export interface Axis {
   /** Config path, e.g. "machine.ratio". */
@@ -178,7 +179,7 @@ export function readGridFile(path: string): GridSpec {
   }
   const root = parseJsonWithLines(text, path);
   if (!root.entries) throw new ConfigError(`${path}:${root.line}: expected a JSON object with keys ${GRID_KEYS.join(', ')}`);
-  const spec: GridSpec = { sets: {}, axes: [] };
+  const spec: GridSpec = { sets: Object.create(null), axes: [] }; // null prototype: "__proto__" is a key like any other
   for (const e of root.entries) {
     const where = `${path}:${e.line}`;
     if (e.key === 'config') {
@@ -187,7 +188,7 @@ export function readGridFile(path: string): GridSpec {
     } else if (e.key === 'set') {
       flattenNode(e.node, '', path, (key, node) => {
         if (node.items) throw new ConfigError(`${path}:${node.line}: set.${key} is a list; fixed keys take one value (put lists under "axes")`);
-        if (key in spec.sets) throw new ConfigError(`${path}:${node.line}: duplicate fixed key ${key}`);
+        if (Object.hasOwn(spec.sets, key)) throw new ConfigError(`${path}:${node.line}: duplicate fixed key ${key}`);
         spec.sets[key] = node.value;
       });
     } else if (e.key === 'axes') {
@@ -265,8 +266,12 @@ function allKeysSchema(base: Schema): Schema {
   return out;
 }
 
-/** Check axes and fixed keys, expand the cartesian product and resolve every point. Throws ConfigError before anything runs. */
-export function expandGrid(spec: GridSpec, maxPoints = 1_000_000): ExpandedGrid {
+/**
+ * Check axes and fixed keys, expand the cartesian product and resolve every point. Throws
+ * ConfigError before anything runs. `traceSha` (trace path → content hash, see expandGridHashed)
+ * puts each point's trace hash in its config, and so in its run id.
+ */
+export function expandGrid(spec: GridSpec, maxPoints = 1_000_000, traceSha?: ReadonlyMap<string, string>): ExpandedGrid {
   const { schema: baseSchema } = resolveConfig({ file: spec.file, sets: spec.sets });
   if (spec.axes.length === 0) throw new ConfigError('no sweep axes: give --grid FILE or --sweep path=v1,v2,… (see --help)');
   const schema = allKeysSchema(baseSchema);
@@ -275,12 +280,12 @@ export function expandGrid(spec: GridSpec, maxPoints = 1_000_000): ExpandedGrid 
     const prev = seen.get(axis.path);
     if (prev) throw new ConfigError(`${axis.where}: duplicate axis ${axis.path} (also given at ${prev})`);
     seen.set(axis.path, axis.where);
-    if (axis.path in spec.sets) throw new ConfigError(`${axis.where}: ${axis.path} is both a fixed key (--set or grid "set") and an axis; keep one`);
-    const keySpec = schema[axis.path];
-    if (!keySpec) throw unknownKeyError(axis.path, axis.where, baseSchema);
+    if (Object.hasOwn(spec.sets, axis.path)) throw new ConfigError(`${axis.where}: ${axis.path} is both a fixed key (--set or grid "set") and an axis; keep one`);
+    const spec_ = keySpec(schema, axis.path);
+    if (!spec_) throw unknownKeyError(axis.path, axis.where, baseSchema);
     if (axis.values.length === 0) throw new ConfigError(`${axis.where}: axis ${axis.path} has no values`);
     // Type, range and choices of every value, against the key's spec (as for --set).
-    const coerced = axis.values.map((v, k) => coerce(axis.path, keySpec, v, `${axis.valueWhere[k]}: axis`));
+    const coerced = axis.values.map((v, k) => coerce(axis.path, spec_, v, `${axis.valueWhere[k]}: axis`));
     const dup = coerced.findIndex((v, k) => coerced.indexOf(v) !== k);
     if (dup >= 0) throw new ConfigError(`${axis.valueWhere[dup]}: axis ${axis.path} lists ${JSON.stringify(coerced[dup])} twice`);
   }
@@ -301,6 +306,8 @@ export function expandGrid(spec: GridSpec, maxPoints = 1_000_000): ExpandedGrid 
     let config: Config;
     try {
       config = resolveConfig({ file: spec.file, sets }).config;
+      const sha = config.trace === null ? undefined : traceSha?.get(config.trace as string);
+      if (sha) setTraceSha(config, sha);
     } catch (err) {
       if (err instanceof ConfigError) throw new ConfigError(`point ${index} (${label.join(', ')}): ${err.message}`);
       throw err;
@@ -318,11 +325,23 @@ export function expandGrid(spec: GridSpec, maxPoints = 1_000_000): ExpandedGrid 
   return { spec, points, unique: ids.size };
 }
 
-/** Run directory name of a config: <policy>-<first 10 hex of sha256(relevant config)>, as `npm run sim` names runs. */
-export function pointId(config: Config): string {
-  const hash = createHash('sha256').update(JSON.stringify(relevantConfig(config))).digest('hex').slice(0, 10);
-  return `${config.policy}-${hash}`;
+/**
+ * expandGrid with every point's trace content hash in its config: a sweep over a trace that was
+ * rewritten in place gets new point ids, so its old results are not taken as complete. Each
+ * distinct trace is hashed once (≈ 1 s per GB). The traces are those of the base config or the
+ * `trace` axis: nothing else can set the key.
+ */
+export async function expandGridHashed(spec: GridSpec, maxPoints?: number): Promise<ExpandedGrid> {
+  const axis = spec.axes.find((a) => a.path === 'trace');
+  const base = resolveConfig({ file: spec.file, sets: spec.sets });
+  const paths = axis ? axis.values.map((v, k) => coerce('trace', base.schema.trace, v, `${axis.valueWhere[k]}: axis`)) : [base.config.trace];
+  const traceSha = new Map<string, string>();
+  for (const p of new Set(paths)) if (typeof p === 'string') traceSha.set(p, await hashTrace(p));
+  return expandGrid(spec, maxPoints, traceSha);
 }
+
+/** Run directory name of a config: <policy>-<first 10 hex of its identity>, as `npm run sim` names runs. */
+export const pointId = runName;
 
 /** "policy=tpp, machine.ratio=1:4" for messages. */
 export function describePoint(p: Pick<Point, 'index' | 'values'>): string {

@@ -2,9 +2,10 @@
 //
 //   DIR/sweep.json                 the grid: axes, fixed keys, every point (index, axis values, run id)
 //   DIR/points/<run id>/           one run directory per distinct config, exactly as `npm run sim`
-//                                  writes it (config.json with the resolved config, summary.csv,
-//                                  summary.json, timeseries.csv); summary.csv is written last, so
-//                                  its presence marks the point complete — this is what resume reads
+//                                  writes it (config.json with the resolved config and the run
+//                                  identity, summary.csv, summary.json, timeseries.csv), published
+//                                  whole (results/run-dir.ts): a point is complete when its folder
+//                                  records the point's identity — this is what resume reads
 //   DIR/sweep.csv                  one row per completed point (unsharded run, or `merge`)
 //   DIR/shard-<i>-of-<N>.csv       the same for the points of one shard
 //   DIR/failed.json                points that failed in the last run, with their config and error
@@ -12,14 +13,15 @@
 // The CSV is a pure function of (points, their summary rows): an unsharded run and a merge of
 // shards call the same sweepCsv() on the same inputs, so their bytes are identical by construction.
 
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ConfigValue } from './config.ts';
 import { ConfigError } from './config.ts';
-import { relevantConfig } from './run.ts';
+import { runIdentity } from './run.ts';
 import type { ExpandedGrid, Point } from './sweep-grid.ts';
 import type { Row } from '../results/rows.ts';
-import { completedRun, toCsv, writeAtomic } from '../results/write.ts';
+import { toCsv, writeAtomic } from '../results/write.ts';
+import { inspectRunDir, makeDirs, readIdentity, SUMMARY_JSON } from '../results/run-dir.ts';
 
 export const MANIFEST = 'sweep.json';
 export const SWEEP_CSV = 'sweep.csv';
@@ -55,7 +57,7 @@ function uniqueInOrder<T>(xs: T[]): T[] {
 }
 
 export function writeManifest(dir: string, manifest: Manifest): void {
-  mkdirSync(join(dir, POINTS_DIR), { recursive: true });
+  makeDirs(join(dir, POINTS_DIR));
   writeAtomic(join(dir, MANIFEST), JSON.stringify(manifest, null, 1) + '\n');
 }
 
@@ -69,18 +71,23 @@ export function readManifest(dir: string): Manifest {
 
 export const pointDir = (dir: string, id: string) => join(dir, POINTS_DIR, id);
 
-/** The summary row of a complete run of exactly this point's config in dir, or undefined. */
+/** The summary row of a complete run of exactly this point's config (trace content included) in dir, or undefined. */
 export function completedPoint(dir: string, point: Point): Row | undefined {
-  return completedRun(pointDir(dir, point.id), relevantConfig(point.config));
+  const state = inspectRunDir(pointDir(dir, point.id), runIdentity(point.config));
+  return state.kind === 'complete' ? state.summary : undefined;
 }
 
-/** Summary row of a point found complete in any of dirs (merge; the config is checked by its id only). */
+/**
+ * Summary row of a point found complete in any of dirs (merge: the manifest gives only the run id,
+ * <policy>-<first 10 hex digits of the identity>, so the folder's recorded identity must start with those).
+ */
 export function findPointRow(dirs: string[], id: string): Row | undefined {
+  const prefix = id.slice(id.lastIndexOf('-') + 1);
   for (const dir of dirs) {
     const p = pointDir(dir, id);
-    if (!existsSync(join(p, 'summary.csv'))) continue;
+    if (!readIdentity(p)?.startsWith(prefix)) continue;
     try {
-      return JSON.parse(readFileSync(join(p, 'summary.json'), 'utf8')) as Row;
+      return JSON.parse(readFileSync(join(p, SUMMARY_JSON), 'utf8')) as Row;
     } catch {
       continue;
     }

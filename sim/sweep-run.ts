@@ -1,7 +1,9 @@
 // Running a sweep (all points, or one shard) on a worker pool, and merging shard outputs.
 //
-// Resume: a point is complete when its run directory holds summary.csv and a config.json whose
-// config equals the point's (results/write.ts completedRun, as `npm run sim` skips a finished run).
+// Resume: a point is complete when its run directory records the point's identity (its resolved
+// config with the trace's content hash; results/run-dir.ts, as `npm run sim` skips a finished run).
+// Run directories are published whole, so a point stopped part-way (SIGTERM, SIGKILL, a crash)
+// leaves nothing that looks complete: only a hidden temporary sibling, removed by the next run.
 // Points with equal relevant configs (e.g. a swept parameter of a policy that is not active) share
 // one run directory and run once.
 //
@@ -11,13 +13,14 @@
 // them and writes the CSV with the same function as an unsharded run.
 
 import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { removeStaleTemps } from '../results/run-dir.ts';
 import { join } from 'node:path';
 import { ConfigError } from './config.ts';
 import { relevantConfig } from './run.ts';
 import type { ExpandedGrid, Point } from './sweep-grid.ts';
 import { describePoint, gridFingerprint } from './sweep-grid.ts';
 import type { Manifest } from './sweep-output.ts';
-import { FAILED_JSON, SWEEP_CSV, completedPoint, findPointRow, manifestOf, pointDir, readManifest, sweepCsv, writeManifest } from './sweep-output.ts';
+import { FAILED_JSON, POINTS_DIR, SWEEP_CSV, completedPoint, findPointRow, manifestOf, pointDir, readManifest, sweepCsv, writeManifest } from './sweep-output.ts';
 import { WorkerPool } from './sweep-pool.ts';
 import type { PoolEvents } from './sweep-pool.ts';
 import { Progress } from './sweep-progress.ts';
@@ -94,6 +97,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
     if (prev.fingerprint !== manifest.fingerprint) log(`note: ${out} held another grid; its completed points with equal configs are reused`);
   }
   writeManifest(out, manifest);
+  removeStaleTemps(join(out, POINTS_DIR)); // left by sweeps on this host that were killed
 
   const mine = shardPoints(grid.points, opts.shard);
   const csvPath = join(out, opts.shard ? shardCsvName(opts.shard) : SWEEP_CSV);
@@ -180,6 +184,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
   );
   opts.signal?.removeEventListener('abort', onAbort);
   await pool.close();
+  if (interrupted) removeStaleTemps(join(out, POINTS_DIR), undefined, true); // of workers stopped while publishing
   progress?.end();
   writeCsv();
   writeFailed();

@@ -27,7 +27,8 @@ export type TaskReply =
 /** Run one point and write its run directory exactly as `npm run sim` does (run.ts recordRun). */
 export async function runPoint(config: Config, dir: string, shared?: SharedTrace): Promise<{ row: Row; wallMs: number }> {
   const outcome = await runSimulation(config, shared ? { source: new SharedTraceSource(shared), stats: () => shared.stats } : undefined);
-  return { row: recordRun(outcome, dir), wallMs: outcome.wallMs };
+  // A point's folder belongs to the sweep: whatever is there (an unfinished or older run) is replaced.
+  return { row: recordRun(outcome, dir, { replace: true }), wallMs: outcome.wallMs };
 }
 
 if (parentPort) {

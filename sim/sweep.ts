@@ -9,14 +9,15 @@ import { availableParallelism } from 'node:os';
 import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, parseSets } from './config.ts';
-import { finishCli, runAsMain } from './cli-common.ts';
+import { finishCli, runAsMain, stopOnSignals } from './cli-common.ts';
 import type { GridSpec, ExpandedGrid } from './sweep-grid.ts';
-import { expandGrid, gridFingerprint, parseSweepOption, readGridFile } from './sweep-grid.ts';
+import { expandGridHashed, gridFingerprint, parseSweepOption, readGridFile } from './sweep-grid.ts';
 import { mergeSweeps, parseShard, runSweep, shardPoints } from './sweep-run.ts';
 import type { Shard } from './sweep-run.ts';
-import { SWEEP_CSV } from './sweep-output.ts';
+import { POINTS_DIR, SWEEP_CSV } from './sweep-output.ts';
 import { emitK8s, emitSlurm } from './sweep-emit.ts';
 import { writeAtomic } from '../results/write.ts';
+import { checkWritableDir, removeStaleTemps } from '../results/run-dir.ts';
 
 const EMITS = ['slurm', 'k8s'] as const;
 
@@ -45,7 +46,7 @@ Examples:
       --script sweep.sbatch
 
 Exit status: 0 all points done; 1 a point failed (reported with its config; the others ran);
-2 bad input (nothing ran); 130 interrupted (a rerun resumes).`;
+2 bad input (nothing ran); 130 / 143 interrupted by SIGINT / SIGTERM (a rerun resumes).`;
 
 function gridOptions<T>(y: Argv<T>) {
   return y
@@ -63,13 +64,13 @@ interface GridArgs {
 }
 
 function gridSpecOf(args: GridArgs): GridSpec {
-  const spec: GridSpec = args.grid ? readGridFile(args.grid) : { sets: {}, axes: [] };
+  const spec: GridSpec = args.grid ? readGridFile(args.grid) : { sets: Object.create(null), axes: [] };
   if (args.config) {
     if (spec.file) throw new ConfigError(`--config ${args.config}: the grid file already names a base config (${spec.file}); keep one`);
     spec.file = args.config;
   }
   for (const [k, v] of Object.entries(parseSets(args.set ?? []))) {
-    if (k in spec.sets) throw new ConfigError(`--set ${k}: also fixed in the grid file; keep one`);
+    if (Object.hasOwn(spec.sets, k)) throw new ConfigError(`--set ${k}: also fixed in the grid file; keep one`);
     spec.sets[k] = v;
   }
   for (const s of args.sweep ?? []) spec.axes.push(parseSweepOption(s));
@@ -125,21 +126,23 @@ export async function main(argv: string[], io: MainIO = {}): Promise<number> {
           .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'No progress output (failures are still reported).' }),
       async (args) => {
         command = 'run';
-        const grid = expandGrid(gridSpecOf(args));
         const shard: Shard | undefined = args.shard === undefined ? undefined : parseShard(args.shard);
-        if (!(Number.isInteger(args.jobs) && args.jobs >= 1)) throw new ConfigError(`--jobs: expected a whole number ≥ 1, found ${args.jobs}`);
+        checkCount('--jobs', args.jobs);
+        if (args.out !== undefined) checkWritableDir(args.out, `--out ${args.out}`);
+        const grid = await expandGridHashed(gridSpecOf(args));
         const out = args.out ?? join('results', `sweep-${gridFingerprint(grid)}`);
+        checkWritableDir(out, `--out ${out}`);
         const mine = shardPoints(grid.points, shard).length;
         stderr(`${describeGrid(grid)}\n${shard ? `shard ${shard.index}/${shard.count}: ${mine} points; ` : ''}${args.jobs} worker thread(s); output in ${out}/\n`);
-        const ac = new AbortController();
-        const onSigint = () => {
-          stderr('\ninterrupted: stopping workers; finished points are kept and a rerun resumes\n');
-          ac.abort();
-        };
-        process.once('SIGINT', onSigint);
+        // Stopped by a signal, the workers are terminated; a point's folder is published whole or
+        // not at all, so only hidden temporary siblings can be left, and they are removed.
+        const stop = stopOnSignals({
+          say: (s) => stderr(`${s}; finished points are kept and a rerun resumes\n`),
+          cleanup: () => removeStaleTemps(join(out, POINTS_DIR), undefined, true),
+        });
         try {
           const res = await runSweep({
-            grid, out, jobs: args.jobs, resume: args.resume, shard, signal: ac.signal, shareTrace: args['share-trace'],
+            grid, out, jobs: args.jobs, resume: args.resume, shard, signal: stop.signal, shareTrace: args['share-trace'],
             progress: args.quiet ? null : io.progress === undefined ? process.stderr : io.progress,
             log: (s) => stderr(s + '\n'),
           });
@@ -148,9 +151,9 @@ export async function main(argv: string[], io: MainIO = {}): Promise<number> {
               (res.failed.length ? `\nfailed points (config and error in ${join(out, 'failed.json')}): ${res.failed.map((f) => f.index).join(', ')}` : '') +
               '\n',
           );
-          code = res.interrupted ? 130 : res.failed.length ? 1 : 0;
+          code = res.interrupted ? (stop.exitCode ?? 130) : res.failed.length ? 1 : 0;
         } finally {
-          process.removeListener('SIGINT', onSigint);
+          stop.dispose();
         }
       },
     )
@@ -186,11 +189,11 @@ export async function main(argv: string[], io: MainIO = {}): Promise<number> {
           .option('memory', { type: 'string', describe: 'Memory per task / pod (Slurm --mem, e.g. 4G; Kubernetes, e.g. 4Gi).' })
           .option('image', { type: 'string', describe: 'Kubernetes: container image with the checkout (default tiersim:latest).' })
           .option('pvc', { type: 'string', describe: 'Kubernetes: ReadWriteMany PersistentVolumeClaim mounted at /results (default tiersim-results).' }),
-      (args) => {
+      async (args) => {
         command = 'plan';
-        const grid = expandGrid(gridSpecOf(args));
-        if (!(Number.isInteger(args.shards) && args.shards >= 1)) throw new ConfigError(`--shards: expected a whole number ≥ 1, found ${args.shards}`);
-        if (!(Number.isInteger(args.jobs) && args.jobs >= 1)) throw new ConfigError(`--jobs: expected a whole number ≥ 1, found ${args.jobs}`);
+        checkCount('--shards', args.shards, 100_000);
+        checkCount('--jobs', args.jobs);
+        const grid = await expandGridHashed(gridSpecOf(args));
         const fp = gridFingerprint(grid);
         const sizes = Array.from({ length: args.shards }, (_, i) => shardPoints(grid.points, { index: i, count: args.shards }).length);
         const name = args.name ?? `tiersim-sweep-${fp.slice(0, 8)}`;
@@ -231,4 +234,12 @@ export async function main(argv: string[], io: MainIO = {}): Promise<number> {
   return code;
 }
 
-runAsMain(import.meta.url, (argv) => main(argv));
+/** A whole-number option in [1, max]. */
+function checkCount(flag: string, n: number, max = 1024): void {
+  if (!(Number.isInteger(n) && n >= 1 && n <= max)) throw new ConfigError(`${flag}: expected a whole number from 1 to ${max}, found ${n}`);
+}
+
+runAsMain(import.meta.url, (argv) => main(argv), {
+  options: [...new Set(Object.values(OPTION_LIST).flat())],
+  flags: ['--resume', '--no-resume', '--share-trace', '--no-share-trace', '--quiet', '--help'],
+});

@@ -5,30 +5,31 @@
 // MAX_CONFIG_VMS.
 
 import type { Config, KeySpec, Schema } from './config.ts';
-import { ConfigError } from './config.ts';
+import { ConfigError, MAX_EVENT_NS, MAX_MIB } from './config.ts';
 
 /** VMs that can be configured one by one (vm.N.*); more VMs take the vm.* defaults. */
 export const MAX_CONFIG_VMS = 16;
 
-const num = (def: number, doc: string, extra: Partial<KeySpec> = {}): KeySpec => ({ default: def, doc, type: 'number', min: 0, ...extra });
-const opt = (doc: string): KeySpec => ({ default: null, doc, type: 'number', nullable: true, min: 0 });
+const num = (def: number, doc: string, extra: Partial<KeySpec> = {}): KeySpec => ({ default: def, doc, type: 'number', min: 0, max: MAX_MIB, ...extra });
+const opt = (doc: string, max: number): KeySpec => ({ default: null, doc, type: 'number', nullable: true, min: 0, max });
 
-const PER_VM: Record<string, string> = {
-  memMiB: 'Configured memory of the VM in MiB (what its guest OS sees; 0 = the workload\'s per-VM footprint plus room for its guest kernel, vm.guestOsBytesPer4KiB).',
-  shares: 'Memory shares of the VM (0 = ESX default: 10 per MB of configured memory).',
-  reservationMiB: 'Memory the host guarantees the VM (min size; never reclaimed below it).',
-  limitMiB: 'Most host memory the VM may hold (max size; 0 = its configured memory).',
-  balloonMiB: 'Static balloon target, used by the balloon policy when no allocation policy (idle-tax) sets targets.',
+/** Per-VM keys: meaning and upper bound (sizes in MiB up to 64 TiB; shares up to 10 per MB of that). */
+const PER_VM: Record<string, [string, number]> = {
+  memMiB: ['Configured memory of the VM in MiB (what its guest OS sees; 0 = the workload\'s per-VM footprint plus room for its guest kernel, vm.guestOsBytesPer4KiB).', MAX_MIB],
+  shares: ['Memory shares of the VM (0 = ESX default: 10 per MB of configured memory).', 10 * MAX_MIB],
+  reservationMiB: ['Memory the host guarantees the VM (min size; never reclaimed below it).', MAX_MIB],
+  limitMiB: ['Most host memory the VM may hold (max size; 0 = its configured memory).', MAX_MIB],
+  balloonMiB: ['Static balloon target, used by the balloon policy when no allocation policy (idle-tax) sets targets.', MAX_MIB],
 };
 
 function vmSchema(): Schema {
   const out: Schema = {
     with: { default: null, nullable: true, doc: 'Extra policies attached alongside --policy, comma-separated (e.g. balloon,page-sharing): placement stays with --policy; faults, timers, samples and pressure go to every policy.', type: 'string' },
     'vm.count': num(0, 'Number of VMs (0 = as many as the workload or trace has; a VM is its vm column).', { integer: true, max: 4096 }),
-    'cost.cowBreakNs': num(2500, 'Write to a shared (copy-on-write) page: write-protect fault, 4 KiB copy, remap and TLB flush (FACTS §5 parts: fault 1–3 µs, copy 0.3–0.5 µs). [estimate]'),
-    'cost.pageShareNs': num(1500, 'Sharing one page: full compare of 4 KiB, remap read-only and TLB flush. [estimate]'),
-    'cost.touchSampleNs': num(1000, 'Minor fault taken by an access to a page invalidated for active-memory sampling (ESX §5.3). [estimate]'),
-    'cost.guestPageOutNs': num(5000, 'Guest CPU to page one page out to its virtual disk (charged as a stall of that VM). [estimate]'),
+    'cost.cowBreakNs': num(2500, 'Write to a shared (copy-on-write) page: write-protect fault, 4 KiB copy, remap and TLB flush (FACTS §5 parts: fault 1–3 µs, copy 0.3–0.5 µs). [estimate]', { max: MAX_EVENT_NS }),
+    'cost.pageShareNs': num(1500, 'Sharing one page: full compare of 4 KiB, remap read-only and TLB flush. [estimate]', { max: MAX_EVENT_NS }),
+    'cost.touchSampleNs': num(1000, 'Minor fault taken by an access to a page invalidated for active-memory sampling (ESX §5.3). [estimate]', { max: MAX_EVENT_NS }),
+    'cost.guestPageOutNs': num(5000, 'Guest CPU to page one page out to its virtual disk (charged as a stall of that VM). [estimate]', { max: MAX_EVENT_NS }),
     // Waldspurger §3.2 puts ballooning's overhead (1.4–4.4 %) on "guest OS data structures that are
     // sized based on the amount of physical memory": a guest configured larger loses more of it to
     // its kernel. The per-frame descriptor is the bulk: Linux keeps one struct page per 4 KiB frame
@@ -36,8 +37,8 @@ function vmSchema(): Schema {
     // other memory-sized tables (page-cache and dentry/inode hashes) are left out.
     'vm.guestOsBytesPer4KiB': num(64, 'Guest kernel memory per 4 KiB of configured VM memory (Linux struct page: 64 B on x86-64), taken from what the guest can use for its workload; also the memory-sized part of ballooning\'s overhead (paper §3.2). Not backed by host frames in the model. [estimate]', { max: 2048 }),
   };
-  for (const [k, doc] of Object.entries(PER_VM)) out[`vm.${k}`] = num(0, `${doc} Default for every VM.`);
-  for (let n = 0; n < MAX_CONFIG_VMS; n++) for (const [k, doc] of Object.entries(PER_VM)) out[`vm.${n}.${k}`] = opt(`VM ${n}: ${doc} Unset = vm.${k}.`);
+  for (const [k, [doc, max]] of Object.entries(PER_VM)) out[`vm.${k}`] = num(0, `${doc} Default for every VM.`, { max });
+  for (let n = 0; n < MAX_CONFIG_VMS; n++) for (const [k, [doc, max]] of Object.entries(PER_VM)) out[`vm.${n}.${k}`] = opt(`VM ${n}: ${doc} Unset = vm.${k}.`, max);
   return out;
 }
 

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveConfig } from '../sim/run.ts';
-import { resolveTiers, parseRatio } from '../sim/machine.ts';
+import { MACHINE_PRESETS, resolveTiers, parseRatio } from '../sim/machine.ts';
 import { ConfigError, parseNumber, parseSets } from '../sim/config.ts';
 
 describe('config resolution', () => {
@@ -18,8 +18,8 @@ describe('config resolution', () => {
     expect(config.seed).toBe(7); // flag beats --set
   });
 
-  it('rejects an unknown key, naming the closest valid one and listing all', () => {
-    expect(() => resolveConfig({ sets: { 'cpu.mpl': '2' } })).toThrow(/unknown config key "cpu.mpl".*Did you mean cpu.mlp.*Valid keys: .*cost.hintFaultNs/s);
+  it('rejects an unknown key, naming the closest valid one and where the full list is', () => {
+    expect(() => resolveConfig({ sets: { 'cpu.mpl': '2' } })).toThrow(/unknown config key "cpu.mpl".*Did you mean cpu.mlp.*npm run sim -- --list-keys/s);
   });
 
   it('rejects an unknown policy or preset with the valid choices', () => {
@@ -76,5 +76,33 @@ describe('machine sizing', () => {
     expect(() => resolveTiers(unsized, undefined)).toThrow(/capacityGiB is unset and the footprint is not known/);
     expect(() => parseRatio('1:x', 2)).toThrow(ConfigError);
     expect(() => parseRatio('1:2:3', 2)).toThrow(/expected 2 non-negative numbers/);
+  });
+});
+
+describe('ranges', () => {
+  it('every numeric key of every preset and policy has a finite range holding its default', () => {
+    let numeric = 0;
+    for (const preset of MACHINE_PRESETS) {
+      const { schema } = resolveConfig({ sets: { 'machine.preset': preset.name } });
+      for (const [key, spec] of Object.entries(schema)) {
+        if (spec.type !== 'number') continue;
+        numeric++;
+        expect(Number.isFinite(spec.min), `${key} min`).toBe(true);
+        expect(Number.isFinite(spec.max), `${key} max`).toBe(true);
+        expect(spec.min!, key).toBeLessThanOrEqual(spec.max!);
+        if (spec.default !== null) {
+          expect(spec.default as number, key).toBeGreaterThanOrEqual(spec.min!);
+          expect(spec.default as number, key).toBeLessThanOrEqual(spec.max!);
+        }
+      }
+    }
+    expect(numeric).toBeGreaterThan(100);
+  });
+
+  it('a value just past either end of a range is an error naming the key and the bound', () => {
+    expect(() => resolveConfig({ sets: { 'cpu.mlp': '65' } })).toThrow(/--set: cpu\.mlp must be ≤ 64, found 65/);
+    expect(() => resolveConfig({ sets: { 'stats.epochMs': '0.0009' } })).toThrow(/stats\.epochMs must be ≥ 0\.001, found 0\.0009/);
+    expect(() => resolveConfig({ sets: { 'policy.tpp.scanPeriodMaxMs': '2e9' } })).toThrow(/policy\.tpp\.scanPeriodMaxMs must be ≤ 1000000000/);
+    expect(() => resolveConfig({ sets: { 'vm.3.memMiB': '1e9' } })).toThrow(/vm\.3\.memMiB must be ≤ 67108864/);
   });
 });

@@ -63,11 +63,11 @@ describe('grid expansion', () => {
 });
 
 describe('bad axes are errors before anything runs', () => {
-  it('an unknown path names the key, suggests a near one and lists the valid keys', () => {
+  it('an unknown path names the key, suggests a near one and points to the list of keys', () => {
     const msg = errorOf(() => expandGrid(spec(['machine.ration=1:4'])));
     expect(msg).toMatch(/unknown config key "machine.ration"/);
     expect(msg).toMatch(/Did you mean machine\.ratio/);
-    expect(msg).toMatch(/Valid keys: .*seed/);
+    expect(msg).toMatch(/--list-keys/);
   });
 
   it('an axis with no values', () => {

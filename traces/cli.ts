@@ -6,9 +6,11 @@
 //   formats            the formats and how each is recognised
 
 import yargs from 'yargs';
-import { finishCli, runAsMain } from '../sim/cli-common.ts';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { finishCli, runAsMain, stopOnSignals } from '../sim/cli-common.ts';
+import { rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { checkWritableDir, makeDirs } from '../results/run-dir.ts';
+import { checkTraceFile } from '../sim/run-checks.ts';
 import cliProgress from 'cli-progress';
 import { createBatch } from './batch.ts';
 import type { AccessSource } from './batch.ts';
@@ -49,7 +51,33 @@ function readerOpts(path: string, args: { 'skip-bad'?: boolean; 'ns-per-instruct
   return { path, cpu: -1, skipBad: args['skip-bad'] === true, nsPerInstruction: ns };
 }
 
-export async function convert(input: string, output: string, format: string, opts: ReaderOptions): Promise<void> {
+/**
+ * convert must never write over its input: the same file named twice, through a symbolic link or
+ * a hard link, is the same device and inode. Also checked before reading: the output's folder is
+ * writable and the output is not a directory.
+ */
+function checkConvertPaths(input: string, output: string): void {
+  checkTraceFile(input, 'convert: input');
+  const at = (p: string) => {
+    try {
+      return statSync(p);
+    } catch {
+      return undefined; // a missing input is reported by the reader, a missing output is normal
+    }
+  };
+  const a = at(input);
+  const b = at(output);
+  if (a && b && a.dev === b.dev && a.ino === b.ino) {
+    const how = resolve(input) === resolve(output) ? 'the same path' : 'a link to the same file';
+    throw new TraceError(`convert ${input} ${output}: the output is the input (${how}); converting would destroy it, so write to another file`);
+  }
+  if (b?.isDirectory()) throw new TraceError(`convert: output ${output} is a directory; expected a file name (e.g. ${join(output, basename(input).replace(/\.(zst|gz|xz)$/, '') + '.tsim')})`);
+  checkWritableDir(dirname(resolve(output)), `convert: output ${output}`);
+}
+
+/** Convert a trace to the native format; resolves to the exit code (130 / 143 when stopped by a signal, nothing written). */
+export async function convert(input: string, output: string, format: string, opts: ReaderOptions): Promise<number> {
+  checkConvertPaths(input, output);
   const fmt = await detectFormat(input, format);
   const reader = await fmt.open(opts);
   const b = createBatch();
@@ -61,6 +89,8 @@ export async function convert(input: string, output: string, format: string, opt
   let maxCpu = 0;
   let maxVm = 0;
   let total = 0;
+  // SIGINT / SIGTERM stop the loop below; if it does not get there in time, the partial file goes anyway.
+  const stop = stopOnSignals({ say: (s) => process.stderr.write(s + '\n'), cleanup: () => writer && rmSync(writer.tempPath, { force: true }) });
   try {
     // Only CSV and DAMON traces can carry VMs, only CSV content fingerprints: leave the columns out otherwise (smaller, faster).
     const flags = FLAG_GAP | (fmt.name === 'csv' || fmt.name === 'damon' || fmt.name === 'native' ? FLAG_VM : 0) | (fmt.name === 'csv' || fmt.name === 'native' ? FLAG_CONTENT : 0);
@@ -76,12 +106,19 @@ export async function convert(input: string, output: string, format: string, opt
       }
       await writer.write(b);
       progress.tick(reader);
+      if (stop.signal.aborted) break;
     }
+    if (!stop.signal.aborted) await writer.close(maxCpu + 1, maxVm + 1);
+  } catch (err) {
+    await writer?.abort();
+    throw err;
   } finally {
+    if (stop.signal.aborted) await writer?.abort();
+    stop.dispose();
     progress.stop();
     reader.close();
   }
-  await writer.close(maxCpu + 1, maxVm + 1);
+  if (stop.exitCode !== undefined) return stop.exitCode;
   if (total === 0) {
     rmSync(output, { force: true });
     throw new TraceError(`${input}: the trace holds no memory accesses (format ${fmt.name}); nothing written`);
@@ -92,6 +129,7 @@ export async function convert(input: string, output: string, format: string, opt
       `${writer.footprint4k.toLocaleString('en-US')} pages of 4 KiB, in ${s.toFixed(2)} s (${(writer.records / s / 1e6).toFixed(2)} M records/s)` +
       `${reader.badRecords ? `; ${reader.badRecords} malformed records skipped` : ''}\n`,
   );
+  return 0;
 }
 
 export async function gen(spec: string, output: string, seed: number): Promise<void> {
@@ -121,6 +159,9 @@ export async function gen(spec: string, output: string, seed: number): Promise<v
 }
 
 export async function stats(input: string, format: string, opts: ReaderOptions, outDir: string | undefined): Promise<void> {
+  checkTraceFile(input, 'trace');
+  const dir = outDir ?? join('results', 'trace-stats', basename(input).replace(/[^\w.-]+/g, '_'));
+  checkWritableDir(dir, `--out ${dir}`);
   const fmt = await detectFormat(input, format);
   const reader = await fmt.open(opts);
   const st = new TraceStats();
@@ -150,8 +191,7 @@ export async function stats(input: string, format: string, opts: ReaderOptions, 
     `LRU hit ratio   with 1 / 4 / 16 / 64 pages: ${[1, 4, 16, 64].map((c) => st.lruHitRatio(c).toFixed(3)).join(' / ')}`,
   ];
   if (reader.badRecords) lines.push(`skipped         ${fmtN(reader.badRecords)} malformed records`);
-  const dir = outDir ?? join('results', 'trace-stats', basename(input).replace(/[^\w.-]+/g, '_'));
-  mkdirSync(dir, { recursive: true });
+  makeDirs(dir);
   const hist = pageHistogram(st);
   const csv = ['rank,vm,page,accesses', ...hist.map(([vm, page, n], i) => `${i + 1},${vm},0x${page.toString(16)},${n}`)].join('\n') + '\n';
   writeFileSync(join(dir, 'page-histogram.csv'), csv);
@@ -162,6 +202,7 @@ export async function stats(input: string, format: string, opts: ReaderOptions, 
 }
 
 export async function main(argv: string[]): Promise<number> {
+  let code = 0;
   const common = {
     format: { type: 'string', choices: TRACE_FORMAT_NAMES, default: 'auto', describe: 'Input format (auto = detect from content).' },
     'skip-bad': { type: 'boolean', default: false, describe: 'Skip and count malformed records instead of stopping.' },
@@ -175,7 +216,9 @@ export async function main(argv: string[]): Promise<number> {
       async (a) => stats(a.file, a.format, readerOpts(a.file, a), a.out))
     .command('convert <input> <output>', 'Convert any supported trace to the native binary format (OUTPUT ending .zst/.xz/.gz is compressed).', (y) =>
       y.positional('input', { type: 'string', demandOption: true }).positional('output', { type: 'string', demandOption: true }).options(common),
-      async (a) => convert(a.input, a.output, a.format, readerOpts(a.input, a)))
+      async (a) => {
+        code = await convert(a.input, a.output, a.format, readerOpts(a.input, a));
+      })
     .command('gen <spec> <output>', 'Write a synthetic workload (a --workload spec) as a native trace.', (y) =>
       y.positional('spec', { type: 'string', demandOption: true }).positional('output', { type: 'string', demandOption: true }).option('seed', { type: 'number', default: 1 }),
       async (a) => gen(a.spec, a.output, a.seed))
@@ -185,7 +228,7 @@ export async function main(argv: string[]): Promise<number> {
     .demandCommand(1, 'Give a command: stats, convert, gen or formats')
     .strict();
   await finishCli(parser, undefined, () => '. Commands: stats FILE, convert IN OUT, gen SPEC OUT, formats (see --help)').parseAsync();
-  return 0;
+  return code;
 }
 
-runAsMain(import.meta.url, main);
+runAsMain(import.meta.url, main, { options: ['--format', '--skip-bad', '--ns-per-instruction', '--out', '--seed'], flags: ['--skip-bad'] });

@@ -518,6 +518,22 @@ export class NativeWriter {
     renameSync(this.tmpPath, this.path);
     return header;
   }
+
+  /** The file being written until close() renames it (for a signal handler that must remove it). */
+  get tempPath(): string {
+    return this.tmpPath;
+  }
+
+  /** Give up: stop the compressor, close the file and remove it, so a failed or stopped writer leaves nothing. */
+  async abort(): Promise<void> {
+    this.child?.kill();
+    const file = this.fileStream!;
+    const closed = file.closed ? Promise.resolve() : new Promise<void>((resolve) => file.once('close', () => resolve()));
+    this.out.destroy();
+    file.destroy();
+    await closed;
+    rmSync(this.tmpPath, { force: true });
+  }
 }
 
 function emptyBatch(): AccessBatch {

@@ -75,7 +75,7 @@ export function parseVmsWorkload(spec: string): VmsSpec {
       const eq = kv.indexOf('=');
       if (eq <= 0) throw new VmsWorkloadError(`workload "${spec}": expected key=value, found "${kv}"`);
       const key = kv.slice(0, eq).trim();
-      if (!(key in VMS_PARAMS)) throw new VmsWorkloadError(`workload "${spec}": vms has no parameter "${key}". Valid: ${Object.keys(VMS_PARAMS).join(', ')}`);
+      if (!Object.hasOwn(VMS_PARAMS, key)) throw new VmsWorkloadError(`workload "${spec}": vms has no parameter "${key}". Valid: ${Object.keys(VMS_PARAMS).join(', ')}`);
       given[key] = kv.slice(eq + 1).trim();
     }
   }

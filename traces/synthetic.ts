@@ -10,7 +10,7 @@
 import seedrandom from 'seedrandom';
 import type { AccessBatch, AccessSource } from './batch.ts';
 import { OP_READ, OP_WRITE } from './batch.ts';
-import { parseNumber } from '../sim/config.ts';
+import { MAX_COUNT, MAX_EVENT_NS, parseNumber } from '../sim/config.ts';
 import { VMS_PARAMS, VmsWorkload, isVmsWorkload, parseVmsWorkload } from './synthetic-vms.ts';
 import { cachedFootprint, countFootprint } from './synthetic-footprint.ts';
 import type { Footprint } from './synthetic-footprint.ts';
@@ -72,6 +72,8 @@ const BASE_PAGE = 0x10000; // dense layout starts at 0x10000000 (page 0x10000), 
 const REGION_PAGES_LOG2 = 16;
 const PAGE_LOG2 = 12;
 const SHARED_ALIAS_LIMIT = 1 << 27;
+/** Largest address space of a phase, in 4 KiB pages (4 PiB): page numbers stay exact in the 52 bits above the page offset. */
+const MAX_SPACE_PAGES = 2 ** 40;
 
 interface Phase {
   kind: number;
@@ -109,7 +111,7 @@ export function parseWorkload(spec: string): { phases: Phase[]; threads: number 
   const phases = parts.map((part, pi) => {
     const colon = part.indexOf(':');
     const kindName = (colon < 0 ? part : part.slice(0, colon)).trim();
-    const kind = WORKLOAD_KINDS[kindName];
+    const kind = Object.hasOwn(WORKLOAD_KINDS, kindName) ? WORKLOAD_KINDS[kindName] : undefined;
     if (!kind) {
       throw new WorkloadError(`workload "${spec}": unknown kind "${kindName}" in phase ${pi + 1}. Valid kinds: ${Object.keys(WORKLOAD_KINDS).join(', ')}`);
     }
@@ -119,7 +121,7 @@ export function parseWorkload(spec: string): { phases: Phase[]; threads: number 
         const eq = kv.indexOf('=');
         if (eq <= 0) throw new WorkloadError(`workload "${spec}": expected key=value in phase ${pi + 1}, found "${kv}"`);
         const key = kv.slice(0, eq).trim();
-        if (!(key in kind.params)) {
+        if (!Object.hasOwn(kind.params, key)) {
           throw new WorkloadError(`workload "${spec}": ${kindName} has no parameter "${key}". Valid: ${Object.keys(kind.params).join(', ')}`);
         }
         given[key] = kv.slice(eq + 1).trim();
@@ -157,15 +159,15 @@ export function parseWorkload(spec: string): { phases: Phase[]; threads: number 
     };
     const t = Math.floor(val('threads'));
     const bad = (what: string) => new WorkloadError(`workload "${spec}": phase ${pi + 1} (${kindName}) ${what}`);
-    if (p.pages < 1) throw bad(`needs pages ≥ 1, found ${p.pages}`);
-    if (p.accesses < 1) throw bad(`needs accesses ≥ 1, found ${p.accesses}`);
+    if (!(p.pages >= 1 && p.pages <= MAX_SPACE_PAGES)) throw bad(`needs pages in [1, 2^40], found ${p.pages}`);
+    if (!(p.accesses >= 1 && p.accesses <= MAX_COUNT)) throw bad(`needs accesses in [1, ${MAX_COUNT}], found ${p.accesses}`);
     if (!(p.write >= 0 && p.write <= 1)) throw bad(`needs write in [0, 1], found ${p.write}`);
-    if (!(p.gapNs >= 0)) throw bad(`needs gapNs ≥ 0, found ${p.gapNs}`);
-    if (p.offset < 0) throw bad(`needs offset ≥ 0, found ${p.offset}`);
+    if (!(p.gapNs >= 0 && p.gapNs <= MAX_EVENT_NS)) throw bad(`needs gapNs in [0, ${MAX_EVENT_NS}], found ${p.gapNs}`);
+    if (!(p.offset >= 0 && p.offset + p.pages <= MAX_SPACE_PAGES)) throw bad(`needs offset ≥ 0 and offset + pages ≤ 2^40, found offset ${p.offset}`);
     if (t < 1 || t > 4096) throw bad(`needs threads in [1, 4096], found ${t}`);
     if (threads >= 0 && t !== threads) throw bad(`has ${t} threads but an earlier phase has ${threads}; every phase needs the same thread count`);
     threads = t;
-    if (p.kind === KIND_ZIPF && !(p.theta >= 0)) throw bad(`needs theta ≥ 0, found ${p.theta}`);
+    if (p.kind === KIND_ZIPF && !(p.theta >= 0 && p.theta <= 100)) throw bad(`needs theta in [0, 100], found ${p.theta}`);
     if (p.kind === KIND_ZIPF && p.pages > SHARED_ALIAS_LIMIT) throw bad(`supports at most ${SHARED_ALIAS_LIMIT} pages, found ${p.pages}`);
     if (p.kind === KIND_HOTSET) {
       if (!(p.hot > 0 && p.hot <= 1)) throw bad(`needs hot in (0, 1], found ${p.hot}`);

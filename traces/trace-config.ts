@@ -18,8 +18,8 @@ export const TRACE_SCHEMA: Schema = {
     default: 'auto', type: 'string', choices: ['auto', 'true', 'false'],
     doc: 'LLC filter in front of memory: auto = on for instruction-level traces (lackey, drmemtrace, ChampSim), off for perf/DAMON samples, CSV and synthetic workloads.',
   },
-  'llc.sizeMiB': { default: 1, type: 'number', min: 1 / 1024, doc: 'LLC capacity; default ≈ one core\'s slice of a server LLC. Scale down with small traces. [estimate]' },
+  'llc.sizeMiB': { default: 1, type: 'number', min: 1 / 1024, max: 1024, doc: 'LLC capacity; default ≈ one core\'s slice of a server LLC. Scale down with small traces. [estimate]' },
   'llc.ways': { default: 16, type: 'number', integer: true, min: 1, max: 64, doc: 'LLC associativity.' },
-  'llc.lineBytes': { default: 64, type: 'number', integer: true, min: 8, doc: 'LLC line size in bytes (power of two).' },
-  'llc.hitLatencyNs': { default: 15, type: 'number', min: 0, doc: 'Time an LLC hit adds to its CPU (≈ 40–50 cycles). [estimate]' },
+  'llc.lineBytes': { default: 64, type: 'number', integer: true, min: 8, max: 4096, doc: 'LLC line size in bytes (power of two).' },
+  'llc.hitLatencyNs': { default: 15, type: 'number', min: 0, max: 1e6, doc: 'Time an LLC hit adds to its CPU (≈ 40–50 cycles). [estimate]' },
 };

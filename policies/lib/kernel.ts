@@ -35,6 +35,7 @@ import type { ScanParams } from './numa-balancing.ts';
 import { ActiveInactiveLru, ADD_FAULT, ADD_MIGRATED, SWAP_CLUSTER_MAX } from './lru.ts';
 import type { Reclaimer } from './lru.ts';
 import { Mglru } from './mglru.ts';
+import { MAX_MIB, MAX_SIM_MS } from '../../sim/config.ts';
 
 export const MAX_RECLAIM_RETRIES = 16;
 const BASE_PAGE_BYTES = 4096;
@@ -498,19 +499,19 @@ export function tieringOptions(p: TieringParamValues): Omit<KernelOptions, 'recl
 
 /** Parameter specs shared by the NUMA-balancing policies (names, units, kernel defaults). */
 export const SCAN_PARAMS = {
-  scanDelayMs: { default: 1000, min: 0, doc: 'kernel.numa_balancing_scan_delay_ms: delay before the first scan pass of a task (kernel default 1000).' },
-  scanPeriodMinMs: { default: 1000, min: 1, doc: 'kernel.numa_balancing_scan_period_min_ms: minimum time to scan the whole address space (kernel default 1000).' },
-  scanPeriodMaxMs: { default: 60000, min: 1, doc: 'kernel.numa_balancing_scan_period_max_ms: maximum time to scan the whole address space; also the hot-threshold adjustment period (kernel default 60000).' },
-  scanSizeMB: { default: 256, min: 1, doc: 'kernel.numa_balancing_scan_size_mb: address space marked per scan pass (kernel default 256).' },
+  scanDelayMs: { default: 1000, min: 0, max: MAX_SIM_MS, doc: 'kernel.numa_balancing_scan_delay_ms: delay before the first scan pass of a task (kernel default 1000).' },
+  scanPeriodMinMs: { default: 1000, min: 1, max: MAX_SIM_MS, doc: 'kernel.numa_balancing_scan_period_min_ms: minimum time to scan the whole address space (kernel default 1000).' },
+  scanPeriodMaxMs: { default: 60000, min: 1, max: MAX_SIM_MS, doc: 'kernel.numa_balancing_scan_period_max_ms: maximum time to scan the whole address space; also the hot-threshold adjustment period (kernel default 60000).' },
+  scanSizeMB: { default: 256, min: 1, max: MAX_MIB, doc: 'kernel.numa_balancing_scan_size_mb: address space marked per scan pass (kernel default 256).' },
 } as const;
 
 export const WATERMARK_PARAMS = {
-  minFreeKbytes: { default: 0, min: 0, doc: 'vm.min_free_kbytes; 0 = as the kernel computes it at boot, clamp(√(16 · memory_kB), 128, 262144).' },
+  minFreeKbytes: { default: 0, min: 0, max: 2 ** 30, doc: 'vm.min_free_kbytes; 0 = as the kernel computes it at boot, clamp(√(16 · memory_kB), 128, 262144).' },
   watermarkScaleFactor: { default: 10, min: 1, max: 3000, doc: 'vm.watermark_scale_factor in 1/10000 of a node: distance between the min/low/high/promo watermarks (kernel default 10 = 0.1 %).' },
 } as const;
 
 export const TIERING_PARAMS = {
-  hotThresholdMs: { default: 1000, min: 1, doc: 'kernel.numa_balancing_hot_threshold_ms: hint-fault latency below which a slow-tier page is hot (kernel default 1000).' },
-  promoteRateLimitMBps: { default: 65536, min: 0, doc: 'kernel.numa_balancing_promote_rate_limit_MBps: promotion candidates allowed per 1 s window, in MB/s (kernel default 65536).' },
+  hotThresholdMs: { default: 1000, min: 1, max: MAX_SIM_MS, doc: 'kernel.numa_balancing_hot_threshold_ms: hint-fault latency below which a slow-tier page is hot (kernel default 1000).' },
+  promoteRateLimitMBps: { default: 65536, min: 0, max: MAX_MIB, doc: 'kernel.numa_balancing_promote_rate_limit_MBps: promotion candidates allowed per 1 s window, in MB/s (kernel default 65536).' },
   demotionEnabled: { default: true, doc: '/sys/kernel/mm/numa/demotion_enabled: reclaim demotes to the next tier instead of swapping (kernel default false; a tiering setup turns it on).' },
 } as const;
