@@ -120,15 +120,16 @@ const CASES: Array<[string, () => string | Promise<string>, (path: string) => Re
   ['a directory', () => {
     mkdirSync(join(dir, 'adir'), { recursive: true });
     return join(dir, 'adir');
-  }, (p) => lit(`${p}: expected a trace file, found a directory`)],
-  ['a missing file', () => join(dir, 'nowhere.lackey'), (p) => lit(`${p}: cannot read the trace: no such file (ENOENT)`)],
+  }, (p) => lit(`--trace ${p}: expected a trace file, found a directory`)],
+  ['a missing file', () => join(dir, 'nowhere.lackey'), (p) => lit(`--trace ${p}: no such file or directory (ENOENT)`)],
   ['an unreadable file', () => {
     // Root reads any file whatever its mode; /proc/self/mem (the reader's own memory) fails to read at offset 0.
     if (process.getuid?.() === 0) return '/proc/self/mem';
     const p = put('secret.lackey', ' L 1000,8\n');
     execFileSync('chmod', ['000', p]);
     return p;
-  }, (p) => new RegExp(`^${esc(`${p}: cannot read the trace: `)}(input/output error while reading \\(EIO\\)|permission denied \\(EACCES\\))$`)],
+  }, // The CLI checks and hashes the trace before it opens it (sim/run-checks.ts), so these are its messages.
+    (p) => new RegExp(`^${esc(`--trace ${p}: cannot read: `)}(input/output error \\(EIO\\)|permission denied \\(EACCES\\))$`)],
   ['an empty file', () => put('empty.csv', ''),
     (p) => lit(`${p}: the trace is empty (0 bytes); expected one of: native, damon, lackey, drmemtrace, perf-script, csv, champsim`)],
   ['gzip: corrupt right after its header', () => {
