@@ -16,6 +16,7 @@ import type { Config } from './config.ts';
 import type { Tier } from './machine.ts';
 import { PageTable, REC, R_FRAME, R_FLAGS, FLAG_MASK, TIER_SHIFT } from './page-table.ts';
 import { TimerHeap } from './timer-heap.ts';
+import { buildCostModel } from './cost-model.ts';
 // Named imports, not a namespace: a namespace property load on a cold path deoptimises the hot loop.
 import {
   C_ACCESSES, C_DEMOTED, C_EVICTED, C_FIRST_TOUCH_FAULTS, C_HINT_FAULTS, C_KERNEL_CPU_NS, C_LATENCY_SUM_NS, C_MIGRATED_BYTES, C_PROMOTED, C_PTE_SCANS, C_READS, C_SAMPLES, C_SAMPLES_LOST, C_STALL_NS, C_SWAP_INS, C_TIER_BASE, HIST_BINS, TIER_STRIDE, counterCount, latencyBin,
@@ -335,21 +336,16 @@ export class Engine implements VmHost {
     this.ringEvent = new Uint8Array(this.ringPage.length);
     this.ringSub = new Uint16Array(this.ringPage.length);
 
-    const zeroNs = this.pageBytes / (config['cost.zeroGBps'] as number);
-    this.costFirstTouchNs = (config['cost.firstTouchFaultNs'] as number) + zeroNs;
-    this.costHintFaultNs = config['cost.hintFaultNs'] as number;
-    this.costSwapInNs = config['cost.swapInNs'] as number;
-    this.costSwapOutNs = config['cost.swapOutNs'] as number;
-    this.costPteScanNs = config['cost.pteScanNs'] as number;
-    this.sampleCostNs = config['cost.sampleNs'] as number;
-    const migrationNs = (bytes: number) =>
-      (config['cost.migrationFixedNs'] as number) +
-      bytes / (config['cost.migrationCopyGBps'] as number) +
-      (config['cost.tlbShootdownNs'] as number) +
-      (config['cost.tlbShootdownPerCpuNs'] as number) * Math.max(0, this.cpus - 1);
-    this.costMigrationNs = migrationNs(this.pageBytes);
-    this.costMigrationBaseNs = migrationNs(4096);
-    this.costSplitNs = (config['cost.splitHugePageNs'] as number | undefined) ?? 20000;
+    const cost = buildCostModel(config, tiers, this.pageBytes, this.cpus);
+    this.costFirstTouchNs = cost.firstTouchNs;
+    this.costHintFaultNs = cost.hintFaultNs;
+    this.costSwapInNs = cost.swapInNs;
+    this.costSwapOutNs = cost.swapOutNs;
+    this.costPteScanNs = cost.pteScanNs;
+    this.sampleCostNs = cost.sampleNs;
+    this.costMigrationNs = cost.migrationNs;
+    this.costMigrationBaseNs = cost.migrationBaseNs;
+    this.costSplitNs = cost.splitHugePageNs;
     this.drainIntervalNs = (config['sampler.drainIntervalUs'] as number) * 1e3;
     this.maxAccesses = (config['run.maxAccesses'] as number) || Infinity;
     this.cpuQuantumNs = config['run.cpuQuantumNs'] as number;
@@ -363,10 +359,10 @@ export class Engine implements VmHost {
     this.cpuVm = new Int32Array(this.cpus).fill(-1);
     this.vmLimitHand = new Float64Array(this.vms);
     if (((config['vm.count'] as number | undefined) ?? 0) > 0 || source.vms > 1) this.enableVms();
-    this.costCowBreakNs = (config['cost.cowBreakNs'] as number | undefined) ?? 2500;
-    this.costPageShareNs = (config['cost.pageShareNs'] as number | undefined) ?? 1500;
-    this.costTouchSampleNs = (config['cost.touchSampleNs'] as number | undefined) ?? 1000;
-    this.costGuestPageOutNs = (config['cost.guestPageOutNs'] as number | undefined) ?? 5000;
+    this.costCowBreakNs = cost.cowBreakNs;
+    this.costPageShareNs = cost.pageShareNs;
+    this.costTouchSampleNs = cost.touchSampleNs;
+    this.costGuestPageOutNs = cost.guestPageOutNs;
   }
 
   /** Turn on the VM model: per-VM accounting in faults and content tracking on writes. */
