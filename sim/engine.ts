@@ -23,14 +23,14 @@ import {
 } from './stats.ts';
 import type { AccessBatch, AccessSource } from '../traces/batch.ts';
 import { createBatch, OP_WRITE } from '../traces/batch.ts';
-import type { VmHost, PolicyHooks, PolicyDefinition } from '../policies/policy.ts';
+import type { VmHost, PolicyHooks, PolicyDefinition } from './host.ts';
 import {
   EVENT_KINDS, EVENT_LOAD_LOCAL, EVENT_LOAD_REMOTE, EVENT_STORE, FAULT_FIRST_TOUCH, FAULT_HINT, FAULT_SWAP_IN,
   PAGE_ACCESSED, PAGE_COW, PAGE_DIRTY, PAGE_GUEST_PAGED, PAGE_HINT_ARMED, PAGE_SWAPPED, PAGE_TOUCH_SAMPLE,
   PAGE_SPLIT, PAGE_BASE,
-} from '../policies/policy.ts';
+} from './host.ts';
 import { resolveVms } from './vm-config.ts';
-import { VmPageLists } from '../policies/lib/vm-pages.ts';
+import { VmPageLists } from './vm-pages.ts';
 import type { VmSpec } from './vm-config.ts';
 
 /**
@@ -1189,6 +1189,37 @@ export class Engine implements VmHost {
     this.counters[C_PTE_SCANS]++;
     this.counters[C_KERNEL_CPU_NS] += this.costPteScanNs;
     return (f & PAGE_ACCESSED) !== 0;
+  }
+
+  armHintFaults(pages: Int32Array, from: number, to: number, minTier: number, armed: Int32Array | null): number {
+    let n = 0;
+    for (let i = from; i < to; i++) {
+      const p = pages[i];
+      const t = this.tierOf(p);
+      if (t < minTier || this.flags(p) & PAGE_HINT_ARMED) continue;
+      this.armHintFault(p);
+      if (armed !== null) armed[n] = p;
+      n++;
+    }
+    return n;
+  }
+
+  testAndClearAccessedList(pages: Int32Array, from: number, to: number, tier: number, young: Int32Array): number {
+    let n = 0;
+    for (let i = from; i < to; i++) {
+      const p = pages[i];
+      if (tier >= 0 && this.tierOf(p) !== tier) continue;
+      if (this.testAndClearAccessed(p)) young[n++] = p;
+    }
+    return n;
+  }
+
+  copyPageKeys(from: number, to: number, vm: Uint16Array, vpnHi: Uint32Array, vpnLo: Uint32Array): void {
+    for (let p = from; p < to; p++) {
+      vm[p] = this.pt.vm(p);
+      vpnHi[p] = this.pt.vpnHi(p) >>> 0;
+      vpnLo[p] = this.pt.vpnLo(p);
+    }
   }
 
   sample(event: number, period: number): void {

@@ -9,7 +9,7 @@
 // Engine state per page (bytes): record 16 (key 8, frame 4, flags 4), hash slots 4 / load ≈ 6–11,
 // frame→tier 1, frame refcount 2, frame→page 4: about 31 bytes; the benchmark reports the exact figure.
 
-import { PAGE_BASE } from '../policies/policy.ts';
+import { PAGE_BASE } from './host.ts';
 
 const EMPTY = -1;
 const MAX_LOAD = 0.7;

@@ -26,13 +26,8 @@ export class AddressOrder {
     const total = this.host.pageCount();
     if (total <= this.n) return;
     this.grow(total);
-    const host = this.host;
     const old = this.n;
-    for (let p = old; p < total; p++) {
-      this.vm[p] = host.vmOf(p);
-      this.hi[p] = host.vpnHi(p) >>> 0;
-      this.lo[p] = host.vpnLo(p) >>> 0;
-    }
+    this.host.copyPageKeys(old, total, this.vm, this.hi, this.lo);
     const fresh = new Int32Array(total - old);
     for (let i = 0; i < fresh.length; i++) fresh[i] = old + i;
     // Speed trick: pages first touched in address order (an init pass) arrive sorted; the check

@@ -369,15 +369,8 @@ export class TieringKernel {
       host.after(this.nextScanNs - now, TIMER_SCAN);
       return;
     }
-    const mode = this.o.numaMode;
-    const nowMs = Math.floor(now / 1e6);
-    const stamp = this.accessTimeMs;
-    const marked = sc.work((page) => {
-      if (!NumaScanner.shouldMark(host, page, mode)) return false;
-      host.armHintFault(page);
-      if (mode === NUMA_BALANCING_MEMORY_TIERING) stamp[page] = nowMs; // folio_xchg_access_time
-      return true;
-    });
+    // Tiering mode stamps each marked page with the scan time (folio_xchg_access_time).
+    const marked = sc.work(this.o.numaMode === NUMA_BALANCING_MEMORY_TIERING ? this.accessTimeMs : null, Math.floor(now / 1e6));
     host.count(this.c.scans);
     host.count(this.c.marked, marked);
     this.nextScanNs = now + sc.periodMs * 1e6;
