@@ -1,8 +1,9 @@
-// Growing per-page typed-array columns for policies whose page ids are dense but whose page count
-// is only known as pages are touched (Host.pageCount grows). Doubling keeps growth amortised O(1);
-// a policy calls these from its fault hook (first touch), never on the per-access path.
+// Growing per-page typed-array columns, for the engine and for policies whose page ids are dense but
+// whose page count is only known as pages are touched (Host.pageCount grows). The engine sizes its
+// columns from the known footprint and grows only past it (split huge pages, unknown footprints);
+// doubling keeps that growth amortised O(1). Never called on the per-access path.
 
-type Column = Uint8Array | Uint16Array | Uint32Array | Int32Array | Float64Array;
+type Column = Uint8Array | Uint16Array | Uint32Array | Int32Array | Float32Array | Float64Array;
 
 /** Capacity ≥ n, doubling from the current length; returns `a` itself when it already fits. */
 export function grownCapacity(current: number, n: number): number {

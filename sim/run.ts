@@ -10,6 +10,7 @@ import type { EngineResult, RunControl } from './engine.ts';
 import { POLICIES, findPolicy } from '../policies/registry.ts';
 import type { PolicyDefinition } from '../policies/policy.ts';
 import type { AccessSource } from '../traces/batch.ts';
+import type { IdSource } from './id-stream.ts';
 import { SyntheticSource, parseWorkload } from '../traces/synthetic.ts';
 import { summaryRow, timeseriesRows, vmTimeseriesRows } from '../results/rows.ts';
 import type { Row } from '../results/rows.ts';
@@ -120,8 +121,14 @@ export function policyParams(config: Config, policy: PolicyDefinition): Record<s
   return out;
 }
 
+/** A run's opened access stream: addresses (translated as the run goes) or an already translated stream, and its input stats. */
+export interface OpenedSource {
+  source: AccessSource | IdSource;
+  stats: () => TraceRunStats | undefined;
+}
+
 /** The run's access source: the trace when config.trace is set (LLC filter per llc.enabled), else the synthetic workload. */
-export async function openSource(config: Config): Promise<{ source: AccessSource; stats: () => TraceRunStats | undefined }> {
+export async function openSource(config: Config): Promise<OpenedSource & { source: AccessSource }> {
   if (config.trace !== null && config.trace !== undefined) return openTraceSource(config);
   const synthetic = new SyntheticSource(config.workload as string, config.seed as number);
   if (config['llc.enabled'] !== 'true') return { source: synthetic, stats: () => undefined };
@@ -143,7 +150,7 @@ export interface RunOutcome {
  * Run one simulation. `opened` replaces openSource(config) with a source opened by the caller
  * (a sweep replaying a trace from shared memory); everything after it is the same code path.
  */
-export async function runSimulation(config: Config, opened?: Awaited<ReturnType<typeof openSource>>, control?: RunControl): Promise<RunOutcome> {
+export async function runSimulation(config: Config, opened?: OpenedSource, control?: RunControl): Promise<RunOutcome> {
   const started = performance.now();
   const { source, stats } = opened ?? (await openSource(config));
   try {
