@@ -24,6 +24,12 @@ import { EVENT_LOAD_LOCAL, EVENT_LOAD_REMOTE, EVENT_STORE } from './host.ts';
 import { C_ACCESSES, C_LATENCY_SUM_NS, C_READS, C_STALL_NS, C_TIER_BASE, C_WRITES, TIER_STRIDE, latencyBin } from './stats.ts';
 
 const NO_CONTENT = new Uint32Array(0);
+/**
+ * Records whose page state the loop loads ahead in one pass. Measured on the core workload (4 Mi
+ * pages, state column 4 MiB): 256 ≈ 2.5× the accesses/s of no prefetch; 64 helps less, 1024 and
+ * more evict what was loaded before it is used.
+ */
+const PREFETCH = 256;
 
 export class AccessLoop {
   /** Per CPU: its current batch (null once its stream ended), position in it, and the record whose gap was already taken (-1 = none). */
@@ -31,6 +37,10 @@ export class AccessLoop {
   readonly pos: Float64Array;
   readonly gapTakenAt: Float64Array;
   readonly active: Uint8Array;
+  /** Per CPU: records up to which the page state was already loaded ahead (see run()). */
+  readonly prefetchedTo: Float64Array;
+  /** Keeps the prefetch loads alive (a load whose value is unused may be dropped by the compiler). */
+  private prefetchSink = 0;
   /** The CPU whose turn ran last. */
   lastCpu = 0;
   /** Accesses of the fast path per (tier, write) since the last flush, and of those the ones whose latency went to the histogram directly (stalled). */
@@ -46,6 +56,7 @@ export class AccessLoop {
     this.pos = new Float64Array(n);
     this.gapTakenAt = new Float64Array(n).fill(-1);
     this.active = new Uint8Array(n).fill(1);
+    this.prefetchedTo = new Float64Array(n);
     this.tally = new Int32Array(2 * core.tiers);
     this.stalled = new Int32Array(2 * core.tiers);
   }
@@ -107,6 +118,7 @@ export class AccessLoop {
       let ideal = ideals[c];
       let latSum = counters[C_LATENCY_SUM_NS];
       const skipGap = this.gapTakenAt[c];
+      let prefetched = this.prefetchedTo[c];
       let i = this.pos[c];
       const start = i;
       const end = Math.min(b.end, i + (budget - done));
@@ -126,6 +138,17 @@ export class AccessLoop {
           this.flush();
           load.roll(clock);
           windowEnd = clock + windowNs;
+        }
+        if (i >= prefetched) {
+          // Speed trick: load the page state of the next PREFETCH records first, in a loop of
+          // independent loads, so that their cache misses overlap; the access loop then finds
+          // them in L1. See PREFETCH.
+          const to = Math.min(b.end, i + PREFETCH);
+          let t = 0;
+          if (remap === null) for (let j = i; j < to; j++) t |= state[code[j] >>> idShift];
+          else for (let j = i; j < to; j++) t |= remap[code[j] >>> idShift];
+          this.prefetchSink |= t;
+          prefetched = to;
         }
         const x = code[i];
         const w = x & 1;
@@ -188,6 +211,7 @@ export class AccessLoop {
       if (huge && i > start) core.huge.markSubpages(code, start, i, core.ids.streamPagesSeen);
       core.nowNs = clock;
       this.pos[c] = i;
+      this.prefetchedTo[c] = prefetched;
       clocks[c] = clock;
       ideals[c] = ideal;
       done += i - start;

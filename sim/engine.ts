@@ -277,6 +277,7 @@ export class Engine {
       return;
     }
     loop.pos[c] = b.start;
+    loop.prefetchedTo[c] = b.start;
     this.core.ids.ensureStream(this.source.streamPages());
   }
 
