@@ -11,6 +11,8 @@ import { POLICIES, findPolicy } from '../policies/registry.ts';
 import type { PolicyDefinition } from '../policies/policy.ts';
 import type { AccessSource } from '../traces/batch.ts';
 import type { IdSource } from './id-stream.ts';
+import { StoredIdSource, translateSource } from './id-stream.ts';
+import { idCachePath, openCached, recordable, RecordingIdSource } from './id-cache.ts';
 import { SyntheticSource, parseWorkload } from '../traces/synthetic.ts';
 import { summaryRow, timeseriesRows, vmTimeseriesRows } from '../results/rows.ts';
 import type { Row } from '../results/rows.ts';
@@ -152,7 +154,7 @@ export interface RunOutcome {
  */
 export async function runSimulation(config: Config, opened?: OpenedSource, control?: RunControl): Promise<RunOutcome> {
   const started = performance.now();
-  const { source, stats } = opened ?? (await openSource(config));
+  const { source, stats } = opened ?? (await openRunSource(config));
   try {
     const pageBytes = (config.pageSizeKiB as number) * 1024;
     // An overcommitted VM host (every tier sized explicitly) may hold less than the guests' memory.
@@ -165,6 +167,25 @@ export async function runSimulation(config: Config, opened?: OpenedSource, contr
   } finally {
     await source.close?.();
   }
+}
+
+/**
+ * The run's stream: from the translated-stream cache when it holds it (sim/id-cache.ts), else
+ * opened and translated as the run goes (a trace is recorded into the cache on the way). A run with
+ * an oracle policy needs whole-run counts before it starts: its stream is translated up front.
+ */
+async function openRunSource(config: Config): Promise<OpenedSource> {
+  const pageBytes = (config.pageSizeKiB as number) * 1024;
+  const path = await idCachePath(config);
+  const cached = path ? openCached(path) : undefined;
+  if (cached) return { source: cached, stats: () => cached.stats };
+  const opened = await openSource(config);
+  if ([config.policy as string, ...withPolicies(config)].some((p) => findPolicy(p).oracle)) {
+    const trace = await translateSource(opened.source, pageBytes);
+    return { source: new StoredIdSource(trace), stats: opened.stats };
+  }
+  if (path && config.trace != null && recordable(opened.source)) return { source: new RecordingIdSource(opened.source, pageBytes, path, opened.stats), stats: opened.stats };
+  return opened;
 }
 
 export { MACHINE_PRESETS, unknownKeyError };
