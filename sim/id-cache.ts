@@ -25,7 +25,7 @@ import type { TraceRunStats } from '../traces/source.ts';
 import { LlcFilterSource } from '../traces/llc-filter.ts';
 import { traceIdentity } from '../traces/identity.ts';
 import { StreamingIdSource, subBitsOf } from './id-stream.ts';
-import type { IdBatch, IdSource } from './id-stream.ts';
+import type { IdBatch, IdSource, IdTrace } from './id-stream.ts';
 import type { PageKeys } from './page-table.ts';
 
 const VERSION = 1;
@@ -180,6 +180,29 @@ export class CachedIdSource implements IdSource {
       }
     }
     return counts;
+  }
+
+  /** The whole stream in memory (benchmarks time the engine alone over it). */
+  load(): IdTrace {
+    const ix = this.index;
+    const cpus = ix.chunks.map((chunks, cpu) => {
+      let count = 0;
+      for (let k = 1; k < chunks.length; k += 2) count += chunks[k];
+      const code = new Int32Array(count);
+      const gapNs = new Float32Array(count);
+      const content = ix.content ? new Uint32Array(count) : null;
+      const batches = new Uint32Array(chunks.length / 2);
+      let n = 0;
+      for (let b = this.next(cpu), k = 0; b !== null; b = this.next(cpu), k++) {
+        code.set(b.code.subarray(b.start, b.end), n);
+        gapNs.set(b.gapNs.subarray(b.start, b.end), n);
+        if (content) content.set(b.content!.subarray(b.start, b.end), n);
+        batches[k] = b.end - b.start;
+        n += b.end - b.start;
+      }
+      return { count, code, gapNs, content, batches };
+    });
+    return { name: ix.name, pageBytes: ix.pageBytes, vms: ix.vms, cpus, pages: ix.pages, keyLo: this.keys.lo, keyVmHi: this.keys.vmHi, footprint4k: ix.footprint4k, footprint2m: ix.footprint2m, vmPages: ix.vmPages };
   }
 
   close(): void {
