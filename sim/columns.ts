@@ -3,7 +3,7 @@
 // columns from the known footprint and grows only past it (split huge pages, unknown footprints);
 // doubling keeps that growth amortised O(1). Never called on the per-access path.
 
-type Column = Uint8Array | Uint16Array | Uint32Array | Int32Array | Float32Array | Float64Array;
+type Column = Uint8Array | Int16Array | Uint16Array | Uint32Array | Int32Array | Float32Array | Float64Array;
 
 /** Capacity ≥ n, doubling from the current length; returns `a` itself when it already fits. */
 export function grownCapacity(current: number, n: number): number {

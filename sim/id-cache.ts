@@ -24,7 +24,7 @@ import type { AccessSource } from '../traces/batch.ts';
 import type { TraceRunStats } from '../traces/source.ts';
 import { LlcFilterSource } from '../traces/llc-filter.ts';
 import { traceIdentity } from '../traces/identity.ts';
-import { StreamingIdSource, subBitsOf } from './id-stream.ts';
+import { StreamingIdSource, footprintOf, subBitsOf } from './id-stream.ts';
 import type { IdBatch, IdSource, IdTrace } from './id-stream.ts';
 import type { PageKeys } from './page-table.ts';
 
@@ -116,9 +116,7 @@ export class CachedIdSource implements IdSource {
   }
 
   footprintPages(pageBytes: number): number | undefined {
-    if (pageBytes === 4096) return this.index.footprint4k ?? undefined;
-    if (pageBytes === 2 * 1024 * 1024) return this.index.footprint2m ?? undefined;
-    return undefined;
+    return footprintOf(pageBytes, this.index);
   }
 
   vmPages(vm: number): number | undefined {

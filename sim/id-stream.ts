@@ -241,6 +241,13 @@ function shared<T extends Int32Array | Uint32Array | Float32Array>(Ctor: new (b:
   return out;
 }
 
+/** A stored stream's footprint at 4 KiB or 2 MiB pages, as its address source reported it. */
+export function footprintOf(pageBytes: number, f: { footprint4k: number | null; footprint2m: number | null }): number | undefined {
+  if (pageBytes === 4096) return f.footprint4k ?? undefined;
+  if (pageBytes === 2 * 1024 * 1024) return f.footprint2m ?? undefined;
+  return undefined;
+}
+
 /** Replays an IdTrace: the same batches, keys and footprint as the source it was translated from. */
 export class StoredIdSource implements IdSource {
   readonly name: string;
@@ -266,9 +273,7 @@ export class StoredIdSource implements IdSource {
   }
 
   footprintPages(pageBytes: number): number | undefined {
-    if (pageBytes === 4096) return this.t.footprint4k ?? undefined;
-    if (pageBytes === 2 * 1024 * 1024) return this.t.footprint2m ?? undefined;
-    return undefined;
+    return footprintOf(pageBytes, this.t);
   }
 
   vmPages(vm: number): number | undefined {

@@ -7,6 +7,7 @@
 // Sync runs only from daemons (timers, reclaim), never on the per-access path.
 
 import type { Host } from '../policy.ts';
+import { grow } from './grow.ts';
 
 export class AddressOrder {
   /** Page ids sorted by (vm, vpnHi, vpnLo). */
@@ -79,23 +80,10 @@ export class AddressOrder {
   }
 
   private grow(n: number): void {
-    if (n <= this.order.length) return;
-    let cap = this.order.length;
-    while (cap < n) cap *= 2;
-    const o = new Int32Array(cap);
-    o.set(this.order.subarray(0, this.n));
-    this.order = o;
-    const r = new Int32Array(cap);
-    r.set(this.rank);
-    this.rank = r;
-    const v = new Uint16Array(cap);
-    v.set(this.vm);
-    this.vm = v;
-    const h = new Uint32Array(cap);
-    h.set(this.hi);
-    this.hi = h;
-    const l = new Uint32Array(cap);
-    l.set(this.lo);
-    this.lo = l;
+    this.order = grow(this.order, n);
+    this.rank = grow(this.rank, n);
+    this.vm = grow(this.vm, n);
+    this.hi = grow(this.hi, n);
+    this.lo = grow(this.lo, n);
   }
 }

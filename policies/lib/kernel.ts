@@ -35,6 +35,7 @@ import type { ScanParams } from './numa-balancing.ts';
 import { ActiveInactiveLru, ADD_FAULT, ADD_MIGRATED, SWAP_CLUSTER_MAX } from './lru.ts';
 import type { Reclaimer } from './lru.ts';
 import { Mglru } from './mglru.ts';
+import { grow } from './grow.ts';
 
 export const MAX_RECLAIM_RETRIES = 16;
 const BASE_PAGE_BYTES = 4096;
@@ -215,16 +216,8 @@ export class TieringKernel {
 
   private ensure(pages: number): void {
     this.reclaimer.ensure(pages);
-    if (pages > this.lastCpu.length) {
-      let cap = this.lastCpu.length;
-      while (cap < pages) cap *= 2;
-      const a = new Float64Array(cap);
-      a.set(this.accessTimeMs);
-      this.accessTimeMs = a;
-      const l = new Int16Array(cap).fill(-1);
-      l.set(this.lastCpu);
-      this.lastCpu = l;
-    }
+    this.accessTimeMs = grow(this.accessTimeMs, pages);
+    this.lastCpu = grow(this.lastCpu, pages, -1);
   }
 
   onTimer(id: number): void {

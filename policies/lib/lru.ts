@@ -66,13 +66,7 @@ export class ActiveInactiveLru implements Reclaimer {
 
   ensure(pages: number): void {
     this.lists.ensure(pages);
-    if (pages > this.pgReferenced.length) {
-      let cap = this.pgReferenced.length;
-      while (cap < pages) cap *= 2;
-      const r = new Uint8Array(cap);
-      r.set(this.pgReferenced);
-      this.pgReferenced = r;
-    }
+    this.pgReferenced = grow(this.pgReferenced, pages);
   }
 
   add(page: number, tier: number, _how: number, active: boolean): void {

@@ -78,13 +78,7 @@ export class Mglru implements Reclaimer {
 
   ensure(pages: number): void {
     this.lists.ensure(pages);
-    if (pages > this.gen.length) {
-      let cap = this.gen.length;
-      while (cap < pages) cap *= 2;
-      const g = new Uint8Array(cap);
-      g.set(this.gen);
-      this.gen = g;
-    }
+    this.gen = grow(this.gen, pages);
   }
 
   /** Number of generations of a node. */
