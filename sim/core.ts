@@ -96,12 +96,4 @@ export class Core {
     this.pendingStallNs = 0;
     return s;
   }
-
-  /** Run `fn` in the context of CPU c's fault (its synchronous work stalls c); returns that stall. */
-  inFault(c: number, fn: () => void): number {
-    this.ctxCpu = c;
-    fn();
-    this.ctxCpu = -1;
-    return this.takePendingStall();
-  }
 }

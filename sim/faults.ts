@@ -22,6 +22,8 @@ export class Faults {
   private readonly lowFrames: Float64Array;
   private readonly highFrames: Float64Array;
   private readonly pressureArmed: Uint8Array;
+  /** Any watermark set (speed trick: checkPressure runs after every fault; without watermarks it has nothing to check). */
+  private watermarks = false;
 
   constructor(private readonly core: Core) {
     const n = core.tiers;
@@ -153,10 +155,12 @@ export class Faults {
     this.lowFrames[tier] = lowFrames;
     this.highFrames[tier] = highFrames;
     this.pressureArmed[tier] = 1;
+    this.watermarks = true;
   }
 
   /** Deliver pressure callbacks for tiers below their low watermark (engine context only). */
   checkPressure(): void {
+    if (!this.watermarks) return;
     const m = this.core.memory;
     const hooks = this.core.policies.hooks;
     for (let t = 0; t < m.tiers; t++) {

@@ -159,11 +159,8 @@ export interface IdTrace {
   vmPages: number[] | null;
 }
 
-/**
- * Read a whole address source once and translate it (CPU 0's stream first, then CPU 1's, …).
- * `alloc` makes the arrays (SharedArrayBuffer-backed ones to share it between threads).
- */
-export async function translateSource(source: AccessSource, pageBytes: number, alloc: ColumnAlloc = plainAlloc): Promise<IdTrace> {
+/** Read a whole address source once and translate it (CPU 0's stream first, then CPU 1's, …). */
+export async function translateSource(source: AccessSource, pageBytes: number): Promise<IdTrace> {
   const ids = new StreamingIdSource(source, pageBytes);
   const cpus: IdTraceCpu[] = [];
   for (let cpu = 0; cpu < source.cpus; cpu++) {
@@ -196,7 +193,7 @@ export async function translateSource(source: AccessSource, pageBytes: number, a
       }
       n += k;
     }
-    cpus.push({ count: n, code: alloc.int32(code, n), gapNs: alloc.float32(gap, n), content: anyContent ? alloc.uint32(content, n) : null, batches: alloc.uint32(Uint32Array.from(sizes), sizes.length) });
+    cpus.push({ count: n, code: code.slice(0, n), gapNs: gap.slice(0, n), content: anyContent ? content.slice(0, n) : null, batches: Uint32Array.from(sizes) });
   }
   const t = ids.table;
   const vmPages = ids.vmPages(0) === undefined ? null : Array.from({ length: source.vms }, (_, v) => ids.vmPages(v) ?? 0);
@@ -207,38 +204,12 @@ export async function translateSource(source: AccessSource, pageBytes: number, a
     vms: source.vms,
     cpus,
     pages: t.pages,
-    keyLo: alloc.int32(t.lo, t.pages),
-    keyVmHi: alloc.int32(t.vmHi, t.pages),
+    keyLo: t.lo.slice(0, t.pages),
+    keyVmHi: t.vmHi.slice(0, t.pages),
     footprint4k: source.footprintPages(4096) ?? null,
     footprint2m: source.footprintPages(2 * 1024 * 1024) ?? null,
     vmPages,
   };
-}
-
-/** How translateSource makes its final columns (exact length n). */
-export interface ColumnAlloc {
-  int32(a: Int32Array, n: number): Int32Array;
-  uint32(a: Uint32Array, n: number): Uint32Array;
-  float32(a: Float32Array, n: number): Float32Array;
-}
-
-const plainAlloc: ColumnAlloc = {
-  int32: (a, n) => a.slice(0, n),
-  uint32: (a, n) => a.slice(0, n),
-  float32: (a, n) => a.slice(0, n),
-};
-
-/** Columns in SharedArrayBuffers: posting the trace to a worker shares them instead of copying. */
-export const sharedAlloc: ColumnAlloc = {
-  int32: (a, n) => shared(Int32Array, a, n),
-  uint32: (a, n) => shared(Uint32Array, a, n),
-  float32: (a, n) => shared(Float32Array, a, n),
-};
-
-function shared<T extends Int32Array | Uint32Array | Float32Array>(Ctor: new (b: SharedArrayBuffer) => T, a: T, n: number): T {
-  const out = new Ctor(new SharedArrayBuffer(Math.max(1, n) * a.BYTES_PER_ELEMENT));
-  out.set(a.subarray(0, n) as never);
-  return out;
 }
 
 /** A stored stream's footprint at 4 KiB or 2 MiB pages, as its address source reported it. */

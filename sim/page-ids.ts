@@ -44,12 +44,6 @@ export class PageIds {
     else if (n > this.remap.length) this.remap = grow(this.remap, n, -1);
   }
 
-  /** Page id of stream id `sid` if touched, else -1. */
-  pageOf(sid: number): number {
-    if (this.remap === null) return sid < this.memory.pages ? sid : -1;
-    return sid < this.remap.length ? this.remap[sid] : -1;
-  }
-
   /** Stream id of a page id (-1 for a sub-page of a split huge page). */
   streamIdOf(page: number): number {
     return this.sidOf === null ? page : this.sidOf[page];

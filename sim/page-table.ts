@@ -23,10 +23,6 @@ export interface PageKeys {
   vmHi: Int32Array;
 }
 
-export const keyVm = (k: PageKeys, id: number) => k.vmHi[id] >>> 20;
-export const keyVpnHi = (k: PageKeys, id: number) => k.vmHi[id] & 0xfffff;
-export const keyVpnLo = (k: PageKeys, id: number) => k.lo[id] >>> 0;
-
 export class PageTable implements PageKeys {
   lo: Int32Array;
   vmHi: Int32Array;
@@ -89,15 +85,15 @@ export class PageTable implements PageKeys {
   }
 
   vm(page: number): number {
-    return keyVm(this, page);
+    return this.vmHi[page] >>> 20;
   }
 
   vpnHi(page: number): number {
-    return keyVpnHi(this, page);
+    return this.vmHi[page] & 0xfffff;
   }
 
   vpnLo(page: number): number {
-    return keyVpnLo(this, page);
+    return this.lo[page] >>> 0;
   }
 
   /**
