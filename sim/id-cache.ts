@@ -3,7 +3,8 @@
 // every later run — and every point of a sweep — reads ids instead of decoding, filtering and
 // hashing the trace again. Keyed by the trace's content (traces/identity.ts), the page size and
 // every config key that changes the stream (trace.*, llc.*); a synthetic workload by its spec and
-// seed (sweeps translate a shared workload once the same way).
+// seed (sweeps translate a shared workload once the same way), and by the code that makes streams
+// (codeVersion), so that a reader or generator change never replays a stale stream.
 //
 // - File: chunks of access codes, gaps and (VM workloads) contents, one chunk per batch of the
 //   address source, so that a replay hands the engine the same batches; then the keys of the
@@ -17,7 +18,7 @@
 //   read), and any run with trace.indexCache=false.
 
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from './config.ts';
 import type { AccessSource } from '../traces/batch.ts';
@@ -57,8 +58,25 @@ export async function idCachePath(config: Config, traceSha256?: string): Promise
     .sort()
     .map((k) => [k, config[k]]);
   const input = config.trace != null ? { sha256: traceSha256 ?? (await traceIdentity(config.trace as string)).sha256 } : { workload: config.workload, seed: config.seed };
-  const key = createHash('sha256').update(JSON.stringify([VERSION, input, config.pageSizeKiB, keyed])).digest('hex').slice(0, 24);
+  const key = createHash('sha256').update(JSON.stringify([VERSION, codeVersion(), input, config.pageSizeKiB, keyed])).digest('hex').slice(0, 24);
   return join('results', '.trace-index', `${key}.ids`);
+}
+
+let code: string | undefined;
+/**
+ * A hash of the code that makes a stream — the readers, generators and LLC filter (traces/*.ts) and
+ * the translation (page-table.ts, id-stream.ts) — so that a cached stream is never replayed after
+ * that code changed (a reader fix changes the stream of the same trace file).
+ */
+function codeVersion(): string {
+  if (code === undefined) {
+    const h = createHash('sha256');
+    const traces = new URL('../traces/', import.meta.url);
+    for (const f of readdirSync(traces).filter((n) => n.endsWith('.ts')).sort()) h.update(f).update(readFileSync(new URL(f, traces)));
+    for (const f of ['page-table.ts', 'id-stream.ts']) h.update(f).update(readFileSync(new URL(f, import.meta.url)));
+    code = h.digest('hex');
+  }
+  return code;
 }
 
 /** A stream whose order of records cannot depend on the engine: it can be recorded and replayed. */
