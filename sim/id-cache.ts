@@ -272,10 +272,14 @@ export class RecordingIdSource extends StreamingIdSource {
       this.abandon(); // content appeared after batches recorded without it: not worth a rewrite
       return b;
     }
-    this.chunks[cpu].push(this.offset, n);
-    this.write(b.code.subarray(b.start, b.end));
-    this.write(b.gapNs.subarray(b.start, b.end));
-    if (this.content) this.write(b.content ? b.content.subarray(b.start, b.end) : new Uint32Array(n));
+    try {
+      this.chunks[cpu].push(this.offset, n);
+      this.write(b.code.subarray(b.start, b.end));
+      this.write(b.gapNs.subarray(b.start, b.end));
+      if (this.content) this.write(b.content ? b.content.subarray(b.start, b.end) : new Uint32Array(n));
+    } catch {
+      this.abandon(); // a full disk or a lost file costs the cache, never the run
+    }
     return b;
   }
 
@@ -285,14 +289,22 @@ export class RecordingIdSource extends StreamingIdSource {
   }
 
   private abandon(): void {
-    if (this.fd < 0) return;
-    closeSync(this.fd);
+    if (this.fd >= 0) closeSync(this.fd);
     this.fd = -1;
     rmSync(this.tmp, { force: true });
   }
 
   /** Finish the file if every CPU's stream ended (else drop it), then close the address source. */
   override async close(): Promise<void> {
+    try {
+      this.finish();
+    } catch {
+      this.abandon();
+    }
+    await super.close();
+  }
+
+  private finish(): void {
     if (this.fd >= 0 && this.ended.every((e) => e === 1)) {
       const t = this.table;
       const keysOffset = this.offset;
@@ -321,7 +333,6 @@ export class RecordingIdSource extends StreamingIdSource {
       this.fd = -1;
       renameSync(this.tmp, this.path);
     } else this.abandon();
-    await super.close();
   }
 }
 

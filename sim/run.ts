@@ -184,7 +184,13 @@ async function openRunSource(config: Config): Promise<OpenedSource> {
     const trace = await translateSource(opened.source, pageBytes);
     return { source: new StoredIdSource(trace), stats: opened.stats };
   }
-  if (path && config.trace != null && recordable(opened.source)) return { source: new RecordingIdSource(opened.source, pageBytes, path, opened.stats), stats: opened.stats };
+  if (path && config.trace != null && recordable(opened.source)) {
+    try {
+      return { source: new RecordingIdSource(opened.source, pageBytes, path, opened.stats), stats: opened.stats };
+    } catch {
+      // a read-only checkout still runs, just without the cache
+    }
+  }
   return opened;
 }
 
