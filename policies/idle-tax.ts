@@ -32,7 +32,7 @@
 //   tier's watermark pressure is left to the tiering policy.
 
 import { definePolicy, asVmHost, FAULT_FIRST_TOUCH, PAGE_GUEST_PAGED, PAGE_TOUCH_SAMPLE } from './policy.ts';
-import { VmPageLists } from './lib/vm-pages.ts';
+import { VmPageLists } from '../sim/vm-pages.ts';
 import { STATE_HARD, STATE_HIGH, STATE_LOW, STATE_SOFT, activeEstimate, adjustedSharesPerPage, minFundingTargets, nextMemState } from './lib/esx-alloc.ts';
 import { MAX_SIM_MS } from '../sim/config.ts';
 

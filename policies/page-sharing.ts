@@ -23,7 +23,7 @@
 //   per-VM cowBreaks).
 
 import { definePolicy, asVmHost, FAULT_FIRST_TOUCH } from './policy.ts';
-import { VmPageLists } from './lib/vm-pages.ts';
+import { VmPageLists } from '../sim/vm-pages.ts';
 import { grow } from './lib/grow.ts';
 import { MAX_COUNT, MAX_EVENT_NS, MAX_SIM_MS } from '../sim/config.ts';
 

@@ -12,6 +12,9 @@ import type { EngineResult, RunControl } from './engine.ts';
 import { POLICIES, findPolicy } from '../policies/registry.ts';
 import type { PolicyDefinition } from '../policies/policy.ts';
 import type { AccessSource } from '../traces/batch.ts';
+import type { IdSource } from './id-stream.ts';
+import { StoredIdSource, translateSource } from './id-stream.ts';
+import { idCachePath, openCached, recordable, RecordingIdSource } from './id-cache.ts';
 import { SyntheticSource, parseWorkload } from '../traces/synthetic.ts';
 import { summaryRow, timeseriesRows, vmTimeseriesRows } from '../results/rows.ts';
 import type { Row } from '../results/rows.ts';
@@ -21,7 +24,6 @@ import { openTraceSource, llcOptions } from '../traces/source.ts';
 import type { TraceRunStats } from '../traces/source.ts';
 import { LlcFilterSource } from '../traces/llc-filter.ts';
 import { VM_SCHEMA, withPolicies } from './vm-config.ts';
-import { OracleCounts } from './oracle-counts.ts';
 import { checkEpochBudget, epochRowGuard } from './run-checks.ts';
 
 /** The policy key (its doc lists every registered policy) and every policy's parameters: policy.<name>.<param>. */
@@ -128,8 +130,14 @@ export function policyParams(config: Config, policy: PolicyDefinition): Record<s
   return out;
 }
 
+/** A run's opened access stream: addresses (translated as the run goes) or an already translated stream, and its input stats. */
+export interface OpenedSource {
+  source: AccessSource | IdSource;
+  stats: () => TraceRunStats | undefined;
+}
+
 /** The run's access source: the trace when config.trace is set (LLC filter per llc.enabled), else the synthetic workload. */
-export async function openSource(config: Config): Promise<{ source: AccessSource; stats: () => TraceRunStats | undefined }> {
+export async function openSource(config: Config): Promise<OpenedSource & { source: AccessSource }> {
   if (config.trace !== null && config.trace !== undefined) return openTraceSource(config);
   // The touched-footprint pre-pass is cached beside the trace indexes (trace.indexCache).
   const footprintCacheDir = config['trace.indexCache'] !== false ? join('results', '.trace-index') : undefined;
@@ -155,9 +163,9 @@ export interface RunOutcome {
  * Run one simulation. `opened` replaces openSource(config) with a source opened by the caller
  * (a sweep replaying a trace from shared memory); everything after it is the same code path.
  */
-export async function runSimulation(config: Config, opened?: Awaited<ReturnType<typeof openSource>>, control?: RunControl): Promise<RunOutcome> {
+export async function runSimulation(config: Config, opened?: OpenedSource, control?: RunControl): Promise<RunOutcome> {
   const started = performance.now();
-  const { source, stats } = opened ?? (await openSource(config));
+  const { source, stats } = opened ?? (await openRunSource(config));
   try {
     const pageBytes = (config.pageSizeKiB as number) * 1024;
     // An overcommitted VM host (every tier sized explicitly) may hold less than the guests' memory.
@@ -165,7 +173,6 @@ export async function runSimulation(config: Config, opened?: Awaited<ReturnType<
     const footprintPages = overcommit ? undefined : source.footprintPages(pageBytes);
     const tiers = resolveTiers(config, footprintPages);
     const engine = new Engine(config, tiers, source);
-    if (findPolicy(config.policy as string).oracle) engine.setOracleCounts(await countOracle(config, source.cpus, pageBytes));
     attachPolicies(engine, config);
     const guard = epochRowGuard(config, control);
     const result = await engine.run(guard.control).catch((err: unknown) => {
@@ -178,18 +185,28 @@ export async function runSimulation(config: Config, opened?: Awaited<ReturnType<
 }
 
 /**
- * Oracle pre-pass: whole-run access counts per page from a second opening of the run's source (the
- * same records, through the same LLC filter). With run.maxAccesses, each CPU's first
- * ⌈maxAccesses / CPUs⌉ records are counted (exact with one CPU).
+ * The run's stream: from the translated-stream cache when it holds it (sim/id-cache.ts), else
+ * opened and translated as the run goes (a trace is recorded into the cache on the way). A run with
+ * an oracle policy needs whole-run counts before it starts: its stream is translated up front.
  */
-async function countOracle(config: Config, cpus: number, pageBytes: number): Promise<OracleCounts> {
-  const { source } = await openSource(config);
-  try {
-    const max = (config['run.maxAccesses'] as number) || Infinity;
-    return await OracleCounts.count(source, pageBytes, Math.ceil(max / cpus));
-  } finally {
-    await source.close?.();
+async function openRunSource(config: Config): Promise<OpenedSource> {
+  const pageBytes = (config.pageSizeKiB as number) * 1024;
+  const path = await idCachePath(config);
+  const cached = path ? openCached(path) : undefined;
+  if (cached) return { source: cached, stats: () => cached.stats };
+  const opened = await openSource(config);
+  if ([config.policy as string, ...withPolicies(config)].some((p) => findPolicy(p).oracle)) {
+    const trace = await translateSource(opened.source, pageBytes);
+    return { source: new StoredIdSource(trace), stats: opened.stats };
   }
+  if (path && config.trace != null && recordable(opened.source)) {
+    try {
+      return { source: new RecordingIdSource(opened.source, pageBytes, path, opened.stats), stats: opened.stats };
+    } catch {
+      // a read-only checkout still runs, just without the cache
+    }
+  }
+  return opened;
 }
 
 export { MACHINE_PRESETS, unknownKeyError };

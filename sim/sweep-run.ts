@@ -16,7 +16,7 @@ import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { removeStaleTemps } from '../results/run-dir.ts';
 import { join } from 'node:path';
 import { ConfigError } from './config.ts';
-import { relevantConfig } from './run.ts';
+import { openSource, relevantConfig } from './run.ts';
 import type { ExpandedGrid, Point } from './sweep-grid.ts';
 import { describePoint, gridFingerprint } from './sweep-grid.ts';
 import type { Manifest } from './sweep-output.ts';
@@ -25,6 +25,7 @@ import { WorkerPool } from './sweep-pool.ts';
 import type { PoolEvents } from './sweep-pool.ts';
 import { Progress } from './sweep-progress.ts';
 import { captureSource, shareKey } from './sweep-trace.ts';
+import { translateOnce } from './id-cache.ts';
 import type { SharedTrace } from './sweep-trace.ts';
 import type { ProgressSink } from './sweep-progress.ts';
 import type { Row } from '../results/rows.ts';
@@ -146,7 +147,10 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
     void pool.close();
   };
   opts.signal?.addEventListener('abort', onAbort);
-  const shared = opts.shareTrace === false ? new Map<string, SharedTrace>() : await shareTraces(todo, log, opts.signal);
+  // Streams replayed by several points are translated once into the id cache (sim/id-cache.ts);
+  // other shared traces are read once into shared memory (sweep-trace.ts).
+  const translated = opts.shareTrace === false ? new Set<number>() : await translateOnce(todo.map((g) => g[0].config), openSource, log, opts.signal);
+  const shared = opts.shareTrace === false ? new Map<string, SharedTrace>() : await shareTraces(todo.filter((_, i) => !translated.has(i)), log, opts.signal);
   const progress = opts.progress === null ? undefined : new Progress(mine.length, skipped, opts.progress ?? process.stderr);
   const say = (s: string) => (progress?.clear(), log(s), progress?.redraw());
   let ran = 0;

@@ -1,58 +1,73 @@
 import { describe, expect, it } from 'vitest';
-import seedrandom from 'seedrandom';
-import { makeEngine } from './helpers.ts';
+import { makeEngine, probePolicy, traceOf } from './helpers.ts';
+import { PageTable } from '../sim/page-table.ts';
+import { StoredIdSource, StreamingIdSource, encodeBatch, translateSource, countAccesses } from '../sim/id-stream.ts';
+import { resolveConfig, runSimulation } from '../sim/run.ts';
+import { summaryRow, timeseriesRows } from '../results/rows.ts';
+import { toCsv } from '../results/write.ts';
+import { SyntheticSource } from '../traces/synthetic.ts';
+import { MemorySource } from '../traces/memory-source.ts';
 import { createBatch } from '../traces/batch.ts';
+import type { Host } from '../policies/policy.ts';
 
-// Engine.translate looks page ids up in two batched passes (PageTable.findBatch: home slots
-// first, then keys; a speed trick); it must give exactly what PageTable.find gives. Page ids are
-// checked against find for pages present (including ones displaced from their home slot), pages
-// absent, VMs ≥ 2048 (negative packed keys) and addresses above 4 GiB.
-describe('engine: batched translation', () => {
-  it('gives the same page ids as PageTable.find, most of them from the home slot', () => {
-    const e = makeEngine({ perCpu: [[[1, 'R', 10]]], localPages: 4, cxlPages: 4 });
-    const pt = e.pt;
-    const rng = seedrandom.alea('translate');
-    const keys: Array<[number, number, number]> = [];
-    for (let k = 0; k < 20000; k++) {
-      const vm = k % 7 === 0 ? 2048 + (k % 2000) : k % 5;
-      const hi = k % 3 === 0 ? Math.floor(rng() * 0xfffff) : 0;
-      const lo = Math.floor(rng() * 0x100000) + 0x10000;
-      keys.push([vm, hi, lo]);
-      pt.findOrInsert(vm, hi, lo);
-    }
-    const b = createBatch(4096);
-    const ids = new Int32Array(b.capacity);
-    for (let rep = 0; rep < 5; rep++) {
-      for (let i = 0; i < b.capacity; i++) {
-        // Half present, half (most likely) absent; 4 KiB pages: vpn = addr >>> 12.
-        const [vm, hi, lo] = rng() < 0.5 ? keys[Math.floor(rng() * keys.length)] : [Math.floor(rng() * 4096), Math.floor(rng() * 0xfffff), Math.floor(rng() * 0xffffffff) >>> 12];
-        b.vm[i] = vm;
-        b.addrHi[i] = (hi << 12) | (lo >>> 20);
-        b.addrLo[i] = (lo << 12) >>> 0;
+describe('translated streams', () => {
+  it('code each access as (id, 4 KiB sub-page, write bit)', () => {
+    // 2 MiB pages: addresses 0x200000 + 5·4096 (W) and 0x201000 (R) are huge page 1, sub-pages 5 and 1;
+    // 0x400000 is huge page 2 → ids 0, 0, 1.
+    const b = createBatch(4);
+    b.addrLo.set([0x205000, 0x201000, 0x400000]);
+    b.op.set([1, 0, 0]);
+    const out = new Int32Array(4);
+    encodeBatch(new PageTable(), b, 3, 2 * 1024 * 1024, out);
+    const decode = (x: number) => [x >>> 10, (x >>> 1) & 511, x & 1];
+    expect(Array.from(out.subarray(0, 3), decode)).toEqual([[0, 5, 1], [0, 1, 0], [1, 0, 0]]);
+  });
+
+  it('a stored translation replays the live source: same batches, same ids, same counts', async () => {
+    const spec = 'hotset:pages=3000,accesses=30k,threads=2,write=0.3';
+    const stored = new StoredIdSource(await translateSource(new SyntheticSource(spec, 3), 4096));
+    const live = new StreamingIdSource(new SyntheticSource(spec, 3), 4096);
+    for (let cpu = 0; cpu < 2; cpu++) {
+      for (;;) {
+        const a = stored.next(cpu);
+        const b = live.next(cpu) as ReturnType<typeof stored.next>;
+        expect(a === null).toBe(b === null);
+        if (a === null || b === null) break;
+        expect(a.end - a.start).toBe(b.end - b.start);
+        // The stored stream numbers CPU 0's pages first, the live one as the engine pulls: compare keys.
+        for (let i = 0; i < b.end - b.start; i++) {
+          const x = a.code[a.start + i];
+          const y = b.code[b.start + i];
+          expect(x & 1).toBe(y & 1);
+          expect(stored.keys.lo[x >>> 1]).toBe(live.keys.lo[y >>> 1]);
+          expect(a.gapNs[a.start + i]).toBe(b.gapNs[b.start + i]);
+        }
       }
-      b.count = b.capacity;
-      for (let from = 0; from < b.count; ) from = (e as unknown as { translate(b: unknown, ids: Int32Array, from: number): number }).translate(b, ids, from);
-      for (let i = 0; i < b.count; i++) {
-        const hi = b.addrHi[i];
-        expect(ids[i]).toBe(pt.find(b.vm[i], hi >>> 12, (b.addrLo[i] >>> 12) | (hi << 20)));
-      }
     }
-    // Present pages only: the home-slot pass resolves most of them; only displaced ones go through
-    // pt.find (were the batch to look in the wrong slots, nearly all would).
-    let finds = 0;
-    const find = pt.find.bind(pt);
-    pt.find = (vm: number, hi: number, lo: number) => {
-      finds++;
-      return find(vm, hi, lo);
+    const t = await translateSource(new MemorySource('m', [traceOf([[1, 'R'], [2, 'W'], [1, 'R'], [3, 'R'], [1, 'W']])]), 4096);
+    expect(Array.from(countAccesses(t, Infinity))).toEqual([3, 1, 1]);
+    expect(Array.from(countAccesses(t, 3))).toEqual([2, 1, 0]);
+  });
+
+  it('a run over a stored translation is byte-identical to one translated while it runs', async () => {
+    const flags = { policy: 'tpp', workload: 'hotset:pages=4000,accesses=60k,threads=3,gapNs=20000', 'stats.epochMs': 5 };
+    const { config } = resolveConfig({ flags });
+    const csv = async (opened?: Parameters<typeof runSimulation>[1]) => {
+      const o = await runSimulation(config, opened);
+      return toCsv([summaryRow(config, o.tiers, o.result)]) + toCsv(timeseriesRows(o.tiers, o.result));
     };
-    for (let i = 0; i < b.capacity; i++) {
-      const [vm, hi, lo] = keys[Math.floor(rng() * keys.length)];
-      b.vm[i] = vm;
-      b.addrHi[i] = (hi << 12) | (lo >>> 20);
-      b.addrLo[i] = (lo << 12) >>> 0;
-    }
-    for (let from = 0; from < b.count; ) from = (e as unknown as { translate(b: unknown, ids: Int32Array, from: number): number }).translate(b, ids, from);
-    expect(finds / b.count).toBeLessThan(0.5);
-    expect(finds).toBeGreaterThan(0); // some pages are displaced at this load
+    const trace = await translateSource(new SyntheticSource(config.workload as string, 1), 4096);
+    const stored = await csv({ source: new StoredIdSource(trace), stats: () => undefined });
+    expect(stored).toBe(await csv());
+  });
+
+  it('with several CPUs, page ids still follow first touch in simulated time', async () => {
+    // CPU 0 touches page 10 at 1000 ns; CPU 1 touches page 20 at 10 ns, then page 10: page 20 is id 0.
+    let host!: Host;
+    const probe = probePolicy((h) => ((host = h), {}));
+    const e = makeEngine({ perCpu: [[[10, 'R', 1000]], [[20, 'R', 10], [10, 'R', 5000]]], localPages: 4, cxlPages: 4, policy: probe, sets: { 'run.cpuQuantumNs': 0 } });
+    await e.run();
+    expect(host.pageCount()).toBe(2);
+    expect([host.vpnLo(0), host.vpnLo(1)]).toEqual([20, 10]);
   });
 });

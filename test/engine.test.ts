@@ -86,8 +86,8 @@ describe('engine: closed-loop time, placement and accounting', () => {
     // fourth: local +100 = 12502.
     expect(res.simTimeNs).toBe(12502);
     expect(res.counters[S.C_STALL_NS]).toBe(10000);
-    expect(e.tierOf(1)).toBe(0);
-    expect(e.tierOf(0)).toBe(1);
+    expect(e.host.tierOf(1)).toBe(0);
+    expect(e.host.tierOf(0)).toBe(1);
     expect(e.checkInvariants()).toEqual([]);
   });
 

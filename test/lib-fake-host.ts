@@ -95,6 +95,33 @@ export class FakeHost implements Host {
     this.flag[p] &= ~PAGE_ACCESSED;
     return was;
   }
+  armHintFaults(pages: Int32Array, from: number, to: number, minTier: number, armed: Int32Array | null): number {
+    let n = 0;
+    for (let i = from; i < to; i++) {
+      const p = pages[i];
+      if (this.tier[p] < minTier || this.flag[p] & PAGE_HINT_ARMED) continue;
+      this.armHintFault(p);
+      if (armed !== null) armed[n] = p;
+      n++;
+    }
+    return n;
+  }
+  testAndClearAccessedList(pages: Int32Array, from: number, to: number, tier: number, young: Int32Array): number {
+    let n = 0;
+    for (let i = from; i < to; i++) {
+      const p = pages[i];
+      if (tier >= 0 && this.tier[p] !== tier) continue;
+      if (this.testAndClearAccessed(p)) young[n++] = p;
+    }
+    return n;
+  }
+  copyPageKeys(from: number, to: number, vm: Uint16Array, vpnHi: Uint32Array, vpnLo: Uint32Array): void {
+    for (let p = from; p < to; p++) {
+      vm[p] = 0;
+      vpnHi[p] = 0;
+      vpnLo[p] = this.vpn[p];
+    }
+  }
   flags(p: number): number {
     return this.flag[p];
   }

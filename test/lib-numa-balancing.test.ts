@@ -114,13 +114,10 @@ describe('scan period (task_scan_min/max, update_task_scan_period)', () => {
     tiers.forEach((t, i) => host.addPage(t, 100 + i));
     host.armHintFault(4); // already PROT_NONE: skipped
     const sc = new NumaScanner(host, { scanDelayMs: 1000, scanPeriodMinMs: 1000, scanPeriodMaxMs: 60000, scanSizeMB: 256 }, NUMA_BALANCING_MEMORY_TIERING, new AddressOrder(host));
-    const marked: number[] = [];
-    const n = sc.work((p) => {
-      if (!NumaScanner.shouldMark(host, p, NUMA_BALANCING_MEMORY_TIERING)) return false;
-      host.armHintFault(p);
-      marked.push(p);
-      return true;
-    });
+    // Stamps record which pages the pass armed (tiering mode stamps each with the scan time, 7 ms).
+    const stamp = new Float64Array(6);
+    const n = sc.work(stamp, 7);
+    const marked = [...stamp.keys()].filter((p) => stamp[p] === 7);
     expect(n).toBe(3);
     expect(marked).toEqual([1, 2, 5]);
     expect(sc.seq).toBe(1);
@@ -137,15 +134,11 @@ describe('scan period (task_scan_min/max, update_task_scan_period)', () => {
     for (let i = 0; i < 6; i++) host.addPage(1, i);
     const sc = new NumaScanner(host, { scanDelayMs: 1000, scanPeriodMinMs: 1000, scanPeriodMaxMs: 60000, scanSizeMB: 2 ** -7 }, NUMA_BALANCING_MEMORY_TIERING, new AddressOrder(host));
     const passes: number[][] = [];
+    const stamp = new Float64Array(6);
     for (let k = 0; k < 4; k++) {
-      const marked: number[] = [];
-      sc.work((p) => {
-        if (!NumaScanner.shouldMark(host, p, NUMA_BALANCING_MEMORY_TIERING)) return false;
-        host.armHintFault(p);
-        marked.push(p);
-        return true;
-      });
-      passes.push(marked);
+      // Pass k stamps the pages it arms with k + 1.
+      sc.work(stamp, k + 1);
+      passes.push([...stamp.keys()].filter((p) => stamp[p] === k + 1));
     }
     expect(passes).toEqual([[0, 1], [2, 3], [4, 5], []]);
     expect(sc.seq).toBe(2);

@@ -33,9 +33,9 @@ describe('balloon policy', () => {
     expect(s[VS_GUEST_RESIDENT]).toBe(60);
     expect(s[VS_HOST_PAGE_OUTS]).toBe(0);
     expect(s[VS_STALL_NS]).toBe(41 * 5000);
-    expect(e.flags(0) & PAGE_GUEST_PAGED).toBe(0);
-    expect(e.flags(40) & PAGE_GUEST_PAGED).toBe(PAGE_GUEST_PAGED);
-    expect(e.used(0) + e.used(1)).toBe(60);
+    expect(e.host.flags(0) & PAGE_GUEST_PAGED).toBe(0);
+    expect(e.host.flags(40) & PAGE_GUEST_PAGED).toBe(PAGE_GUEST_PAGED);
+    expect(e.host.used(0) + e.host.used(1)).toBe(60);
     expect(e.checkInvariants()).toEqual([]);
   });
 

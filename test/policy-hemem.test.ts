@@ -121,8 +121,8 @@ describe('hemem: policy thread', () => {
     const res = await r.engine.run();
     expect(res.counters[S.C_PROMOTED]).toBe(1);
     expect(res.counters[S.C_DEMOTED]).toBe(1);
-    expect(r.engine.tierOf(2)).toBe(0);
-    expect(r.engine.tierOf(1)).toBe(1);
+    expect(r.engine.host.tierOf(2)).toBe(0);
+    expect(r.engine.host.tierOf(1)).toBe(1);
     expect(r.get().lists.listOf[2]).toBe(L_DRAM_HOT);
     expect(r.get().lists.listOf[1]).toBe(L_SLOW_COLD);
     expect(counter(res, 'demotedForRoom')).toBe(1);
@@ -136,7 +136,7 @@ describe('hemem: policy thread', () => {
     const res = await r.engine.run();
     expect(res.counters[S.C_PROMOTED]).toBe(0);
     expect(res.counters[S.C_DEMOTED]).toBe(0);
-    expect(r.engine.tierOf(2)).toBe(1);
+    expect(r.engine.host.tierOf(2)).toBe(1);
     expect(r.get().lists.listOf[2]).toBe(L_SLOW_HOT);
     // Rounds at 0.1 and 0.2 ms (the run ends at ≈ 0.23 ms): both stop on an all-hot DRAM.
     expect(counter(res, 'stopsAllDramHot')).toBe(2);
@@ -158,9 +158,9 @@ describe('hemem: policy thread', () => {
     expect(counter(res, 'stopsAllDramHot')).toBe(1);
     expect(counter(res, 'cooledOffHotList')).toBe(2);
     expect(res.counters[S.C_PROMOTED]).toBe(1);
-    expect(r.engine.tierOf(2)).toBe(0);
-    expect(r.engine.tierOf(1)).toBe(1);
-    expect(r.engine.tierOf(0)).toBe(0);
+    expect(r.engine.host.tierOf(2)).toBe(0);
+    expect(r.engine.host.tierOf(1)).toBe(1);
+    expect(r.engine.host.tierOf(0)).toBe(0);
   });
 });
 
@@ -178,12 +178,12 @@ describe('hemem: list consistency under a seeded random run', () => {
     const res = await r.engine.run();
     expect(r.engine.checkInvariants()).toEqual([]);
     const h = r.get();
-    const n = r.engine.pageCount();
+    const n = r.engine.host.pageCount();
     let onLists = 0;
     for (let p = 0; p < n; p++) {
       const l = h.lists.listOf[p];
       expect(l >= 0, `page ${p} on a list`).toBe(true);
-      expect(l <= L_DRAM_COLD, `page ${p}: DRAM list iff in DRAM`).toBe(r.engine.tierOf(p) === 0);
+      expect(l <= L_DRAM_COLD, `page ${p}: DRAM list iff in DRAM`).toBe(r.engine.host.tierOf(p) === 0);
       expect(l === L_DRAM_HOT || l === L_SLOW_HOT, `page ${p}: hot flag`).toBe(h.hot[p] === 1);
     }
     for (let l = 0; l < 4; l++) onLists += h.lists.size[l];

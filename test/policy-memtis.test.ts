@@ -109,7 +109,7 @@ describe('memtis through the engine', () => {
     expect(m.needDemotion).toBe(true);
     expect(res.counters[S.C_PROMOTED]).toBe(1);
     expect(res.counters[S.C_DEMOTED]).toBe(0);
-    expect([0, 1, 2, 3, 4, 5].map((p) => r.engine.tierOf(p))).toEqual([0, 0, 0, 1, 1, 0]);
+    expect([0, 1, 2, 3, 4, 5].map((p) => r.engine.host.tierOf(p))).toEqual([0, 0, 0, 1, 1, 0]);
     expect(r.engine.checkInvariants()).toEqual([]);
   });
 
@@ -155,7 +155,7 @@ describe('memtis through the engine', () => {
     expect(counter(res, 'directDemotions')).toBe(29);
     expect(m.needDemotion).toBe(false);
     // The 31st page finds the fast tier empty again and goes local.
-    expect(r.engine.tierOf(30)).toBe(0);
+    expect(r.engine.host.tierOf(30)).toBe(0);
     expect(r.engine.checkInvariants()).toEqual([]);
   });
 
@@ -200,12 +200,12 @@ describe('memtis: list and histogram consistency under a seeded random run', () 
     const res = await r.engine.run();
     expect(r.engine.checkInvariants()).toEqual([]);
     const m = r.get();
-    const n = r.engine.pageCount();
+    const n = r.engine.host.pageCount();
     const hist = new Float64Array(16);
     for (let p = 0; p < n; p++) {
       const l = m.lists.listOf[p];
       expect(l >= 0, `page ${p} on a list`).toBe(true);
-      expect(l <= L_FAST_INACTIVE, `page ${p}: fast list iff in the fast tier`).toBe(r.engine.tierOf(p) === 0);
+      expect(l <= L_FAST_INACTIVE, `page ${p}: fast list iff in the fast tier`).toBe(r.engine.host.tierOf(p) === 0);
       expect(m.bin[p]).toBe(binOf(m.count[p]));
       hist[m.bin[p]]++;
     }
@@ -288,9 +288,9 @@ describe('memtis: huge-page splitting by skewness (htmm_core.c)', () => {
     m.kmigraterd();
     expect(m.splitQueue).toEqual([]);
     // Pages 0–2 split: their sub-pages get ids 4 … 4 + 3 · 512 − 1, in queue order.
-    expect(r.engine.pageCount()).toBe(4 + 3 * 512);
-    for (const p of [0, 1, 2]) expect(r.engine.flags(p) & PAGE_SPLIT).toBe(PAGE_SPLIT);
-    expect(r.engine.flags(3) & PAGE_SPLIT).toBe(0);
+    expect(r.engine.host.pageCount()).toBe(4 + 3 * 512);
+    for (const p of [0, 1, 2]) expect(r.engine.host.flags(p) & PAGE_SPLIT).toBe(PAGE_SPLIT);
+    expect(r.engine.host.flags(3) & PAGE_SPLIT).toBe(0);
     // Sub-page counts carry over: huge page 0's sub-page 0 started at 4 (new page) and had 2
     // samples (1028, bin 10), sub-page 5 4096 (bin 12), sub-page 1 none (still 4).
     expect(m.count[4]).toBe(1028);
@@ -363,16 +363,16 @@ describe('memtis: huge-page splitting by skewness (htmm_core.c)', () => {
     expect(counter(resOff, 'splits')).toBe(0);
     expect(on.engine.checkInvariants()).toEqual([]);
     const m = on.get();
-    const n = on.engine.pageCount();
+    const n = on.engine.host.pageCount();
     const hist = new Float64Array(16);
     for (let p = 0; p < n; p++) {
       const l = m.lists.listOf[p];
-      if (on.engine.flags(p) & PAGE_SPLIT) {
+      if (on.engine.host.flags(p) & PAGE_SPLIT) {
         expect(l, `split page ${p} on no list`).toBe(-1);
         continue;
       }
       expect(l >= 0, `page ${p} on a list`).toBe(true);
-      expect(l <= L_FAST_INACTIVE, `page ${p}: fast list iff in the fast tier`).toBe(on.engine.tierOf(p) === 0);
+      expect(l <= L_FAST_INACTIVE, `page ${p}: fast list iff in the fast tier`).toBe(on.engine.host.tierOf(p) === 0);
       expect(l === L_SLOW_ACTIVE || l === L_SLOW_INACTIVE || l <= L_FAST_INACTIVE).toBe(true);
       expect(m.bin[p]).toBe(binOf(m.count[p]));
       hist[m.bin[p]] += m.lists.weightOf(p);

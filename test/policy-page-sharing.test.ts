@@ -45,13 +45,13 @@ describe('page-sharing policy', () => {
     expect(counter('hintsDropped')).toBe(1);
     expect(res.vm!.final.framesSaved).toBe(2);
     expect(res.vm!.final.sharedPages).toBe(4);
-    expect(e.pt.liveFrames).toBe(6);
+    expect(e.liveFrames).toBe(6);
     expect(res.vm!.final.stats[0 * VS_STRIDE + VS_COW_BREAKS] + res.vm!.final.stats[1 * VS_STRIDE + VS_COW_BREAKS]).toBe(0);
     // Page ids follow first touch: guest 0 pages 0–3 are ids 0–3, guest 1's are 4–7.
-    expect(e.flags(0) & PAGE_COW).toBe(PAGE_COW);
-    expect(e.frameOf(0)).toBe(e.frameOf(4));
-    expect(e.frameOf(1)).toBe(e.frameOf(5));
-    expect(e.flags(2) & PAGE_COW).toBe(0); // a hint is not copy-on-write
+    expect(e.host.flags(0) & PAGE_COW).toBe(PAGE_COW);
+    expect(e.host.frameOf(0)).toBe(e.host.frameOf(4));
+    expect(e.host.frameOf(1)).toBe(e.host.frameOf(5));
+    expect(e.host.flags(2) & PAGE_COW).toBe(0); // a hint is not copy-on-write
     // Scan CPU: 1000 ns per hash, one hash per scan plus one per hint re-hash.
     expect(counter('scanCpuNs')).toBeGreaterThanOrEqual(1000 * counter('pagesScanned'));
     expect(e.checkInvariants()).toEqual([]);

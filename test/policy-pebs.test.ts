@@ -148,15 +148,15 @@ describe('pebs: sample counts, threshold, halving, promotion with demotion to ma
     const ra = await a.engine.run();
     expect(ra.counters[S.C_PROMOTED]).toBe(0);
     expect(counter(ra, 'stopsAllDramHot')).toBeGreaterThanOrEqual(1);
-    expect(a.engine.tierOf(2)).toBe(1);
+    expect(a.engine.host.tierOf(2)).toBe(1);
     // Case B: samples 0, 1, 0, 2, 2 → page 1 (count 1, sampled before page 0's second sample) is
     // the fast list's tail and cold: demoted, and page 2 promoted into its frame.
     const b = pebsRun([[0, 'R', 5000], [1, 'R', 5000], [0, 'R', 5000], [2, 'R', 5000], [2, 'R', 5000], [0, 'R', 200000]], { hotThreshold: 2, migratePeriodMs: 0.1 }, 2, 4);
     const rb = await b.engine.run();
     expect(rb.counters[S.C_PROMOTED]).toBe(1);
     expect(rb.counters[S.C_DEMOTED]).toBe(1);
-    expect(b.engine.tierOf(2)).toBe(0);
-    expect(b.engine.tierOf(1)).toBe(1);
+    expect(b.engine.host.tierOf(2)).toBe(0);
+    expect(b.engine.host.tierOf(1)).toBe(1);
     expect(b.get().lists.listOf[2]).toBe(L_FAST);
     expect(b.engine.checkInvariants()).toEqual([]);
   });
@@ -174,11 +174,11 @@ describe('pebs: list consistency under a seeded random run', () => {
     const res = await r.engine.run();
     expect(r.engine.checkInvariants()).toEqual([]);
     const p = r.get();
-    const n = r.engine.pageCount();
+    const n = r.engine.host.pageCount();
     for (let page = 0; page < n; page++) {
       const l = p.lists.listOf[page];
       expect(l >= 0, `page ${page} on a list`).toBe(true);
-      expect(l === L_FAST, `page ${page}: fast list iff in the fast tier`).toBe(r.engine.tierOf(page) === 0);
+      expect(l === L_FAST, `page ${page}: fast list iff in the fast tier`).toBe(r.engine.host.tierOf(page) === 0);
     }
     expect(p.lists.size[0] + p.lists.size[1] + p.lists.size[2]).toBe(n);
     expect(res.counters[S.C_PROMOTED]).toBeGreaterThan(0);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { POLICIES } from '../policies/registry.ts';
 
@@ -19,5 +19,15 @@ describe('policy registry', () => {
       expect(p.source.length, p.name).toBeGreaterThan(5);
       for (const [name, spec] of Object.entries(p.params)) expect(spec.doc.length, `${p.name}.${name}`).toBeGreaterThan(5);
     }
+  });
+});
+
+describe('layering', () => {
+  it('the engine imports nothing from policies/: only the composition roots (run.ts, cli.ts) know the registry', () => {
+    const dir = fileURLToPath(new URL('../sim/', import.meta.url));
+    const offenders = readdirSync(dir)
+      .filter((f) => f.endsWith('.ts') && f !== 'run.ts' && f !== 'cli.ts')
+      .filter((f) => /from '\.\.\/policies\//.test(readFileSync(`${dir}${f}`, 'utf8')));
+    expect(offenders).toEqual([]);
   });
 });

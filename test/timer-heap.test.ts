@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import seedrandom from 'seedrandom';
-import { TimerHeap } from '../sim/timer-heap.ts';
+import { TimerHeap, PRIORITY_EPOCH, PRIORITY_TIMER, PRIORITY_WARMUP } from '../sim/timer-heap.ts';
 
 describe('timer heap', () => {
   it('pops equal times in push order', () => {
@@ -25,5 +25,20 @@ describe('timer heap', () => {
     while (h.size) out.push(h.pop());
     expect(out).toEqual(items.map(([, i]) => i));
     expect(h.peekTimeNs()).toBe(Infinity);
+  });
+});
+
+describe('timer heap priorities', () => {
+  it('orders equal times by priority before push order: warm-up, epoch end, then timers', () => {
+    const h = new TimerHeap();
+    h.push(10, 1, PRIORITY_TIMER);
+    h.push(10, 2, PRIORITY_EPOCH);
+    h.push(5, 3, PRIORITY_TIMER);
+    h.push(10, 4, PRIORITY_WARMUP);
+    h.push(10, 5, PRIORITY_TIMER);
+    h.push(10, 6, PRIORITY_EPOCH);
+    const out: number[] = [];
+    while (h.size) out.push(h.pop());
+    expect(out).toEqual([3, 4, 2, 6, 1, 5]);
   });
 });

@@ -52,7 +52,7 @@ describe('guest OS model (every VM, no VM policy needed)', () => {
     expect(s[VS_HOST_PAGE_OUTS]).toBe(0);
     expect(s[VS_STALL_NS]).toBe(3 * 5000);
     // Page ids in first-touch order: 0 came back, 1 and 2 are on the guest's disk.
-    expect([e.flags(0), e.flags(1), e.flags(2)].map((f) => f & PAGE_GUEST_PAGED)).toEqual([0, PAGE_GUEST_PAGED, PAGE_GUEST_PAGED]);
+    expect([e.host.flags(0), e.host.flags(1), e.host.flags(2)].map((f) => f & PAGE_GUEST_PAGED)).toEqual([0, PAGE_GUEST_PAGED, PAGE_GUEST_PAGED]);
     expect(e.checkInvariants()).toEqual([]);
   });
 
@@ -84,7 +84,7 @@ describe('guest OS model (every VM, no VM policy needed)', () => {
     expect(s[VS_GUEST_RESIDENT]).toBe(10);
     expect(s[VS_MAPPED]).toBe(10);
     expect(s[VS_STALL_NS]).toBe(25000);
-    expect(e.flags(0) & (PAGE_GUEST_PAGED | PAGE_SWAPPED)).toBe(PAGE_GUEST_PAGED | PAGE_SWAPPED);
+    expect(e.host.flags(0) & (PAGE_GUEST_PAGED | PAGE_SWAPPED)).toBe(PAGE_GUEST_PAGED | PAGE_SWAPPED);
     expect(e.checkInvariants()).toEqual([]);
   });
 
@@ -271,7 +271,7 @@ describe('idle-tax after review', () => {
     const res = await e.run();
     expect(res.policyCounters[res.policyCounterNames.indexOf('idle-tax.hostPagedPages')]).toBe(0);
     expect(res.vm!.final.stats[VS_HOST_PAGE_OUTS]).toBe(0);
-    expect(e.used(0)).toBe(8);
+    expect(e.host.used(0)).toBe(8);
     expect(e.checkInvariants()).toEqual([]);
   });
 

@@ -51,7 +51,7 @@ describe('engine: page sharing on frames', () => {
     expect(res.counters[S.C_STALL_NS]).toBe(2500 + 2000);
     // Kernel CPU: 3 first-touch faults, one share (1500), one COW copy (2500), one reuse fault (2000).
     expect(res.counters[S.C_KERNEL_CPU_NS]).toBe(3 * 1001 + 1500 + 2500 + 2000);
-    expect(e.pt.liveFrames).toBe(3);
+    expect(e.liveFrames).toBe(3);
     expect(host.frameOf(0)).not.toBe(host.frameOf(1));
     expect([host.content(0), host.content(1), host.content(2)]).toEqual([5, 8, 9]);
     expect(host.flags(0) & PAGE_COW).toBe(0);

@@ -7,6 +7,7 @@
 // Sync runs only from daemons (timers, reclaim), never on the per-access path.
 
 import type { Host } from '../policy.ts';
+import { grow } from './grow.ts';
 
 export class AddressOrder {
   /** Page ids sorted by (vm, vpnHi, vpnLo). */
@@ -26,13 +27,8 @@ export class AddressOrder {
     const total = this.host.pageCount();
     if (total <= this.n) return;
     this.grow(total);
-    const host = this.host;
     const old = this.n;
-    for (let p = old; p < total; p++) {
-      this.vm[p] = host.vmOf(p);
-      this.hi[p] = host.vpnHi(p) >>> 0;
-      this.lo[p] = host.vpnLo(p) >>> 0;
-    }
+    this.host.copyPageKeys(old, total, this.vm, this.hi, this.lo);
     const fresh = new Int32Array(total - old);
     for (let i = 0; i < fresh.length; i++) fresh[i] = old + i;
     // Speed trick: pages first touched in address order (an init pass) arrive sorted; the check
@@ -84,23 +80,10 @@ export class AddressOrder {
   }
 
   private grow(n: number): void {
-    if (n <= this.order.length) return;
-    let cap = this.order.length;
-    while (cap < n) cap *= 2;
-    const o = new Int32Array(cap);
-    o.set(this.order.subarray(0, this.n));
-    this.order = o;
-    const r = new Int32Array(cap);
-    r.set(this.rank);
-    this.rank = r;
-    const v = new Uint16Array(cap);
-    v.set(this.vm);
-    this.vm = v;
-    const h = new Uint32Array(cap);
-    h.set(this.hi);
-    this.hi = h;
-    const l = new Uint32Array(cap);
-    l.set(this.lo);
-    this.lo = l;
+    this.order = grow(this.order, n);
+    this.rank = grow(this.rank, n);
+    this.vm = grow(this.vm, n);
+    this.hi = grow(this.hi, n);
+    this.lo = grow(this.lo, n);
   }
 }

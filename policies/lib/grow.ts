@@ -1,21 +1,4 @@
-// Growing per-page typed-array columns for policies whose page ids are dense but whose page count
-// is only known as pages are touched (Host.pageCount grows). Doubling keeps growth amortised O(1);
-// a policy calls these from its fault hook (first touch), never on the per-access path.
+// Growing per-page columns: the one implementation lives in sim/columns.ts (the engine grows its
+// columns the same way); re-exported for the policies that import it from here.
 
-type Column = Uint8Array | Uint16Array | Uint32Array | Int32Array | Float64Array;
-
-/** Capacity ≥ n, doubling from the current length; returns `a` itself when it already fits. */
-export function grownCapacity(current: number, n: number): number {
-  let cap = Math.max(current, 1);
-  while (cap < n) cap *= 2;
-  return cap;
-}
-
-/** A copy of `a` with room for n entries (new entries filled with `fill`), or `a` if it fits. */
-export function grow<T extends Column>(a: T, n: number, fill = 0): T {
-  if (n <= a.length) return a;
-  const b = new (a.constructor as new (len: number) => T)(grownCapacity(a.length, n));
-  b.set(a as never);
-  if (fill !== 0) b.fill(fill, a.length);
-  return b;
-}
+export { grow, grownCapacity } from '../../sim/columns.ts';

@@ -36,6 +36,7 @@ import { ActiveInactiveLru, ADD_FAULT, ADD_MIGRATED, SWAP_CLUSTER_MAX } from './
 import type { Reclaimer } from './lru.ts';
 import { Mglru } from './mglru.ts';
 import { MAX_MIB, MAX_SIM_MS } from '../../sim/config.ts';
+import { grow } from './grow.ts';
 
 export const MAX_RECLAIM_RETRIES = 16;
 const BASE_PAGE_BYTES = 4096;
@@ -216,16 +217,8 @@ export class TieringKernel {
 
   private ensure(pages: number): void {
     this.reclaimer.ensure(pages);
-    if (pages > this.lastCpu.length) {
-      let cap = this.lastCpu.length;
-      while (cap < pages) cap *= 2;
-      const a = new Float64Array(cap);
-      a.set(this.accessTimeMs);
-      this.accessTimeMs = a;
-      const l = new Int16Array(cap).fill(-1);
-      l.set(this.lastCpu);
-      this.lastCpu = l;
-    }
+    this.accessTimeMs = grow(this.accessTimeMs, pages);
+    this.lastCpu = grow(this.lastCpu, pages, -1);
   }
 
   onTimer(id: number): void {
@@ -370,15 +363,8 @@ export class TieringKernel {
       host.after(this.nextScanNs - now, TIMER_SCAN);
       return;
     }
-    const mode = this.o.numaMode;
-    const nowMs = Math.floor(now / 1e6);
-    const stamp = this.accessTimeMs;
-    const marked = sc.work((page) => {
-      if (!NumaScanner.shouldMark(host, page, mode)) return false;
-      host.armHintFault(page);
-      if (mode === NUMA_BALANCING_MEMORY_TIERING) stamp[page] = nowMs; // folio_xchg_access_time
-      return true;
-    });
+    // Tiering mode stamps each marked page with the scan time (folio_xchg_access_time).
+    const marked = sc.work(this.o.numaMode === NUMA_BALANCING_MEMORY_TIERING ? this.accessTimeMs : null, Math.floor(now / 1e6));
     host.count(this.c.scans);
     host.count(this.c.marked, marked);
     this.nextScanNs = now + sc.periodMs * 1e6;

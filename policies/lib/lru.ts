@@ -17,6 +17,7 @@
 
 import type { Host } from '../policy.ts';
 import { PageLists, NO_PAGE } from './page-lists.ts';
+import { grow } from './grow.ts';
 
 export const SWAP_CLUSTER_MAX = 32;
 export const DEF_PRIORITY = 12;
@@ -65,13 +66,7 @@ export class ActiveInactiveLru implements Reclaimer {
 
   ensure(pages: number): void {
     this.lists.ensure(pages);
-    if (pages > this.pgReferenced.length) {
-      let cap = this.pgReferenced.length;
-      while (cap < pages) cap *= 2;
-      const r = new Uint8Array(cap);
-      r.set(this.pgReferenced);
-      this.pgReferenced = r;
-    }
+    this.pgReferenced = grow(this.pgReferenced, pages);
   }
 
   add(page: number, tier: number, _how: number, active: boolean): void {
@@ -154,14 +149,13 @@ export class ActiveInactiveLru implements Reclaimer {
     const lists = this.lists;
     const active = tier * 2 + ACTIVE;
     const inactive = tier * 2 + INACTIVE;
-    const host = this.host;
+    // The n oldest active pages, tail first; folio_referenced clears their young bits (one bulk
+    // call, charged per page) and anon pages go inactive whether referenced or not.
+    const batch = (this.isolateBuf = grow(this.isolateBuf, n));
     let done = 0;
-    for (; done < n; done++) {
-      const page = lists.tail[active];
-      if (page === NO_PAGE) break;
-      host.testAndClearAccessed(page); // folio_referenced clears the young bits; anon goes inactive regardless
-      lists.moveHead(inactive, page);
-    }
+    for (let page = lists.tail[active]; done < n && page !== NO_PAGE; page = lists.prev[page]) batch[done++] = page;
+    this.host.testAndClearAccessedList(batch, 0, done, -1, (this.youngBuf = grow(this.youngBuf, done)));
+    for (let k = 0; k < done; k++) lists.moveHead(inactive, batch[k]);
     this.scanned += done;
     this.onScan?.(done);
   }
@@ -198,5 +192,6 @@ export class ActiveInactiveLru implements Reclaimer {
     return reclaimed;
   }
 
-  private readonly isolateBuf = new Int32Array(SWAP_CLUSTER_MAX);
+  private isolateBuf = new Int32Array(SWAP_CLUSTER_MAX);
+  private youngBuf = new Int32Array(SWAP_CLUSTER_MAX);
 }

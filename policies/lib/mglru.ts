@@ -29,6 +29,7 @@ import { PageLists, NO_PAGE } from './page-lists.ts';
 import type { AddressOrder } from './address-order.ts';
 import { BloomPair, pmdKey } from './bloom.ts';
 import { ADD_FAULT } from './lru.ts';
+import { grow } from './grow.ts';
 import type { Reclaimer } from './lru.ts';
 
 export const MIN_NR_GENS = 2;
@@ -39,7 +40,6 @@ const PTES_PER_LINE = 8;
 
 export interface MglruStats {
   agings: number;
-  ptesWalked: number;
   pmdsSkipped: number;
   lookAroundYoung: number;
   evictScanned: number;
@@ -57,7 +57,10 @@ export class Mglru implements Reclaimer {
   private readonly bloom: BloomPair[];
   /** log2(PTEs per PMD table) in page units: 9 for 4 KiB pages, 0 for 2 MiB pages. */
   private readonly pmdShift: number;
-  readonly stats: MglruStats = { agings: 0, ptesWalked: 0, pmdsSkipped: 0, lookAroundYoung: 0, evictScanned: 0, minTtlBlocked: 0 };
+  /** Scratch of the bulk accessed-bit tests (page ids found young, look-around candidates). */
+  private youngBuf = new Int32Array(512);
+  private lookBuf = new Int32Array(MIN_LRU_BATCH + 1);
+  readonly stats: MglruStats = { agings: 0, pmdsSkipped: 0, lookAroundYoung: 0, evictScanned: 0, minTtlBlocked: 0 };
 
   constructor(
     private readonly host: Host,
@@ -75,13 +78,7 @@ export class Mglru implements Reclaimer {
 
   ensure(pages: number): void {
     this.lists.ensure(pages);
-    if (pages > this.gen.length) {
-      let cap = this.gen.length;
-      while (cap < pages) cap *= 2;
-      const g = new Uint8Array(cap);
-      g.set(this.gen);
-      this.gen = g;
-    }
+    this.gen = grow(this.gen, pages);
   }
 
   /** Number of generations of a node. */
@@ -189,16 +186,11 @@ export class Mglru implements Reclaimer {
         i = j;
         continue;
       }
-      let young = 0;
-      for (let k = i; k < j; k++) {
-        const p = ord[k];
-        if (host.tierOf(p) !== tier) continue; // get_pfn_folio: another node's folio, left alone
-        this.stats.ptesWalked++;
-        if (host.testAndClearAccessed(p)) {
-          young++;
-          if (this.gen[p] !== 0) this.moveTo(p, tier, seq);
-        }
-      }
+      // One bulk test-and-clear over the PMD's pages of this node (get_pfn_folio: another node's
+      // folio is left alone, at no cost); young pages on a list move to max_seq in address order.
+      const buf = (this.youngBuf = grow(this.youngBuf, j - i));
+      const young = host.testAndClearAccessedList(ord, i, j, tier, buf);
+      for (let k = 0; k < young; k++) if (this.gen[buf[k]] !== 0) this.moveTo(buf[k], tier, seq);
       if (young * PTES_PER_LINE >= j - i) bloom.add(seq + 1, key);
       i = j;
     }
@@ -275,26 +267,27 @@ export class Mglru implements Reclaimer {
     const r = a.rank[page];
     const ord = a.order;
     const seq = this.maxSeq[tier];
-    let young = 1;
+    // Neighbours on a list, below the page then above it (the order the PTEs are visited in),
+    // tested in one bulk call (only those of this node are tested and charged).
+    const cand = (this.lookBuf = grow(this.lookBuf, MIN_LRU_BATCH + 1));
+    let n = 0;
     let visited = 1;
     for (let k = r - 1; k >= 0; k--) {
       const q = ord[k];
       if (!a.samePmd(page, q, this.pmdShift) || a.lo[q] < ws) break;
       visited++;
-      if (host.tierOf(q) === tier && this.gen[q] !== 0 && host.testAndClearAccessed(q)) {
-        young++;
-        this.moveTo(q, tier, seq);
-      }
+      if (this.gen[q] !== 0) cand[n++] = q;
     }
     for (let k = r + 1; k < a.n; k++) {
       const q = ord[k];
       if (!a.samePmd(page, q, this.pmdShift) || a.lo[q] >= we) break;
       visited++;
-      if (host.tierOf(q) === tier && this.gen[q] !== 0 && host.testAndClearAccessed(q)) {
-        young++;
-        this.moveTo(q, tier, seq);
-      }
+      if (this.gen[q] !== 0) cand[n++] = q;
     }
+    const youngBuf = (this.youngBuf = grow(this.youngBuf, n));
+    const found = host.testAndClearAccessedList(cand, 0, n, tier, youngBuf);
+    for (let k = 0; k < found; k++) this.moveTo(youngBuf[k], tier, seq);
+    const young = 1 + found;
     this.stats.lookAroundYoung += young - 1;
     if (young * PTES_PER_LINE >= visited) {
       this.bloom[tier].add(seq, pmdKey(a.vm[page], a.hi[page], lo >>> this.pmdShift));

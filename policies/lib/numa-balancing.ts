@@ -9,7 +9,8 @@
 //   that marked nothing does not count against scan_size (only against 8× that, "virtpages").
 //   At the end of the address space the offset resets and numa_scan_seq increments.
 // - Marking skips PTEs already PROT_NONE (their stamp stays) and, in pure tiering mode, pages on
-//   the top tier; a slow-tier page marked in tiering mode is stamped with the scan time.
+//   the top tier; a slow-tier page marked in tiering mode is stamped with the scan time. The
+//   marking itself is one bulk host call per range (Host.armHintFaults), charged per page marked.
 // - Scan period: starts at task_scan_start = task_scan_min; task_scan_min = max(1000 / (2560 /
 //   scan_size_mb), scan_period_min / windows), task_scan_max = max(min, scan_period_max /
 //   windows), windows = ⌈RSS / scan_size⌉. Once per scan sequence, at the first recorded fault,
@@ -26,7 +27,7 @@
 // inside a VMA are not counted against scan_size).
 
 import type { Host } from '../policy.ts';
-import { PAGE_HINT_ARMED } from '../policy.ts';
+import { grow } from './grow.ts';
 import type { AddressOrder } from './address-order.ts';
 
 export const NUMA_BALANCING_DISABLED = 0;
@@ -118,6 +119,8 @@ export class NumaScanner {
   private offLo = 0;
   private readonly scanPages: number;
   private started = false;
+  /** Pages armed by the last range (scratch of work()). */
+  private armed = new Int32Array(64);
   passes = 0;
   /** The last update_task_scan_period took the "scan slower" (doubling) branch, which also pushes mm->numa_next_scan out. */
   lastUpdateDoubled = false;
@@ -159,11 +162,13 @@ export class NumaScanner {
   }
 
   /**
-   * One task_numa_work pass. `mark(page)` is asked for every present page in the ranges covered
-   * and returns true if it changed the PTE (a prot_numa update). Returns the pages marked; the
-   * caller schedules the next pass after periodMs.
+   * One task_numa_work pass: change_prot_numa over ranges of address space, through the host's
+   * bulk arming (Host.armHintFaults: present pages not already PROT_NONE, and in pure tiering mode
+   * only pages below the top tier). Pages armed in tiering mode get `stampMs[page] = nowMs`
+   * (folio_xchg_access_time) when `stampMs` is given. Returns the pages marked; the caller
+   * schedules the next pass after periodMs.
    */
-  work(mark: (page: number) => boolean): number {
+  work(stampMs: Float64Array | null, nowMs: number): number {
     if (!this.started) {
       // First pass: the tick found node_stamp == 0 and set numa_scan_period = task_scan_start.
       this.started = true;
@@ -176,12 +181,15 @@ export class NumaScanner {
     let virtpages = pages * 8;
     let marked = 0;
     const ord = a.order;
+    const minTier = this.mode === NUMA_BALANCING_MEMORY_TIERING ? 1 : 0;
     while (i < a.n && pages > 0 && virtpages > 0) {
       // change_prot_numa over the next `pages` pages of address space.
       const end = Math.min(a.n, i + pages);
       const len = end - i;
-      let updates = 0;
-      for (; i < end; i++) if (mark(ord[i])) updates++;
+      this.armed = grow(this.armed, len);
+      const updates = this.host.armHintFaults(ord, i, end, minTier, this.armed);
+      if (stampMs !== null) for (let k = 0; k < updates; k++) stampMs[this.armed[k]] = nowMs;
+      i = end;
       marked += updates;
       if (updates > 0) pages -= len;
       virtpages -= len;
@@ -248,12 +256,4 @@ export class NumaScanner {
     this.locality.fill(0);
   }
 
-  /** The PTE-marking rule of change_pte_range for prot_numa, given the page's tier. */
-  static shouldMark(host: Host, page: number, mode: number): boolean {
-    const tier = host.tierOf(page);
-    if (tier < 0) return false; // not present (swapped out)
-    if (host.flags(page) & PAGE_HINT_ARMED) return false; // already PROT_NONE: skipped, stamp kept
-    if (mode === NUMA_BALANCING_MEMORY_TIERING && tier === 0) return false; // top tier not scanned in pure tiering mode
-    return true;
-  }
 }

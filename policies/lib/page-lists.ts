@@ -2,6 +2,8 @@
 // folio->lru). A page is on at most one list. Head = most recently added (list_add), tail = the
 // oldest (lru_to_folio takes list->prev), as in the kernel's LRU lists.
 
+import { grow } from './grow.ts';
+
 const NIL = -1;
 
 export class PageLists {
@@ -45,22 +47,10 @@ export class PageLists {
   /** Make room for page ids below n (grown by doubling). */
   ensure(n: number): void {
     if (n <= this.listOf.length) return;
-    let cap = this.listOf.length;
-    while (cap < n) cap *= 2;
-    const p = new Int32Array(cap);
-    p.set(this.prev);
-    this.prev = p;
-    const q = new Int32Array(cap);
-    q.set(this.next);
-    this.next = q;
-    const l = new Int16Array(cap).fill(NIL);
-    l.set(this.listOf);
-    this.listOf = l;
-    if (this.weight !== null) {
-      const w = new Uint16Array(cap).fill(1);
-      w.set(this.weight);
-      this.weight = w;
-    }
+    this.prev = grow(this.prev, n);
+    this.next = grow(this.next, n);
+    this.listOf = grow(this.listOf, n, NIL);
+    if (this.weight !== null) this.weight = grow(this.weight, this.listOf.length, 1);
   }
 
   pushHead(list: number, page: number): void {

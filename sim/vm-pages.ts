@@ -3,7 +3,7 @@
 // and a CLOCK hand per VM (the guest's LRU approximation). One Int32Array per VM, grown by
 // doubling; no object per page. Called from faults and timers only, never per access.
 
-import { grow } from './grow.ts';
+import { grow } from './columns.ts';
 
 export class VmPageLists {
   private lists: Int32Array[] = [];

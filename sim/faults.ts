@@ -1,0 +1,178 @@
+// Faults and allocation: what an access to a page with no frame or an armed trap costs, in the
+// faulting CPU's context (DESIGN.md "Flow of one access").
+//
+// - First touch or swap-in: the page is placed through the policy's place() (falling back to a
+//   slower, then a faster tier with room; direct reclaim through onPressure when every tier is
+//   full), then onFault(FAULT_FIRST_TOUCH | FAULT_SWAP_IN). The fault cost and anything the hooks do
+//   synchronously stall the CPU.
+// - Traps, in order: active-memory sample (a minor fault), copy-on-write break on a write (a
+//   private copy, or the frame itself for its last mapper, as Linux do_wp_page), hint fault
+//   (onFault(FAULT_HINT)).
+// - Watermarks: onPressure(tier, pages) when a tier's free frames fall below its low watermark,
+//   re-armed once they are back above high.
+
+import type { Core } from './core.ts';
+import { SimError } from './core.ts';
+import { FAULT_FIRST_TOUCH, FAULT_HINT, FAULT_SWAP_IN } from './host.ts';
+import { S_COW, S_HINT, S_TOUCH, K_GUEST_PAGED, K_SWAPPED } from './memory.ts';
+import { VS_COW_BREAKS, VS_STRIDE } from './vm-model.ts';
+import { C_FIRST_TOUCH_FAULTS, C_HINT_FAULTS, C_KERNEL_CPU_NS, C_SWAP_INS } from './stats.ts';
+
+export class Faults {
+  private readonly lowFrames: Float64Array;
+  private readonly highFrames: Float64Array;
+  private readonly pressureArmed: Uint8Array;
+  /** Any watermark set (speed trick: checkPressure runs after every fault; without watermarks it has nothing to check). */
+  private watermarks = false;
+
+  constructor(private readonly core: Core) {
+    const n = core.tiers;
+    this.lowFrames = new Float64Array(n).fill(-1);
+    this.highFrames = new Float64Array(n);
+    this.pressureArmed = new Uint8Array(n).fill(1);
+  }
+
+  /**
+   * First touch or swap-in of CPU c's page: place it through the policy's rule. Returns the stall of
+   * the faulting CPU (fault cost plus any direct reclaim and synchronous migration in the hooks).
+   */
+  allocate(page: number, c: number, swapIn: boolean): number {
+    const core = this.core;
+    const m = core.memory;
+    const hooks = core.policies.hooks;
+    const want = hooks.place ? hooks.place(page, c) : 0;
+    const unit = m.unitOf(page);
+    let tier = m.tierWithRoom(want, unit);
+    const cost = swapIn ? core.cost.swapInNs : core.cost.firstTouchNs;
+    let stall = cost;
+    if (tier < 0 && hooks.onPressure) {
+      // Every tier is full: direct reclaim in the faulting CPU's context, then retry once.
+      core.ctxCpu = c;
+      hooks.onPressure(want, 1);
+      core.ctxCpu = -1;
+      stall += core.takePendingStall();
+      tier = m.tierWithRoom(want, unit);
+    }
+    if (tier < 0) {
+      throw new SimError(
+        `out of memory at ${(core.nowNs / 1e6).toFixed(3)} ms: page ${page} needs a frame but every tier is full ` +
+          `(${core.tierSpecs.map((t, i) => `${t.name} ${m.usedFrames[i]}/${t.capacityFrames}`).join(', ')}) ` +
+          `and policy ${core.config.policy} reclaimed nothing; give the machine more capacity`,
+      );
+    }
+    m.map(page, m.allocFrame(tier));
+    const guestPaged = m.flags[page] & K_GUEST_PAGED;
+    m.flags[page] &= ~(K_SWAPPED | K_GUEST_PAGED);
+    m.usedFrames[tier] += unit;
+    m.mappedPages++;
+    if (core.vm.on) stall += core.vm.pageIn(page, c, swapIn, guestPaged !== 0);
+    core.counters[swapIn ? C_SWAP_INS : C_FIRST_TOUCH_FAULTS]++;
+    core.counters[C_KERNEL_CPU_NS] += cost;
+    if (hooks.onFault) {
+      core.ctxCpu = c;
+      hooks.onFault(page, swapIn ? FAULT_SWAP_IN : FAULT_FIRST_TOUCH, c);
+      core.ctxCpu = -1;
+      stall += core.takePendingStall();
+    }
+    this.checkPressure();
+    return stall;
+  }
+
+  /** A trapped access (bits armed before it): active-memory sample, COW break, hint fault, in that order. */
+  trap(page: number, c: number, due: number): number {
+    const core = this.core;
+    const state = core.memory.state;
+    let stall = 0;
+    if (due & S_TOUCH) {
+      state[page] &= ~S_TOUCH;
+      core.counters[C_KERNEL_CPU_NS] += core.cost.touchSampleNs;
+      stall += core.cost.touchSampleNs;
+    }
+    if (due & S_COW) stall += this.breakCow(page, c);
+    if (due & S_HINT) {
+      state[page] &= ~S_HINT;
+      stall += this.hintFault(page, c);
+    }
+    return stall;
+  }
+
+  private hintFault(page: number, c: number): number {
+    const core = this.core;
+    core.counters[C_HINT_FAULTS]++;
+    core.counters[C_KERNEL_CPU_NS] += core.cost.hintFaultNs;
+    let stall = core.cost.hintFaultNs;
+    const hooks = core.policies.hooks;
+    if (hooks.onFault) {
+      core.ctxCpu = c;
+      hooks.onFault(page, FAULT_HINT, c);
+      core.ctxCpu = -1;
+      stall += core.takePendingStall();
+      this.checkPressure();
+    }
+    return stall;
+  }
+
+  /** A write to a copy-on-write page: a private copy, or the frame itself if no one else maps it any more. */
+  private breakCow(page: number, c: number): number {
+    const core = this.core;
+    const m = core.memory;
+    m.state[page] &= ~S_COW;
+    const f = m.frame[page];
+    if (f < 0) return 0;
+    if (m.frameRefs[f] <= 1) {
+      // Last mapper: the write-protect fault reuses the frame (as Linux do_wp_page).
+      core.counters[C_KERNEL_CPU_NS] += core.cost.hintFaultNs;
+      return core.cost.hintFaultNs;
+    }
+    let stall = core.cost.cowBreakNs;
+    const want = m.frameTier[f];
+    let tier = m.tierWithRoom(want);
+    const hooks = core.policies.hooks;
+    if (tier < 0 && hooks.onPressure) {
+      core.ctxCpu = c;
+      hooks.onPressure(want, 1);
+      core.ctxCpu = -1;
+      stall += core.takePendingStall();
+      tier = m.tierWithRoom(want);
+    }
+    if (tier < 0) {
+      throw new SimError(`out of memory at ${(core.nowNs / 1e6).toFixed(3)} ms: a write to shared page ${page} needs a private frame but every tier is full and no policy reclaimed one`);
+    }
+    if (m.frame[page] < 0) return stall; // reclaim may have evicted the page itself
+    m.sharedLeave(page);
+    m.unmap(page);
+    m.map(page, m.allocFrame(tier));
+    m.usedFrames[tier]++;
+    core.counters[C_KERNEL_CPU_NS] += core.cost.cowBreakNs;
+    if (core.vm.on) core.vm.stats[core.ids.vm(page) * VS_STRIDE + VS_COW_BREAKS]++;
+    this.checkPressure();
+    return stall;
+  }
+
+  /** Host.setWatermarks. */
+  setWatermarks(tier: number, lowFrames: number, highFrames: number): void {
+    if (!(lowFrames <= highFrames)) throw new SimError(`setWatermarks(tier ${tier}): low ${lowFrames} must be ≤ high ${highFrames}`);
+    this.lowFrames[tier] = lowFrames;
+    this.highFrames[tier] = highFrames;
+    this.pressureArmed[tier] = 1;
+    this.watermarks = true;
+  }
+
+  /** Deliver pressure callbacks for tiers below their low watermark (engine context only). */
+  checkPressure(): void {
+    if (!this.watermarks) return;
+    const m = this.core.memory;
+    const hooks = this.core.policies.hooks;
+    for (let t = 0; t < m.tiers; t++) {
+      const free = m.capacityFrames[t] - m.usedFrames[t];
+      if (this.pressureArmed[t]) {
+        if (free < this.lowFrames[t] && hooks.onPressure) {
+          this.pressureArmed[t] = 0;
+          hooks.onPressure(t, this.highFrames[t] - free);
+        }
+      } else if (free >= this.highFrames[t]) {
+        this.pressureArmed[t] = 1;
+      }
+    }
+  }
+}

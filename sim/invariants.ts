@@ -1,0 +1,99 @@
+// Engine invariants, for tests (every registered policy is fuzzed against them): every touched page
+// maps exactly one frame (or is swapped out, or split), every used frame is in one tier with
+// refcount = pages mapping it, the tier copy in each page's state matches its frame, per-tier use
+// matches and stays within capacity; shared frames' mapper lists hold exactly their mappers; the VM
+// model's counters match the pages and every VM stays within its limit. Returns the violations
+// found (empty when all hold).
+
+import type { Core } from './core.ts';
+import { S_COW, S_NO_FRAME, S_TIER_SHIFT, K_SPLIT, K_SWAPPED } from './memory.ts';
+import { VS_GUEST_RESIDENT, VS_MAPPED, VS_STRIDE, VS_TOUCHED } from './vm-model.ts';
+
+export function checkInvariants(core: Core): string[] {
+  const errors: string[] = [];
+  checkFrames(core, errors);
+  checkSharing(core, errors);
+  checkVms(core, errors);
+  return errors;
+}
+
+function checkFrames(core: Core, errors: string[]): void {
+  const m = core.memory;
+  const refs = new Uint32Array(m.frames);
+  for (let p = 0; p < m.pages; p++) {
+    const f = m.frame[p];
+    const swapped = (m.flags[p] & K_SWAPPED) !== 0;
+    const split = (m.flags[p] & K_SPLIT) !== 0;
+    if ((f < 0) !== ((m.state[p] & S_NO_FRAME) !== 0)) errors.push(`page ${p}: frame ${f} but its state says ${f < 0 ? 'mapped' : 'no frame'}`);
+    if (split && f >= 0) errors.push(`page ${p} is split but maps frame ${f}`);
+    else if (f < 0 && !swapped && !split) errors.push(`page ${p} has no frame and is not swapped out`);
+    else if (f >= 0 && swapped) errors.push(`page ${p} has frame ${f} but is marked swapped out`);
+    else if (f >= m.frames) errors.push(`page ${p} maps frame ${f} beyond ${m.frames}`);
+    else if (f >= 0) {
+      refs[f]++;
+      const cached = m.state[p] >>> S_TIER_SHIFT;
+      if (cached !== m.frameTier[f]) errors.push(`page ${p}: state says tier ${cached} but its frame ${f} is in tier ${m.frameTier[f]}`);
+    }
+  }
+  const used = new Float64Array(m.tiers);
+  let live = 0;
+  for (let f = 0; f < m.frames; f++) {
+    if (refs[f] !== m.frameRefs[f]) errors.push(`frame ${f}: refcount ${m.frameRefs[f]} but ${refs[f]} pages map it`);
+    if (refs[f] > 0) {
+      live++;
+      const t = m.frameTier[f];
+      if (t >= m.tiers) errors.push(`frame ${f} in unknown tier ${t}`);
+      else used[t] += m.unitOf(m.framePage[f]);
+    }
+  }
+  if (live !== m.liveFrames) errors.push(`${live} frames mapped but ${m.liveFrames} allocated`);
+  for (let t = 0; t < m.tiers; t++) {
+    if (used[t] !== m.usedFrames[t]) errors.push(`tier ${t}: ${used[t]} frames in use but counter says ${m.usedFrames[t]}`);
+    if (used[t] > m.capacityFrames[t]) errors.push(`tier ${t}: ${used[t]} frames exceed capacity ${m.capacityFrames[t]}`);
+  }
+}
+
+/** Every shared frame's mapper list holds exactly its refcount of pages, all mapping it and copy-on-write. */
+function checkSharing(core: Core, errors: string[]): void {
+  const m = core.memory;
+  let mapped = 0;
+  for (let p = 0; p < m.pages; p++) {
+    const f = m.frame[p];
+    if (f < 0) continue;
+    mapped++;
+    if (m.frameRefs[f] > 1 && !(m.state[p] & S_COW)) errors.push(`page ${p} maps shared frame ${f} but is not copy-on-write`);
+  }
+  if (mapped !== m.mappedPages) errors.push(`${mapped} pages mapped but the engine counts ${m.mappedPages}`);
+  let shared = 0;
+  for (let f = 0; f < m.frames; f++) if (m.frameRefs[f] > 1) shared += m.frameRefs[f];
+  if (shared !== m.sharedMapped) errors.push(`${shared} pages map shared frames but the engine counts ${m.sharedMapped}`);
+  const next = m.shareNext;
+  if (next === null) return;
+  for (let f = 0; f < m.frames; f++) {
+    if (m.frameRefs[f] < 2) continue;
+    let n = 0;
+    for (let p = m.framePage[f]; p >= 0 && n <= m.frameRefs[f]; p = next[p]) {
+      if (m.frame[p] !== f) errors.push(`frame ${f}: mapper list holds page ${p}, which maps frame ${m.frame[p]}`);
+      n++;
+    }
+    if (n !== m.frameRefs[f]) errors.push(`frame ${f}: refcount ${m.frameRefs[f]} but its mapper list holds ${n} pages`);
+  }
+}
+
+/** Mapped-page counters match the page table; every VM holds no more frames than its limit. */
+function checkVms(core: Core, errors: string[]): void {
+  const vm = core.vm;
+  if (!vm.on) return;
+  const m = core.memory;
+  const perVm = new Float64Array(vm.count);
+  for (let p = 0; p < m.pages; p++) if (m.frame[p] >= 0) perVm[Math.min(core.ids.vm(p), vm.count - 1)]++;
+  for (let v = 0; v < vm.count; v++) {
+    const s = v * VS_STRIDE;
+    if (perVm[v] !== vm.mapped(v)) errors.push(`vm ${v}: ${perVm[v]} pages mapped but its counter says ${vm.mapped(v)}`);
+    if (perVm[v] > vm.spec.limitPages[v]) errors.push(`vm ${v}: ${perVm[v]} pages mapped exceed its limit ${vm.spec.limitPages[v]}`);
+    if (vm.stats[s + VS_GUEST_RESIDENT] > vm.stats[s + VS_TOUCHED]) errors.push(`vm ${v}: guest holds more pages than it touched`);
+    if (vm.stats[s + VS_MAPPED] > vm.stats[s + VS_GUEST_RESIDENT]) errors.push(`vm ${v}: more pages backed than the guest holds`);
+    // The guest never holds more than its memory less its kernel and balloon (one page over while it has nothing left to page out).
+    if (vm.stats[s + VS_GUEST_RESIDENT] > Math.max(1, vm.guestCapacity(v))) errors.push(`vm ${v}: guest holds ${vm.stats[s + VS_GUEST_RESIDENT]} pages but has room for ${vm.guestCapacity(v)}`);
+  }
+}

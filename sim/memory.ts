@@ -1,0 +1,246 @@
+// Pages, frames and tiers: page → frame → tier, in typed-array columns indexed by dense page id.
+//
+// - Per page: one state byte the access loop reads and writes (accessed, dirty, the trap bits, "no
+//   frame" and a copy of its frame's tier), one byte of flags the access loop never reads
+//   (swapped, guest-paged, split, base page), and its frame (-1 = none). Speed trick: the tier copy
+//   and "no frame" in the state byte let an ordinary access touch one byte per page: 4 MiB for
+//   4 Mi pages, which stays in the last-level cache.
+// - Frames are separate from pages (DESIGN.md "Pages, frames, tiers"): content-based sharing maps
+//   several pages to one frame (refcount; mappers of a shared frame are a doubly linked list of
+//   page ids), and capacity counts frames. A free frame's framePage slot links the free list.
+// - Columns are sized from the known footprint; they grow only past it (sub-pages of split huge
+//   pages, sources of unknown footprint).
+// - Bytes: 6 per page and 7 per frame (tier 1, refcount 2, first mapper 4).
+
+import type { Tier } from './machine.ts';
+import { grow } from './columns.ts';
+import { PAGE_ACCESSED, PAGE_DIRTY, PAGE_HINT_ARMED, PAGE_COW, PAGE_TOUCH_SAMPLE, PAGE_SWAPPED, PAGE_GUEST_PAGED, PAGE_SPLIT, PAGE_BASE } from './host.ts';
+
+/** State byte: the public bits keep their PAGE_* values (accessed 1, dirty 2, hint armed 4, copy-on-write 16). */
+export const S_ACCESSED = PAGE_ACCESSED;
+export const S_DIRTY = PAGE_DIRTY;
+export const S_HINT = PAGE_HINT_ARMED;
+/** Armed for active-memory sampling (public PAGE_TOUCH_SAMPLE). */
+export const S_TOUCH = 8;
+export const S_COW = PAGE_COW;
+/** The page has no frame: never touched, swapped out, or a split huge page. */
+export const S_NO_FRAME = 32;
+/** The frame's tier, in the top two bits. */
+export const S_TIER_SHIFT = 6;
+/** Bits that trap any access (hint fault, active-memory sample); a write also traps on S_COW = 1 << S_COW_SHIFT. */
+export const S_TRAP_ANY = S_HINT | S_TOUCH;
+export const S_COW_SHIFT = 4;
+/** An access to a page with any of these bits (or a write with S_COW) leaves the fast path. */
+export const S_SLOW = S_NO_FRAME | S_TRAP_ANY;
+export const MAX_TIERS = 4;
+
+/** Flag byte (never read by the access loop). */
+export const K_SWAPPED = 1;
+export const K_GUEST_PAGED = 2;
+export const K_SPLIT = 4;
+export const K_BASE = 8;
+
+const EMPTY = -1;
+
+export class Memory {
+  state: Uint8Array;
+  flags: Uint8Array;
+  frame: Int32Array;
+  /** Pages known so far: ids 0 … pages − 1, in first-touch order (their keys: page-ids.ts). */
+  pages = 0;
+
+  frameTier: Uint8Array;
+  frameRefs: Uint16Array;
+  /** First mapper of a used frame; next free frame of a free one. */
+  framePage: Int32Array;
+  frames = 0;
+  liveFrames = 0;
+  private freeFrame = EMPTY;
+  /** Next / previous mapper of the same frame (-1 = none); null until the first mapShared. */
+  shareNext: Int32Array | null = null;
+  sharePrev: Int32Array | null = null;
+
+  readonly tiers: number;
+  readonly capacityFrames: Float64Array;
+  readonly usedFrames: Float64Array;
+  /** Pages mapping a frame, and pages mapping a frame that another page maps too. */
+  mappedPages = 0;
+  sharedMapped = 0;
+  /** Share of a frame one 4 KiB base frame takes (4096 / pageBytes): capacity counts in run pages. */
+  readonly baseUnit: number;
+
+  constructor(tiers: readonly Tier[], pageBytes: number, expectedPages: number) {
+    if (tiers.length > MAX_TIERS) throw new RangeError(`at most ${MAX_TIERS} tiers (the page state keeps the tier in two bits), found ${tiers.length}`);
+    this.tiers = tiers.length;
+    this.capacityFrames = Float64Array.from(tiers, (t) => t.capacityFrames);
+    this.usedFrames = new Float64Array(tiers.length);
+    this.baseUnit = 4096 / pageBytes;
+    const n = Math.max(16, expectedPages);
+    this.state = new Uint8Array(n).fill(S_NO_FRAME);
+    this.flags = new Uint8Array(n);
+    this.frame = new Int32Array(n).fill(EMPTY);
+    this.frameTier = new Uint8Array(n);
+    this.frameRefs = new Uint16Array(n);
+    this.framePage = new Int32Array(n);
+  }
+
+  /** Room for page ids below n. */
+  ensurePages(n: number): void {
+    if (n <= this.state.length) return;
+    this.state = grow(this.state, n, S_NO_FRAME);
+    this.flags = grow(this.flags, n);
+    this.frame = grow(this.frame, n, EMPTY);
+    if (this.shareNext !== null) {
+      this.shareNext = grow(this.shareNext, n, EMPTY);
+      this.sharePrev = grow(this.sharePrev!, n, EMPTY);
+    }
+  }
+
+  /** The next page id (no frame yet). */
+  newPage(): number {
+    const p = this.pages++;
+    this.ensurePages(p + 1);
+    return p;
+  }
+
+  /** Tier of the page's frame, or -1 if it has none. */
+  tierOf(page: number): number {
+    const s = this.state[page];
+    return s & S_NO_FRAME ? -1 : s >>> S_TIER_SHIFT;
+  }
+
+  /** The page's PAGE_* flags as policies see them. */
+  publicFlags(page: number): number {
+    const s = this.state[page];
+    const k = this.flags[page];
+    return (
+      (s & (S_ACCESSED | S_DIRTY | S_HINT | S_COW)) |
+      (s & S_TOUCH ? PAGE_TOUCH_SAMPLE : 0) |
+      (k & K_SWAPPED ? PAGE_SWAPPED : 0) |
+      (k & K_GUEST_PAGED ? PAGE_GUEST_PAGED : 0) |
+      (k & K_SPLIT ? PAGE_SPLIT : 0) |
+      (k & K_BASE ? PAGE_BASE : 0)
+    );
+  }
+
+  /** Frames a page's frame counts for: 1, or baseUnit for a base sub-page of a split huge page. */
+  unitOf(page: number): number {
+    return this.flags[page] & K_BASE ? this.baseUnit : 1;
+  }
+
+  /** Preferred tier if it has room for `unit` frames, else the next slower, else the next faster; -1 if none. */
+  tierWithRoom(want: number, unit = 1): number {
+    const n = this.tiers;
+    const w = want >= 0 && want < n ? want : 0;
+    for (let t = w; t < n; t++) if (this.usedFrames[t] + unit <= this.capacityFrames[t]) return t;
+    for (let t = w - 1; t >= 0; t--) if (this.usedFrames[t] + unit <= this.capacityFrames[t]) return t;
+    return -1;
+  }
+
+  /** A new frame in `tier` with refcount 0, reusing a freed one when there is one. */
+  allocFrame(tier: number): number {
+    let f = this.freeFrame;
+    if (f !== EMPTY) {
+      this.freeFrame = this.framePage[f];
+    } else {
+      f = this.frames++;
+      if (f >= this.frameTier.length) {
+        this.frameTier = grow(this.frameTier, f + 1);
+        this.frameRefs = grow(this.frameRefs, f + 1);
+        this.framePage = grow(this.framePage, f + 1);
+      }
+    }
+    this.frameTier[f] = tier;
+    this.frameRefs[f] = 0;
+    this.framePage[f] = EMPTY;
+    this.liveFrames++;
+    return f;
+  }
+
+  /** Map page → frame (page must be unmapped). */
+  map(page: number, frame: number): void {
+    this.frame[page] = frame;
+    this.state[page] = (this.state[page] & ~(S_NO_FRAME | (3 << S_TIER_SHIFT))) | (this.frameTier[frame] << S_TIER_SHIFT);
+    if (this.frameRefs[frame] === 0) this.framePage[frame] = page;
+    this.frameRefs[frame]++;
+  }
+
+  /** Move a frame to another tier, updating the tier copy of every page that maps it. */
+  setFrameTier(frame: number, tier: number): void {
+    this.frameTier[frame] = tier;
+    const owner = this.framePage[frame];
+    const next = this.shareNext;
+    if (this.frameRefs[frame] === 1 && owner >= 0) {
+      this.setTierCopy(owner, tier);
+    } else if (next !== null && owner >= 0) {
+      for (let p = owner; p >= 0; p = next[p]) this.setTierCopy(p, tier);
+    } else {
+      // Shared without mapper lists (map() used directly): find every mapper. Rare.
+      for (let p = 0; p < this.pages; p++) if (this.frame[p] === frame) this.setTierCopy(p, tier);
+    }
+  }
+
+  private setTierCopy(page: number, tier: number): void {
+    this.state[page] = (this.state[page] & ~(3 << S_TIER_SHIFT)) | (tier << S_TIER_SHIFT);
+  }
+
+  /** Unmap a page; returns the tier of its frame if that frame became free, else -1. */
+  unmap(page: number): number {
+    const f = this.frame[page];
+    this.frame[page] = EMPTY;
+    this.state[page] = (this.state[page] & ~(3 << S_TIER_SHIFT)) | S_NO_FRAME;
+    if (this.shareNext !== null && this.frameRefs[f] > 1) this.unlinkSharer(page, f);
+    if (--this.frameRefs[f] > 0) {
+      if (this.framePage[f] === page) this.framePage[f] = EMPTY; // owner left; any mapper may claim it
+      return -1;
+    }
+    this.framePage[f] = this.freeFrame;
+    this.freeFrame = f;
+    this.liveFrames--;
+    return this.frameTier[f];
+  }
+
+  /** Map an unmapped page onto an already mapped frame as one more mapper (refcount + 1). */
+  mapShared(page: number, frame: number): void {
+    const cap = this.state.length;
+    if (this.shareNext === null || this.shareNext.length < cap) {
+      this.shareNext = grow(this.shareNext ?? new Int32Array(0), cap, EMPTY);
+      this.sharePrev = grow(this.sharePrev ?? new Int32Array(0), cap, EMPTY);
+    }
+    const next = this.shareNext;
+    const prev = this.sharePrev!;
+    const head = this.framePage[frame];
+    this.map(page, frame);
+    next[page] = next[head];
+    prev[page] = head;
+    if (next[head] >= 0) prev[next[head]] = page;
+    next[head] = page;
+  }
+
+  private unlinkSharer(page: number, frame: number): void {
+    const next = this.shareNext!;
+    const prev = this.sharePrev!;
+    const n = next[page];
+    const p = prev[page];
+    if (p >= 0) next[p] = n;
+    if (n >= 0) prev[n] = p;
+    if (this.framePage[frame] === page) this.framePage[frame] = n >= 0 ? n : p;
+    next[page] = EMPTY;
+    prev[page] = EMPTY;
+  }
+
+  /** A page is about to leave its frame: keep the shared-page count (2 → 1 mappers unshares both). */
+  sharedLeave(page: number): void {
+    const f = this.frame[page];
+    if (f < 0) return;
+    const refs = this.frameRefs[f];
+    if (refs === 2) this.sharedMapped -= 2;
+    else if (refs > 2) this.sharedMapped--;
+  }
+
+  /** Bytes held by the page and frame columns. */
+  bytes(): number {
+    const share = this.shareNext === null ? 0 : 2 * this.shareNext.byteLength;
+    return this.state.byteLength + this.flags.byteLength + this.frame.byteLength + this.frameTier.byteLength + this.frameRefs.byteLength + this.framePage.byteLength + share;
+  }
+}

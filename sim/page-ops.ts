@@ -1,0 +1,178 @@
+// The page operations policies ask for through their Host, each counted and charged from the cost
+// model: migrate, evict to swap, arm a hint fault, test-and-clear an accessed bit (one page at a
+// time or in bulk over a list: a scanner's pass is one call), kernel CPU of the policy's own work,
+// and the oracles' free move. A call that cannot be honoured returns false and changes nothing.
+// Work done inside a fault runs in the faulting task: it stalls that CPU (Core.pendingStallNs).
+
+import type { Core } from './core.ts';
+import { S_ACCESSED, S_DIRTY, S_HINT, S_COW, S_TOUCH, S_NO_FRAME, S_TIER_SHIFT, K_BASE, K_SWAPPED } from './memory.ts';
+import { VS_HOST_PAGE_OUTS, VS_MAPPED, VS_STRIDE } from './vm-model.ts';
+import { C_DEMOTED, C_EVICTED, C_KERNEL_CPU_NS, C_MIGRATED_BYTES, C_PROMOTED, C_PTE_SCANS, C_TIER_BASE, TIER_STRIDE } from './stats.ts';
+
+export class PageOps {
+  constructor(private readonly core: Core) {}
+
+  /** Host.migrate: move the page's frame to `tier` (see Host.migrate for when it stalls). */
+  migrate(page: number, tier: number, async: boolean): boolean {
+    const core = this.core;
+    const m = core.memory;
+    const frame = m.frame[page];
+    if (frame < 0 || tier < 0 || tier >= m.tiers) return false;
+    const from = m.frameTier[frame];
+    const base = (m.flags[page] & K_BASE) !== 0;
+    const unit = base ? m.baseUnit : 1;
+    if (from === tier || m.usedFrames[tier] + unit > m.capacityFrames[tier]) return false;
+    m.setFrameTier(frame, tier);
+    m.usedFrames[from] -= unit;
+    m.usedFrames[tier] += unit;
+    const bytes = base ? 4096 : core.pageBytes;
+    const costNs = base ? core.cost.migrationBaseNs : core.cost.migrationNs;
+    const counters = core.counters;
+    counters[tier < from ? C_PROMOTED : C_DEMOTED]++;
+    counters[C_MIGRATED_BYTES] += bytes;
+    counters[C_TIER_BASE + TIER_STRIDE * from + 1] += bytes;
+    counters[C_TIER_BASE + TIER_STRIDE * tier + 2] += bytes;
+    core.load.windowBytes[from] += bytes;
+    core.load.windowBytes[tier] += bytes;
+    counters[C_KERNEL_CPU_NS] += costNs;
+    if (!async && core.ctxCpu >= 0) core.pendingStallNs += costNs;
+    return true;
+  }
+
+  /** OracleHost.oracleMove: the same move for free (no time, bandwidth, stall, kernel CPU or count). */
+  oracleMove(page: number, tier: number): boolean {
+    const m = this.core.memory;
+    const frame = m.frame[page];
+    const unit = frame < 0 ? 1 : m.unitOf(page);
+    if (frame < 0 || tier < 0 || tier >= m.tiers || m.usedFrames[tier] + unit > m.capacityFrames[tier]) return false;
+    const from = m.frameTier[frame];
+    if (from === tier) return false;
+    m.setFrameTier(frame, tier);
+    m.usedFrames[from] -= unit;
+    m.usedFrames[tier] += unit;
+    return true;
+  }
+
+  /** Host.evict: reclaim the page's frame to swap (a dirty page costs a write-back). */
+  evict(page: number): boolean {
+    const core = this.core;
+    const m = core.memory;
+    if (m.frame[page] < 0) return false;
+    const state = m.state[page];
+    m.sharedLeave(page);
+    const freedTier = m.unmap(page);
+    if (freedTier >= 0) m.usedFrames[freedTier] -= m.unitOf(page);
+    // A page that comes back gets a private frame, so it is no longer copy-on-write.
+    m.state[page] &= ~(S_ACCESSED | S_DIRTY | S_HINT | S_COW);
+    m.flags[page] |= K_SWAPPED;
+    core.counters[C_EVICTED]++;
+    m.mappedPages--;
+    if (core.vm.on) {
+      const v = core.ids.vm(page) * VS_STRIDE;
+      core.vm.stats[v + VS_MAPPED]--;
+      core.vm.stats[v + VS_HOST_PAGE_OUTS]++;
+    }
+    if (state & S_DIRTY) core.counters[C_KERNEL_CPU_NS] += core.cost.swapOutNs;
+    return true;
+  }
+
+  /** Host.armHintFault: the next access to the page raises a hint fault; charged as a PTE scan. */
+  armHintFault(page: number): void {
+    this.core.memory.state[page] |= S_HINT;
+    this.chargeScan();
+  }
+
+  /** VmHost.armTouchSample: the next access clears S_TOUCH at the cost of a minor fault; charged as a PTE scan. */
+  armTouchSample(page: number): void {
+    this.core.memory.state[page] |= S_TOUCH;
+    this.chargeScan();
+  }
+
+  /** Host.testAndClearAccessed; charged as a PTE scan. */
+  testAndClearAccessed(page: number): boolean {
+    const state = this.core.memory.state;
+    const s = state[page];
+    state[page] = s & ~S_ACCESSED;
+    this.chargeScan();
+    return (s & S_ACCESSED) !== 0;
+  }
+
+  private chargeScan(): void {
+    this.core.counters[C_PTE_SCANS]++;
+    this.core.counters[C_KERNEL_CPU_NS] += this.core.cost.pteScanNs;
+  }
+
+  /**
+   * Host.armHintFaults: one armHintFault per page of pages[from … to) that has a frame in a tier ≥
+   * minTier and is not armed yet. Speed trick: one call per scanner range over the state column
+   * (the charge is added per page, in the same order of float additions as per-page calls).
+   */
+  armHintFaults(pages: Int32Array, from: number, to: number, minTier: number, armed: Int32Array | null): number {
+    const counters = this.core.counters;
+    const state = this.core.memory.state;
+    const scanNs = this.core.cost.pteScanNs;
+    let kernelNs = counters[C_KERNEL_CPU_NS];
+    let n = 0;
+    for (let i = from; i < to; i++) {
+      const p = pages[i];
+      const s = state[p];
+      if (s & (S_NO_FRAME | S_HINT) || s >>> S_TIER_SHIFT < minTier) continue;
+      state[p] = s | S_HINT;
+      kernelNs += scanNs;
+      if (armed !== null) armed[n] = p;
+      n++;
+    }
+    counters[C_KERNEL_CPU_NS] = kernelNs;
+    counters[C_PTE_SCANS] += n;
+    return n;
+  }
+
+  /**
+   * Host.testAndClearAccessedList: testAndClearAccessed for each page of pages[from … to) in `tier`
+   * (-1: every page). Speed trick as armHintFaults. Young pages go to `young`; returns how many.
+   */
+  testAndClearAccessedList(pages: Int32Array, from: number, to: number, tier: number, young: Int32Array): number {
+    const counters = this.core.counters;
+    const state = this.core.memory.state;
+    const scanNs = this.core.cost.pteScanNs;
+    let kernelNs = counters[C_KERNEL_CPU_NS];
+    let tested = 0;
+    let n = 0;
+    for (let i = from; i < to; i++) {
+      const p = pages[i];
+      const s = state[p];
+      if (tier >= 0 && (s & S_NO_FRAME || s >>> S_TIER_SHIFT !== tier)) continue;
+      state[p] = s & ~S_ACCESSED;
+      kernelNs += scanNs;
+      tested++;
+      if (s & S_ACCESSED) young[n++] = p;
+    }
+    counters[C_KERNEL_CPU_NS] = kernelNs;
+    counters[C_PTE_SCANS] += tested;
+    return n;
+  }
+
+  /** Host.chargeKernelNs: kernel CPU of a policy's own work (in a fault, the faulting CPU's). */
+  chargeKernelNs(ns: number): void {
+    this.core.counters[C_KERNEL_CPU_NS] += ns;
+    if (this.core.ctxCpu >= 0) this.core.pendingStallNs += ns;
+  }
+
+  /** Host.chargePteScans: n PTEs visited without a test-and-clear. */
+  chargePteScans(n: number): void {
+    const core = this.core;
+    core.counters[C_PTE_SCANS] += n;
+    core.counters[C_KERNEL_CPU_NS] += n * core.cost.pteScanNs;
+    if (core.ctxCpu >= 0) core.pendingStallNs += n * core.cost.pteScanNs;
+  }
+
+  /** Host.copyPageKeys. */
+  copyPageKeys(from: number, to: number, vm: Uint16Array, vpnHi: Uint32Array, vpnLo: Uint32Array): void {
+    const ids = this.core.ids;
+    for (let p = from; p < to; p++) {
+      vm[p] = ids.vm(p);
+      vpnHi[p] = ids.vpnHi(p);
+      vpnLo[p] = ids.vpnLo(p);
+    }
+  }
+}

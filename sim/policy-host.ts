@@ -1,0 +1,196 @@
+// The Host a policy is given (sim/host.ts has the contract): one object per attached policy,
+// carrying the policy's index so that its timers, counters and random are its own. Every method
+// is a thin call into the engine part that owns the state (memory, page operations, the VM model,
+// the sampler, the oracle); host calls never re-enter the policy.
+
+import type { Core } from './core.ts';
+import type { OracleHost, VmHost } from './host.ts';
+
+export class PolicyHost implements VmHost, OracleHost {
+  readonly pageBytes: number;
+  readonly tiers: number;
+  readonly cpus: number;
+  readonly sampleCostNs: number;
+  readonly vms: number;
+
+  constructor(
+    private readonly core: Core,
+    private readonly owner: number,
+  ) {
+    this.pageBytes = core.pageBytes;
+    this.tiers = core.tiers;
+    this.cpus = core.cpus;
+    this.sampleCostNs = core.cost.sampleNs;
+    this.vms = core.vm.count;
+  }
+
+  // ---- reading state (free)
+
+  now(): number {
+    return this.core.nowNs;
+  }
+  capacity(tier: number): number {
+    return this.core.memory.capacityFrames[tier];
+  }
+  used(tier: number): number {
+    return this.core.memory.usedFrames[tier];
+  }
+  free(tier: number): number {
+    return this.core.memory.capacityFrames[tier] - this.core.memory.usedFrames[tier];
+  }
+  pageCount(): number {
+    return this.core.memory.pages;
+  }
+  tierOf(page: number): number {
+    return this.core.memory.tierOf(page);
+  }
+  vpnLo(page: number): number {
+    return this.core.ids.vpnLo(page);
+  }
+  vpnHi(page: number): number {
+    return this.core.ids.vpnHi(page);
+  }
+  vmOf(page: number): number {
+    return this.core.ids.vm(page);
+  }
+  flags(page: number): number {
+    return this.core.memory.publicFlags(page);
+  }
+  copyPageKeys(from: number, to: number, vm: Uint16Array, vpnHi: Uint32Array, vpnLo: Uint32Array): void {
+    this.core.ops.copyPageKeys(from, to, vm, vpnHi, vpnLo);
+  }
+
+  // ---- page operations (charged)
+
+  migrate(page: number, tier: number, async = false): boolean {
+    return this.core.ops.migrate(page, tier, async);
+  }
+  evict(page: number): boolean {
+    return this.core.ops.evict(page);
+  }
+  armHintFault(page: number): void {
+    this.core.ops.armHintFault(page);
+  }
+  testAndClearAccessed(page: number): boolean {
+    return this.core.ops.testAndClearAccessed(page);
+  }
+  armHintFaults(pages: Int32Array, from: number, to: number, minTier: number, armed: Int32Array | null): number {
+    return this.core.ops.armHintFaults(pages, from, to, minTier, armed);
+  }
+  testAndClearAccessedList(pages: Int32Array, from: number, to: number, tier: number, young: Int32Array): number {
+    return this.core.ops.testAndClearAccessedList(pages, from, to, tier, young);
+  }
+  splitPage(page: number): number {
+    return this.core.huge.split(page);
+  }
+  chargeKernelNs(ns: number): void {
+    this.core.ops.chargeKernelNs(ns);
+  }
+  chargePteScans(n: number): void {
+    this.core.ops.chargePteScans(n);
+  }
+
+  // ---- timers, sampling, watermarks, counters, random
+
+  every(periodNs: number, id: number, firstDelayNs = periodNs): void {
+    this.core.policies.every(this.owner, periodNs, id, firstDelayNs);
+  }
+  after(delayNs: number, id: number): void {
+    this.core.policies.after(this.owner, delayNs, id);
+  }
+  sample(event: number, period: number): void {
+    this.core.sampler.subscribe(event, period);
+  }
+  setWatermarks(tier: number, lowFrames: number, highFrames: number): void {
+    this.core.faults.setWatermarks(tier, lowFrames, highFrames);
+  }
+  counter(name: string): number {
+    return this.core.policies.counter(this.owner, name);
+  }
+  count(counterId: number, n = 1): void {
+    this.core.policies.counterValues[counterId] += n;
+  }
+  random(): number {
+    return this.core.policies.random(this.owner);
+  }
+
+  // ---- VM model (VmHost)
+
+  content(page: number): number {
+    return this.core.vm.content(page);
+  }
+  frameOf(page: number): number {
+    return this.core.memory.frame[page];
+  }
+  frameRefs(frame: number): number {
+    const m = this.core.memory;
+    return frame >= 0 && frame < m.frames ? m.frameRefs[frame] : 0;
+  }
+  frameOwner(frame: number): number {
+    const m = this.core.memory;
+    return frame >= 0 && frame < m.frames && m.frameRefs[frame] > 0 ? m.framePage[frame] : -1;
+  }
+  share(page: number, withPage: number): boolean {
+    return this.core.vm.share(page, withPage);
+  }
+  vmMemPages(vm: number): number {
+    return this.core.vm.spec.memPages[vm];
+  }
+  vmReservationPages(vm: number): number {
+    return this.core.vm.spec.reservationPages[vm];
+  }
+  vmLimitPages(vm: number): number {
+    return this.core.vm.spec.limitPages[vm];
+  }
+  vmShares(vm: number): number {
+    return this.core.vm.spec.shares[vm];
+  }
+  vmMapped(vm: number): number {
+    return this.core.vm.mapped(vm);
+  }
+  vmGuestResident(vm: number): number {
+    return this.core.vm.guestResident(vm);
+  }
+  vmNow(vm: number): number {
+    return this.core.vm.now(vm);
+  }
+  balloonTarget(vm: number): number {
+    return this.core.vm.balloonTarget(vm);
+  }
+  setBalloonTarget(vm: number, pages: number): void {
+    this.core.vm.setBalloonTarget(vm, pages);
+  }
+  balloonSize(vm: number): number {
+    return this.core.vm.balloonSize(vm);
+  }
+  setBalloonSize(vm: number, pages: number): void {
+    this.core.vm.setBalloonSize(vm, pages);
+  }
+  guestPageOut(page: number): boolean {
+    return this.core.vm.guestPageOut(page);
+  }
+  setActiveEstimate(vm: number, fraction: number): void {
+    this.core.vm.setActiveEstimate(vm, fraction);
+  }
+  setMemState(state: number): void {
+    this.core.vm.memState = state;
+  }
+  stallVm(vm: number, ns: number): void {
+    this.core.vm.stall(vm, ns);
+  }
+  armTouchSample(page: number): void {
+    this.core.ops.armTouchSample(page);
+  }
+
+  // ---- oracles (OracleHost)
+
+  oracleMove(page: number, tier: number): boolean {
+    return this.core.ops.oracleMove(page, tier);
+  }
+  oracleFutureAccesses(page: number): number {
+    return this.core.oracle(this.core.policies.names[this.owner]).futureAccesses(page);
+  }
+  oracleRank(page: number): number {
+    return this.core.oracle(this.core.policies.names[this.owner]).rank(page);
+  }
+}
