@@ -22,7 +22,7 @@ import type { Config } from './config.ts';
 import type { Tier } from './machine.ts';
 import type { AccessSource } from '../traces/batch.ts';
 import { Core, SimError } from './core.ts';
-import type { PolicyDefinition, VmHost, OracleHost } from './host.ts';
+import type { PolicyDefinition, PolicyHooks, VmHost, OracleHost } from './host.ts';
 import { Memory } from './memory.ts';
 import { PageIds } from './page-ids.ts';
 import { LoadedLatency } from './loaded-latency.ts';
@@ -155,6 +155,13 @@ export class Engine {
   get host(): VmHost & OracleHost {
     const h = this.core.policies.hosts[0];
     if (!h) throw new SimError('attach a policy first');
+    return h;
+  }
+
+  /** The hooks an attached policy returned (0 = the main policy), for tests and tools that inspect its state. */
+  policyHooks(owner = 0): PolicyHooks {
+    const h = this.core.policies.all[owner];
+    if (!h) throw new SimError(`no policy attached at ${owner}`);
     return h;
   }
 

@@ -99,7 +99,7 @@ export function counter(run: SimRun, name: string): number {
  * (createKernel exposes `kernel` on them); validation code only.
  */
 export function kernelOf(engine: Engine): TieringKernel {
-  const hooks = (engine as unknown as { hooks: { kernel?: TieringKernel } }).hooks;
+  const hooks = engine.policyHooks() as { kernel?: TieringKernel };
   if (!hooks.kernel) throw new Error('kernelOf: the main policy is not a kernel tiering policy');
   return hooks.kernel;
 }
