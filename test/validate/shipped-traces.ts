@@ -19,3 +19,10 @@ export const SHIPPED_TRACES: ShippedTrace[] = [
   { name: 'xz', path: `${TRACE_DIR}xz.lackey.zst`, readmeLru: { 1: 0.482, 4: 0.832, 16: 0.971, 64: 0.995 } },
   { name: 'sqlite3', path: `${TRACE_DIR}sqlite3.lackey.zst`, readmeLru: { 1: 0.457, 4: 0.822, 16: 0.978, 64: 1.0 } },
 ];
+
+/** The first 300,000 lines of sqlite3.lackey.zst, committed (xz, 88 KB) so the CI subset needs no ../shared. */
+export const SQLITE3_HEAD: ShippedTrace = {
+  name: 'sqlite3 (first 300 k lines)',
+  path: fileURLToPath(new URL('../fixtures/sqlite3-head300k.lackey.xz', import.meta.url)),
+  readmeLru: {},
+};
