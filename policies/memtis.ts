@@ -81,22 +81,19 @@ import type { Host, PolicyHooks } from './policy.ts';
 import { PageLists, NO_PAGE } from './lib/page-lists.ts';
 import { grow } from './lib/grow.ts';
 import { demoteToSlower } from './lib/demote.ts';
+import { BASE_INCR, HugeSplit, NR_BINS, binOf, hotThresholdBin } from './lib/memtis-split.ts';
 import { MAX_COUNT, MAX_EVENT_NS, MAX_GIB, MAX_MIB, MAX_SIM_MS } from '../sim/config.ts';
 
 export const L_FAST_ACTIVE = 0;
 export const L_FAST_INACTIVE = 1;
 export const L_SLOW_ACTIVE = 2;
 export const L_SLOW_INACTIVE = 3;
+export { NR_BINS, NR_SKEW, binOf, hotThresholdBin, skewIndex } from './lib/memtis-split.ts';
 
-export const NR_BINS = 16;
 const TIMER_MIGRATE = 1;
 const TIMER_QUOTA = 2;
 const HUGE_PAGE_BYTES = 2 * 1024 * 1024;
 const BASE_PAGE_BYTES = 4096;
-/** Count added per sample to a 4 KiB page (HPAGE_PMD_NR). */
-const BASE_INCR = HUGE_PAGE_BYTES / BASE_PAGE_BYTES;
-/** Skewness indices 0 … 20 (access_map[21]); split_threshold 21 = split nothing. */
-export const NR_SKEW = 21;
 const MB = 1024 * 1024;
 
 /** htmm_sampler.c pebs_period_list: load sample periods, primes from 199 to 19997. */
@@ -130,30 +127,6 @@ export interface MemtisParams {
   maxSplitsPerRun: number;
   modelDramLatencyNs: number;
   modelSlowLatencyNs: number;
-}
-
-/** floor(log2(count + 1)), capped at NR_BINS − 1 (htmm_core.c get_idx). */
-export function binOf(count: number): number {
-  let b = 31 - Math.clz32(count + 1);
-  if (count + 1 > 0xffffffff) b = 31;
-  return b < NR_BINS - 1 ? b : NR_BINS - 1;
-}
-
-/**
- * __adjust_active_threshold's histogram walk: from the top bin down, add up pages while they fit in
- * maxPages; the hot threshold is the bin just above the first that overflows (bin 15 if even it
- * overflows), at least minHot. needWarm: the hot set fills under 75 % of maxPages.
- */
-export function hotThresholdBin(hist: ArrayLike<number>, maxPages: number, minHot: number): { bin: number; nrActive: number; needWarm: boolean } {
-  let nrActive = 0;
-  let idx = NR_BINS - 1;
-  for (; idx >= 0; idx--) {
-    if (nrActive + hist[idx] > maxPages) break;
-    nrActive += hist[idx];
-  }
-  if (idx !== NR_BINS - 1) idx++;
-  const needWarm = nrActive < (maxPages * 75) / 100;
-  return { bin: idx < minHot ? minHot : idx, nrActive, needWarm };
 }
 
 /** 4 KiB pages per MiB: the kernel's watermark limits are in base pages (MIN_WATERMARK_LOWER_LIMIT = 128 · 100 = 50 MiB). */
@@ -200,56 +173,18 @@ export class Memtis {
   readonly subs: number;
   private lastAllocBytes = 0;
   private samplesSinceQuota = 0;
-  private ops = 0;
+  ops = 0;
   private readonly cCoolings: number;
   private readonly cAdapt: number;
   private readonly cThreshold: number;
   private readonly cPeriod: number;
   private readonly cDemoted: number;
-
-  // ---- huge-page splitting (§4.3; on with huge pages and p.split)
-  readonly splitOn: boolean;
-  /** htmm_thres_split: cleared for good when a split round did not raise the DRAM sample ratio by 3 %. */
-  splitEnabled: boolean;
-  /** Per huge page, its slot in subCount / subMayHot (the tail-page pginfo array), or -1. */
-  private slot = new Int32Array(1024).fill(-1);
-  private freeSlots: number[] = [];
-  private slots = 0;
-  /** Per 4 KiB sub-page of a huge page (slot × subs + index): its access count, +512 per sample. */
-  subCount = new Uint32Array(0);
-  private subMayHot = new Uint8Array(0);
-  /** Per base page: its bin was ≥ the base-page threshold (pginfo->may_hot). */
-  private mayHot = new Uint8Array(1024);
-  /** Per huge page: skewness index of its last cooling (meta_page->skewness_idx), and "in the split queue". */
-  skewIdx = new Uint8Array(1024);
-  private queued = new Uint8Array(1024);
-  readonly splitQueue: number[] = [];
-  /** Estimated base-page histogram (ebp_hotness_hg), in 4 KiB pages. */
-  readonly ebpHist = new Float64Array(NR_BINS);
-  /** Huge pages per skewness index (access_map). */
-  readonly accessMap = new Float64Array(NR_SKEW);
-  bpActiveThreshold: number;
-  splitThreshold = NR_SKEW;
-  nrSplit = 0;
-  nrSplitTail = 0;
-  needSplit = false;
-  splitHappen = false;
-  coolingClock = 0;
-  private nrSampledForSplit = 0;
-  /** Samples served by the fast tier (rHR) and samples on pages hot at base-page grain (eHR), this period and decayed. */
-  nrDramSampled = 0;
-  prevDramSampled = 0;
-  maxDramSampled = 0;
-  prevMaxDramSampled = 0;
-  /** Σ over huge pages with hot sub-pages of their hot sub-pages' accesses / subs, and how many such pages. */
-  sumUtil = 0;
-  numUtil = 0;
-  private readonly cSplits: number;
-  private readonly cSplitStops: number;
+  /** Huge-page splitting (§4.3): its state and steps, lib/memtis-split.ts. */
+  readonly split: HugeSplit;
 
   constructor(
     readonly p: MemtisParams,
-    private readonly host: Host,
+    readonly host: Host,
   ) {
     this.incr = Math.max(1, HUGE_PAGE_BYTES / host.pageBytes);
     this.subs = Math.max(1, host.pageBytes / BASE_PAGE_BYTES);
@@ -258,17 +193,13 @@ export class Memtis {
     this.promoteWmark = memtisWatermark(maxBase, p.promoteWatermarkPct, p.promoteWatermarkMinMB, p.promoteWatermarkMaxMB, p.demoteWatermarkMinMB, p.demoteWatermarkMaxMB);
     this.activeThreshold = p.minHotThreshold;
     this.warmThreshold = p.minHotThreshold;
-    this.bpActiveThreshold = p.minHotThreshold;
     this.periodIndex = Math.min(p.loadPeriodIndex, PEBS_PERIOD_LIST.length - 1);
-    this.splitOn = this.subs > 1 && p.split;
-    this.splitEnabled = this.splitOn;
     this.cCoolings = host.counter('coolings');
     this.cAdapt = host.counter('adaptations');
     this.cThreshold = host.counter('hotThresholdChange');
     this.cPeriod = host.counter('loadPeriodChange');
     this.cDemoted = host.counter('directDemotions');
-    this.cSplits = host.counter('splits');
-    this.cSplitStops = host.counter('splitStopped');
+    this.split = new HugeSplit(this); // registers its counters after ours, as before
   }
 
   start(): void {
@@ -320,14 +251,11 @@ export class Memtis {
     return this.subs > 1 && (this.host.flags(page) & PAGE_BASE) === 0;
   }
 
-  private ensure(n: number): void {
+  ensure(n: number): void {
     if (n <= this.count.length) return;
     this.count = grow(this.count, n);
     this.bin = grow(this.bin, n);
-    this.slot = grow(this.slot, n, -1);
-    this.mayHot = grow(this.mayHot, n);
-    this.skewIdx = grow(this.skewIdx, n);
-    this.queued = grow(this.queued, n);
+    this.split.ensure(n);
     this.skipCool = grow(this.skipCool, n);
     this.lists.ensure(n);
   }
@@ -349,7 +277,7 @@ export class Memtis {
     this.skipCool[page] = this.p.skipFirstCooling ? 1 : 0;
     if (huge) {
       lists.setWeight(page, this.subs);
-      if (this.splitOn) this.takeSlot(page, factor);
+      if (this.split.splitOn) this.split.takeSlot(page, factor);
     }
     // ClearPageActive: new pages start on the inactive list.
     lists.pushHead(this.host.tierOf(page) === 0 ? L_FAST_INACTIVE : L_SLOW_INACTIVE, page);
@@ -357,25 +285,6 @@ export class Memtis {
       this.directDue = false;
       this.wakeDirectDemotion();
     }
-  }
-
-  /** Sub-page counters for a new huge page (__prep_transhuge_page_for_htmm): each starts at `factor`, outside the ebp histogram. */
-  private takeSlot(page: number, factor: number): void {
-    let s = this.slot[page];
-    if (s < 0) {
-      s = this.freeSlots.length > 0 ? this.freeSlots.pop()! : this.slots++;
-      const need = (s + 1) * this.subs;
-      if (need > this.subCount.length) {
-        this.subCount = grow(this.subCount, need);
-        this.subMayHot = grow(this.subMayHot, need);
-      }
-      this.slot[page] = s;
-    } else {
-      for (let k = s * this.subs; k < (s + 1) * this.subs; k++) this.ebpHist[binOf(this.subCount[k])]--;
-    }
-    this.subCount.fill(factor, s * this.subs, (s + 1) * this.subs);
-    this.subMayHot.fill(0, s * this.subs, (s + 1) * this.subs);
-    this.skewIdx[page] = 0;
   }
 
   /**
@@ -396,12 +305,12 @@ export class Memtis {
   onSample(page: number, subpage = 0): void {
     if (page >= this.count.length || this.lists.listOf[page] < 0) return;
     this.skipCool[page] = 0; // check_*_cooling at the sample brings the page's clock level
-    const split = this.splitOn;
-    const huge = split && this.slot[page] >= 0;
+    const split = this.split.splitOn;
+    const huge = split && this.split.slot[page] >= 0;
     let toSplit = false;
     if (huge) {
-      this.sampleSubpage(this.slot[page] * this.subs + subpage);
-      toSplit = this.checkSplit(page);
+      this.split.sampleSubpage(this.split.slot[page] * this.subs + subpage);
+      toSplit = this.split.checkSplit(page);
     }
     // A huge page counts +1 per sample, a 4 KiB page +512 (a base page left by a split too).
     const c = this.count[page] + (split && !huge ? BASE_INCR : this.incr);
@@ -420,61 +329,22 @@ export class Memtis {
     if (split) {
       if (!huge) {
         // update_base_page: the base page is in the estimated histogram too.
-        if (this.mayHot[page]) this.maxDramSampled++;
-        this.mayHot[page] = b >= this.bpActiveThreshold ? 1 : 0;
+        if (this.split.mayHot[page]) this.split.maxDramSampled++;
+        this.split.mayHot[page] = b >= this.split.bpActiveThreshold ? 1 : 0;
         if (b !== b0) {
-          if (this.ebpHist[b0] > 0) this.ebpHist[b0]--;
-          this.ebpHist[b]++;
+          if (this.split.ebpHist[b0] > 0) this.split.ebpHist[b0]--;
+          this.split.ebpHist[b]++;
         }
       }
-      this.nrSampledForSplit++;
-      if (this.host.tierOf(page) === 0) this.nrDramSampled++;
+      this.split.nrSampledForSplit++;
+      if (this.host.tierOf(page) === 0) this.split.nrDramSampled++;
     }
     this.nrSampled++;
     this.samplesSinceQuota++;
     if (this.nrSampled % this.p.coolingPeriodSamples === 0 || this.needAllocCooling()) {
       this.cool();
-      if (split) this.splitDecision();
+      if (split) this.split.splitDecision();
     } else if (this.nrSampled % this.p.adaptationPeriodSamples === 0) this.adjustThreshold();
-  }
-
-  /**
-   * A sample on a 4 KiB sub-page of a huge page (update_huge_page's pginfo): +512 to its count, its
-   * bin in the estimated base-page histogram; a sample on a sub-page that was hot at base-page grain
-   * ("may hot") counts toward the estimated fast-tier hits (max_dram_sampled).
-   */
-  private sampleSubpage(k: number): void {
-    const prev = this.subCount[k];
-    const c = prev + BASE_INCR > 0xffffffff ? 0xffffffff : prev + BASE_INCR;
-    this.subCount[k] = c;
-    const b0 = binOf(prev);
-    const b1 = binOf(c);
-    if (b0 !== b1) {
-      if (this.ebpHist[b0] > 0) this.ebpHist[b0]--;
-      this.ebpHist[b1]++;
-    }
-    if (this.subMayHot[k]) this.maxDramSampled++;
-    this.subMayHot[k] = b1 >= this.bpActiveThreshold ? 1 : 0;
-  }
-
-  /**
-   * check_split_huge_page: queue the huge page for splitting when its skewness index reaches the
-   * split threshold and the split budget (in 4 KiB pages) allows; the threshold's own index draws
-   * on the tail budget.
-   */
-  private checkSplit(page: number): boolean {
-    if (!this.splitEnabled || this.queued[page]) return false;
-    const skew = this.skewIdx[page];
-    const tailIdx = this.splitThreshold - 1;
-    if (skew < tailIdx) return false;
-    const tail = skew === tailIdx || this.nrSplit === 0;
-    if (tail && this.nrSplitTail === 0) return false;
-    if (tail) this.nrSplitTail = Math.max(0, this.nrSplitTail - this.subs);
-    else this.nrSplit = Math.max(0, this.nrSplit - this.subs);
-    if (this.accessMap[skew] > 0) this.accessMap[skew]--;
-    this.queued[page] = 1;
-    this.splitQueue.push(page);
-    return true;
   }
 
   /** need_memcg_cooling: memory in use grew by coolingAllocGiB since the last such cooling. */
@@ -487,7 +357,7 @@ export class Memtis {
     return false;
   }
 
-  private usedFrames(): number {
+  usedFrames(): number {
     let used = 0;
     for (let t = 0; t < this.host.tiers; t++) used += this.host.used(t);
     return used;
@@ -502,18 +372,18 @@ export class Memtis {
   cool(): void {
     const n = Math.min(this.host.pageCount(), this.count.length);
     const hist = this.hist;
-    const ebp = this.ebpHist;
-    const split = this.splitOn;
+    const ebp = this.split.ebpHist;
+    const split = this.split.splitOn;
     hist.fill(0);
     if (split) {
       ebp.fill(0);
-      this.accessMap.fill(0);
-      this.sumUtil = 0;
-      this.numUtil = 0;
-      this.coolingClock++;
-      if (this.bpActiveThreshold > 0) this.bpActiveThreshold--;
+      this.split.accessMap.fill(0);
+      this.split.sumUtil = 0;
+      this.split.numUtil = 0;
+      this.split.coolingClock++;
+      if (this.split.bpActiveThreshold > 0) this.split.bpActiveThreshold--;
     }
-    const bpHot = Math.min(this.activeThreshold, this.bpActiveThreshold);
+    const bpHot = Math.min(this.activeThreshold, this.split.bpActiveThreshold);
     const listOf = this.lists.listOf;
     for (let i = 0; i < n; i++) {
       if (listOf[i] < 0) continue;
@@ -524,10 +394,10 @@ export class Memtis {
         continue;
       }
       if (split) {
-        const s = this.slot[i];
-        if (s >= 0) this.coolSubpages(i, s, bpHot);
+        const s = this.split.slot[i];
+        if (s >= 0) this.split.coolSubpages(i, s, bpHot);
         else {
-          this.mayHot[i] = binOf(this.count[i]) >= this.bpActiveThreshold ? 1 : 0;
+          this.split.mayHot[i] = binOf(this.count[i]) >= this.split.bpActiveThreshold ? 1 : 0;
           ebp[binOf(this.count[i] >>> 1)]++;
         }
       }
@@ -536,112 +406,12 @@ export class Memtis {
       const b = binOf(c);
       this.bin[i] = b;
       hist[b] += this.lists.weightOf(i);
-      if (split && this.slot[i] >= 0) this.accessMap[this.skewIdx[i]]++;
+      if (split && this.split.slot[i] >= 0) this.split.accessMap[this.split.skewIdx[i]]++;
     }
     this.cooled = true;
     this.needAdjust = true;
     this.host.count(this.cCoolings);
     this.host.chargeKernelNs(n * this.p.listOpNs);
-  }
-
-  private coolSubpages(page: number, s: number, bpHot: number): void {
-    const subs = this.subs;
-    let hot = 0;
-    let refs = 0;
-    let skew = 0;
-    for (let k = s * subs; k < (s + 1) * subs; k++) {
-      const c = this.subCount[k];
-      const b = binOf(c);
-      if (b >= bpHot) {
-        hot++;
-        refs += c;
-      }
-      skew += c * c;
-      this.subMayHot[k] = b >= this.bpActiveThreshold ? 1 : 0;
-      this.subCount[k] = c >>> 1;
-      this.ebpHist[binOf(c >>> 1)]++;
-    }
-    if (hot === 0 || binOf(this.count[page] >>> 1) >= 13) this.skewIdx[page] = 0;
-    else this.skewIdx[page] = skewIndex(Math.floor(Math.floor(Math.floor(skew / 11) / hot) / hot));
-    if (hot > 0) {
-      this.sumUtil += Math.floor(refs / subs);
-      this.numUtil++;
-    }
-  }
-
-  /**
-   * update_pginfo after a cooling: decay the DRAM sample counts (rHR) and the base-page estimate
-   * (eHR); once more samples than a quarter of memory in use (at least the fast tier's size) were
-   * taken since the last split decision, ask the next adaptation to size a split round, or stop
-   * splitting for good if the last round did not raise rHR by 3 %.
-   */
-  private splitDecision(): void {
-    const rhrBefore = this.prevDramSampled;
-    this.prevDramSampled = Math.floor(this.prevDramSampled / 2) + this.nrDramSampled;
-    this.nrDramSampled = 0;
-    this.prevMaxDramSampled = Math.floor(this.prevMaxDramSampled / 2) + this.maxDramSampled;
-    this.maxDramSampled = 0;
-    if (this.needSplit || !this.splitEnabled) return;
-    const usage = Math.max(Math.floor((this.usedFrames() * this.subs) / 2 ** this.p.splitPeriod), this.host.capacity(0) * this.subs);
-    if (this.nrSampledForSplit > usage) {
-      if (this.splitHappen && this.prevDramSampled < Math.floor((rhrBefore * 103) / 100)) {
-        this.splitEnabled = false;
-        this.host.count(this.cSplitStops);
-        return;
-      }
-      this.splitHappen = false;
-      this.needSplit = true;
-    } else {
-      this.nrSplit += this.nrSplitTail;
-      this.nrSplitTail = 0;
-      this.setSplitThreshold();
-    }
-  }
-
-  /**
-   * set_memcg_nr_split: 4 KiB pages to split = (eHR − rHR) in samples per record, over the
-   * average accesses of a huge page, times the slow tier's extra latency over DRAM's, times
-   * HPAGE_PMD_NR, times gamma / 10. eHR is 95 % of the samples that hit base-page-hot pages.
-   */
-  setNrSplit(): void {
-    this.nrSplit = 0;
-    this.nrSplitTail = 0;
-    const ehr = Math.floor((this.prevMaxDramSampled * 95) / 100);
-    const rhr = this.prevDramSampled;
-    if (ehr <= rhr || this.numUtil === 0) return;
-    const avg = Math.floor(this.sumUtil / this.numUtil);
-    if (avg === 0) return;
-    const period = this.p.coolingPeriodSamples;
-    const shift = this.coolingClock - 1;
-    const records = period * 2 - (shift >= 53 ? 0 : Math.floor(period / 2 ** shift));
-    let n = Math.floor(((ehr - rhr) * this.sumUtil) / records);
-    n = Math.floor(n / avg);
-    n = Math.floor((n * (this.p.modelSlowLatencyNs - this.p.modelDramLatencyNs)) / this.p.modelDramLatencyNs);
-    n *= this.subs;
-    this.nrSplit = Math.floor((n * this.p.gammaTenths) / 10);
-  }
-
-  /**
-   * set_memcg_split_thres: walk skewness indices from the top; the threshold is the index where
-   * the split budget runs out, and what is left of the budget goes to that tail index.
-   */
-  setSplitThreshold(): void {
-    if (this.nrSplit === 0) {
-      this.splitThreshold = NR_SKEW;
-      return;
-    }
-    let left = this.nrSplit;
-    let i = NR_SKEW - 1;
-    for (; i > 0; i--) {
-      const pages = this.accessMap[i] * this.subs;
-      if (left < pages) {
-        this.nrSplitTail = left;
-        this.nrSplit -= left;
-        break;
-      }
-      left -= pages;
-    }
-    if (i !== NR_SKEW - 1) this.splitThreshold = i + 1;
   }
 
   /** __adjust_active_threshold. */
@@ -651,29 +421,29 @@ export class Memtis {
     const maxBase = this.host.capacity(0) * this.subs;
     const maxPages = maxBase > this.promoteWmark ? maxBase - this.promoteWmark : Infinity;
     const { bin, needWarm } = hotThresholdBin(this.hist, maxPages, this.p.minHotThreshold);
-    const bpBin = this.splitOn ? hotThresholdBin(this.ebpHist, maxPages, this.p.minHotThreshold).bin : 0;
+    const bpBin = this.split.splitOn ? hotThresholdBin(this.split.ebpHist, maxPages, this.p.minHotThreshold).bin : 0;
     const before = this.activeThreshold;
     if (this.cooled) {
       if (bin < this.activeThreshold && this.activeThreshold > 1) this.activeThreshold--;
-      if (bpBin < this.bpActiveThreshold) this.bpActiveThreshold = bpBin;
+      if (bpBin < this.split.bpActiveThreshold) this.split.bpActiveThreshold = bpBin;
       this.cooled = false;
       this.needAdjust = true;
-      if (this.needSplit) {
-        this.setNrSplit();
-        this.setSplitThreshold();
-        this.nrSampledForSplit = 0;
-        this.needSplit = false;
+      if (this.split.needSplit) {
+        this.split.setNrSplit();
+        this.split.setSplitThreshold();
+        this.split.nrSampledForSplit = 0;
+        this.split.needSplit = false;
       }
     } else {
       if (bin > this.activeThreshold) {
         this.activeThreshold = bin;
         this.needAdjust = true;
-      } else if (this.splitHappen && this.splitEnabled && bin < this.activeThreshold) {
+      } else if (this.split.splitHappen && this.split.splitEnabled && bin < this.activeThreshold) {
         // Splits change the histogram, so the hot threshold may come down.
         this.activeThreshold = bin;
         this.needAdjust = true;
       }
-      if (this.splitOn) this.bpActiveThreshold = bpBin;
+      if (this.split.splitOn) this.split.bpActiveThreshold = bpBin;
     }
     const warm = this.p.warm && needWarm ? this.activeThreshold - 1 : this.activeThreshold;
     if (warm !== this.warmThreshold) this.needAdjust = true;
@@ -696,52 +466,9 @@ export class Memtis {
     this.needAdjust = false;
   }
 
-  /**
-   * deferred_split_scan_for_htmm + putback_split_pages: split up to maxSplitsPerRun queued huge
-   * pages; each 4 KiB sub-page becomes a base page with its sub-page count, on the list (active or
-   * inactive) of its huge page.
-   */
-  private splitQueued(): void {
-    const host = this.host;
-    const lists = this.lists;
-    const subs = this.subs;
-    let done = 0;
-    let taken = 0;
-    while (taken < this.splitQueue.length && done < this.p.maxSplitsPerRun) {
-      const page = this.splitQueue[taken++];
-      this.queued[page] = 0;
-      const list = lists.listOf[page];
-      const s = this.slot[page];
-      if (list < 0 || s < 0) continue;
-      const first = host.splitPage(page);
-      if (first < 0) continue;
-      this.histRemove(this.bin[page], lists.weightOf(page));
-      lists.remove(page);
-      this.ensure(first + subs);
-      for (let k = 0; k < subs; k++) {
-        const q = first + k;
-        const c = this.subCount[s * subs + k];
-        this.count[q] = c;
-        this.bin[q] = binOf(c);
-        this.hist[this.bin[q]]++;
-        this.mayHot[q] = this.subMayHot[s * subs + k];
-        lists.pushHead(list, q);
-      }
-      this.slot[page] = -1;
-      this.freeSlots.push(s);
-      this.ops += subs;
-      done++;
-    }
-    this.splitQueue.splice(0, taken);
-    if (done > 0) {
-      this.splitHappen = true;
-      host.count(this.cSplits, done);
-    }
-  }
-
   /** kmigraterd, one run: split queued huge pages, re-sort, demote to make room, promote. */
   kmigraterd(): void {
-    if (this.splitEnabled && this.splitQueue.length > 0) this.splitQueued();
+    if (this.split.splitEnabled && this.split.splitQueue.length > 0) this.split.splitQueued();
     if (this.needAdjust) this.adjustLists();
     if (this.host.tiers > 1) {
       const excess = this.toptierExcess();
@@ -759,7 +486,7 @@ export class Memtis {
   }
 
   /** Take w from a histogram bin, clamped at 0 as the kernel's bookkeeping does. */
-  private histRemove(bin: number, w: number): void {
+  histRemove(bin: number, w: number): void {
     const h = this.hist[bin] - w;
     this.hist[bin] = h > 0 ? h : 0;
   }
@@ -846,27 +573,6 @@ export class Memtis {
       this.setLoadPeriod(i);
     }
   }
-}
-
-/**
- * get_skew_idx: 0; 1–3 → 1…2 (bit length), … up to 1023 → 10; from 1024 on, 11 plus one per
- * further 1024 (at most 20).
- */
-export function skewIndex(num: number): number {
-  let cnt = 0;
-  let t = num;
-  if (t >= 1024) {
-    while (t > 1024 && cnt < 9) {
-      t -= 1024;
-      cnt++;
-    }
-    return cnt + 11;
-  }
-  while (t >= 1) {
-    t = Math.floor(t / 2);
-    cnt++;
-  }
-  return cnt;
 }
 
 export default definePolicy({

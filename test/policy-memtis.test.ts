@@ -239,29 +239,29 @@ describe('memtis: huge-page splitting by skewness (htmm_core.c)', () => {
     // records after the 2nd cooling = 2 · 2000 − (2000 >> 1) = 3000.
     // n = ⌊1200 · 600 / 3000⌋ = 240 → ⌊240 / 30⌋ = 8 → ⌊8 · (170 − 80) / 80⌋ = 9 → · 512 = 4608
     // → ⌊4608 · 4 / 10⌋ = 1843 base pages.
-    m.prevMaxDramSampled = 2000;
-    m.prevDramSampled = 700;
-    m.sumUtil = 600;
-    m.numUtil = 20;
-    m.coolingClock = 2;
-    m.setNrSplit();
-    expect(m.nrSplit).toBe(1843);
+    m.split.prevMaxDramSampled = 2000;
+    m.split.prevDramSampled = 700;
+    m.split.sumUtil = 600;
+    m.split.numUtil = 20;
+    m.split.coolingClock = 2;
+    m.split.setNrSplit();
+    expect(m.split.nrSplit).toBe(1843);
     // Huge pages per skewness index: 2 at 15, 1 at 12, 10 at 9. From index 20 down: 15 takes
     // 1024 (819 left), 12 takes 512 (307 left), 9 would need 5120 > 307: threshold 9 + 1 = 10,
     // tail budget 307 for index 9, 1843 − 307 = 1536 for the indices above.
-    m.accessMap[15] = 2;
-    m.accessMap[12] = 1;
-    m.accessMap[9] = 10;
-    m.setSplitThreshold();
-    expect(m.splitThreshold).toBe(10);
-    expect(m.nrSplitTail).toBe(307);
-    expect(m.nrSplit).toBe(1536);
+    m.split.accessMap[15] = 2;
+    m.split.accessMap[12] = 1;
+    m.split.accessMap[9] = 10;
+    m.split.setSplitThreshold();
+    expect(m.split.splitThreshold).toBe(10);
+    expect(m.split.nrSplitTail).toBe(307);
+    expect(m.split.nrSplit).toBe(1536);
     // No gain (eHR ≤ rHR): nothing to split, threshold 21 (above every index).
-    m.prevDramSampled = 1900;
-    m.setNrSplit();
-    m.setSplitThreshold();
-    expect(m.nrSplit).toBe(0);
-    expect(m.splitThreshold).toBe(21);
+    m.split.prevDramSampled = 1900;
+    m.split.setNrSplit();
+    m.split.setSplitThreshold();
+    expect(m.split.nrSplit).toBe(0);
+    expect(m.split.splitThreshold).toBe(21);
   });
 
   it('queues skewed huge pages within the budget and kmigraterd splits them into base pages that keep their sub-page counts', async () => {
@@ -271,22 +271,22 @@ describe('memtis: huge-page splitting by skewness (htmm_core.c)', () => {
     await r.engine.run();
     const m = r.get();
     // Budget as in the example above: threshold 10 (tail index 9), 1536 pages above it, 307 at it.
-    m.splitThreshold = 10;
-    m.nrSplit = 1536;
-    m.nrSplitTail = 307;
-    [15, 12, 9, 5].forEach((skew, p) => (m.skewIdx[p] = skew));
-    m.subCount[5] = 4096; // huge page 0 (slot 0), sub-page 5
+    m.split.splitThreshold = 10;
+    m.split.nrSplit = 1536;
+    m.split.nrSplitTail = 307;
+    [15, 12, 9, 5].forEach((skew, p) => (m.split.skewIdx[p] = skew));
+    m.split.subCount[5] = 4096; // huge page 0 (slot 0), sub-page 5
     m.onSample(0, 0); // skew 15 > 9: 1536 − 512 = 1024 left
     m.onSample(0, 0); // already queued: no change (sub-page 0 now 1024)
     m.onSample(1, 3); // skew 12: 512 left
     m.onSample(2, 0); // skew 9 = tail: tail 307 → 0
     m.onSample(3, 0); // skew 5 < 9: not queued
-    expect(m.splitQueue).toEqual([0, 1, 2]);
-    expect(m.nrSplit).toBe(512);
-    expect(m.nrSplitTail).toBe(0);
+    expect(m.split.splitQueue).toEqual([0, 1, 2]);
+    expect(m.split.nrSplit).toBe(512);
+    expect(m.split.nrSplitTail).toBe(0);
     const listOf0 = m.lists.listOf[0];
     m.kmigraterd();
-    expect(m.splitQueue).toEqual([]);
+    expect(m.split.splitQueue).toEqual([]);
     // Pages 0–2 split: their sub-pages get ids 4 … 4 + 3 · 512 − 1, in queue order.
     expect(r.engine.host.pageCount()).toBe(4 + 3 * 512);
     for (const p of [0, 1, 2]) expect(r.engine.host.flags(p) & PAGE_SPLIT).toBe(PAGE_SPLIT);
@@ -310,27 +310,27 @@ describe('memtis: huge-page splitting by skewness (htmm_core.c)', () => {
     await r.engine.run();
     const m = r.get();
     const setup = (active: number, bp: number) => {
-      m.subCount.fill(0, 0, 512);
-      m.subCount[0] = 2048; // bin 11
-      m.subCount[1] = 512; // bin 9
+      m.split.subCount.fill(0, 0, 512);
+      m.split.subCount[0] = 2048; // bin 11
+      m.split.subCount[1] = 512; // bin 9
       m.count[0] = 3;
       m.skipCool[0] = 0; // as if sampled since its allocation: this cooling applies to it
       m.activeThreshold = active;
-      m.bpActiveThreshold = bp;
+      m.split.bpActiveThreshold = bp;
     };
     // Cooling lowers the base-page threshold 11 → 10; hot sub-pages are those with bin ≥
     // min(12, 10) = 10: only sub-page 0. Σ count² = 2048² + 512² = 4456448; ⌊/ 11⌋ = 405131;
     // / 1 / 1 → ≥ 1024 → index 20. Hot accesses ⌊2048 / 512⌋ = 4 go to sumUtil.
     setup(12, 11);
     m.cool();
-    expect(m.bpActiveThreshold).toBe(10);
-    expect(m.skewIdx[0]).toBe(20);
-    expect(m.accessMap[20]).toBe(1);
-    expect(m.sumUtil).toBe(4);
-    expect(m.numUtil).toBe(1);
-    expect([m.subCount[0], m.subCount[1]]).toEqual([1024, 256]);
+    expect(m.split.bpActiveThreshold).toBe(10);
+    expect(m.split.skewIdx[0]).toBe(20);
+    expect(m.split.accessMap[20]).toBe(1);
+    expect(m.split.sumUtil).toBe(4);
+    expect(m.split.numUtil).toBe(1);
+    expect([m.split.subCount[0], m.split.subCount[1]]).toEqual([1024, 256]);
     // Estimated base-page histogram after halving: 1024 → bin 10, 256 → bin 8, 510 sub-pages at 0.
-    expect([m.ebpHist[10], m.ebpHist[8], m.ebpHist[0]]).toEqual([1, 1, 510]);
+    expect([m.split.ebpHist[10], m.split.ebpHist[8], m.split.ebpHist[0]]).toEqual([1, 1, 510]);
     // The huge page: 3 → 1, bin 1, counted as 512 base pages.
     expect(m.count[0]).toBe(1);
     expect(m.hist[1]).toBe(512);
@@ -338,8 +338,8 @@ describe('memtis: huge-page splitting by skewness (htmm_core.c)', () => {
     // ⌊⌊405131 / 512⌋ / 512⌋ = ⌊791 / 512⌋ = 1 → index 1: an evenly used huge page is not skewed.
     setup(1, 1);
     m.cool();
-    expect(m.skewIdx[0]).toBe(1);
-    expect(m.sumUtil).toBe(Math.floor((2048 + 512) / 512));
+    expect(m.split.skewIdx[0]).toBe(1);
+    expect(m.split.sumUtil).toBe(Math.floor((2048 + 512) / 512));
   });
 
   it('splits skewed huge pages on a scattered hot set and keeps lists, histograms and frames consistent', async () => {
