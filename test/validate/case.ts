@@ -4,11 +4,10 @@
 // written in the case), the tolerance, and returns what tiersim measured and a verdict. Expected
 // values never come from tiersim's own output.
 //
-// Sensitivity hook: every simulation a case runs goes through ctx.sim(), which layers ctx.sets
-// over the case's own settings. A sensitivity pass (the next phase, once sim/cost-model.ts gives
-// each estimated cost a range) re-runs the cases, or the ranking ones only (group 'ranking'),
-// with ctx.sets = { '<cost key>': low } and then high, and compares verdicts and rankings:
-// `npm run validate -- --set cost.hintFaultNs=1000` does one such point by hand today.
+// Every simulation a case runs goes through ctx.sim(), which layers ctx.sets over the case's own
+// settings: `npm run validate -- --set cost.hintFaultNs=1000` reruns every case at one point of a
+// cost's range. The sensitivity pass (sensitivity.ts, case `sensitivity-ranking`) moves each
+// ranged cost to both ends of its range and reports whether the policy ranking changes.
 
 import { resolveConfig, runSimulation } from '../../sim/run.ts';
 import type { RunOutcome } from '../../sim/run.ts';
@@ -48,6 +47,8 @@ export interface Series {
   y: string;
   by?: string;
   rows: Row[];
+  /** A chart of its own (a vega-lite spec with its data inline) instead of the line chart of x, y, by. */
+  spec?: Record<string, unknown>;
 }
 
 export interface SimRun extends RunOutcome {

@@ -8,6 +8,7 @@ import type { Outcome, Series, ValidationCase } from './case.ts';
 import { toCsv } from '../../results/write.ts';
 import { buildSpec, parseCsv, renderSvg } from '../../results/plot.ts';
 import type { Table } from '../../results/plot.ts';
+import type { TopLevelSpec } from 'vega-lite';
 import type { Row } from '../../results/rows.ts';
 
 export interface CaseResult {
@@ -32,7 +33,7 @@ export async function writeReport(dir: string, results: CaseResult[], series: Ma
   for (const [name, s] of series) {
     const csv = toCsv(s.rows);
     writeFileSync(join(dir, `${name}.csv`), csv);
-    const { spec } = buildSpec(parseCsv(csv, `${name}.csv`), { x: s.x, y: [s.y], by: s.by, title: s.title, source: `${name}.csv` });
+    const spec = (s.spec as TopLevelSpec | undefined) ?? buildSpec(parseCsv(csv, `${name}.csv`), { x: s.x, y: [s.y], by: s.by, title: s.title, source: `${name}.csv` }).spec;
     writeFileSync(join(dir, `${name}.svg`), await renderSvg(spec));
     charts.push(name);
   }

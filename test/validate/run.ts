@@ -52,7 +52,8 @@ async function main(argv: string[]): Promise<number> {
   const sets: Record<string, unknown> = {};
   argv.forEach((a, i) => {
     if (a !== '--set') return;
-    const [k, v] = argv[i + 1].split('=');
+    const eq = argv[i + 1].indexOf('=');
+    const [k, v] = [argv[i + 1].slice(0, eq), argv[i + 1].slice(eq + 1)]; // a value may hold '=' (workload specs)
     sets[k] = Number.isFinite(parseNumber(v)) ? parseNumber(v) : v;
   });
   const only = value('--only')?.split(',');
