@@ -5,7 +5,7 @@
 // Work done inside a fault runs in the faulting task: it stalls that CPU (Core.pendingStallNs).
 
 import type { Core } from './core.ts';
-import { isFileType } from './page-types.ts';
+import { isFileType, PT_CACHE } from './page-types.ts';
 import { S_ACCESSED, S_DIRTY, S_HINT, S_COW, S_TOUCH, S_NO_FRAME, S_TIER_SHIFT, K_BASE, K_SWAPPED } from './memory.ts';
 import { VS_HOST_PAGE_OUTS, VS_MAPPED, VS_STRIDE } from './vm-model.ts';
 import { C_DEMOTED, C_EVICTED, C_KERNEL_CPU_NS, C_MIGRATED_BYTES, C_PROMOTED, C_PTE_SCANS, C_TIER_BASE, TIER_STRIDE } from './stats.ts';
@@ -117,10 +117,13 @@ export class PageOps {
     const scanNs = this.core.cost.pteScanNs;
     let kernelNs = counters[C_KERNEL_CPU_NS];
     let n = 0;
+    // Page cache reached only through read()/write() has no PTE for task_numa_work to mark.
+    const types = this.core.types.on ? this.core.types : null;
     for (let i = from; i < to; i++) {
       const p = pages[i];
       const s = state[p];
       if (s & (S_NO_FRAME | S_HINT) || s >>> S_TIER_SHIFT < minTier) continue;
+      if (types !== null && types.of(p) === PT_CACHE) continue;
       state[p] = s | S_HINT;
       kernelNs += scanNs;
       if (armed !== null) armed[n] = p;

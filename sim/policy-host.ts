@@ -56,6 +56,9 @@ export class PolicyHost implements VmHost, OracleHost {
   pageType(page: number): number {
     return this.core.types.of(page);
   }
+  pageTypesOn(): boolean {
+    return this.core.types.on;
+  }
   flags(page: number): number {
     return this.core.memory.publicFlags(page);
   }
