@@ -67,6 +67,7 @@ export function summaryRow(config: Config, tiers: Tier[], res: EngineResult, tra
     row[`tier${i}CapacityPages`] = t.capacityFrames;
     row[`tier${i}GBps`] = r6(ratio(c[base + 1] + c[base + 2], simNs));
   });
+  if (loadColumnsOn(config, tiers.length)) loadColumns(row, c, tiers.length, simNs);
   if (res.vm) vmSummaryColumns(row, config, res);
   res.policyCounterNames.forEach((name, i) => {
     row[`policy.${name}`] = res.policyCounters[i];
@@ -74,8 +75,10 @@ export function summaryRow(config: Config, tiers: Tier[], res: EngineResult, tra
   return row;
 }
 
-export function timeseriesRows(tiers: Tier[], res: EngineResult): Row[] {
+/** `config`: the run's, to add the loaded-latency columns when that model is on (absent: never). */
+export function timeseriesRows(tiers: Tier[], res: EngineResult, config?: Config): Row[] {
   let prevEndMs = 0;
+  const loadOn = config !== undefined && loadColumnsOn(config, tiers.length);
   return res.epochs.map((e) => {
     const c = e.counters;
     const accesses = c[S.C_ACCESSES];
@@ -103,11 +106,31 @@ export function timeseriesRows(tiers: Tier[], res: EngineResult): Row[] {
       row[`tier${i}ReadGBps`] = r6(ratio(c[base + 1], spanNs));
       row[`tier${i}WriteGBps`] = r6(ratio(c[base + 2], spanNs));
     });
+    if (loadOn) loadColumns(row, c, tiers.length, spanNs);
     res.policyCounterNames.forEach((name, i) => {
       row[`policy.${name}`] = i < e.policyCounters.length ? e.policyCounters[i] : 0;
     });
     return row;
   });
+}
+
+/** The loaded-latency model is on: the curve model, or an antagonist or queue limit on some tier (then the per-tier load columns are reported). */
+export function loadColumnsOn(config: Config, tiers: number): boolean {
+  if (config['machine.loadModel'] === 'curve') return true;
+  for (let i = 0; i < tiers; i++) {
+    if (((config[`machine.tiers.${i}.antagonistGBps`] as number) ?? 0) > 0 || ((config[`machine.tiers.${i}.queueDepth`] as number) ?? 0) > 0) return true;
+  }
+  return false;
+}
+
+/** Per tier: loaded latency (occupancy / arrivals, as Colloid reads the CHA counters), mean lines in flight (occupancy / time) and antagonist bandwidth. */
+function loadColumns(row: Row, c: Float64Array, tiers: number, spanNs: number): void {
+  for (let i = 0; i < tiers; i++) {
+    const lb = S.loadBase(tiers, i);
+    row[`tier${i}LoadedLatencyNs`] = r6(ratio(c[lb + S.LOAD_OCCUPANCY_NS], c[lb + S.LOAD_ARRIVALS]));
+    row[`tier${i}InFlight`] = r6(ratio(c[lb + S.LOAD_OCCUPANCY_NS], spanNs));
+    row[`tier${i}AntagonistGBps`] = r6(ratio(c[lb + S.LOAD_ANTAGONIST_BYTES], spanNs));
+  }
 }
 
 /** Free-memory states of the ESX host (§6.3), by the index Host.setMemState records. */

@@ -126,7 +126,7 @@ export class Engine {
     const expected = Math.max(src.streamPages(), src.footprintPages(this.pageBytes) ?? 0) || 1024;
     core.memory = new Memory(tiers, this.pageBytes, expected);
     core.ids = new PageIds(core.memory, src.keys, src.cpus > 1, expected);
-    core.load = new LoadedLatency(core.cost);
+    core.load = new LoadedLatency(core.cost, core.counters, config);
     core.sampler = new Sampler(core);
     core.policies = new PolicySet(core);
     core.vm = new VmModel(core, src.vms, src.vmPages?.bind(src));

@@ -225,6 +225,26 @@ export function asOracleHost(host: Host, policy: string): OracleHost {
   return host as OracleHost;
 }
 
+/**
+ * Per-tier memory-controller counters (the uncore CHA TOR inserts and occupancy that Colloid reads):
+ * kept apart from Host, like OracleHost, so fakes of the plain Host need not implement them;
+ * policies that need them call asLoadHost(host). Counts cover the workload's and any antagonist's
+ * traffic (the counters see the whole socket) and advance once per bandwidth window
+ * (machine.bandwidthWindowUs), as sampled counters do. Free to read.
+ */
+export interface LoadHost extends Host {
+  /** Cache lines that arrived at the tier so far (TOR inserts). */
+  tierArrivals(tier: number): number;
+  /** Summed latency of those lines so far, ns (TOR occupancy integrated over time: Little's law gives latency = Δoccupancy / Δarrivals). */
+  tierOccupancyNs(tier: number): number;
+}
+
+/** The host as a LoadHost, or a clear error naming the policy that needs the engine's load counters. */
+export function asLoadHost(host: Host, policy: string): LoadHost {
+  if (typeof (host as Partial<LoadHost>).tierArrivals !== 'function') throw new Error(`policy ${policy} needs a host with per-tier load counters (the simulation engine)`);
+  return host as LoadHost;
+}
+
 export interface PolicyHooks {
   /** Tier preferred for a page being allocated on first touch (the engine falls back to slower tiers, then faster ones, when full). */
   place?(page: number, cpu: number): number;

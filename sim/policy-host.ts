@@ -4,9 +4,10 @@
 // the sampler, the oracle); host calls never re-enter the policy.
 
 import type { Core } from './core.ts';
-import type { OracleHost, VmHost } from './host.ts';
+import type { LoadHost, OracleHost, VmHost } from './host.ts';
+import { LOAD_ARRIVALS, LOAD_OCCUPANCY_NS, loadBase } from './stats.ts';
 
-export class PolicyHost implements VmHost, OracleHost {
+export class PolicyHost implements VmHost, OracleHost, LoadHost {
   readonly pageBytes: number;
   readonly tiers: number;
   readonly cpus: number;
@@ -55,6 +56,12 @@ export class PolicyHost implements VmHost, OracleHost {
   }
   flags(page: number): number {
     return this.core.memory.publicFlags(page);
+  }
+  tierArrivals(tier: number): number {
+    return this.core.counters[loadBase(this.core.tiers, tier) + LOAD_ARRIVALS];
+  }
+  tierOccupancyNs(tier: number): number {
+    return this.core.counters[loadBase(this.core.tiers, tier) + LOAD_OCCUPANCY_NS];
   }
   copyPageKeys(from: number, to: number, vm: Uint16Array, vpnHi: Uint32Array, vpnLo: Uint32Array): void {
     this.core.ops.copyPageKeys(from, to, vm, vpnHi, vpnLo);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import type { Config, Schema } from './config.ts';
 import { CORE_SCHEMA, ConfigError, applyValues, defaultsOf, readConfigFile, unknownKeyError } from './config.ts';
+import { isDefaultLoadKey } from './loaded-latency.ts';
 import { findPreset, tierSchema, resolveTiers, MACHINE_PRESETS } from './machine.ts';
 import type { Tier } from './machine.ts';
 import { Engine } from './engine.ts';
@@ -100,6 +101,7 @@ export function relevantConfig(config: Config): Config {
   for (const k of Object.keys(config).sort()) {
     if (k.startsWith('policy.') && !prefixes.some((p) => k.startsWith(p))) continue;
     if (k in VM_SCHEMA && (!vmRun || config[k] === null)) continue;
+    if (isDefaultLoadKey(k, config[k])) continue; // loaded-latency keys at their defaults: identities as before they existed
     if (k === 'trace.sha256' && config[k] === null) continue; // synthetic runs keep the identity they had before trace hashes
     out[k] = config[k];
   }
@@ -237,7 +239,7 @@ export function recordRun(outcome: RunOutcome, dir: string, opts: { replace: boo
     node: process.version,
     finishedAt: new Date().toISOString(),
   };
-  const files = { config: relevantConfig(config), identity: runIdentity(config), meta, summary, timeseries: timeseriesRows(tiers, result), vmTimeseries: vmTimeseriesRows(result) };
+  const files = { config: relevantConfig(config), identity: runIdentity(config), meta, summary, timeseries: timeseriesRows(tiers, result, config), vmTimeseries: vmTimeseriesRows(result) };
   writeRunDir(dir, files, opts);
   return summary;
 }

@@ -24,8 +24,21 @@ export const C_SWAP_INS = 15;
 export const C_TIER_BASE = 16;
 export const TIER_STRIDE = 3;
 
+/**
+ * Per tier t, after the tier block (loaded-latency.ts): cache lines that arrived (the workload's
+ * and the antagonist's: CHA TOR inserts), their summed latency (TOR occupancy, ns), antagonist bytes.
+ */
+export const LOAD_ARRIVALS = 0;
+export const LOAD_OCCUPANCY_NS = 1;
+export const LOAD_ANTAGONIST_BYTES = 2;
+export const LOAD_STRIDE = 3;
+
+export function loadBase(tiers: number, tier: number): number {
+  return C_TIER_BASE + TIER_STRIDE * tiers + LOAD_STRIDE * tier;
+}
+
 export function counterCount(tiers: number): number {
-  return C_TIER_BASE + TIER_STRIDE * tiers;
+  return C_TIER_BASE + (TIER_STRIDE + LOAD_STRIDE) * tiers;
 }
 
 // Latency histogram: 1 ns bins below 4096 ns, then 32 bins per octave up to 2^42 ns: exact where
