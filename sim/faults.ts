@@ -120,7 +120,12 @@ export class Faults {
     const f = m.frame[page];
     if (f < 0) return 0;
     if (m.frameRefs[f] <= 1) {
-      // Last mapper: the write-protect fault reuses the frame (as Linux do_wp_page).
+      // Last mapper: the write-protect fault reuses the frame (as Linux do_wp_page). A Nomad shadow
+      // copy is stale once the page is written: the fault frees it (release_shadow_page).
+      if (m.shadow !== null && m.dropShadow(page) >= 0) {
+        m.shadowWriteBreaks++;
+        if (m.shadowBreakCounter >= 0) core.policies.counterValues[m.shadowBreakCounter]++;
+      }
       core.counters[C_KERNEL_CPU_NS] += core.cost.hintFaultNs;
       return core.cost.hintFaultNs;
     }

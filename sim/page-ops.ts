@@ -7,6 +7,7 @@
 import type { Core } from './core.ts';
 import { S_ACCESSED, S_DIRTY, S_HINT, S_COW, S_TOUCH, S_NO_FRAME, S_TIER_SHIFT, K_BASE, K_SWAPPED } from './memory.ts';
 import { VS_HOST_PAGE_OUTS, VS_MAPPED, VS_STRIDE } from './vm-model.ts';
+import { remapShadowed } from './shadow-ops.ts';
 import { C_DEMOTED, C_EVICTED, C_KERNEL_CPU_NS, C_MIGRATED_BYTES, C_PROMOTED, C_PTE_SCANS, C_TIER_BASE, TIER_STRIDE } from './stats.ts';
 
 export class PageOps {
@@ -18,6 +19,11 @@ export class PageOps {
     const m = core.memory;
     const frame = m.frame[page];
     if (frame < 0 || tier < 0 || tier >= m.tiers) return false;
+    if (m.shadow !== null && m.shadow[page] >= 0) {
+      // Nomad page shadowing (sim/shadow-ops.ts): back onto the shadow is a remap; anywhere else drops it.
+      if (m.shadowTier(page) === tier) return remapShadowed(this.core, page, tier, async);
+      if (m.frameTier[frame] !== tier) m.dropShadow(page);
+    }
     const from = m.frameTier[frame];
     const base = (m.flags[page] & K_BASE) !== 0;
     const unit = base ? m.baseUnit : 1;
@@ -58,6 +64,7 @@ export class PageOps {
     const core = this.core;
     const m = core.memory;
     if (m.frame[page] < 0) return false;
+    if (m.shadow !== null) m.dropShadow(page);
     const state = m.state[page];
     m.sharedLeave(page);
     const freedTier = m.unmap(page);

@@ -4,15 +4,17 @@
 // the sampler, the oracle); host calls never re-enter the policy.
 
 import type { Core } from './core.ts';
-import type { LoadHost, OracleHost, VmHost } from './host.ts';
+import type { LoadHost, OracleHost, ShadowHost, VmHost } from './host.ts';
 import { LOAD_ARRIVALS, LOAD_OCCUPANCY_NS, loadBase } from './stats.ts';
+import { ShadowOps } from './shadow-ops.ts';
 
-export class PolicyHost implements VmHost, OracleHost, LoadHost {
+export class PolicyHost implements VmHost, OracleHost, LoadHost, ShadowHost {
   readonly pageBytes: number;
   readonly tiers: number;
   readonly cpus: number;
   readonly sampleCostNs: number;
   readonly vms: number;
+  private readonly shadows: ShadowOps;
 
   constructor(
     private readonly core: Core,
@@ -23,6 +25,7 @@ export class PolicyHost implements VmHost, OracleHost, LoadHost {
     this.cpus = core.cpus;
     this.sampleCostNs = core.cost.sampleNs;
     this.vms = core.vm.count;
+    this.shadows = new ShadowOps(core);
   }
 
   // ---- reading state (free)
@@ -199,5 +202,26 @@ export class PolicyHost implements VmHost, OracleHost, LoadHost {
   }
   oracleRank(page: number): number {
     return this.core.oracle(this.core.policies.names[this.owner]).rank(page);
+  }
+
+  // ---- page shadowing (ShadowHost)
+
+  testAndClearDirty(page: number): boolean {
+    return this.shadows.testAndClearDirty(page);
+  }
+  migrateKeepShadow(page: number, tier: number): boolean {
+    return this.shadows.migrateKeepShadow(page, tier);
+  }
+  chargeAbortedCopy(page: number, tier: number): void {
+    this.shadows.chargeAbortedCopy(page, tier);
+  }
+  shadowTier(page: number): number {
+    return this.shadows.shadowTier(page);
+  }
+  dropShadow(page: number): boolean {
+    return this.shadows.dropShadow(page);
+  }
+  countShadowWriteBreaks(counterId: number): void {
+    this.core.memory.shadowBreakCounter = counterId;
   }
 }
