@@ -20,6 +20,8 @@ import type { Faults } from './faults.ts';
 import type { PageOps } from './page-ops.ts';
 import type { PageIds } from './page-ids.ts';
 import { Oracle, oracleUndeclared } from './oracle.ts';
+import type { PageTypes } from './page-types.ts';
+import type { Storage } from './storage.ts';
 
 export class SimError extends Error {
   override name = 'SimError';
@@ -56,6 +58,9 @@ export class Core {
   huge!: HugePages;
   faults!: Faults;
   ops!: PageOps;
+  /** Page types (anon, shmem, file, cache) and the storage device below the tiers; both off by default. */
+  types!: PageTypes;
+  storage!: Storage;
 
   constructor(
     readonly config: Config,

@@ -34,6 +34,8 @@ import { HugePages } from './huge-pages.ts';
 import { Faults } from './faults.ts';
 import { PageOps } from './page-ops.ts';
 import { AccessLoop } from './access-loop.ts';
+import { PageTypes, regionsFromConfig } from './page-types.ts';
+import { Storage } from './storage.ts';
 import { checkInvariants } from './invariants.ts';
 import { StreamingIdSource, isIdSource } from './id-stream.ts';
 import type { IdSource } from './id-stream.ts';
@@ -131,6 +133,9 @@ export class Engine {
     core.policies = new PolicySet(core);
     core.vm = new VmModel(core, src.vms, src.vmPages?.bind(src));
     core.huge = new HugePages(core, expected);
+    core.types = new PageTypes();
+    core.types.setRegions(regionsFromConfig(config));
+    core.storage = new Storage(config);
     core.faults = new Faults(core);
     core.ops = new PageOps(core);
     this.loop = new AccessLoop(core);
@@ -172,6 +177,23 @@ export class Engine {
   /** Frames allocated and not freed (fewer than mapped pages when frames are shared). */
   get liveFrames(): number {
     return this.core.memory.liveFrames;
+  }
+
+  /** Mapped pages per tier and page type, at [tier · 4 + PT_*] (a scan of the pages: for reports and tests, not per access). */
+  pageTypeCounts(): Float64Array {
+    const m = this.core.memory;
+    const types = this.core.types;
+    const out = new Float64Array(this.tiers * 4);
+    for (let p = 0; p < m.pages; p++) {
+      const t = m.tierOf(p);
+      if (t >= 0) out[t * 4 + types.of(p)]++;
+    }
+    return out;
+  }
+
+  /** The storage device's counters (storage.ts ST_*), zero when it is off. */
+  get storageStats(): Float64Array {
+    return this.core.storage.stats;
   }
 
   /** Engine invariants (see invariants.ts): the violations found, empty when all hold. */

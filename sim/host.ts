@@ -60,6 +60,8 @@ export interface Host {
   vpnLo(page: number): number;
   vpnHi(page: number): number;
   vmOf(page: number): number;
+  /** Page type (sim/page-types.ts PT_*: 0 anon, 1 shmem, 2 file-mapped, 3 unmapped page cache); 0 when the run declares no types. */
+  pageType(page: number): number;
   /**
    * Move the page's frame to `tier`. Synchronous when called from a fault (the faulting CPU stalls
    * for the copy, fixed cost and TLB shootdown); asynchronous otherwise or when `async` is true

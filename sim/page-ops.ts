@@ -5,6 +5,7 @@
 // Work done inside a fault runs in the faulting task: it stalls that CPU (Core.pendingStallNs).
 
 import type { Core } from './core.ts';
+import { isFileType } from './page-types.ts';
 import { S_ACCESSED, S_DIRTY, S_HINT, S_COW, S_TOUCH, S_NO_FRAME, S_TIER_SHIFT, K_BASE, K_SWAPPED } from './memory.ts';
 import { VS_HOST_PAGE_OUTS, VS_MAPPED, VS_STRIDE } from './vm-model.ts';
 import { remapShadowed } from './shadow-ops.ts';
@@ -80,6 +81,9 @@ export class PageOps {
       core.vm.stats[v + VS_HOST_PAGE_OUTS]++;
     }
     if (state & S_DIRTY) core.counters[C_KERNEL_CPU_NS] += core.cost.swapOutNs;
+    // With a storage device: dirty pages are written back, anon/shmem ones go to swap; a clean file
+    // page is dropped (its data is on the device already).
+    if (core.storage.on && ((state & S_DIRTY) !== 0 || !isFileType(core.types.of(page)))) core.storage.write(core.nowNs, core.pageBytes);
     return true;
   }
 

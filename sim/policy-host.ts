@@ -57,6 +57,9 @@ export class PolicyHost implements VmHost, OracleHost, LoadHost, ShadowHost {
   vmOf(page: number): number {
     return this.core.ids.vm(page);
   }
+  pageType(page: number): number {
+    return this.core.types.of(page);
+  }
   flags(page: number): number {
     return this.core.memory.publicFlags(page);
   }
