@@ -68,6 +68,7 @@ export function summaryRow(config: Config, tiers: Tier[], res: EngineResult, tra
     row[`tier${i}GBps`] = r6(ratio(c[base + 1] + c[base + 2], simNs));
   });
   if (res.vm) vmSummaryColumns(row, config, res);
+  if (res.pins) for (const [name, v] of res.pins) row[name] = v;
   res.policyCounterNames.forEach((name, i) => {
     row[`policy.${name}`] = res.policyCounters[i];
   });

@@ -18,6 +18,7 @@ import type { VmModel } from './vm-model.ts';
 import type { HugePages } from './huge-pages.ts';
 import type { Faults } from './faults.ts';
 import type { PageOps } from './page-ops.ts';
+import type { Pins } from './pins.ts';
 import type { PageIds } from './page-ids.ts';
 import { Oracle, oracleUndeclared } from './oracle.ts';
 
@@ -56,6 +57,7 @@ export class Core {
   huge!: HugePages;
   faults!: Faults;
   ops!: PageOps;
+  pins!: Pins;
 
   constructor(
     readonly config: Config,

@@ -5,6 +5,7 @@
 
 import type { Core } from './core.ts';
 import type { OracleHost, VmHost } from './host.ts';
+import { PIN_SPLIT_REFUSED } from './pins.ts';
 
 export class PolicyHost implements VmHost, OracleHost {
   readonly pageBytes: number;
@@ -81,6 +82,11 @@ export class PolicyHost implements VmHost, OracleHost {
     return this.core.ops.testAndClearAccessedList(pages, from, to, tier, young);
   }
   splitPage(page: number): number {
+    // can_split_folio fails on a pinned folio's extra references (sim/pins.ts).
+    if (this.core.pins.isPinned(page)) {
+      this.core.pins.counters[PIN_SPLIT_REFUSED]++;
+      return -1;
+    }
     return this.core.huge.split(page);
   }
   chargeKernelNs(ns: number): void {
