@@ -69,6 +69,7 @@ export function summaryRow(config: Config, tiers: Tier[], res: EngineResult, tra
   });
   if (loadColumnsOn(config, tiers.length)) loadColumns(row, c, tiers.length, simNs);
   if (res.vm) vmSummaryColumns(row, config, res);
+  if (res.pins) for (const [name, v] of res.pins) row[name] = v;
   res.policyCounterNames.forEach((name, i) => {
     row[`policy.${name}`] = res.policyCounters[i];
   });

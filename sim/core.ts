@@ -18,6 +18,7 @@ import type { VmModel } from './vm-model.ts';
 import type { HugePages } from './huge-pages.ts';
 import type { Faults } from './faults.ts';
 import type { PageOps } from './page-ops.ts';
+import type { Pins } from './pins.ts';
 import type { PageIds } from './page-ids.ts';
 import { Oracle, oracleUndeclared } from './oracle.ts';
 import type { PageTypes } from './page-types.ts';
@@ -61,6 +62,7 @@ export class Core {
   /** Page types (anon, shmem, file, cache) and the storage device below the tiers; both off by default. */
   types!: PageTypes;
   storage!: Storage;
+  pins!: Pins;
 
   constructor(
     readonly config: Config,

@@ -33,6 +33,7 @@ import type { VmResult } from './vm-model.ts';
 import { HugePages } from './huge-pages.ts';
 import { Faults } from './faults.ts';
 import { PageOps } from './page-ops.ts';
+import { Pins } from './pins.ts';
 import { AccessLoop } from './access-loop.ts';
 import { PageTypes, regionsFromConfig } from './page-types.ts';
 import { Storage } from './storage.ts';
@@ -97,6 +98,8 @@ export interface EngineResult {
   engineBytes: number;
   /** The VM model's per-VM results, when the run has one (a VM policy attached, vm.count set, or a multi-VM source). */
   vm?: VmResult;
+  /** Pinned-page columns (sim/pins.ts), when the run has pinned ranges or a movable tier. */
+  pins?: Array<[string, number]>;
 }
 
 /** Counter values at a point in time (warm-up end, epoch end). */
@@ -105,6 +108,7 @@ interface Snapshot {
   policy: Float64Array;
   histogram: Float64Array;
   idealNs: number;
+  pins: Float64Array;
 }
 
 export class Engine {
@@ -138,6 +142,7 @@ export class Engine {
     core.storage = new Storage(config);
     core.faults = new Faults(core);
     core.ops = new PageOps(core);
+    core.pins = new Pins(core);
     this.loop = new AccessLoop(core);
     const counts = src.accessCounts?.bind(src);
     if (counts) {
@@ -218,7 +223,7 @@ export class Engine {
     if (warmupNs > 0) core.events.push(warmupNs, TAG_WARMUP_END, PRIORITY_WARMUP);
     let warm: Snapshot | null = null;
     const epochs: EpochRow[] = [];
-    let lastEpoch: Snapshot = { counters: new Float64Array(core.counters.length), policy: new Float64Array(0), histogram: core.histogram, idealNs: 0 };
+    let lastEpoch: Snapshot = { counters: new Float64Array(core.counters.length), policy: new Float64Array(0), histogram: core.histogram, idealNs: 0, pins: new Float64Array(0) };
     const closeEpoch = (endNs: number) => {
       const now = this.snapshot();
       epochs.push({
@@ -312,7 +317,7 @@ export class Engine {
 
   private snapshot(): Snapshot {
     const core = this.core;
-    return { counters: core.counters.slice(), policy: core.policies.snapshot(), histogram: core.histogram.slice(), idealNs: max(core.idealNs) };
+    return { counters: core.counters.slice(), policy: core.policies.snapshot(), histogram: core.histogram.slice(), idealNs: max(core.idealNs), pins: core.pins.counters.slice() };
   }
 
   private result(endNs: number, warm: Snapshot | null, warmupNs: number, epochs: EpochRow[]): EngineResult {
@@ -321,7 +326,7 @@ export class Engine {
     // A run that ends inside its warm-up reports everything rather than nothing, and says so
     // through measuredFromNs = 0.
     const measuredFromNs = warm !== null ? Math.max(0, warmupNs) : 0;
-    const base = warm ?? { counters: new Float64Array(core.counters.length), policy: new Float64Array(0), histogram: new Float64Array(HIST_BINS), idealNs: 0 };
+    const base = warm ?? { counters: new Float64Array(core.counters.length), policy: new Float64Array(0), histogram: new Float64Array(HIST_BINS), idealNs: 0, pins: new Float64Array(core.pins.counters.length) };
     const policy = core.policies.snapshot();
     const table = this.source instanceof StreamingIdSource ? this.source.table.bytes() : 0;
     const keys = this.source.keys.lo.byteLength + this.source.keys.vmHi.byteLength;
@@ -339,6 +344,7 @@ export class Engine {
       touchedSubpages: core.huge.on ? core.huge.touchedSubpages : m.pages,
       engineBytes: m.bytes() + core.ids.bytes() + core.huge.bytes() + core.vm.pageContent.byteLength + (table > 0 ? table : keys),
       vm: core.vm.result(endNs),
+      pins: core.pins.report ? core.pins.columns(subtract(core.pins.counters.slice(), base.pins)) : undefined,
     };
   }
 }

@@ -86,6 +86,8 @@ export class Faults {
     m.flags[page] &= ~(K_SWAPPED | K_GUEST_PAGED);
     m.usedFrames[tier] += unit;
     m.mappedPages++;
+    // Long-term pins (sim/pins.ts): a page of a pinned range is pinned at its first touch.
+    if (!swapIn && core.pins.on) stall += core.pins.firstTouch(page, tier, c);
     if (core.vm.on) stall += core.vm.pageIn(page, c, swapIn, guestPaged !== 0);
     core.counters[swapIn ? C_SWAP_INS : C_FIRST_TOUCH_FAULTS]++;
     core.counters[C_KERNEL_CPU_NS] += cost;

@@ -7,6 +7,7 @@ import type { Core } from './core.ts';
 import type { LoadHost, OracleHost, ShadowHost, VmHost } from './host.ts';
 import { LOAD_ARRIVALS, LOAD_OCCUPANCY_NS, loadBase } from './stats.ts';
 import { ShadowOps } from './shadow-ops.ts';
+import { PIN_SPLIT_REFUSED } from './pins.ts';
 
 export class PolicyHost implements VmHost, OracleHost, LoadHost, ShadowHost {
   readonly pageBytes: number;
@@ -94,6 +95,11 @@ export class PolicyHost implements VmHost, OracleHost, LoadHost, ShadowHost {
     return this.core.ops.testAndClearAccessedList(pages, from, to, tier, young);
   }
   splitPage(page: number): number {
+    // can_split_folio fails on a pinned folio's extra references (sim/pins.ts).
+    if (this.core.pins.isPinned(page)) {
+      this.core.pins.counters[PIN_SPLIT_REFUSED]++;
+      return -1;
+    }
     return this.core.huge.split(page);
   }
   chargeKernelNs(ns: number): void {
