@@ -68,13 +68,22 @@ export function summaryRow(config: Config, tiers: Tier[], res: EngineResult, tra
     row[`tier${i}GBps`] = r6(ratio(c[base + 1] + c[base + 2], simNs));
   });
   if (res.vm) vmSummaryColumns(row, config, res);
+  if (config['tlb.enabled'] === true) tlbColumns(row, c, tiers.length);
   res.policyCounterNames.forEach((name, i) => {
     row[`policy.${name}`] = res.policyCounters[i];
   });
   return row;
 }
 
-export function timeseriesRows(tiers: Tier[], res: EngineResult): Row[] {
+/** Address-translation counters (sim/tlb.ts), only in runs with tlb.enabled (other runs keep their columns). */
+function tlbColumns(row: Row, c: Float64Array, tiers: number): void {
+  const b = S.tlbCounterBase(tiers);
+  S.TLB_COUNTER_NAMES.forEach((name, i) => {
+    row[name] = r6(c[b + i]);
+  });
+}
+
+export function timeseriesRows(tiers: Tier[], res: EngineResult, tlb = false): Row[] {
   let prevEndMs = 0;
   return res.epochs.map((e) => {
     const c = e.counters;
@@ -97,6 +106,7 @@ export function timeseriesRows(tiers: Tier[], res: EngineResult): Row[] {
       samples: c[S.C_SAMPLES],
       kernelCpuNs: Math.round(c[S.C_KERNEL_CPU_NS]),
     };
+    if (tlb) tlbColumns(row, c, tiers.length);
     tiers.forEach((_, i) => {
       const base = S.C_TIER_BASE + S.TIER_STRIDE * i;
       row[`tier${i}Pages`] = e.usedFrames[i];

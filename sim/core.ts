@@ -19,6 +19,7 @@ import type { HugePages } from './huge-pages.ts';
 import type { Faults } from './faults.ts';
 import type { PageOps } from './page-ops.ts';
 import type { PageIds } from './page-ids.ts';
+import type { Tlb } from './tlb.ts';
 import { Oracle, oracleUndeclared } from './oracle.ts';
 
 export class SimError extends Error {
@@ -56,6 +57,8 @@ export class Core {
   huge!: HugePages;
   faults!: Faults;
   ops!: PageOps;
+  /** Address translation (sim/tlb.ts); tlb.on is false unless tlb.enabled. */
+  tlb!: Tlb;
 
   constructor(
     readonly config: Config,

@@ -26,7 +26,8 @@ export class PageOps {
     m.usedFrames[from] -= unit;
     m.usedFrames[tier] += unit;
     const bytes = base ? 4096 : core.pageBytes;
-    const costNs = base ? core.cost.migrationBaseNs : core.cost.migrationNs;
+    let costNs = base ? core.cost.migrationBaseNs : core.cost.migrationNs;
+    if (core.tlb.on) costNs += core.tlb.shootdown(page);
     const counters = core.counters;
     counters[tier < from ? C_PROMOTED : C_DEMOTED]++;
     counters[C_MIGRATED_BYTES] += bytes;
@@ -59,6 +60,7 @@ export class PageOps {
     const m = core.memory;
     if (m.frame[page] < 0) return false;
     const state = m.state[page];
+    if (core.tlb.on) this.chargeKernelNs(core.tlb.shootdown(page));
     m.sharedLeave(page);
     const freedTier = m.unmap(page);
     if (freedTier >= 0) m.usedFrames[freedTier] -= m.unitOf(page);
