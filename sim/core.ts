@@ -20,6 +20,7 @@ import type { Faults } from './faults.ts';
 import type { PageOps } from './page-ops.ts';
 import type { Pins } from './pins.ts';
 import type { PageIds } from './page-ids.ts';
+import type { Tlb } from './tlb.ts';
 import { Oracle, oracleUndeclared } from './oracle.ts';
 import type { PageTypes } from './page-types.ts';
 import type { Storage } from './storage.ts';
@@ -63,6 +64,8 @@ export class Core {
   types!: PageTypes;
   storage!: Storage;
   pins!: Pins;
+  /** Address translation (sim/tlb.ts); tlb.on is false unless tlb.enabled. */
+  tlb!: Tlb;
 
   constructor(
     readonly config: Config,

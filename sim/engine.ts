@@ -8,6 +8,7 @@
 //   compose.ts       policy + `--with` policies    policy-host.ts  the Host a policy is given
 //   sampler.ts       PEBS-style sampling           vm-model.ts     VMs, guests, sharing
 //   huge-pages.ts    splits, sub-page marks        invariants.ts   checks for tests
+//   tlb.ts           dTLBs, page walks, shootdowns
 //
 // - One clock per CPU (trace thread). The CPU with the smallest clock runs next, until its clock
 //   passes the next CPU's clock by more than run.cpuQuantumNs, or the next event is due.
@@ -31,6 +32,7 @@ import { PolicySet } from './compose.ts';
 import { VmModel } from './vm-model.ts';
 import type { VmResult } from './vm-model.ts';
 import { HugePages } from './huge-pages.ts';
+import { Tlb } from './tlb.ts';
 import { Faults } from './faults.ts';
 import { PageOps } from './page-ops.ts';
 import { Pins } from './pins.ts';
@@ -140,10 +142,12 @@ export class Engine {
     core.types = new PageTypes();
     core.types.setRegions(regionsFromConfig(config));
     core.storage = new Storage(config);
+    core.tlb = new Tlb(core);
     core.faults = new Faults(core);
     core.ops = new PageOps(core);
     core.pins = new Pins(core);
     this.loop = new AccessLoop(core);
+    core.tlb.active = this.loop.active;
     const counts = src.accessCounts?.bind(src);
     if (counts) {
       const max = (config['run.maxAccesses'] as number) || Infinity;
@@ -342,7 +346,7 @@ export class Engine {
       epochs,
       pages: m.pages,
       touchedSubpages: core.huge.on ? core.huge.touchedSubpages : m.pages,
-      engineBytes: m.bytes() + core.ids.bytes() + core.huge.bytes() + core.vm.pageContent.byteLength + (table > 0 ? table : keys),
+      engineBytes: m.bytes() + core.ids.bytes() + core.huge.bytes() + core.tlb.bytes() + core.vm.pageContent.byteLength + (table > 0 ? table : keys),
       vm: core.vm.result(endNs),
       pins: core.pins.report ? core.pins.columns(subtract(core.pins.counters.slice(), base.pins)) : undefined,
     };

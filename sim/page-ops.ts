@@ -69,7 +69,8 @@ export class PageOps {
     m.usedFrames[from] -= unit;
     m.usedFrames[tier] += unit;
     const bytes = base ? 4096 : core.pageBytes;
-    const costNs = base ? core.cost.migrationBaseNs : core.cost.migrationNs;
+    let costNs = base ? core.cost.migrationBaseNs : core.cost.migrationNs;
+    if (core.tlb.on) costNs += core.tlb.shootdown(page);
     const counters = core.counters;
     counters[C_MIGRATED_BYTES] += bytes;
     counters[C_TIER_BASE + TIER_STRIDE * from + 1] += bytes;
@@ -106,6 +107,7 @@ export class PageOps {
     }
     if (m.shadow !== null) m.dropShadow(page);
     const state = m.state[page];
+    if (core.tlb.on) this.chargeKernelNs(core.tlb.shootdown(page));
     m.sharedLeave(page);
     const freedTier = m.unmap(page);
     if (freedTier >= 0) m.usedFrames[freedTier] -= m.unitOf(page);
