@@ -86,6 +86,8 @@ export class Faults {
     m.flags[page] &= ~(K_SWAPPED | K_GUEST_PAGED);
     m.usedFrames[tier] += unit;
     m.mappedPages++;
+    // Long-term pins (sim/pins.ts): a page of a pinned range is pinned at its first touch.
+    if (!swapIn && core.pins.on) stall += core.pins.firstTouch(page, tier, c);
     if (core.vm.on) stall += core.vm.pageIn(page, c, swapIn, guestPaged !== 0);
     core.counters[swapIn ? C_SWAP_INS : C_FIRST_TOUCH_FAULTS]++;
     core.counters[C_KERNEL_CPU_NS] += cost;
@@ -141,7 +143,12 @@ export class Faults {
     const f = m.frame[page];
     if (f < 0) return 0;
     if (m.frameRefs[f] <= 1) {
-      // Last mapper: the write-protect fault reuses the frame (as Linux do_wp_page).
+      // Last mapper: the write-protect fault reuses the frame (as Linux do_wp_page). A Nomad shadow
+      // copy is stale once the page is written: the fault frees it (release_shadow_page).
+      if (m.shadow !== null && m.dropShadow(page) >= 0) {
+        m.shadowWriteBreaks++;
+        if (m.shadowBreakCounter >= 0) core.policies.counterValues[m.shadowBreakCounter]++;
+      }
       core.counters[C_KERNEL_CPU_NS] += core.cost.hintFaultNs;
       return core.cost.hintFaultNs;
     }
