@@ -34,6 +34,7 @@ export default definePolicy({
       minFreeKbytes: p.minFreeKbytes,
       watermarkScaleFactor: p.watermarkScaleFactor,
       swappiness: p.swappiness,
+      reclaimEarlyPct: p.reclaimEarlyPct,
       reclaimer: 'lru',
     });
   },
