@@ -69,6 +69,7 @@ export function summaryRow(config: Config, tiers: Tier[], res: EngineResult, tra
   });
   if (res.vm) vmSummaryColumns(row, config, res);
   if (config['tlb.enabled'] === true) tlbColumns(row, c, tiers.length);
+  if (config['thp.enabled'] === true) thpColumns(row, c, tiers.length);
   res.policyCounterNames.forEach((name, i) => {
     row[`policy.${name}`] = res.policyCounters[i];
   });
@@ -83,7 +84,15 @@ function tlbColumns(row: Row, c: Float64Array, tiers: number): void {
   });
 }
 
-export function timeseriesRows(tiers: Tier[], res: EngineResult, tlb = false): Row[] {
+/** Transparent-huge-page counters (sim/thp.ts), only in runs with thp.enabled. */
+function thpColumns(row: Row, c: Float64Array, tiers: number): void {
+  const b = S.thpCounterBase(tiers);
+  S.THP_COUNTER_NAMES.forEach((name, i) => {
+    row[name] = r6(c[b + i]);
+  });
+}
+
+export function timeseriesRows(tiers: Tier[], res: EngineResult, tlb = false, thp = false): Row[] {
   let prevEndMs = 0;
   return res.epochs.map((e) => {
     const c = e.counters;
@@ -107,6 +116,7 @@ export function timeseriesRows(tiers: Tier[], res: EngineResult, tlb = false): R
       kernelCpuNs: Math.round(c[S.C_KERNEL_CPU_NS]),
     };
     if (tlb) tlbColumns(row, c, tiers.length);
+    if (thp) thpColumns(row, c, tiers.length);
     tiers.forEach((_, i) => {
       const base = S.C_TIER_BASE + S.TIER_STRIDE * i;
       row[`tier${i}Pages`] = e.usedFrames[i];

@@ -65,6 +65,8 @@ export class Faults {
     m.flags[page] &= ~(K_SWAPPED | K_GUEST_PAGED);
     m.usedFrames[tier] += unit;
     m.mappedPages++;
+    // Transparent huge pages (thp.enabled): a huge page without a free 2 MiB block falls back to 4 KiB pages.
+    if (core.huge.thp !== null) core.huge.thp.placed(page, tier);
     if (core.vm.on) stall += core.vm.pageIn(page, c, swapIn, guestPaged !== 0);
     core.counters[swapIn ? C_SWAP_INS : C_FIRST_TOUCH_FAULTS]++;
     core.counters[C_KERNEL_CPU_NS] += cost;

@@ -25,6 +25,7 @@ import type { TraceRunStats } from '../traces/source.ts';
 import { LlcFilterSource } from '../traces/llc-filter.ts';
 import { VM_SCHEMA, withPolicies } from './vm-config.ts';
 import { TLB_SCHEMA } from './tlb.ts';
+import { THP_SCHEMA } from './thp.ts';
 import { checkEpochBudget, epochRowGuard } from './run-checks.ts';
 
 /** The policy key (its doc lists every registered policy) and every policy's parameters: policy.<name>.<param>. */
@@ -57,7 +58,7 @@ export function resolveConfig(layers: ConfigLayers = {}): { config: Config; sche
   const flags = layers.flags ?? {};
   const presetName = String(flags['machine.preset'] ?? sets['machine.preset'] ?? fileVals['machine.preset'] ?? CORE_SCHEMA['machine.preset'].default);
   const preset = findPreset(presetName);
-  const schema: Schema = { ...CORE_SCHEMA, ...TRACE_SCHEMA, ...tierSchema(preset), ...VM_SCHEMA, ...TLB_SCHEMA, ...policySchema() };
+  const schema: Schema = { ...CORE_SCHEMA, ...TRACE_SCHEMA, ...tierSchema(preset), ...VM_SCHEMA, ...TLB_SCHEMA, ...THP_SCHEMA, ...policySchema() };
   const config = defaultsOf(schema);
   applyValues(config, fileVals, schema, layers.file ?? 'config file');
   applyValues(config, sets, schema, '--set');
@@ -102,6 +103,7 @@ export function relevantConfig(config: Config): Config {
     if (k.startsWith('policy.') && !prefixes.some((p) => k.startsWith(p))) continue;
     if (k in VM_SCHEMA && (!vmRun || config[k] === null)) continue;
     if (k in TLB_SCHEMA && config['tlb.enabled'] !== true) continue; // runs without the translation model describe themselves as before
+    if (k in THP_SCHEMA && config['thp.enabled'] !== true) continue; // likewise without the THP model
     if (k === 'trace.sha256' && config[k] === null) continue; // synthetic runs keep the identity they had before trace hashes
     out[k] = config[k];
   }
@@ -239,7 +241,7 @@ export function recordRun(outcome: RunOutcome, dir: string, opts: { replace: boo
     node: process.version,
     finishedAt: new Date().toISOString(),
   };
-  const files = { config: relevantConfig(config), identity: runIdentity(config), meta, summary, timeseries: timeseriesRows(tiers, result, config['tlb.enabled'] === true), vmTimeseries: vmTimeseriesRows(result) };
+  const files = { config: relevantConfig(config), identity: runIdentity(config), meta, summary, timeseries: timeseriesRows(tiers, result, config['tlb.enabled'] === true, config['thp.enabled'] === true), vmTimeseries: vmTimeseriesRows(result) };
   writeRunDir(dir, files, opts);
   return summary;
 }

@@ -43,8 +43,21 @@ export function tlbCounterBase(tiers: number): number {
   return C_TIER_BASE + TIER_STRIDE * tiers;
 }
 
+/** Transparent-huge-page counters (sim/thp.ts; zero unless thp.enabled), after the TLB ones. */
+export const THP_COUNTER_NAMES = ['thpFaultHuge', 'thpFaultFallback', 'thpMigrationSplits', 'thpCollapses', 'thpCollapseAllocFailed', 'khugepagedPtesScanned'] as const;
+export const HC_FAULT_HUGE = 0;
+export const HC_FAULT_FALLBACK = 1;
+export const HC_MIGRATION_SPLITS = 2;
+export const HC_COLLAPSES = 3;
+export const HC_COLLAPSE_FAILED = 4;
+export const HC_SCANNED = 5;
+
+export function thpCounterBase(tiers: number): number {
+  return tlbCounterBase(tiers) + TLB_COUNTER_NAMES.length;
+}
+
 export function counterCount(tiers: number): number {
-  return C_TIER_BASE + TIER_STRIDE * tiers + TLB_COUNTER_NAMES.length;
+  return thpCounterBase(tiers) + THP_COUNTER_NAMES.length;
 }
 
 // Latency histogram: 1 ns bins below 4096 ns, then 32 bins per octave up to 2^42 ns: exact where

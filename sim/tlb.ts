@@ -314,8 +314,8 @@ export class TlbHardware {
   }
 
   /**
-   * Invalidate the entry of a page (4 KiB vpn, size class) on every CPU. Sets holders (bit c of
-   * the returned mask = CPU c held it; CPUs ≥ 31 count in `holders` only) and entriesLost.
+   * Invalidate the entry of a page (4 KiB vpn, size class) on every CPU, in L1 and L2. heldBy[c]
+   * becomes 1 if CPU c held it; sets holders (how many did) and entriesLost (entries removed).
    */
   invalidate(vpn4k: number, cls: number, heldBy: Uint8Array): void {
     const vpn = cls === CLS_4K ? vpn4k : Math.floor(vpn4k / (cls === CLS_2M ? 512 : 262144));
@@ -351,6 +351,7 @@ export class Tlb {
   /** Per page id: its 4 KiB virtual page number, -1 until first asked. */
   private vpnOf = new Float64Array(0);
   private readonly heldBy: Uint8Array;
+  private readonly heldAny: Uint8Array;
   private readonly base: number;
   private readonly ptTier: number;
   private readonly memShare: number;
@@ -364,6 +365,7 @@ export class Tlb {
     const config = core.config;
     this.on = config['tlb.enabled'] === true;
     this.heldBy = new Uint8Array(core.cpus);
+    this.heldAny = new Uint8Array(core.cpus);
     this.base = tlbCounterBase(core.tiers);
     this.ptTier = (config['tlb.pageTableTier'] as number | undefined) ?? 0;
     this.memShare = (config['tlb.walkMemShare'] as number | undefined) ?? 0.5;
@@ -435,19 +437,34 @@ export class Tlb {
    * initiator's cost (an IPI round, 0 when no other CPU receives one), which the caller charges.
    */
   shootdown(page: number): number {
+    return this.shootdownRange(page, 1);
+  }
+
+  /**
+   * shootdown() for pages first … first + count − 1 at once (a range flush: khugepaged's collapse
+   * of 512 4 KiB mappings): one IPI round to the union of the receivers.
+   */
+  shootdownRange(first: number, count: number): number {
     if (!this.on) return 0;
     const core = this.core;
     const hw = this.hw!;
-    hw.invalidate(this.vpn4k(page), this.classOf(page), this.heldBy);
+    const held = this.heldAny;
+    held.fill(0);
+    let lost = 0;
+    for (let p = first; p < first + count; p++) {
+      hw.invalidate(this.vpn4k(p), this.classOf(p), this.heldBy);
+      lost += hw.entriesLost;
+      for (let k = 0; k < core.cpus; k++) held[k] |= this.heldBy[k];
+    }
     const counters = core.counters;
     const b = this.base;
-    counters[b + TC_ENTRIES_LOST] += hw.entriesLost;
+    counters[b + TC_ENTRIES_LOST] += lost;
     const self = core.ctxCpu;
     const active = this.active;
     let receivers = 0;
     for (let k = 0; k < core.cpus; k++) {
       if (k === self || (active !== null && !active[k])) continue;
-      if (!this.toAll && this.heldBy[k] === 0) continue;
+      if (!this.toAll && held[k] === 0) continue;
       receivers++;
       core.clockNs[k] += this.receiveNs;
       counters[C_STALL_NS] += this.receiveNs;
