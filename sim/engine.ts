@@ -43,7 +43,7 @@ import { checkInvariants } from './invariants.ts';
 import { StreamingIdSource, isIdSource } from './id-stream.ts';
 import type { IdSource } from './id-stream.ts';
 import { HIST_BINS } from './stats.ts';
-import { PRIORITY_EPOCH, PRIORITY_WARMUP, TAG_EPOCH_END, TAG_SAMPLE_DRAIN, TAG_WARMUP_END } from './timer-heap.ts';
+import { PRIORITY_EPOCH, PRIORITY_WARMUP, TAG_EPOCH_END, TAG_KHUGEPAGED, TAG_SAMPLE_DRAIN, TAG_WARMUP_END } from './timer-heap.ts';
 
 export { SimError };
 export { VS_MAPPED, VS_TOUCHED, VS_GUEST_RESIDENT, VS_BALLOON, VS_BALLOON_TARGET, VS_ACTIVE, VS_GUEST_PAGE_OUTS, VS_GUEST_PAGE_INS, VS_HOST_PAGE_OUTS, VS_HOST_PAGE_INS, VS_COW_BREAKS, VS_STALL_NS, VS_STRIDE, VS_NAMES } from './vm-model.ts';
@@ -298,6 +298,11 @@ export class Engine {
     core.nowNs = timeNs;
     if (tag === TAG_SAMPLE_DRAIN) {
       core.sampler.onDrainTimer(timeNs);
+      return;
+    }
+    if (tag === TAG_KHUGEPAGED) {
+      core.huge.thp!.khugepaged(timeNs);
+      core.faults.checkPressure();
       return;
     }
     core.policies.fire(tag, timeNs);

@@ -39,6 +39,10 @@ export class PageOps {
       return false;
     }
     const base = (m.flags[page] & K_BASE) !== 0;
+    // Transparent huge pages (thp.enabled): a huge page the target cannot take whole (no free 2 MiB
+    // block, or less than 2 MiB of room) is split and moved 4 KiB at a time, if demoted (sim/thp.ts).
+    const thp = core.huge.thp;
+    if (thp !== null && thp.needsSplit(page, tier)) return thp.splitAndMigrate(page, from, tier, async);
     if (m.usedFrames[tier] + (base ? m.baseUnit : 1) > m.capacityFrames[tier]) {
       pins.counters[PIN_REFUSED_NO_ROOM]++;
       return false;
@@ -65,9 +69,11 @@ export class PageOps {
     const core = this.core;
     const m = core.memory;
     const unit = base ? m.baseUnit : 1;
+    const thp = core.huge.thp;
     m.setFrameTier(frame, tier);
     m.usedFrames[from] -= unit;
     m.usedFrames[tier] += unit;
+    if (thp !== null) thp.moved(page, from, tier);
     const bytes = base ? 4096 : core.pageBytes;
     let costNs = base ? core.cost.migrationBaseNs : core.cost.migrationNs;
     if (core.tlb.on) costNs += core.tlb.shootdown(page);
@@ -89,9 +95,12 @@ export class PageOps {
     if (frame < 0 || tier < 0 || tier >= m.tiers || m.usedFrames[tier] + unit > m.capacityFrames[tier]) return false;
     const from = m.frameTier[frame];
     if (from === tier) return false;
+    const thp = this.core.huge.thp;
+    if (thp !== null && thp.needsSplit(page, tier)) return false;
     m.setFrameTier(frame, tier);
     m.usedFrames[from] -= unit;
     m.usedFrames[tier] += unit;
+    if (thp !== null) thp.moved(page, from, tier);
     return true;
   }
 
@@ -111,6 +120,7 @@ export class PageOps {
     m.sharedLeave(page);
     const freedTier = m.unmap(page);
     if (freedTier >= 0) m.usedFrames[freedTier] -= m.unitOf(page);
+    if (freedTier >= 0 && core.huge.thp !== null) core.huge.thp.evicted(page, freedTier);
     // A page that comes back gets a private frame, so it is no longer copy-on-write.
     m.state[page] &= ~(S_ACCESSED | S_DIRTY | S_HINT | S_COW);
     m.flags[page] |= K_SWAPPED;
