@@ -19,8 +19,9 @@ import damonTiering from './damon-tiering.ts';
 import arms from './arms.ts';
 import oracleLru from './oracle-lru.ts';
 import oracleStatic from './oracle-static.ts';
+import movableBoundary from './movable-boundary.ts';
 
-export const POLICIES: readonly PolicyDefinition[] = [firstTouch, interleave, numaTiering, tpp, mglru, autonuma, pebs, hemem, memtis, balloon, idleTax, pageSharing, damonTiering, arms, oracleLru, oracleStatic] as PolicyDefinition[];
+export const POLICIES: readonly PolicyDefinition[] = [firstTouch, interleave, numaTiering, tpp, mglru, autonuma, pebs, hemem, memtis, balloon, idleTax, pageSharing, damonTiering, arms, oracleLru, oracleStatic, movableBoundary] as PolicyDefinition[];
 
 export function findPolicy(name: string): PolicyDefinition {
   const p = POLICIES.find((d) => d.name === name);

@@ -225,6 +225,31 @@ export function asOracleHost(host: Host, policy: string): OracleHost {
   return host as OracleHost;
 }
 
+/**
+ * The Host of policies that manage pinned memory (sim/pins.ts): a tier's normal/movable boundary
+ * and what is pinned. Kept apart from Host, like VmHost; policies that need it call asPinHost(host).
+ */
+export interface PinHost extends Host {
+  /** Frames of the tier that may hold long-term pinned pages (its ZONE_NORMAL part; 0 for a movable tier). */
+  unmovableLimit(tier: number): number;
+  /**
+   * Move the tier's normal/movable boundary: the limit is clamped to [frames pinned there,
+   * capacity] (a memory block holding a pinned page cannot be offlined); a tier onlined movable
+   * stays 0. Charged as kernel CPU (the occupied frames of the blocks moved migrate). Returns the limit set.
+   */
+  setUnmovableLimit(tier: number, frames: number): number;
+  /** Frames of the tier holding long-term pinned pages. */
+  pinnedFrames(tier: number): number;
+  /** Bytes migrated so far by every policy and pin (as /proc/vmstat pgmigrate_success × page size): free to read. */
+  migratedBytes(): number;
+}
+
+/** The host as a PinHost, or a clear error naming the policy that needs the engine's pinning support. */
+export function asPinHost(host: Host, policy: string): PinHost {
+  if (typeof (host as Partial<PinHost>).setUnmovableLimit !== 'function') throw new Error(`policy ${policy} needs a host with pinned-memory support (the simulation engine)`);
+  return host as PinHost;
+}
+
 export interface PolicyHooks {
   /** Tier preferred for a page being allocated on first touch (the engine falls back to slower tiers, then faster ones, when full). */
   place?(page: number, cpu: number): number;

@@ -4,10 +4,11 @@
 // the sampler, the oracle); host calls never re-enter the policy.
 
 import type { Core } from './core.ts';
-import type { OracleHost, VmHost } from './host.ts';
+import type { OracleHost, PinHost, VmHost } from './host.ts';
+import { C_MIGRATED_BYTES } from './stats.ts';
 import { PIN_SPLIT_REFUSED } from './pins.ts';
 
-export class PolicyHost implements VmHost, OracleHost {
+export class PolicyHost implements VmHost, OracleHost, PinHost {
   readonly pageBytes: number;
   readonly tiers: number;
   readonly cpus: number;
@@ -94,6 +95,21 @@ export class PolicyHost implements VmHost, OracleHost {
   }
   chargePteScans(n: number): void {
     this.core.ops.chargePteScans(n);
+  }
+
+  // ---- pinned memory (sim/pins.ts)
+
+  unmovableLimit(tier: number): number {
+    return this.core.pins.limit[tier];
+  }
+  setUnmovableLimit(tier: number, frames: number): number {
+    return this.core.pins.setLimit(tier, frames);
+  }
+  pinnedFrames(tier: number): number {
+    return this.core.pins.pinnedFrames[tier];
+  }
+  migratedBytes(): number {
+    return this.core.counters[C_MIGRATED_BYTES];
   }
 
   // ---- timers, sampling, watermarks, counters, random

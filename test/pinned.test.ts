@@ -55,8 +55,11 @@ describe('pinned pages and ZONE_MOVABLE tiers (sim/pins.ts)', () => {
       'pin.migrateRefusedNoRoom': 1,
       'pin.evictRefusedPinned': 1,
       'pin.splitRefusedPinned': 0,
+      'pin.boundaryMoves': 0,
       'pin.tier0PinnedPages': 1,
+      'pin.tier0UnmovableLimitPages': 2, // a normal tier: all of it
       'pin.tier1PinnedPages': 0,
+      'pin.tier1UnmovableLimitPages': 0, // a movable tier: none
     });
     // The pin's migration is neither a promotion nor a demotion, but its bytes and CPU count.
     expect(res.counters[S.C_PROMOTED]).toBe(1);
