@@ -222,10 +222,12 @@ export class Pins {
     if (this.needsMove(at, unit)) {
       let to = this.pinnableWithRoom(at, unit);
       const hooks = core.policies.hooks;
-      if (to < 0 && hooks.onPressure) {
+      const target = to < 0 ? this.nearestPinnable(at, unit) : -1;
+      if (target >= 0 && hooks.onPressure) {
         // Allocating the target is a GFP_USER allocation: it reclaims directly, in the pinning task.
+        // (Only when a tier could take the pin once a frame is free: reclaim frees frames, not pinnable room.)
         core.ctxCpu = c;
-        hooks.onPressure(this.nearestPinnable(at), unit);
+        hooks.onPressure(target, unit);
         core.ctxCpu = -1;
         stall += core.takePendingStall();
         if (m.frame[page] < 0) {
@@ -279,11 +281,11 @@ export class Pins {
     return this.movable[t] === 0 && this.pinnedFrames[t] + unit <= this.limit[t];
   }
 
-  /** The nearest tier whose normal part could take another pin once reclaim frees a frame (for direct reclaim). */
-  private nearestPinnable(at: number): number {
-    for (let t = at - 1; t >= 0; t--) if (this.pinnable(t, 1)) return t;
-    for (let t = at; t < this.movable.length; t++) if (this.pinnable(t, 1)) return t;
-    return 0;
+  /** The nearest tier whose normal part could take the pin once reclaim frees a frame (for direct reclaim); -1 if none. */
+  private nearestPinnable(at: number, unit: number): number {
+    for (let t = at - 1; t >= 0; t--) if (this.pinnable(t, unit)) return t;
+    for (let t = at; t < this.movable.length; t++) if (this.pinnable(t, unit)) return t;
+    return -1;
   }
 
   /**
