@@ -17,11 +17,12 @@ import idleTax from './idle-tax.ts';
 import pageSharing from './page-sharing.ts';
 import damonTiering from './damon-tiering.ts';
 import arms from './arms.ts';
+import nomad from './nomad.ts';
 import oracleLru from './oracle-lru.ts';
 import oracleStatic from './oracle-static.ts';
 import movableBoundary from './movable-boundary.ts';
 
-export const POLICIES: readonly PolicyDefinition[] = [firstTouch, interleave, numaTiering, tpp, mglru, autonuma, pebs, hemem, memtis, balloon, idleTax, pageSharing, damonTiering, arms, oracleLru, oracleStatic, movableBoundary] as PolicyDefinition[];
+export const POLICIES: readonly PolicyDefinition[] = [firstTouch, interleave, numaTiering, tpp, mglru, autonuma, pebs, hemem, memtis, balloon, idleTax, pageSharing, damonTiering, arms, nomad, oracleLru, oracleStatic, movableBoundary] as PolicyDefinition[];
 
 export function findPolicy(name: string): PolicyDefinition {
   const p = POLICIES.find((d) => d.name === name);

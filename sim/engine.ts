@@ -8,6 +8,7 @@
 //   compose.ts       policy + `--with` policies    policy-host.ts  the Host a policy is given
 //   sampler.ts       PEBS-style sampling           vm-model.ts     VMs, guests, sharing
 //   huge-pages.ts    splits, sub-page marks        invariants.ts   checks for tests
+//   tlb.ts           dTLBs, page walks, shootdowns
 //
 // - One clock per CPU (trace thread). The CPU with the smallest clock runs next, until its clock
 //   passes the next CPU's clock by more than run.cpuQuantumNs, or the next event is due.
@@ -31,10 +32,13 @@ import { PolicySet } from './compose.ts';
 import { VmModel } from './vm-model.ts';
 import type { VmResult } from './vm-model.ts';
 import { HugePages } from './huge-pages.ts';
+import { Tlb } from './tlb.ts';
 import { Faults } from './faults.ts';
 import { PageOps } from './page-ops.ts';
 import { Pins } from './pins.ts';
 import { AccessLoop } from './access-loop.ts';
+import { PageTypes, regionsFromConfig } from './page-types.ts';
+import { Storage } from './storage.ts';
 import { checkInvariants } from './invariants.ts';
 import { StreamingIdSource, isIdSource } from './id-stream.ts';
 import type { IdSource } from './id-stream.ts';
@@ -130,15 +134,20 @@ export class Engine {
     const expected = Math.max(src.streamPages(), src.footprintPages(this.pageBytes) ?? 0) || 1024;
     core.memory = new Memory(tiers, this.pageBytes, expected);
     core.ids = new PageIds(core.memory, src.keys, src.cpus > 1, expected);
-    core.load = new LoadedLatency(core.cost);
+    core.load = new LoadedLatency(core.cost, core.counters, config);
     core.sampler = new Sampler(core);
     core.policies = new PolicySet(core);
     core.vm = new VmModel(core, src.vms, src.vmPages?.bind(src));
     core.huge = new HugePages(core, expected);
+    core.types = new PageTypes();
+    core.types.setRegions(regionsFromConfig(config));
+    core.storage = new Storage(config);
+    core.tlb = new Tlb(core);
     core.faults = new Faults(core);
     core.ops = new PageOps(core);
     core.pins = new Pins(core);
     this.loop = new AccessLoop(core);
+    core.tlb.active = this.loop.active;
     const counts = src.accessCounts?.bind(src);
     if (counts) {
       const max = (config['run.maxAccesses'] as number) || Infinity;
@@ -177,6 +186,23 @@ export class Engine {
   /** Frames allocated and not freed (fewer than mapped pages when frames are shared). */
   get liveFrames(): number {
     return this.core.memory.liveFrames;
+  }
+
+  /** Mapped pages per tier and page type, at [tier · 4 + PT_*] (a scan of the pages: for reports and tests, not per access). */
+  pageTypeCounts(): Float64Array {
+    const m = this.core.memory;
+    const types = this.core.types;
+    const out = new Float64Array(this.tiers * 4);
+    for (let p = 0; p < m.pages; p++) {
+      const t = m.tierOf(p);
+      if (t >= 0) out[t * 4 + types.of(p)]++;
+    }
+    return out;
+  }
+
+  /** The storage device's counters (storage.ts ST_*), zero when it is off. */
+  get storageStats(): Float64Array {
+    return this.core.storage.stats;
   }
 
   /** Engine invariants (see invariants.ts): the violations found, empty when all hold. */
@@ -320,7 +346,7 @@ export class Engine {
       epochs,
       pages: m.pages,
       touchedSubpages: core.huge.on ? core.huge.touchedSubpages : m.pages,
-      engineBytes: m.bytes() + core.ids.bytes() + core.huge.bytes() + core.vm.pageContent.byteLength + (table > 0 ? table : keys),
+      engineBytes: m.bytes() + core.ids.bytes() + core.huge.bytes() + core.tlb.bytes() + core.vm.pageContent.byteLength + (table > 0 ? table : keys),
       vm: core.vm.result(endNs),
       pins: core.pins.report ? core.pins.columns(subtract(core.pins.counters.slice(), base.pins)) : undefined,
     };

@@ -4,6 +4,7 @@
 
 import type { Config, Schema, KeySpec } from './config.ts';
 import { ConfigError, MAX_GBPS, MAX_GIB, parseNumber } from './config.ts';
+import { LOAD_TIER_FIELDS } from './loaded-latency.ts';
 
 export const TIER_KINDS = ['local', 'cxl-direct', 'cxl-switch', 'remote-socket', 'pmem'] as const;
 export type TierKind = (typeof TIER_KINDS)[number];
@@ -114,6 +115,8 @@ export function tierSchema(preset: MachinePreset): Schema {
     for (const [field, spec] of Object.entries(TIER_FIELDS)) {
       out[`machine.tiers.${i}.${field}`] = { ...spec, default: tier[field as keyof TierSpec] ?? spec.default };
     }
+    // Loaded-latency keys (queue depth, antagonist): defaults leave the run unchanged.
+    for (const [field, spec] of Object.entries(LOAD_TIER_FIELDS)) out[`machine.tiers.${i}.${field}`] = spec;
   });
   return out;
 }

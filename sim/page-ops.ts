@@ -6,8 +6,10 @@
 // Work done inside a fault runs in the faulting task: it stalls that CPU (Core.pendingStallNs).
 
 import type { Core } from './core.ts';
+import { isFileType } from './page-types.ts';
 import { S_ACCESSED, S_DIRTY, S_HINT, S_COW, S_TOUCH, S_NO_FRAME, S_TIER_SHIFT, K_BASE, K_SWAPPED } from './memory.ts';
 import { VS_HOST_PAGE_OUTS, VS_MAPPED, VS_STRIDE } from './vm-model.ts';
+import { remapShadowed } from './shadow-ops.ts';
 import { PIN_EVICT_REFUSED, PIN_REFUSED_NO_ROOM, PIN_REFUSED_PINNED } from './pins.ts';
 import { C_DEMOTED, C_EVICTED, C_KERNEL_CPU_NS, C_MIGRATED_BYTES, C_PROMOTED, C_PTE_SCANS, C_TIER_BASE, TIER_STRIDE } from './stats.ts';
 
@@ -24,6 +26,11 @@ export class PageOps {
     const m = core.memory;
     const frame = m.frame[page];
     if (frame < 0 || tier < 0 || tier >= m.tiers) return false;
+    if (m.shadow !== null && m.shadow[page] >= 0) {
+      // Nomad page shadowing (sim/shadow-ops.ts): back onto the shadow is a remap; anywhere else drops it.
+      if (m.shadowTier(page) === tier) return remapShadowed(this.core, page, tier, async);
+      if (m.frameTier[frame] !== tier) m.dropShadow(page);
+    }
     const from = m.frameTier[frame];
     if (from === tier) return false;
     const pins = core.pins;
@@ -62,7 +69,8 @@ export class PageOps {
     m.usedFrames[from] -= unit;
     m.usedFrames[tier] += unit;
     const bytes = base ? 4096 : core.pageBytes;
-    const costNs = base ? core.cost.migrationBaseNs : core.cost.migrationNs;
+    let costNs = base ? core.cost.migrationBaseNs : core.cost.migrationNs;
+    if (core.tlb.on) costNs += core.tlb.shootdown(page);
     const counters = core.counters;
     counters[C_MIGRATED_BYTES] += bytes;
     counters[C_TIER_BASE + TIER_STRIDE * from + 1] += bytes;
@@ -97,7 +105,9 @@ export class PageOps {
       core.pins.counters[PIN_EVICT_REFUSED]++;
       return false;
     }
+    if (m.shadow !== null) m.dropShadow(page);
     const state = m.state[page];
+    if (core.tlb.on) this.chargeKernelNs(core.tlb.shootdown(page));
     m.sharedLeave(page);
     const freedTier = m.unmap(page);
     if (freedTier >= 0) m.usedFrames[freedTier] -= m.unitOf(page);
@@ -112,6 +122,9 @@ export class PageOps {
       core.vm.stats[v + VS_HOST_PAGE_OUTS]++;
     }
     if (state & S_DIRTY) core.counters[C_KERNEL_CPU_NS] += core.cost.swapOutNs;
+    // With a storage device: dirty pages are written back, anon/shmem ones go to swap; a clean file
+    // page is dropped (its data is on the device already).
+    if (core.storage.on && ((state & S_DIRTY) !== 0 || !isFileType(core.types.of(page)))) core.storage.write(core.nowNs, core.pageBytes);
     return true;
   }
 

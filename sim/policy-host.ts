@@ -4,16 +4,18 @@
 // the sampler, the oracle); host calls never re-enter the policy.
 
 import type { Core } from './core.ts';
-import type { OracleHost, PinHost, VmHost } from './host.ts';
-import { C_MIGRATED_BYTES } from './stats.ts';
+import type { LoadHost, OracleHost, PinHost, ShadowHost, VmHost } from './host.ts';
+import { C_MIGRATED_BYTES, LOAD_ARRIVALS, LOAD_OCCUPANCY_NS, loadBase } from './stats.ts';
+import { ShadowOps } from './shadow-ops.ts';
 import { PIN_SPLIT_REFUSED } from './pins.ts';
 
-export class PolicyHost implements VmHost, OracleHost, PinHost {
+export class PolicyHost implements VmHost, OracleHost, LoadHost, ShadowHost, PinHost {
   readonly pageBytes: number;
   readonly tiers: number;
   readonly cpus: number;
   readonly sampleCostNs: number;
   readonly vms: number;
+  private readonly shadows: ShadowOps;
 
   constructor(
     private readonly core: Core,
@@ -24,6 +26,7 @@ export class PolicyHost implements VmHost, OracleHost, PinHost {
     this.cpus = core.cpus;
     this.sampleCostNs = core.cost.sampleNs;
     this.vms = core.vm.count;
+    this.shadows = new ShadowOps(core);
   }
 
   // ---- reading state (free)
@@ -55,8 +58,17 @@ export class PolicyHost implements VmHost, OracleHost, PinHost {
   vmOf(page: number): number {
     return this.core.ids.vm(page);
   }
+  pageType(page: number): number {
+    return this.core.types.of(page);
+  }
   flags(page: number): number {
     return this.core.memory.publicFlags(page);
+  }
+  tierArrivals(tier: number): number {
+    return this.core.counters[loadBase(this.core.tiers, tier) + LOAD_ARRIVALS];
+  }
+  tierOccupancyNs(tier: number): number {
+    return this.core.counters[loadBase(this.core.tiers, tier) + LOAD_OCCUPANCY_NS];
   }
   copyPageKeys(from: number, to: number, vm: Uint16Array, vpnHi: Uint32Array, vpnLo: Uint32Array): void {
     this.core.ops.copyPageKeys(from, to, vm, vpnHi, vpnLo);
@@ -214,5 +226,26 @@ export class PolicyHost implements VmHost, OracleHost, PinHost {
   }
   oracleRank(page: number): number {
     return this.core.oracle(this.core.policies.names[this.owner]).rank(page);
+  }
+
+  // ---- page shadowing (ShadowHost)
+
+  testAndClearDirty(page: number): boolean {
+    return this.shadows.testAndClearDirty(page);
+  }
+  migrateKeepShadow(page: number, tier: number): boolean {
+    return this.shadows.migrateKeepShadow(page, tier);
+  }
+  chargeAbortedCopy(page: number, tier: number): void {
+    this.shadows.chargeAbortedCopy(page, tier);
+  }
+  shadowTier(page: number): number {
+    return this.shadows.shadowTier(page);
+  }
+  dropShadow(page: number): boolean {
+    return this.shadows.dropShadow(page);
+  }
+  countShadowWriteBreaks(counterId: number): void {
+    this.core.memory.shadowBreakCounter = counterId;
   }
 }
