@@ -228,6 +228,31 @@ export function asOracleHost(host: Host, policy: string): OracleHost {
 }
 
 /**
+ * The Host of policies that manage pinned memory (sim/pins.ts): a tier's normal/movable boundary
+ * and what is pinned. Kept apart from Host, like VmHost; policies that need it call asPinHost(host).
+ */
+export interface PinHost extends Host {
+  /** Frames of the tier that may hold long-term pinned pages (its ZONE_NORMAL part; 0 for a movable tier). */
+  unmovableLimit(tier: number): number;
+  /**
+   * Move the tier's normal/movable boundary: the limit is clamped to [frames pinned there,
+   * capacity] (a memory block holding a pinned page cannot be offlined); a tier onlined movable
+   * stays 0. Charged as kernel CPU (the occupied frames of the blocks moved migrate). Returns the limit set.
+   */
+  setUnmovableLimit(tier: number, frames: number): number;
+  /** Frames of the tier holding long-term pinned pages. */
+  pinnedFrames(tier: number): number;
+  /** Bytes migrated so far by every policy and pin (as /proc/vmstat pgmigrate_success × page size): free to read. */
+  migratedBytes(): number;
+}
+
+/** The host as a PinHost, or a clear error naming the policy that needs the engine's pinning support. */
+export function asPinHost(host: Host, policy: string): PinHost {
+  if (typeof (host as Partial<PinHost>).setUnmovableLimit !== 'function') throw new Error(`policy ${policy} needs a host with pinned-memory support (the simulation engine)`);
+  return host as PinHost;
+}
+
+/**
  * Per-tier memory-controller counters (the uncore CHA TOR inserts and occupancy that Colloid reads):
  * kept apart from Host, like OracleHost, so fakes of the plain Host need not implement them;
  * policies that need them call asLoadHost(host). Counts cover the workload's and any antagonist's
