@@ -62,6 +62,8 @@ export interface Host {
   vmOf(page: number): number;
   /** Page type (sim/page-types.ts PT_*: 0 anon, 1 shmem, 2 file-mapped, 3 unmapped page cache); 0 when the run declares no types. */
   pageType(page: number): number;
+  /** The run declares page types (typed regions): kernels then keep separate anon and file LRUs. */
+  pageTypesOn(): boolean;
   /**
    * Move the page's frame to `tier`. Synchronous when called from a fault (the faulting CPU stalls
    * for the copy, fixed cost and TLB shootdown); asynchronous otherwise or when `async` is true

@@ -61,6 +61,9 @@ export class PolicyHost implements VmHost, OracleHost, LoadHost, ShadowHost, Pin
   pageType(page: number): number {
     return this.core.types.of(page);
   }
+  pageTypesOn(): boolean {
+    return this.core.types.on;
+  }
   flags(page: number): number {
     return this.core.memory.publicFlags(page);
   }
