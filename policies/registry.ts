@@ -19,10 +19,11 @@ import damonTiering from './damon-tiering.ts';
 import arms from './arms.ts';
 import colloidTpp from './colloid-tpp.ts';
 import colloidHemem from './colloid-hemem.ts';
+import nomad from './nomad.ts';
 import oracleLru from './oracle-lru.ts';
 import oracleStatic from './oracle-static.ts';
 
-export const POLICIES: readonly PolicyDefinition[] = [firstTouch, interleave, numaTiering, tpp, mglru, autonuma, pebs, hemem, memtis, balloon, idleTax, pageSharing, damonTiering, arms, colloidTpp, colloidHemem, oracleLru, oracleStatic] as PolicyDefinition[];
+export const POLICIES: readonly PolicyDefinition[] = [firstTouch, interleave, numaTiering, tpp, mglru, autonuma, pebs, hemem, memtis, balloon, idleTax, pageSharing, damonTiering, arms, colloidTpp, colloidHemem, nomad, oracleLru, oracleStatic] as PolicyDefinition[];
 
 export function findPolicy(name: string): PolicyDefinition {
   const p = POLICIES.find((d) => d.name === name);

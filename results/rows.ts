@@ -69,16 +69,27 @@ export function summaryRow(config: Config, tiers: Tier[], res: EngineResult, tra
   });
   if (loadColumnsOn(config, tiers.length)) loadColumns(row, c, tiers.length, simNs);
   if (res.vm) vmSummaryColumns(row, config, res);
+  if (res.pins) for (const [name, v] of res.pins) row[name] = v;
+  if (config['tlb.enabled'] === true) tlbColumns(row, c, tiers.length);
   res.policyCounterNames.forEach((name, i) => {
     row[`policy.${name}`] = res.policyCounters[i];
   });
   return row;
 }
 
-/** `config`: the run's, to add the loaded-latency columns when that model is on (absent: never). */
+/** Address-translation counters (sim/tlb.ts), only in runs with tlb.enabled (other runs keep their columns). */
+function tlbColumns(row: Row, c: Float64Array, tiers: number): void {
+  const b = S.tlbCounterBase(tiers);
+  S.TLB_COUNTER_NAMES.forEach((name, i) => {
+    row[name] = r6(c[b + i]);
+  });
+}
+
+/** `config`: the run's, to add the loaded-latency and TLB columns when those models are on (absent: never). */
 export function timeseriesRows(tiers: Tier[], res: EngineResult, config?: Config): Row[] {
   let prevEndMs = 0;
   const loadOn = config !== undefined && loadColumnsOn(config, tiers.length);
+  const tlb = config?.['tlb.enabled'] === true;
   return res.epochs.map((e) => {
     const c = e.counters;
     const accesses = c[S.C_ACCESSES];
@@ -100,6 +111,7 @@ export function timeseriesRows(tiers: Tier[], res: EngineResult, config?: Config
       samples: c[S.C_SAMPLES],
       kernelCpuNs: Math.round(c[S.C_KERNEL_CPU_NS]),
     };
+    if (tlb) tlbColumns(row, c, tiers.length);
     tiers.forEach((_, i) => {
       const base = S.C_TIER_BASE + S.TIER_STRIDE * i;
       row[`tier${i}Pages`] = e.usedFrames[i];

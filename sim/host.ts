@@ -60,6 +60,8 @@ export interface Host {
   vpnLo(page: number): number;
   vpnHi(page: number): number;
   vmOf(page: number): number;
+  /** Page type (sim/page-types.ts PT_*: 0 anon, 1 shmem, 2 file-mapped, 3 unmapped page cache); 0 when the run declares no types. */
+  pageType(page: number): number;
   /**
    * Move the page's frame to `tier`. Synchronous when called from a fault (the faulting CPU stalls
    * for the copy, fixed cost and TLB shootdown); asynchronous otherwise or when `async` is true
@@ -243,6 +245,38 @@ export interface LoadHost extends Host {
 export function asLoadHost(host: Host, policy: string): LoadHost {
   if (typeof (host as Partial<LoadHost>).tierArrivals !== 'function') throw new Error(`policy ${policy} needs a host with per-tier load counters (the simulation engine)`);
   return host as LoadHost;
+}
+
+/**
+ * The Host of Nomad's transactional promotion and page shadowing (OSDI'24; sim/shadow-ops.ts): kept
+ * apart from Host, like VmHost, so fakes of the plain Host need not implement it; policies that
+ * need it call asShadowHost(host). Shadows exist only for private 4 KiB pages outside the VM model.
+ */
+export interface ShadowHost extends Host {
+  /** Read and clear the page's PTE dirty bit (the start of a transactional copy). Charged as a PTE scan. */
+  testAndClearDirty(page: number): boolean;
+  /**
+   * Commit a copy-and-remap: move the page to the faster `tier` asynchronously, keep its old frame as
+   * a clean shadow copy (still counted in its tier) and write-protect the page; its first write
+   * drops the shadow (a write-protect fault), and a later migrate() back to the shadow's tier is a
+   * remap with no copy. Charged as an asynchronous migration. Returns false and changes nothing if
+   * the page is not single-mapped, already has a shadow, `tier` is not faster or has no room.
+   */
+  migrateKeepShadow(page: number, tier: number): boolean;
+  /** A copy to `tier` that was thrown away (written during it): its bytes and copy time are charged, nothing moves. */
+  chargeAbortedCopy(page: number, tier: number): void;
+  /** Tier of the page's shadow frame, or -1 if it has none. Free to read. */
+  shadowTier(page: number): number;
+  /** Free the page's shadow frame (reclaim of shadows). Returns false if it has none. */
+  dropShadow(page: number): boolean;
+  /** Add 1 to this policy counter (an id from counter()) each time the engine drops a shadow because its page was written. */
+  countShadowWriteBreaks(counterId: number): void;
+}
+
+/** The host as a ShadowHost, or a clear error naming the policy that needs the engine's shadow support. */
+export function asShadowHost(host: Host, policy: string): ShadowHost {
+  if (typeof (host as Partial<ShadowHost>).migrateKeepShadow !== 'function') throw new Error(`policy ${policy} needs a host with page-shadowing support (the simulation engine)`);
+  return host as ShadowHost;
 }
 
 export interface PolicyHooks {

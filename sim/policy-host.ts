@@ -4,15 +4,18 @@
 // the sampler, the oracle); host calls never re-enter the policy.
 
 import type { Core } from './core.ts';
-import type { LoadHost, OracleHost, VmHost } from './host.ts';
+import type { LoadHost, OracleHost, ShadowHost, VmHost } from './host.ts';
 import { LOAD_ARRIVALS, LOAD_OCCUPANCY_NS, loadBase } from './stats.ts';
+import { ShadowOps } from './shadow-ops.ts';
+import { PIN_SPLIT_REFUSED } from './pins.ts';
 
-export class PolicyHost implements VmHost, OracleHost, LoadHost {
+export class PolicyHost implements VmHost, OracleHost, LoadHost, ShadowHost {
   readonly pageBytes: number;
   readonly tiers: number;
   readonly cpus: number;
   readonly sampleCostNs: number;
   readonly vms: number;
+  private readonly shadows: ShadowOps;
 
   constructor(
     private readonly core: Core,
@@ -23,6 +26,7 @@ export class PolicyHost implements VmHost, OracleHost, LoadHost {
     this.cpus = core.cpus;
     this.sampleCostNs = core.cost.sampleNs;
     this.vms = core.vm.count;
+    this.shadows = new ShadowOps(core);
   }
 
   // ---- reading state (free)
@@ -53,6 +57,9 @@ export class PolicyHost implements VmHost, OracleHost, LoadHost {
   }
   vmOf(page: number): number {
     return this.core.ids.vm(page);
+  }
+  pageType(page: number): number {
+    return this.core.types.of(page);
   }
   flags(page: number): number {
     return this.core.memory.publicFlags(page);
@@ -88,6 +95,11 @@ export class PolicyHost implements VmHost, OracleHost, LoadHost {
     return this.core.ops.testAndClearAccessedList(pages, from, to, tier, young);
   }
   splitPage(page: number): number {
+    // can_split_folio fails on a pinned folio's extra references (sim/pins.ts).
+    if (this.core.pins.isPinned(page)) {
+      this.core.pins.counters[PIN_SPLIT_REFUSED]++;
+      return -1;
+    }
     return this.core.huge.split(page);
   }
   chargeKernelNs(ns: number): void {
@@ -199,5 +211,26 @@ export class PolicyHost implements VmHost, OracleHost, LoadHost {
   }
   oracleRank(page: number): number {
     return this.core.oracle(this.core.policies.names[this.owner]).rank(page);
+  }
+
+  // ---- page shadowing (ShadowHost)
+
+  testAndClearDirty(page: number): boolean {
+    return this.shadows.testAndClearDirty(page);
+  }
+  migrateKeepShadow(page: number, tier: number): boolean {
+    return this.shadows.migrateKeepShadow(page, tier);
+  }
+  chargeAbortedCopy(page: number, tier: number): void {
+    this.shadows.chargeAbortedCopy(page, tier);
+  }
+  shadowTier(page: number): number {
+    return this.shadows.shadowTier(page);
+  }
+  dropShadow(page: number): boolean {
+    return this.shadows.dropShadow(page);
+  }
+  countShadowWriteBreaks(counterId: number): void {
+    this.core.memory.shadowBreakCounter = counterId;
   }
 }

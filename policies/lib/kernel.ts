@@ -59,6 +59,14 @@ export interface KernelOptions {
   tpp?: { demoteScaleFactor: number; promoteActiveOnly: boolean; kswapdRetryMs: number };
   /** Colloid (numa_balancing mode 6, lib/colloid.ts): hint faults on top-tier pages too, promotion gate, hot local pages moved away. */
   colloid?: ColloidTiering;
+  /**
+   * Nomad (policies/nomad.ts): asynchronous promotion. A hint fault that decided to promote and
+   * found room hands the page to this hook instead of migrating it in the faulting task; the hook's
+   * owner moves it later and calls asyncPromoted().
+   */
+  asyncPromote?: (page: number) => void;
+  /** Nomad: reclaim on a node frees shadow copies first (reclaim_shadow_page); returns pages freed. */
+  reclaimShadows?: (tier: number, pages: number) => number;
 }
 
 /** The composed kernel: hooks for the engine plus its state, exposed for tests. */
@@ -282,6 +290,10 @@ export class TieringKernel {
     const host = this.host;
     const target = this.kswapdTarget(t);
     if (this.aboveMark(t, target)) return;
+    if (this.o.reclaimShadows && this.o.reclaimShadows(t, Math.ceil((target - this.freeBase(t)) / this.ppf) + 1) > 0 && this.aboveMark(t, target)) {
+      this.kswapdFailures[t] = 0; // Nomad: freeing shadow copies balanced the node
+      return;
+    }
     host.count(this.c.runs);
     this.kswapdPending[t] = 1; // running: a wake from inside its own reclaim is a no-op
     this.reclaiming++;
@@ -319,6 +331,7 @@ export class TieringKernel {
     const enough = () => this.reclaimedPages - start >= SWAP_CLUSTER_MAX;
     const n = host.tiers;
     this.reclaiming++;
+    if (this.o.reclaimShadows) for (let k = 0; k < n && !enough(); k++) this.reclaimedPages += this.o.reclaimShadows((want + k) % n, SWAP_CLUSTER_MAX - (this.reclaimedPages - start));
     for (let k = 0; k < n && !enough(); k++) this.reclaimer.shrink((want + k) % n, this.reclaimDirect[(want + k) % n], enough);
     this.reclaiming--;
     this.flushReclaimerStats();
@@ -414,7 +427,12 @@ export class TieringKernel {
     let failed = false;
     if (migrate) {
       // migrate_balanced_pgdat: order-0 check of high + the folio's base pages.
-      if (this.freeBase(0) > this.wm.high[0] + this.ppf) {
+      if (this.freeBase(0) > this.wm.high[0] + this.ppf && this.o.asyncPromote) {
+        // Nomad: queued; the page moves later, off the fault path. For the scan-period statistics
+        // it counts as the promotion it replaces (a fault on node 0) [estimate].
+        this.o.asyncPromote(page);
+        migrated = true;
+      } else if (this.freeBase(0) > this.wm.high[0] + this.ppf) {
         const wasActive = this.reclaimer.isActive(page);
         if (host.migrate(page, 0)) {
           migrated = true;
@@ -427,7 +445,7 @@ export class TieringKernel {
         if (mode === NUMA_BALANCING_MEMORY_TIERING) this.wakeKswapd(0);
       }
     }
-    if (migrated && this.o.tpp && this.freeBase(0) < this.demoteWm) this.wakeKswapd(0);
+    if (migrated && this.o.tpp && !this.o.asyncPromote && this.freeBase(0) < this.demoteWm) this.wakeKswapd(0);
     // task_numa_fault: tiering mode records nothing for memory left on a slow node.
     const memTier = migrated ? 0 : src;
     if (mode === NUMA_BALANCING_MEMORY_TIERING && memTier !== 0) return;
@@ -437,6 +455,13 @@ export class TieringKernel {
       host.count(this.c.periodUpdates);
       if (sc.lastUpdateDoubled) this.nextScanNs = host.now() + sc.periodMs * 1e6;
     }
+  }
+
+  /** Nomad: a page asyncPromote() queued has moved to node 0 (off the fault path): its lists and TPP's demotion watermark. */
+  asyncPromoted(page: number, wasActive: boolean): void {
+    this.reclaimer.add(page, 0, ADD_MIGRATED, wasActive);
+    this.host.count(this.c.promoted);
+    if (this.o.tpp && this.freeBase(0) < this.demoteWm) this.wakeKswapd(0);
   }
 
   /** should_numa_migrate_memory's memory-tiering branch (plus TPP's active-LRU rule first). */
