@@ -39,6 +39,8 @@ import { TypedLru, flushTypedStats, slowFirst, PT_ANON } from './typed-lru.ts';
 import { DEFAULT_SWAPPINESS } from './scan-balance.ts';
 import { MAX_MIB, MAX_SIM_MS } from '../../sim/config.ts';
 import { grow } from './grow.ts';
+import { NUMA_BALANCING_COLLOID } from './colloid.ts';
+import type { ColloidTiering } from './colloid.ts';
 
 export const MAX_RECLAIM_RETRIES = 16;
 const BASE_PAGE_BYTES = 4096;
@@ -59,6 +61,8 @@ export interface KernelOptions {
   tpp?: { demoteScaleFactor: number; promoteActiveOnly: boolean; kswapdRetryMs: number; fileOnSlowTier?: boolean };
   /** vm.swappiness for the anon/file balance when the run has page types (typed-lru.ts); default 60. */
   swappiness?: number;
+  /** Colloid (numa_balancing mode 6, lib/colloid.ts): hint faults on top-tier pages too, promotion gate, hot local pages moved away. */
+  colloid?: ColloidTiering;
   /**
    * Nomad (policies/nomad.ts): asynchronous promotion. A hint fault that decided to promote and
    * found room hands the page to this hook instead of migrating it in the faulting task; the hook's
@@ -156,7 +160,10 @@ export class TieringKernel {
     } else {
       this.reclaimer = new ActiveInactiveLru(host, (k) => host.count(this.c.scanned, k));
     }
-    this.scanner = o.numaMode !== 0 ? new NumaScanner(host, o.scan, o.numaMode, this.addr) : null;
+    // Colloid: mode 6 makes the scanner mark top-tier pages too (change_pte_range); the kernel's own
+    // paths keep testing numaMode (2) and read o.colloid where Colloid changes them.
+    this.scanner = o.numaMode !== 0 ? new NumaScanner(host, o.scan, o.colloid ? o.numaMode | NUMA_BALANCING_COLLOID : o.numaMode, this.addr) : null;
+    if (o.colloid) o.colloid.kernel = this;
     this.kswapdPending = new Uint8Array(n);
     this.deferredWake = new Uint8Array(n);
     this.kswapdFailures = new Float64Array(n);
@@ -248,6 +255,11 @@ export class TieringKernel {
   }
 
   // ------------------------------------------------------------------ kswapd and reclaim
+
+  /** kernel.numa_balancing_hot_threshold_ms (the default threshold before auto-adjustment). */
+  get hotThresholdMs(): number {
+    return this.o.hotThresholdMs;
+  }
 
   /** Free base pages of a node. */
   freeBase(t: number): number {
@@ -409,6 +421,11 @@ export class TieringKernel {
     const mode = this.o.numaMode;
     const local = src === 0;
     if (local) host.count(this.c.hintLocal);
+    if (local && this.o.colloid) {
+      // Colloid: numa_migrate_memory_away_target; no fault statistics without NUMA_BALANCING_NORMAL.
+      this.o.colloid.localHintFault(page);
+      return;
+    }
     const useAccessTime = mode === NUMA_BALANCING_MEMORY_TIERING && !local;
     const prevCpu = useAccessTime ? -1 : this.lastCpu[page];
     let migrate = false;
@@ -446,6 +463,7 @@ export class TieringKernel {
     // task_numa_fault: tiering mode records nothing for memory left on a slow node.
     const memTier = migrated ? 0 : src;
     if (mode === NUMA_BALANCING_MEMORY_TIERING && memTier !== 0) return;
+    if (this.o.colloid) return; // Colloid's task_numa_fault returns early without NUMA_BALANCING_NORMAL
     const priv = prevCpu < 0 || prevCpu === cpu;
     if (sc.recordFault(priv, local, failed)) {
       host.count(this.c.periodUpdates);
@@ -474,6 +492,7 @@ export class TieringKernel {
     const nowMs = Math.floor(host.now() / 1e6);
     if (this.freeBase(0) > this.wm.promo[0] + this.enoughFreePages) {
       this.promo.thresholdMs = 0; // workload changed: reset the hot threshold
+      if (o.colloid?.blocksPromotion()) return false;
       host.count(this.c.bypass);
       return true;
     }
@@ -485,6 +504,7 @@ export class TieringKernel {
       host.count(this.c.cold);
       return false;
     }
+    if (o.colloid?.blocksPromotion()) return false;
     host.count(this.c.cand);
     if (this.promo.rateLimited(nowMs, this.rateLimitPages, 1)) {
       host.count(this.c.limited);
