@@ -18,10 +18,11 @@ import pageSharing from './page-sharing.ts';
 import damonTiering from './damon-tiering.ts';
 import arms from './arms.ts';
 import nomad from './nomad.ts';
+import neomem from './neomem.ts';
 import oracleLru from './oracle-lru.ts';
 import oracleStatic from './oracle-static.ts';
 
-export const POLICIES: readonly PolicyDefinition[] = [firstTouch, interleave, numaTiering, tpp, mglru, autonuma, pebs, hemem, memtis, balloon, idleTax, pageSharing, damonTiering, arms, nomad, oracleLru, oracleStatic] as PolicyDefinition[];
+export const POLICIES: readonly PolicyDefinition[] = [firstTouch, interleave, numaTiering, tpp, mglru, autonuma, pebs, hemem, memtis, balloon, idleTax, pageSharing, damonTiering, arms, nomad, neomem, oracleLru, oracleStatic] as PolicyDefinition[];
 
 export function findPolicy(name: string): PolicyDefinition {
   const p = POLICIES.find((d) => d.name === name);
