@@ -6,5 +6,6 @@ import { ORACLE_CASES } from './cases-oracle.ts';
 import { TIERING_CASES } from './cases-tiering.ts';
 import { ESX_CASES } from './cases-esx.ts';
 import { SENSITIVITY_CASES } from './cases-sensitivity.ts';
+import { NEWER_CASES } from './cases-newer.ts';
 
-export const CASES: ValidationCase[] = [...KERNEL_CASES, ...ORACLE_CASES, ...TIERING_CASES, ...ESX_CASES, ...SENSITIVITY_CASES];
+export const CASES: ValidationCase[] = [...KERNEL_CASES, ...ORACLE_CASES, ...TIERING_CASES, ...ESX_CASES, ...NEWER_CASES, ...SENSITIVITY_CASES];
