@@ -60,6 +60,8 @@ export interface Host {
   vpnLo(page: number): number;
   vpnHi(page: number): number;
   vmOf(page: number): number;
+  /** Page type (sim/page-types.ts PT_*: 0 anon, 1 shmem, 2 file-mapped, 3 unmapped page cache); 0 when the run declares no types. */
+  pageType(page: number): number;
   /**
    * Move the page's frame to `tier`. Synchronous when called from a fault (the faulting CPU stalls
    * for the copy, fixed cost and TLB shootdown); asynchronous otherwise or when `async` is true
@@ -223,6 +225,26 @@ export interface OracleHost extends Host {
 export function asOracleHost(host: Host, policy: string): OracleHost {
   if (typeof (host as Partial<OracleHost>).oracleMove !== 'function') throw new Error(`policy ${policy} needs a host with oracle support (the simulation engine)`);
   return host as OracleHost;
+}
+
+/**
+ * Per-tier memory-controller counters (the uncore CHA TOR inserts and occupancy that Colloid reads):
+ * kept apart from Host, like OracleHost, so fakes of the plain Host need not implement them;
+ * policies that need them call asLoadHost(host). Counts cover the workload's and any antagonist's
+ * traffic (the counters see the whole socket) and advance once per bandwidth window
+ * (machine.bandwidthWindowUs), as sampled counters do. Free to read.
+ */
+export interface LoadHost extends Host {
+  /** Cache lines that arrived at the tier so far (TOR inserts). */
+  tierArrivals(tier: number): number;
+  /** Summed latency of those lines so far, ns (TOR occupancy integrated over time: Little's law gives latency = Δoccupancy / Δarrivals). */
+  tierOccupancyNs(tier: number): number;
+}
+
+/** The host as a LoadHost, or a clear error naming the policy that needs the engine's load counters. */
+export function asLoadHost(host: Host, policy: string): LoadHost {
+  if (typeof (host as Partial<LoadHost>).tierArrivals !== 'function') throw new Error(`policy ${policy} needs a host with per-tier load counters (the simulation engine)`);
+  return host as LoadHost;
 }
 
 /**

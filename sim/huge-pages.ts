@@ -83,6 +83,9 @@ export class HugePages {
     if (m.flags[page] & (K_SPLIT | K_BASE) || frame < 0 || m.frameRefs[frame] !== 1) return -1;
     const tier = m.frameTier[frame];
     const keep = m.state[page] & (S_ACCESSED | S_DIRTY);
+    // The huge entry leaves every TLB that holds it (the split's own flush is in splitHugePageNs;
+    // the IPI round to other holders is the translation model's).
+    if (core.tlb.on) core.ops.chargeKernelNs(core.tlb.shootdown(page));
     m.unmap(page);
     // The sub-pages' 4 KiB vpns: the huge vpn shifted left by s bits, plus the sub-page index
     // (the low s bits are zero, so adding the index never carries into the high word).

@@ -1,19 +1,26 @@
 // The page operations policies ask for through their Host, each counted and charged from the cost
 // model: migrate, evict to swap, arm a hint fault, test-and-clear an accessed bit (one page at a
 // time or in bulk over a list: a scanner's pass is one call), kernel CPU of the policy's own work,
-// and the oracles' free move. A call that cannot be honoured returns false and changes nothing.
+// and the oracles' free move. A call that cannot be honoured returns false and changes nothing;
+// a migration or eviction refused for a pinned page or a full tier is counted (sim/pins.ts).
 // Work done inside a fault runs in the faulting task: it stalls that CPU (Core.pendingStallNs).
 
 import type { Core } from './core.ts';
+import { isFileType } from './page-types.ts';
 import { S_ACCESSED, S_DIRTY, S_HINT, S_COW, S_TOUCH, S_NO_FRAME, S_TIER_SHIFT, K_BASE, K_SWAPPED } from './memory.ts';
 import { VS_HOST_PAGE_OUTS, VS_MAPPED, VS_STRIDE } from './vm-model.ts';
 import { remapShadowed } from './shadow-ops.ts';
+import { PIN_EVICT_REFUSED, PIN_REFUSED_NO_ROOM, PIN_REFUSED_PINNED } from './pins.ts';
 import { C_DEMOTED, C_EVICTED, C_KERNEL_CPU_NS, C_MIGRATED_BYTES, C_PROMOTED, C_PTE_SCANS, C_TIER_BASE, TIER_STRIDE } from './stats.ts';
 
 export class PageOps {
   constructor(private readonly core: Core) {}
 
-  /** Host.migrate: move the page's frame to `tier` (see Host.migrate for when it stalls). */
+  /**
+   * Host.migrate: move the page's frame to `tier` (see Host.migrate for when it stalls). Refused,
+   * and counted per reason when the reason is the page's or the tier's (sim/pins.ts), for a
+   * long-term pinned page and for a full tier.
+   */
   migrate(page: number, tier: number, async: boolean): boolean {
     const core = this.core;
     const m = core.memory;
@@ -25,24 +32,53 @@ export class PageOps {
       if (m.frameTier[frame] !== tier) m.dropShadow(page);
     }
     const from = m.frameTier[frame];
+    if (from === tier) return false;
+    const pins = core.pins;
+    if (pins.isPinned(page)) {
+      pins.counters[PIN_REFUSED_PINNED]++;
+      return false;
+    }
     const base = (m.flags[page] & K_BASE) !== 0;
+    if (m.usedFrames[tier] + (base ? m.baseUnit : 1) > m.capacityFrames[tier]) {
+      pins.counters[PIN_REFUSED_NO_ROOM]++;
+      return false;
+    }
+    const costNs = this.move(page, frame, from, tier, base);
+    core.counters[tier < from ? C_PROMOTED : C_DEMOTED]++;
+    if (!async && core.ctxCpu >= 0) core.pendingStallNs += costNs;
+    return true;
+  }
+
+  /**
+   * The migration a long-term pin does out of a movable tier (sim/pins.ts): synchronous in the
+   * pinning task, so the caller adds the returned cost to its stall; copied bytes, tier bandwidth
+   * and kernel CPU as any migration, but neither a promotion nor a demotion. The caller checked room.
+   */
+  moveForPin(page: number, tier: number): number {
+    const m = this.core.memory;
+    const frame = m.frame[page];
+    return this.move(page, frame, m.frameTier[frame], tier, (m.flags[page] & K_BASE) !== 0);
+  }
+
+  /** Move a frame between tiers and charge the copy; returns its cost in ns. */
+  private move(page: number, frame: number, from: number, tier: number, base: boolean): number {
+    const core = this.core;
+    const m = core.memory;
     const unit = base ? m.baseUnit : 1;
-    if (from === tier || m.usedFrames[tier] + unit > m.capacityFrames[tier]) return false;
     m.setFrameTier(frame, tier);
     m.usedFrames[from] -= unit;
     m.usedFrames[tier] += unit;
     const bytes = base ? 4096 : core.pageBytes;
-    const costNs = base ? core.cost.migrationBaseNs : core.cost.migrationNs;
+    let costNs = base ? core.cost.migrationBaseNs : core.cost.migrationNs;
+    if (core.tlb.on) costNs += core.tlb.shootdown(page);
     const counters = core.counters;
-    counters[tier < from ? C_PROMOTED : C_DEMOTED]++;
     counters[C_MIGRATED_BYTES] += bytes;
     counters[C_TIER_BASE + TIER_STRIDE * from + 1] += bytes;
     counters[C_TIER_BASE + TIER_STRIDE * tier + 2] += bytes;
     core.load.windowBytes[from] += bytes;
     core.load.windowBytes[tier] += bytes;
     counters[C_KERNEL_CPU_NS] += costNs;
-    if (!async && core.ctxCpu >= 0) core.pendingStallNs += costNs;
-    return true;
+    return costNs;
   }
 
   /** OracleHost.oracleMove: the same move for free (no time, bandwidth, stall, kernel CPU or count). */
@@ -64,8 +100,14 @@ export class PageOps {
     const core = this.core;
     const m = core.memory;
     if (m.frame[page] < 0) return false;
+    if (core.pins.isPinned(page)) {
+      // A long-term pinned (or mlock'd) page is unevictable.
+      core.pins.counters[PIN_EVICT_REFUSED]++;
+      return false;
+    }
     if (m.shadow !== null) m.dropShadow(page);
     const state = m.state[page];
+    if (core.tlb.on) this.chargeKernelNs(core.tlb.shootdown(page));
     m.sharedLeave(page);
     const freedTier = m.unmap(page);
     if (freedTier >= 0) m.usedFrames[freedTier] -= m.unitOf(page);
@@ -80,6 +122,9 @@ export class PageOps {
       core.vm.stats[v + VS_HOST_PAGE_OUTS]++;
     }
     if (state & S_DIRTY) core.counters[C_KERNEL_CPU_NS] += core.cost.swapOutNs;
+    // With a storage device: dirty pages are written back, anon/shmem ones go to swap; a clean file
+    // page is dropped (its data is on the device already).
+    if (core.storage.on && ((state & S_DIRTY) !== 0 || !isFileType(core.types.of(page)))) core.storage.write(core.nowNs, core.pageBytes);
     return true;
   }
 

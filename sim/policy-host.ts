@@ -4,10 +4,12 @@
 // the sampler, the oracle); host calls never re-enter the policy.
 
 import type { Core } from './core.ts';
-import type { OracleHost, ShadowHost, VmHost } from './host.ts';
+import type { LoadHost, OracleHost, ShadowHost, VmHost } from './host.ts';
+import { LOAD_ARRIVALS, LOAD_OCCUPANCY_NS, loadBase } from './stats.ts';
 import { ShadowOps } from './shadow-ops.ts';
+import { PIN_SPLIT_REFUSED } from './pins.ts';
 
-export class PolicyHost implements VmHost, OracleHost, ShadowHost {
+export class PolicyHost implements VmHost, OracleHost, LoadHost, ShadowHost {
   readonly pageBytes: number;
   readonly tiers: number;
   readonly cpus: number;
@@ -56,8 +58,17 @@ export class PolicyHost implements VmHost, OracleHost, ShadowHost {
   vmOf(page: number): number {
     return this.core.ids.vm(page);
   }
+  pageType(page: number): number {
+    return this.core.types.of(page);
+  }
   flags(page: number): number {
     return this.core.memory.publicFlags(page);
+  }
+  tierArrivals(tier: number): number {
+    return this.core.counters[loadBase(this.core.tiers, tier) + LOAD_ARRIVALS];
+  }
+  tierOccupancyNs(tier: number): number {
+    return this.core.counters[loadBase(this.core.tiers, tier) + LOAD_OCCUPANCY_NS];
   }
   copyPageKeys(from: number, to: number, vm: Uint16Array, vpnHi: Uint32Array, vpnLo: Uint32Array): void {
     this.core.ops.copyPageKeys(from, to, vm, vpnHi, vpnLo);
@@ -84,6 +95,11 @@ export class PolicyHost implements VmHost, OracleHost, ShadowHost {
     return this.core.ops.testAndClearAccessedList(pages, from, to, tier, young);
   }
   splitPage(page: number): number {
+    // can_split_folio fails on a pinned folio's extra references (sim/pins.ts).
+    if (this.core.pins.isPinned(page)) {
+      this.core.pins.counters[PIN_SPLIT_REFUSED]++;
+      return -1;
+    }
     return this.core.huge.split(page);
   }
   chargeKernelNs(ns: number): void {

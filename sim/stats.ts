@@ -24,8 +24,40 @@ export const C_SWAP_INS = 15;
 export const C_TIER_BASE = 16;
 export const TIER_STRIDE = 3;
 
+/**
+ * Per tier t, after the tier block (loaded-latency.ts): cache lines that arrived (the workload's
+ * and the antagonist's: CHA TOR inserts), their summed latency (TOR occupancy, ns), antagonist bytes.
+ */
+export const LOAD_ARRIVALS = 0;
+export const LOAD_OCCUPANCY_NS = 1;
+export const LOAD_ANTAGONIST_BYTES = 2;
+export const LOAD_STRIDE = 3;
+
+export function loadBase(tiers: number, tier: number): number {
+  return C_TIER_BASE + TIER_STRIDE * tiers + LOAD_STRIDE * tier;
+}
+
+/**
+ * Address-translation counters (sim/tlb.ts; zero unless tlb.enabled), after the load block: at
+ * tlbCounterBase(tiers) + T_*, named TLB_COUNTER_NAMES in the summary and time series.
+ */
+export const TLB_COUNTER_NAMES = ['tlbL1Misses', 'tlbL2Misses', 'tlbWalkNs', 'tlbWalkReads', 'tlbPscMisses', 'tlbShootdowns', 'tlbShootdownIpis', 'tlbEntriesLost', 'tlbShootdownNs'] as const;
+export const TC_L1_MISSES = 0;
+export const TC_L2_MISSES = 1;
+export const TC_WALK_NS = 2;
+export const TC_WALK_READS = 3;
+export const TC_PSC_MISSES = 4;
+export const TC_SHOOTDOWNS = 5;
+export const TC_IPIS = 6;
+export const TC_ENTRIES_LOST = 7;
+export const TC_SHOOTDOWN_NS = 8;
+
+export function tlbCounterBase(tiers: number): number {
+  return C_TIER_BASE + (TIER_STRIDE + LOAD_STRIDE) * tiers;
+}
+
 export function counterCount(tiers: number): number {
-  return C_TIER_BASE + TIER_STRIDE * tiers;
+  return tlbCounterBase(tiers) + TLB_COUNTER_NAMES.length;
 }
 
 // Latency histogram: 1 ns bins below 4096 ns, then 32 bins per octave up to 2^42 ns: exact where
