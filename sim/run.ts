@@ -111,6 +111,7 @@ export function relevantConfig(config: Config): Config {
     // Pinning keys at their defaults leave a run's identity as it was before they existed.
     if ((k in PIN_SCHEMA && config[k] === PIN_SCHEMA[k].default) || (/^machine\.tiers\.\d+\.zone$/.test(k) && config[k] === 'normal')) continue;
     if (k in TLB_SCHEMA && config['tlb.enabled'] !== true) continue; // runs without the translation model describe themselves as before
+    if (k === 'stats.whoPaid' && config[k] !== true) continue; // runs without the who-paid columns keep their identity
     if (k === 'trace.sha256' && config[k] === null) continue; // synthetic runs keep the identity they had before trace hashes
     out[k] = config[k];
   }
