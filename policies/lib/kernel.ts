@@ -71,6 +71,8 @@ export interface KernelOptions {
   asyncPromote?: (page: number) => void;
   /** Nomad: reclaim on a node frees shadow copies first (reclaim_shadow_page); returns pages freed. */
   reclaimShadows?: (tier: number, pages: number) => number;
+  /** NeoMem: kswapd balances to the promo watermark (memory-tiering mode) with the NUMA scanner off. */
+  kswapdToPromo?: boolean;
 }
 
 /** The composed kernel: hooks for the engine plus its state, exposed for tests. */
@@ -273,7 +275,7 @@ export class TieringKernel {
 
   /** Free pages kswapd reclaims a node up to (pgdat_balanced's mark). */
   kswapdTarget(t: number): number {
-    let mark = this.o.numaMode === NUMA_BALANCING_MEMORY_TIERING ? this.wm.promo[t] : this.wm.high[t];
+    let mark = this.o.numaMode === NUMA_BALANCING_MEMORY_TIERING || this.o.kswapdToPromo ? this.wm.promo[t] : this.wm.high[t];
     if (this.o.tpp && t === 0) mark = Math.max(mark, this.demoteWm);
     return mark;
   }
