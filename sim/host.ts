@@ -122,6 +122,11 @@ export interface Host {
    * the faulting task's time, so it also stalls that CPU; in a timer it is a daemon's.
    */
   chargeKernelNs(ns: number): void;
+  /**
+   * Kernel CPU time charged so far in the run, in ns (free to read): a daemon that runs as a thread
+   * (kswapd) measures how long a batch of its work took from the difference.
+   */
+  kernelCpuNs(): number;
   /** Page-table entries visited without a test-and-clear (skipped by a scanner, seen by a walk): n × cost.pteScanNs, counted in pteScans. */
   chargePteScans(n: number): void;
   /**

@@ -5,6 +5,7 @@
 
 import type { Core } from './core.ts';
 import type { OracleHost, VmHost } from './host.ts';
+import { C_KERNEL_CPU_NS } from './stats.ts';
 
 export class PolicyHost implements VmHost, OracleHost {
   readonly pageBytes: number;
@@ -85,6 +86,9 @@ export class PolicyHost implements VmHost, OracleHost {
   }
   chargeKernelNs(ns: number): void {
     this.core.ops.chargeKernelNs(ns);
+  }
+  kernelCpuNs(): number {
+    return this.core.counters[C_KERNEL_CPU_NS];
   }
   chargePteScans(n: number): void {
     this.core.ops.chargePteScans(n);

@@ -6,6 +6,8 @@ import { FAULT_FIRST_TOUCH, FAULT_HINT } from '../policies/policy.ts';
 import { FakeHost } from './lib-fake-host.ts';
 
 const MS = 1e6;
+/** The kernel's kswapd timers (ids 8 + node); the scanner's timer is left alone. */
+const isKswapd = (id: number) => id >= 8;
 
 function opts(tpp: KernelOptions['tpp'] | undefined): KernelOptions {
   // Node 0 = 1,000 pages, node 1 = 10,000; min_free_kbytes 400 kB, watermark_scale_factor 100:
@@ -18,6 +20,7 @@ function opts(tpp: KernelOptions['tpp'] | undefined): KernelOptions {
     promoteRateLimitMBps: 65536,
     minFreeKbytes: 400,
     watermarkScaleFactor: 100,
+    kswapdPageNs: 500,
     reclaimer: 'lru',
     tpp,
   };
@@ -46,6 +49,7 @@ describe('tpp', () => {
     expect(host.get('kswapdWakes')).toBe(0);
     fault(0, 891);
     expect(host.get('kswapdWakes')).toBe(1);
+    host.runTimers((id) => k.onTimer(id), Infinity, isKswapd); // kswapd's batch runs as its own thread's event
     expect(host.free(0)).toBe(112);
     expect(host.log).toEqual(['demote 0', 'demote 1', 'demote 2', 'demote 3']);
   });
