@@ -95,6 +95,8 @@ export interface EngineResult {
   engineBytes: number;
   /** The VM model's per-VM results, when the run has one (a VM policy attached, vm.count set, or a multi-VM source). */
   vm?: VmResult;
+  /** Policies' warnings about what the results mean (Host.warn), those the run did not outlive. */
+  warnings: string[];
 }
 
 /** Counter values at a point in time (warm-up end, epoch end). */
@@ -317,6 +319,7 @@ export class Engine {
       touchedSubpages: core.huge.on ? core.huge.touchedSubpages : m.pages,
       engineBytes: m.bytes() + core.ids.bytes() + core.huge.bytes() + core.vm.pageContent.byteLength + (table > 0 ? table : keys),
       vm: core.vm.result(endNs),
+      warnings: [...core.warnings].filter(([, untilNs]) => endNs < untilNs).map(([text]) => text),
     };
   }
 }

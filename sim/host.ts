@@ -136,6 +136,13 @@ export interface Host {
   setWatermarks(tier: number, lowFrames: number, highFrames: number): void;
   /** Seeded random number in [0, 1) from the run's seed, private to this policy. */
   random(): number;
+  /**
+   * A warning about what the run's results mean (a reserve that is a large share of a tier, a
+   * daemon that needs longer than the run to settle), printed after the summary and kept in the
+   * run's config.json. Shown only if the run ends before `unlessRunReachesNs` (default: always);
+   * a later call with the same text replaces that time (a daemon that settled at time T passes T).
+   */
+  warn(text: string, unlessRunReachesNs?: number): void;
 }
 
 /**

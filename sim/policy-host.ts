@@ -114,6 +114,9 @@ export class PolicyHost implements VmHost, OracleHost {
   count(counterId: number, n = 1): void {
     this.core.policies.counterValues[counterId] += n;
   }
+  warn(text: string, unlessRunReachesNs = Infinity): void {
+    this.core.warnings.set(`${this.core.policies.names[this.owner]}: ${text}`, unlessRunReachesNs);
+  }
   random(): number {
     return this.core.policies.random(this.owner);
   }

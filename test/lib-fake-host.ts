@@ -179,6 +179,11 @@ export class FakeHost implements Host {
   chargePteScans(): void {}
   readonly sampleCostNs = 500;
   setWatermarks(): void {}
+  /** Host.warn calls: text → the run time that retracts it. */
+  warnings = new Map<string, number>();
+  warn(text: string, unlessRunReachesNs = Infinity): void {
+    this.warnings.set(text, unlessRunReachesNs);
+  }
   random(): number {
     return 0.5;
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TieringKernel } from '../policies/lib/kernel.ts';
+import { TieringKernel, SCANNER_UNSETTLED } from '../policies/lib/kernel.ts';
 import type { KernelOptions } from '../policies/lib/kernel.ts';
 import { NUMA_BALANCING_MEMORY_TIERING } from '../policies/lib/numa-balancing.ts';
 import { FAULT_FIRST_TOUCH, FAULT_HINT } from '../policies/policy.ts';
@@ -79,5 +79,24 @@ describe('tpp', () => {
     expect(host.tierOf(x)).toBe(0);
     expect(k.reclaimer.isActive(x)).toBe(true);
     expect(host.get('promoteCandidates')).toBe(1);
+  });
+
+  it('warns when kswapd keeps more than 10 % of a tier free, and until the scanner has made two passes', () => {
+    // demote_scale_factor 1000 → node 0's target 109 of 1000 pages = 10.9 % > 10 %: one warning.
+    // Node 1 (10,000 pages): min ⌊100 · 10000/11000⌋ = 90, tmp max(22, 100) = 100 → promo 390 =
+    // 3.9 %: none. With the default 200: 9 + 20 = 29 < promo 39 → target 39 = 3.9 %: none.
+    const { host, k, fault } = setup({ demoteScaleFactor: 1000, promoteActiveOnly: true, kswapdRetryMs: 10000 });
+    const reserve = [...host.warnings.keys()].filter((w) => w.startsWith('kswapd keeps'));
+    expect(reserve).toEqual([expect.stringContaining("kswapd keeps 109 of tier 0's 1000 base pages free (10.9 %")]);
+    expect(setup({ demoteScaleFactor: 200, promoteActiveOnly: true, kswapdRetryMs: 10000 }).host.warnings.size).toBe(1); // the scanner's only
+    // The scanner's warning stands for any run until its second full pass: 3 pages (one 256 MB
+    // window), first pass at scanDelayMs = 1000 ms, period task_scan_min = max(1000 / (2560 / 256),
+    // 1000 / 1 window) = 1000 ms → second pass at 2000 ms, which retracts it for runs that reach 2 s.
+    expect(host.warnings.get(SCANNER_UNSETTLED)).toBe(Infinity);
+    for (let i = 0; i < 3; i++) fault(1, 100 + i);
+    host.runTimers((id) => k.onTimer(id), 1000 * MS, (id) => id === 1);
+    expect(host.warnings.get(SCANNER_UNSETTLED)).toBe(Infinity);
+    host.runTimers((id) => k.onTimer(id), 2000 * MS, (id) => id === 1);
+    expect(host.warnings.get(SCANNER_UNSETTLED)).toBe(2000 * MS);
   });
 });

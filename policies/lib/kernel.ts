@@ -49,6 +49,13 @@ export const MAX_RECLAIM_RETRIES = 16;
 const BASE_PAGE_BYTES = 4096;
 const TIMER_SCAN = 1;
 const TIMER_KSWAPD = 8; // + node
+/** Share of a tier the kswapd target may keep free before the run warns (stated in README "How faithful is it") [model]. */
+export const RESERVE_WARN_SHARE = 0.1;
+/** Scanner passes over the whole address space before promotion is in steady state. */
+const SETTLED_PASSES = 2;
+export const SCANNER_UNSETTLED =
+  `NUMA balancing's scanner had not finished ${SETTLED_PASSES} passes over the address space when the run ended (the first starts after scanDelayMs; ` +
+  'a slow-tier page gets one hint fault per pass, and TPP\'s active-LRU gate needs two): promotion had not reached its steady state';
 /** Pages a kswapd batch scans before it yields: SWAP_CLUSTER_MAX, the unit of shrink_inactive_list. */
 export const KSWAPD_BATCH_PAGES = SWAP_CLUSTER_MAX;
 
@@ -88,6 +95,7 @@ export class TieringKernel {
   readonly kswapdFailures: Float64Array;
   private readonly kswapdFailNs: Float64Array;
   private nextScanNs = 0;
+  private scannerSettled = false;
   /** Pages demoted or evicted so far (direct reclaim measures its goal with it). */
   reclaimedPages = 0;
   /** The allocation being placed found every node at or below min (direct reclaim follows). */
@@ -166,6 +174,19 @@ export class TieringKernel {
     this.reclaimFromKswapd = caps.map((_, t) => (page: number) => this.reclaimPage(page, t, true));
     this.reclaimDirect = caps.map((_, t) => (page: number) => this.reclaimPage(page, t, false));
     if (this.scanner) host.after(this.scanner.firstDelayMs() * 1e6, TIMER_SCAN);
+    // Warnings where the results would be artefacts (issue 13 item 5): a node whose kswapd target
+    // is a large share of it, and a run shorter than the scanner's settling time (retracted in
+    // scanTick once two full passes are done).
+    for (let t = 0; t < n; t++) {
+      const keep = this.kswapdTarget(t);
+      if (keep > RESERVE_WARN_SHARE * basePages[t]) {
+        host.warn(
+          `kswapd keeps ${keep} of tier ${t}'s ${basePages[t]} base pages free (${((100 * keep) / basePages[t]).toFixed(1)} %, above ${100 * RESERVE_WARN_SHARE} %): ` +
+            'on a tier this small the results measure watermark arithmetic (min_free_kbytes, watermark_scale_factor' + (o.tpp && t === 0 ? ', demote_scale_factor' : '') + ') more than the policy',
+        );
+      }
+    }
+    if (this.scanner) host.warn(SCANNER_UNSETTLED);
   }
 
   hooks(): PolicyHooks {
@@ -404,6 +425,10 @@ export class TieringKernel {
     const marked = sc.work(this.o.numaMode === NUMA_BALANCING_MEMORY_TIERING ? this.accessTimeMs : null, Math.floor(now / 1e6));
     host.count(this.c.scans);
     host.count(this.c.marked, marked);
+    if (sc.passes === SETTLED_PASSES && !this.scannerSettled) {
+      this.scannerSettled = true;
+      host.warn(SCANNER_UNSETTLED, now); // a run that reaches this point has settled: retract
+    }
     this.nextScanNs = now + sc.periodMs * 1e6;
     host.after(sc.periodMs * 1e6, TIMER_SCAN);
   }
