@@ -54,8 +54,9 @@ export const RESERVE_WARN_SHARE = 0.1;
 /** Scanner passes over the whole address space before promotion is in steady state. */
 const SETTLED_PASSES = 2;
 export const SCANNER_UNSETTLED =
-  `NUMA balancing's scanner had not finished ${SETTLED_PASSES} passes over the address space when the run ended (the first starts after scanDelayMs; ` +
-  'a slow-tier page gets one hint fault per pass, and TPP\'s active-LRU gate needs two): promotion had not reached its steady state';
+  `NUMA balancing had not settled when the run ended: its scanner had not made ${SETTLED_PASSES} passes over the address space (the first starts after scanDelayMs; ` +
+  'a slow-tier page gets one hint fault per pass, and TPP\'s active-LRU gate needs two), or, in memory-tiering mode, its scan period was still doubling towards task_scan_max ' +
+  '(the only faults recorded there are promotions, counted remote and private, so every update_task_scan_period doubles it): hint-fault and promotion rates are a transient';
 /** Pages a kswapd batch scans before it yields: SWAP_CLUSTER_MAX, the unit of shrink_inactive_list. */
 export const KSWAPD_BATCH_PAGES = SWAP_CLUSTER_MAX;
 
@@ -425,7 +426,8 @@ export class TieringKernel {
     const marked = sc.work(this.o.numaMode === NUMA_BALANCING_MEMORY_TIERING ? this.accessTimeMs : null, Math.floor(now / 1e6));
     host.count(this.c.scans);
     host.count(this.c.marked, marked);
-    if (sc.passes === SETTLED_PASSES && !this.scannerSettled) {
+    const periodSettled = this.o.numaMode !== NUMA_BALANCING_MEMORY_TIERING || sc.periodMs >= sc.scanMaxMs();
+    if (sc.passes >= SETTLED_PASSES && periodSettled && !this.scannerSettled) {
       this.scannerSettled = true;
       host.warn(SCANNER_UNSETTLED, now); // a run that reaches this point has settled: retract
     }
