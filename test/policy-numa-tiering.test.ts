@@ -181,6 +181,39 @@ describe('numa-tiering promotion path (should_numa_migrate_memory, tiering mode)
   });
 });
 
+describe('numa-tiering scan period in tiering mode (task_numa_fault, update_task_scan_period)', () => {
+  it('doubles the period at every scan sequence: promotions are the only recorded faults, remote and private', () => {
+    const small = tiering({ minFreeKbytes: 400, watermarkScaleFactor: 100 });
+    const { host, k, slowPage } = machine(1000, 10000, 0, small);
+    const sc = k.scanner!;
+    const x = slowPage(0);
+    // First pass at 1000 ms: RSS 1 page = 1 window → task_scan_min = max(1000 / (2560/256), 1000)
+    // = 1000 ms; x (node 1) is marked and stamped 1000; the pass reaches the end: seq 1.
+    host.nowNs = 1000 * MS;
+    k.onTimer(1);
+    expect([sc.periodMs, sc.seq, k.accessTimeMs[x]]).toEqual([1000, 1, 1000]);
+    // Hint fault at 1100 ms: latency 100 < 1000 → promoted (free 1000 > high 29 + 1). The fault is
+    // recorded on node 0 after the move, with TNF_FAULT_LOCAL from node 1 (remote) and
+    // last_cpupid = -1 (private). First recorded fault of seq 1 → placement first, with nothing
+    // recorded: local + shared = 0 → scan slower, period 2000, numa_next_scan = 1100 + 2000.
+    host.nowNs = 1100 * MS;
+    k.onFault(x, FAULT_HINT, 0);
+    expect(host.tierOf(x)).toBe(0);
+    expect([sc.periodMs, sc.locality[0], sc.locality[1], sc.faultsPrivate]).toEqual([2000, 1, 0, 1]);
+    // Second pass at 3100 ms marks a new slow page y; its promotion opens seq 2's placement:
+    // local 0 + shared 0 again (x counted remote and private) → 4000. It never shortens.
+    const y = slowPage(0);
+    host.nowNs = 3100 * MS;
+    k.onTimer(1);
+    expect(k.accessTimeMs[y]).toBe(3100);
+    host.nowNs = 3200 * MS;
+    k.onFault(y, FAULT_HINT, 0);
+    expect(host.tierOf(y)).toBe(0);
+    expect(sc.periodMs).toBe(4000);
+    expect(host.get('numaScanPeriodUpdates')).toBe(2);
+  });
+});
+
 describe('numa-tiering in the engine', () => {
   it('takes a hint fault only on the first access after a scan', () => {
     // Node 0 = 1 page, node 1 = 10. min_free_kbytes 4 kB → pages_min 1 → every watermark 0.
