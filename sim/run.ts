@@ -251,6 +251,7 @@ export function recordRun(outcome: RunOutcome, dir: string, opts: { replace: boo
     tiersim: '0.1.0',
     node: process.version,
     finishedAt: new Date().toISOString(),
+    warnings: result.warnings,
   };
   const files = { config: relevantConfig(config), identity: runIdentity(config), meta, summary, timeseries: timeseriesRows(tiers, result, config), vmTimeseries: vmTimeseriesRows(result) };
   writeRunDir(dir, files, opts);
