@@ -32,6 +32,7 @@ export default definePolicy({
       hotThresholdMs: 1000,
       promoteRateLimitMBps: 65536,
       minFreeKbytes: p.minFreeKbytes,
+      kswapdPageNs: p.kswapdPageNs,
       watermarkScaleFactor: p.watermarkScaleFactor,
       swappiness: p.swappiness,
       reclaimEarlyPct: p.reclaimEarlyPct,

@@ -93,6 +93,8 @@ export class Faults {
     m.flags[page] &= ~(K_SWAPPED | K_GUEST_PAGED);
     m.usedFrames[tier] += unit;
     m.mappedPages++;
+    // Transparent huge pages (thp.enabled): a huge page without a free 2 MiB block falls back to 4 KiB pages.
+    if (core.huge.thp !== null) core.huge.thp.placed(page, tier);
     // Long-term pins (sim/pins.ts): a page of a pinned range is pinned at its first touch.
     if (!swapIn && core.pins.on) stall += core.pins.firstTouch(page, tier, c);
     if (core.vm.on) stall += core.vm.pageIn(page, c, swapIn, guestPaged !== 0);

@@ -12,10 +12,15 @@ import { S_ACCESSED, S_DIRTY, S_HINT, S_COW, S_TOUCH, S_NO_FRAME, S_TIER_SHIFT, 
 import { VS_HOST_PAGE_OUTS, VS_MAPPED, VS_STRIDE } from './vm-model.ts';
 import { remapShadowed } from './shadow-ops.ts';
 import { PIN_EVICT_REFUSED, PIN_REFUSED_NO_ROOM, PIN_REFUSED_PINNED } from './pins.ts';
-import { C_DEMOTED, C_EVICTED, C_KERNEL_CPU_NS, C_MIGRATED_BYTES, C_PROMOTED, C_PTE_SCANS, C_TIER_BASE, TIER_STRIDE } from './stats.ts';
+import { C_DEMOTED, C_EVICTED, C_KERNEL_CPU_NS, C_MIGRATED_BYTES, C_PROMOTED, C_PTE_SCANS, C_TIER_BASE, TIER_STRIDE, MP_APP, MP_KERNEL, migrationPayerBase } from './stats.ts';
 
 export class PageOps {
-  constructor(private readonly core: Core) {}
+  /** Index of the who-paid counters (stats.ts MIGRATION_PAYER_NAMES). */
+  private readonly payer: number;
+
+  constructor(private readonly core: Core) {
+    this.payer = migrationPayerBase(core.tiers);
+  }
 
   /**
    * Host.migrate: move the page's frame to `tier` (see Host.migrate for when it stalls). Refused,
@@ -40,13 +45,19 @@ export class PageOps {
       return false;
     }
     const base = (m.flags[page] & K_BASE) !== 0;
+    // Transparent huge pages (thp.enabled): a huge page the target cannot take whole (no free 2 MiB
+    // block, or less than 2 MiB of room) is split and moved 4 KiB at a time, if demoted (sim/thp.ts).
+    const thp = core.huge.thp;
+    if (thp !== null && thp.needsSplit(page, tier)) return thp.splitAndMigrate(page, from, tier, async);
     if (m.usedFrames[tier] + (base ? m.baseUnit : 1) > m.capacityFrames[tier]) {
       pins.counters[PIN_REFUSED_NO_ROOM]++;
       return false;
     }
     const costNs = this.move(page, frame, from, tier, base);
     core.counters[tier < from ? C_PROMOTED : C_DEMOTED]++;
-    if (!async && core.ctxCpu >= 0) core.pendingStallNs += costNs;
+    const inApp = !async && core.ctxCpu >= 0;
+    if (inApp) core.pendingStallNs += costNs;
+    core.counters[this.payer + (inApp ? MP_APP : MP_KERNEL)] += costNs;
     return true;
   }
 
@@ -58,7 +69,9 @@ export class PageOps {
   moveForPin(page: number, tier: number): number {
     const m = this.core.memory;
     const frame = m.frame[page];
-    return this.move(page, frame, m.frameTier[frame], tier, (m.flags[page] & K_BASE) !== 0);
+    const costNs = this.move(page, frame, m.frameTier[frame], tier, (m.flags[page] & K_BASE) !== 0);
+    this.core.counters[this.payer + MP_APP] += costNs; // synchronous in the pinning task
+    return costNs;
   }
 
   /** Move a frame between tiers and charge the copy; returns its cost in ns. */
@@ -66,9 +79,11 @@ export class PageOps {
     const core = this.core;
     const m = core.memory;
     const unit = base ? m.baseUnit : 1;
+    const thp = core.huge.thp;
     m.setFrameTier(frame, tier);
     m.usedFrames[from] -= unit;
     m.usedFrames[tier] += unit;
+    if (thp !== null) thp.moved(page, from, tier);
     const bytes = base ? 4096 : core.pageBytes;
     let costNs = base ? core.cost.migrationBaseNs : core.cost.migrationNs;
     if (core.tlb.on) costNs += core.tlb.shootdown(page);
@@ -90,9 +105,12 @@ export class PageOps {
     if (frame < 0 || tier < 0 || tier >= m.tiers || m.usedFrames[tier] + unit > m.capacityFrames[tier]) return false;
     const from = m.frameTier[frame];
     if (from === tier) return false;
+    const thp = this.core.huge.thp;
+    if (thp !== null && thp.needsSplit(page, tier)) return false;
     m.setFrameTier(frame, tier);
     m.usedFrames[from] -= unit;
     m.usedFrames[tier] += unit;
+    if (thp !== null) thp.moved(page, from, tier);
     return true;
   }
 
@@ -112,6 +130,7 @@ export class PageOps {
     m.sharedLeave(page);
     const freedTier = m.unmap(page);
     if (freedTier >= 0) m.usedFrames[freedTier] -= m.unitOf(page);
+    if (freedTier >= 0 && core.huge.thp !== null) core.huge.thp.evicted(page, freedTier);
     // A page that comes back gets a private frame, so it is no longer copy-on-write.
     m.state[page] &= ~(S_ACCESSED | S_DIRTY | S_HINT | S_COW);
     m.flags[page] |= K_SWAPPED;
