@@ -13,6 +13,7 @@ import { OP_READ, OP_WRITE } from './batch.ts';
 import { MAX_COUNT, MAX_EVENT_NS, parseNumber } from '../sim/config.ts';
 import { VMS_PARAMS, VmsWorkload, isVmsWorkload, parseVmsWorkload } from './synthetic-vms.ts';
 import { cachedFootprint, countFootprint } from './synthetic-footprint.ts';
+import { DB_PARAMS, DbWorkload, isDbWorkload, parseDbWorkload } from './synthetic-db.ts';
 import type { Footprint } from './synthetic-footprint.ts';
 
 export class WorkloadError extends Error {
@@ -63,6 +64,10 @@ export const WORKLOAD_KINDS: Record<string, { summary: string; params: Record<st
     summary: 'Sequential scan over the pages, repeated: lines consecutive cache lines of each page, then the next page.',
     params: { ...COMMON, lines: { default: 64, doc: 'Cache-line accesses per page before moving on (64 = the whole 4 KiB page).' } },
   },
+  db: {
+    summary: 'A database with double caching: shared buffers (shmem) with clock-sweep eviction (usage count ≤ 5) over a page cache of Zipf-popular blocks, read()/write() or O_DIRECT (traces/synthetic-db.ts). A workload of its own: no other phases.',
+    params: DB_PARAMS,
+  },
   vms: {
     summary: 'Several VMs (vm column) with page contents: shared OS images, zero pages, private data; boot then OS reads and data reads/writes (traces/synthetic-vms.ts). A workload of its own: no other phases.',
     params: VMS_PARAMS,
@@ -110,6 +115,10 @@ export function parseWorkload(spec: string): { phases: Phase[]; threads: number 
   if (isVmsWorkload(spec)) {
     const v = parseVmsWorkload(spec);
     return { phases: [], threads: v.count * v.threads };
+  }
+  if (isDbWorkload(spec)) {
+    parseDbWorkload(spec);
+    return { phases: [], threads: 1 };
   }
   const parts = spec.split(/\+(?=[a-z])/);
   let threads = -1;
@@ -200,6 +209,7 @@ export function parseWorkload(spec: string): { phases: Phase[]; threads: number 
  */
 export function workloadRegions(spec: string): Array<{ vm: number; start: number; end: number; type: number }> {
   if (isVmsWorkload(spec)) return [];
+  if (isDbWorkload(spec)) return new DbWorkload(spec, 1, zipfAlias, permutation).regions();
   return parseWorkload(spec)
     .phases.filter((p) => p.type !== 'anon')
     .map((p) => ({ vm: 0, start: BASE_PAGE + p.offset, end: BASE_PAGE + p.offset + p.pages, type: PHASE_TYPES.indexOf(p.type) }));
@@ -244,6 +254,8 @@ export class SyntheticSource implements AccessSource {
   readonly vms: number;
   /** The multi-VM generator when the spec is a vms workload (then phases is empty). */
   private readonly vmsWorkload: VmsWorkload | null;
+  /** The database generator when the spec is a db workload (then phases is empty). */
+  readonly dbWorkload: DbWorkload | null;
   private readonly phases: Phase[];
   /** Per thread: current phase, accesses done in it, and its generator. */
   private readonly phaseOf: Int32Array;
@@ -259,6 +271,7 @@ export class SyntheticSource implements AccessSource {
     this.footprintCacheDir = opts.footprintCacheDir;
     const { phases, threads } = parseWorkload(spec);
     this.vmsWorkload = isVmsWorkload(spec) ? new VmsWorkload(spec, seed) : null;
+    this.dbWorkload = isDbWorkload(spec) ? new DbWorkload(spec, seed, zipfAlias, permutation) : null;
     this.vms = this.vmsWorkload?.vms ?? 1;
     this.name = spec;
     this.phases = phases;
@@ -287,6 +300,7 @@ export class SyntheticSource implements AccessSource {
    */
   footprintPages(pageBytes: number): number | undefined {
     if (this.vmsWorkload) return this.vmsWorkload.footprintPages(pageBytes);
+    if (this.dbWorkload) return this.dbWorkload.footprintPages(pageBytes);
     if (pageBytes !== 4096 && pageBytes !== 2 << 20) return undefined;
     this.touched ??= cachedFootprint(this.name, this.seed, this.footprintCacheDir, () =>
       countFootprint(new SyntheticSource(this.name, this.seed), PAGE_ALIGN, pageIndexOf),
@@ -318,6 +332,7 @@ export class SyntheticSource implements AccessSource {
 
   read(cpu: number, batch: AccessBatch): number {
     if (this.vmsWorkload) return this.vmsWorkload.read(cpu, batch);
+    if (this.dbWorkload) return this.dbWorkload.read(cpu, batch);
     let filled = 0;
     while (filled < batch.capacity) {
       const pi = this.phaseOf[cpu];
