@@ -15,6 +15,7 @@ export function checkInvariants(core: Core): string[] {
   checkSharing(core, errors);
   checkVms(core, errors);
   checkPins(core, errors);
+  if (core.huge.thp !== null) errors.push(...core.huge.thp.check());
   return errors;
 }
 
