@@ -44,7 +44,9 @@ export function remapShadowed(core: Core, page: number, tier: number, async: boo
   // The page maps its own single frame again: no write protection is needed any more.
   m.state[page] &= ~S_COW;
   core.counters[tier < from ? C_PROMOTED : C_DEMOTED]++;
-  const ns = core.cost.migrationNs - copyNs(core);
+  let ns = core.cost.migrationNs - copyNs(core);
+  // The PTE changes: with the translation model, a shootdown to the CPUs holding it (sim/tlb.ts).
+  if (core.tlb.on) ns += core.tlb.shootdown(page);
   core.counters[C_KERNEL_CPU_NS] += ns;
   if (!async && core.ctxCpu >= 0) core.pendingStallNs += ns;
   return true;
@@ -82,6 +84,7 @@ export class ShadowOps {
     core.counters[C_PROMOTED]++;
     chargeCopyBytes(core, from, tier);
     core.counters[C_KERNEL_CPU_NS] += core.cost.migrationNs;
+    if (core.tlb.on) core.counters[C_KERNEL_CPU_NS] += core.tlb.shootdown(page);
     return true;
   }
 
