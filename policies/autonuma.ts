@@ -33,6 +33,7 @@ export default definePolicy({
       promoteRateLimitMBps: 65536,
       minFreeKbytes: p.minFreeKbytes,
       watermarkScaleFactor: p.watermarkScaleFactor,
+      swappiness: p.swappiness,
       reclaimer: 'lru',
     });
   },

@@ -20,8 +20,9 @@ import arms from './arms.ts';
 import nomad from './nomad.ts';
 import oracleLru from './oracle-lru.ts';
 import oracleStatic from './oracle-static.ts';
+import movableBoundary from './movable-boundary.ts';
 
-export const POLICIES: readonly PolicyDefinition[] = [firstTouch, interleave, numaTiering, tpp, mglru, autonuma, pebs, hemem, memtis, balloon, idleTax, pageSharing, damonTiering, arms, nomad, oracleLru, oracleStatic] as PolicyDefinition[];
+export const POLICIES: readonly PolicyDefinition[] = [firstTouch, interleave, numaTiering, tpp, mglru, autonuma, pebs, hemem, memtis, balloon, idleTax, pageSharing, damonTiering, arms, nomad, oracleLru, oracleStatic, movableBoundary] as PolicyDefinition[];
 
 export function findPolicy(name: string): PolicyDefinition {
   const p = POLICIES.find((d) => d.name === name);

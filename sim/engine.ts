@@ -39,6 +39,7 @@ import { Pins } from './pins.ts';
 import { AccessLoop } from './access-loop.ts';
 import { PageTypes, regionsFromConfig } from './page-types.ts';
 import { Storage } from './storage.ts';
+import { Zswap } from './swap.ts';
 import { checkInvariants } from './invariants.ts';
 import { StreamingIdSource, isIdSource } from './id-stream.ts';
 import type { IdSource } from './id-stream.ts';
@@ -142,6 +143,7 @@ export class Engine {
     core.types = new PageTypes();
     core.types.setRegions(regionsFromConfig(config));
     core.storage = new Storage(config);
+    core.zswap = new Zswap(config, tiers.reduce((a, t) => a + t.capacityFrames, 0), this.pageBytes, tiers.length);
     core.tlb = new Tlb(core);
     core.faults = new Faults(core);
     core.ops = new PageOps(core);
@@ -198,6 +200,11 @@ export class Engine {
       if (t >= 0) out[t * 4 + types.of(p)]++;
     }
     return out;
+  }
+
+  /** zswap's counters (swap.ts ZS_*), zero when it is off. */
+  get zswapStats(): Float64Array {
+    return this.core.zswap.stats;
   }
 
   /** The storage device's counters (storage.ts ST_*), zero when it is off. */

@@ -6,7 +6,8 @@
 // Work done inside a fault runs in the faulting task: it stalls that CPU (Core.pendingStallNs).
 
 import type { Core } from './core.ts';
-import { isFileType } from './page-types.ts';
+import { isFileType, PT_CACHE } from './page-types.ts';
+import { CONTENT_ZERO_PAGE } from '../traces/synthetic-vms.ts';
 import { S_ACCESSED, S_DIRTY, S_HINT, S_COW, S_TOUCH, S_NO_FRAME, S_TIER_SHIFT, K_BASE, K_SWAPPED } from './memory.ts';
 import { VS_HOST_PAGE_OUTS, VS_MAPPED, VS_STRIDE } from './vm-model.ts';
 import { remapShadowed } from './shadow-ops.ts';
@@ -131,12 +132,31 @@ export class PageOps {
       core.vm.stats[v + VS_MAPPED]--;
       core.vm.stats[v + VS_HOST_PAGE_OUTS]++;
     }
+    // zswap (swap.ts, off by default): a swap-backed page goes into the compressed pool if it fits.
+    if (core.zswap.on && freedTier >= 0 && !isFileType(core.types.of(page)) && this.zswapStore(page, freedTier)) return true;
     if (state & S_DIRTY) core.counters[C_KERNEL_CPU_NS] += core.cost.swapOutNs;
     // With a storage device: dirty pages are written back, anon/shmem ones go to swap; a clean file
     // page is dropped (its data is on the device already).
     if (core.storage.on && ((state & S_DIRTY) !== 0 || !isFileType(core.types.of(page)))) core.storage.write(core.nowNs, core.pageBytes);
     return true;
   }
+
+  /** zswap_store of an evicted page: compressed (kernel CPU) or same-filled; false = it goes to swap. */
+  private zswapStore(page: number, tier: number): boolean {
+    const core = this.core;
+    const m = core.memory;
+    const zero = core.vm.contentOn !== 0 && core.vm.content(page) === CONTENT_ZERO_PAGE;
+    if (core.zswap.store(page, tier, core.pageBytes, zero, m.capacityFrames, m.usedFrames, this.zswapWriteBack) < 0) return false;
+    if (!zero) core.counters[C_KERNEL_CPU_NS] += core.zswap.compressNs;
+    return true;
+  }
+
+  /** The zswap shrink worker writes an old entry to the swap device (kernel CPU as a write-back). */
+  private readonly zswapWriteBack = (_page: number): void => {
+    const core = this.core;
+    core.counters[C_KERNEL_CPU_NS] += core.cost.swapOutNs;
+    if (core.storage.on) core.storage.write(core.nowNs, core.pageBytes);
+  };
 
   /** Host.armHintFault: the next access to the page raises a hint fault; charged as a PTE scan. */
   armHintFault(page: number): void {
@@ -175,10 +195,13 @@ export class PageOps {
     const scanNs = this.core.cost.pteScanNs;
     let kernelNs = counters[C_KERNEL_CPU_NS];
     let n = 0;
+    // Page cache reached only through read()/write() has no PTE for task_numa_work to mark.
+    const types = this.core.types.on ? this.core.types : null;
     for (let i = from; i < to; i++) {
       const p = pages[i];
       const s = state[p];
       if (s & (S_NO_FRAME | S_HINT) || s >>> S_TIER_SHIFT < minTier) continue;
+      if (types !== null && types.of(p) === PT_CACHE) continue;
       state[p] = s | S_HINT;
       kernelNs += scanNs;
       if (armed !== null) armed[n] = p;

@@ -27,6 +27,7 @@ import { LlcFilterSource } from '../traces/llc-filter.ts';
 import { VM_SCHEMA, withPolicies } from './vm-config.ts';
 import { PAGE_TYPE_SCHEMA } from './page-types.ts';
 import { STORAGE_SCHEMA } from './storage.ts';
+import { SWAP_SCHEMA } from './swap.ts';
 import { PIN_SCHEMA } from './pins.ts';
 import { TLB_SCHEMA } from './tlb.ts';
 import { THP_SCHEMA } from './thp.ts';
@@ -62,7 +63,7 @@ export function resolveConfig(layers: ConfigLayers = {}): { config: Config; sche
   const flags = layers.flags ?? {};
   const presetName = String(flags['machine.preset'] ?? sets['machine.preset'] ?? fileVals['machine.preset'] ?? CORE_SCHEMA['machine.preset'].default);
   const preset = findPreset(presetName);
-  const schema: Schema = { ...CORE_SCHEMA, ...TRACE_SCHEMA, ...tierSchema(preset), ...VM_SCHEMA, ...PAGE_TYPE_SCHEMA, ...STORAGE_SCHEMA, ...PIN_SCHEMA, ...TLB_SCHEMA, ...THP_SCHEMA, ...policySchema() };
+  const schema: Schema = { ...CORE_SCHEMA, ...TRACE_SCHEMA, ...tierSchema(preset), ...VM_SCHEMA, ...PAGE_TYPE_SCHEMA, ...STORAGE_SCHEMA, ...SWAP_SCHEMA, ...PIN_SCHEMA, ...TLB_SCHEMA, ...THP_SCHEMA, ...policySchema() };
   const config = defaultsOf(schema);
   applyValues(config, fileVals, schema, layers.file ?? 'config file');
   applyValues(config, sets, schema, '--set');
@@ -108,7 +109,7 @@ export function relevantConfig(config: Config): Config {
     if (k in VM_SCHEMA && (!vmRun || config[k] === null)) continue;
     if (isDefaultLoadKey(k, config[k])) continue; // loaded-latency keys at their defaults: identities as before they existed
     // Page-type and storage keys describe a run only when set, so runs without them keep their identity.
-    if ((k in PAGE_TYPE_SCHEMA || k in STORAGE_SCHEMA) && config[k] === ({ ...PAGE_TYPE_SCHEMA, ...STORAGE_SCHEMA })[k].default) continue;
+    if ((k in PAGE_TYPE_SCHEMA || k in STORAGE_SCHEMA || k in SWAP_SCHEMA) && config[k] === ({ ...PAGE_TYPE_SCHEMA, ...STORAGE_SCHEMA, ...SWAP_SCHEMA })[k].default) continue;
     // Pinning keys at their defaults leave a run's identity as it was before they existed.
     if ((k in PIN_SCHEMA && config[k] === PIN_SCHEMA[k].default) || (/^machine\.tiers\.\d+\.zone$/.test(k) && config[k] === 'normal')) continue;
     if (k in TLB_SCHEMA && config['tlb.enabled'] !== true) continue; // runs without the translation model describe themselves as before

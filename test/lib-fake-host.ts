@@ -72,6 +72,10 @@ export class FakeHost implements Host {
   pageType(p: number): number {
     return this.ptype[p] ?? 0;
   }
+  typesOn = false;
+  pageTypesOn(): boolean {
+    return this.typesOn;
+  }
   migrate(p: number, t: number): boolean {
     const from = this.tier[p];
     if (from < 0 || from === t || this.usedPages[t] >= this.caps[t]) return false;

@@ -35,6 +35,8 @@ import type { ScanParams } from './numa-balancing.ts';
 import { ActiveInactiveLru, ADD_FAULT, ADD_MIGRATED, SWAP_CLUSTER_MAX } from './lru.ts';
 import type { Reclaimer } from './lru.ts';
 import { Mglru } from './mglru.ts';
+import { TypedLru, flushTypedStats, slowFirst, PT_ANON } from './typed-lru.ts';
+import { DEFAULT_SWAPPINESS } from './scan-balance.ts';
 import { MAX_MIB, MAX_SIM_MS } from '../../sim/config.ts';
 import { grow } from './grow.ts';
 
@@ -54,7 +56,9 @@ export interface KernelOptions {
   watermarkScaleFactor: number;
   reclaimer: 'lru' | 'mglru';
   mglruMinTtlMs?: number;
-  tpp?: { demoteScaleFactor: number; promoteActiveOnly: boolean; kswapdRetryMs: number };
+  tpp?: { demoteScaleFactor: number; promoteActiveOnly: boolean; kswapdRetryMs: number; fileOnSlowTier?: boolean };
+  /** vm.swappiness for the anon/file balance when the run has page types (typed-lru.ts); default 60. */
+  swappiness?: number;
   /**
    * Nomad (policies/nomad.ts): asynchronous promotion. A hint fault that decided to promote and
    * found room hands the page to this hook instead of migrating it in the faulting task; the hook's
@@ -145,6 +149,10 @@ export class TieringKernel {
     if (o.reclaimer === 'mglru') {
       Object.assign(this.c, { agings: count('mglruAgings'), pmdSkips: count('mglruBloomSkippedPmds'), lookAround: count('mglruLookAroundYoung'), minTtl: count('mglruMinTtlBlocked') });
       this.reclaimer = new Mglru(host, this.addr, o.mglruMinTtlMs ?? 0);
+    } else if (host.pageTypesOn()) {
+      // Page types declared: separate anon and file lists balanced by swappiness (typed-lru.ts).
+      Object.assign(this.c, { dropped: count('reclaimDroppedClean'), writtenBack: count('reclaimWrittenBack'), swapped: count('reclaimSwapped'), refaults: count('workingsetRefaults'), activated: count('workingsetActivated') });
+      this.reclaimer = new TypedLru(host, o.swappiness ?? DEFAULT_SWAPPINESS, (k) => host.count(this.c.scanned, k));
     } else {
       this.reclaimer = new ActiveInactiveLru(host, (k) => host.count(this.c.scanned, k));
     }
@@ -164,7 +172,7 @@ export class TieringKernel {
 
   hooks(): PolicyHooks {
     return {
-      place: () => this.place(),
+      place: (page) => this.place(page),
       onFault: (page, kind, cpu) => this.onFault(page, kind, cpu),
       onTimer: (id) => this.onTimer(id),
       onPressure: (tier) => this.directReclaim(tier),
@@ -191,9 +199,14 @@ export class TieringKernel {
 
   // ------------------------------------------------------------------ allocation
 
-  place(): number {
+  place(page = -1): number {
     const host = this.host;
     const n = host.tiers;
+    // TPP page-type-aware allocation: page cache and tmpfs try the slow tiers first (slowFirst).
+    if (page >= 0 && this.o.tpp?.fileOnSlowTier && host.pageType(page) !== PT_ANON) {
+      const t = slowFirst(n, (t) => this.aboveMark(t, this.wm.low[t]));
+      if (t >= 0) return t;
+    }
     for (let t = 0; t < n; t++) if (this.aboveMark(t, this.wm.low[t])) return t;
     for (let t = 0; t < n; t++) this.wakeKswapd(t);
     for (let t = 0; t < n; t++) if (this.aboveMark(t, this.wm.min[t])) return t;
@@ -353,6 +366,7 @@ export class TieringKernel {
 
   private flushReclaimerStats(): void {
     const r = this.reclaimer;
+    if (r instanceof TypedLru) flushTypedStats(r, this.host, this.c);
     if (r instanceof Mglru) {
       const s = r.stats;
       const host = this.host;
@@ -493,6 +507,7 @@ export type TieringParamValues = ScanParams & {
   hotThresholdMs: number;
   promoteRateLimitMBps: number;
   demotionEnabled: boolean;
+  swappiness?: number;
 };
 
 /** The kernel options every memory-tiering policy takes straight from its parameters (mode 2). */
@@ -505,6 +520,7 @@ export function tieringOptions(p: TieringParamValues): Omit<KernelOptions, 'recl
     promoteRateLimitMBps: p.promoteRateLimitMBps,
     minFreeKbytes: p.minFreeKbytes,
     watermarkScaleFactor: p.watermarkScaleFactor,
+    swappiness: p.swappiness,
   };
 }
 
@@ -519,6 +535,7 @@ export const SCAN_PARAMS = {
 export const WATERMARK_PARAMS = {
   minFreeKbytes: { default: 0, min: 0, max: 2 ** 30, doc: 'vm.min_free_kbytes; 0 = as the kernel computes it at boot, clamp(√(16 · memory_kB), 128, 262144).' },
   watermarkScaleFactor: { default: 10, min: 1, max: 3000, doc: 'vm.watermark_scale_factor in 1/10000 of a node: distance between the min/low/high/promo watermarks (kernel default 10 = 0.1 %).' },
+  swappiness: { default: 60, min: 0, max: 200, doc: 'vm.swappiness (mm/vmscan.c get_scan_count): anon vs file reclaim pressure, 0–200 (kernel default 60); used only when the run declares page types (policies/lib/typed-lru.ts).' },
 } as const;
 
 export const TIERING_PARAMS = {
