@@ -32,7 +32,9 @@ export default definePolicy({
       hotThresholdMs: 1000,
       promoteRateLimitMBps: 65536,
       minFreeKbytes: p.minFreeKbytes,
+      kswapdPageNs: p.kswapdPageNs,
       watermarkScaleFactor: p.watermarkScaleFactor,
+      swappiness: p.swappiness,
       reclaimer: 'lru',
     });
   },

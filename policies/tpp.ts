@@ -9,13 +9,19 @@
 //   nodes"): an allocation or promotion that leaves node 0 below WMARK_DEMOTE = min +
 //   node · demoteScaleFactor/10000 wakes kswapd, which demotes until free exceeds it; allocation
 //   itself still only needs the low watermark.
-// - Promote only active pages (§5.3, RFC "only promote pages in the active LRU"): a hint fault
-//   on an inactive slow-tier page marks it accessed (folio_mark_accessed: the first sets
-//   PG_referenced, the second activates) and does not migrate it; a page promotes from its second
-//   hint fault at the earliest.
+// - Promote only active pages (§5.3, RFC "only promote pages in the active LRU"; the patch's
+//   do_numa_page check "Only migrate pages that are active on non-toptier node": a hint fault on
+//   a non-toptier page that is not PageActive counts the fault, calls mark_page_accessed and
+//   leaves the page, before numa_migrate_prep, so it neither stamps the access time nor counts a
+//   candidate): the first such fault sets PG_referenced, the second activates, and the page
+//   promotes from its second hint fault at the earliest. Pages reach a slow node's lists inactive
+//   (new anon pages; demoted ones, whose PG_referenced reclaim has cleared), and only TPP's hint
+//   faults or reclaim on the slow node activate them, so the gate filters pages not touched again
+//   within a scan pass.
 // - kswapd, after MAX_RECLAIM_RETRIES failed runs, is tried again after kswapdRetryMs (10 s).
-// - Page-type-aware allocation (file cache/tmpfs on CXL, anon local) needs the page type, which
-//   traces do not carry: every page is anon and allocated locally first.
+// - Page-type-aware allocation (§5.4; file cache/tmpfs on CXL, anon local): with page types
+//   declared (sim/page-types.ts), pages other than anon try the slow tiers first (fileOnSlowTier,
+//   on as in the paper); traces without types are all anon and allocate locally first.
 
 import { definePolicy } from './policy.ts';
 import { createKernel, tieringOptions, SCAN_PARAMS, TIERING_PARAMS, WATERMARK_PARAMS } from './lib/kernel.ts';
@@ -31,13 +37,14 @@ export default definePolicy({
     ...WATERMARK_PARAMS,
     demoteScaleFactor: { default: 200, min: 0, max: 10000, doc: 'vm.demote_scale_factor (TPP RFC) in 1/10000 of node 0: WMARK_DEMOTE = min + node · factor/10000; kswapd demotes until free exceeds it (TPP default 200 = 2 %) [secondary].' },
     promoteActiveOnly: { default: true, doc: 'TPP: promote a slow-tier page only if it is on the active LRU; an inactive one is marked accessed instead.' },
+    fileOnSlowTier: { default: true, doc: 'TPP §5.4 page-type-aware allocation: page cache, mapped files and tmpfs/shmem are allocated on the slow tiers first, anon locally (needs page types; no effect on untyped runs).' },
     kswapdRetryMs: { default: 10000, min: 0, max: MAX_SIM_MS, doc: 'TPP: after MAX_RECLAIM_RETRIES failed kswapd runs, wake it again after this long (TPP: 10 s) [paper].' },
   },
   create(p, host) {
     return createKernel(host, {
       ...tieringOptions(p),
       reclaimer: 'lru',
-      tpp: { demoteScaleFactor: p.demoteScaleFactor, promoteActiveOnly: p.promoteActiveOnly, kswapdRetryMs: p.kswapdRetryMs },
+      tpp: { demoteScaleFactor: p.demoteScaleFactor, promoteActiveOnly: p.promoteActiveOnly, kswapdRetryMs: p.kswapdRetryMs, fileOnSlowTier: p.fileOnSlowTier },
     });
   },
 });

@@ -71,6 +71,7 @@ export function summaryRow(config: Config, tiers: Tier[], res: EngineResult, tra
   if (res.vm) vmSummaryColumns(row, config, res);
   if (res.pins) for (const [name, v] of res.pins) row[name] = v;
   if (config['tlb.enabled'] === true) tlbColumns(row, c, tiers.length);
+  if (config['thp.enabled'] === true) thpColumns(row, c, tiers.length);
   if (config['stats.whoPaid'] === true) {
     const b = S.migrationPayerBase(tiers.length);
     S.MIGRATION_PAYER_NAMES.forEach((name, i) => {
@@ -91,11 +92,20 @@ function tlbColumns(row: Row, c: Float64Array, tiers: number): void {
   });
 }
 
-/** `config`: the run's, to add the loaded-latency and TLB columns when those models are on (absent: never). */
+/** Transparent-huge-page counters (sim/thp.ts), only in runs with thp.enabled. */
+function thpColumns(row: Row, c: Float64Array, tiers: number): void {
+  const b = S.thpCounterBase(tiers);
+  S.THP_COUNTER_NAMES.forEach((name, i) => {
+    row[name] = r6(c[b + i]);
+  });
+}
+
+/** `config`: the run's, to add the loaded-latency, TLB and THP columns when those models are on (absent: never). */
 export function timeseriesRows(tiers: Tier[], res: EngineResult, config?: Config): Row[] {
   let prevEndMs = 0;
   const loadOn = config !== undefined && loadColumnsOn(config, tiers.length);
   const tlb = config?.['tlb.enabled'] === true;
+  const thp = config?.['thp.enabled'] === true;
   return res.epochs.map((e) => {
     const c = e.counters;
     const accesses = c[S.C_ACCESSES];
@@ -118,6 +128,7 @@ export function timeseriesRows(tiers: Tier[], res: EngineResult, config?: Config
       kernelCpuNs: Math.round(c[S.C_KERNEL_CPU_NS]),
     };
     if (tlb) tlbColumns(row, c, tiers.length);
+    if (thp) thpColumns(row, c, tiers.length);
     tiers.forEach((_, i) => {
       const base = S.C_TIER_BASE + S.TIER_STRIDE * i;
       row[`tier${i}Pages`] = e.usedFrames[i];

@@ -275,6 +275,8 @@ export class AccessLoop {
         clock += firstTouchNs;
         stall += t - firstTouchNs;
       }
+      // A huge page placed as 4 KiB pages (thp.enabled, no free 2 MiB block): go to the sub-page.
+      if (m.flags[page] & K_SPLIT) page = core.huge.splitBase[page] + sub;
     }
     const due = m.state[page] & armedBefore;
     if (due !== 0) {
@@ -282,6 +284,7 @@ export class AccessLoop {
       stall += core.faults.trap(page, c, due);
       // The fault may have migrated the page, or even evicted it: then it comes back in first.
       if (m.state[page] & S_NO_FRAME) stall += core.faults.allocate(page, c, true);
+      if (m.flags[page] & K_SPLIT) page = core.huge.splitBase[page] + sub;
     }
     this.slowPage = page;
     this.slowFirstTouchNs = firstTouchNs;

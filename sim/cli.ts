@@ -124,6 +124,7 @@ export async function main(argv: string[]): Promise<number> {
   if ((config['run.warmupMs'] as number) > 0 && outcome.result.measuredFromNs === 0) {
     process.stderr.write(`warning: the run ended (${(outcome.result.simTimeNs / 1e6).toFixed(3)} ms) inside its ${config['run.warmupMs']} ms warm-up; the summary covers the whole run\n`);
   }
+  for (const w of outcome.result.warnings) process.stderr.write(`warning: ${w}\n`);
   // Behind the LLC filter, count the trace's records (what was read and filtered), not only misses.
   const llc = outcome.trace?.llc;
   const perSecond = (llc ? llc.accesses : (summary.accesses as number)) / (outcome.wallMs / 1e3);

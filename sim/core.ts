@@ -24,6 +24,7 @@ import type { Tlb } from './tlb.ts';
 import { Oracle, oracleUndeclared } from './oracle.ts';
 import type { PageTypes } from './page-types.ts';
 import type { Storage } from './storage.ts';
+import type { Zswap } from './swap.ts';
 
 export class SimError extends Error {
   override name = 'SimError';
@@ -63,6 +64,8 @@ export class Core {
   /** Page types (anon, shmem, file, cache) and the storage device below the tiers; both off by default. */
   types!: PageTypes;
   storage!: Storage;
+  /** zswap pool in front of swap (swap.ts); off by default. */
+  zswap!: Zswap;
   pins!: Pins;
   /** Address translation (sim/tlb.ts); tlb.on is false unless tlb.enabled. */
   tlb!: Tlb;
@@ -99,6 +102,9 @@ export class Core {
     }
     return this.oracleState;
   }
+
+  /** Host.warn: warning text → the run time that retracts it (Infinity: always shown). */
+  readonly warnings = new Map<string, number>();
 
   /** Stall of the faulting CPU accumulated so far, reset. */
   takePendingStall(): number {

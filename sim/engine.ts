@@ -39,11 +39,12 @@ import { Pins } from './pins.ts';
 import { AccessLoop } from './access-loop.ts';
 import { PageTypes, regionsFromConfig } from './page-types.ts';
 import { Storage } from './storage.ts';
+import { Zswap } from './swap.ts';
 import { checkInvariants } from './invariants.ts';
 import { StreamingIdSource, isIdSource } from './id-stream.ts';
 import type { IdSource } from './id-stream.ts';
 import { HIST_BINS } from './stats.ts';
-import { PRIORITY_EPOCH, PRIORITY_WARMUP, TAG_EPOCH_END, TAG_SAMPLE_DRAIN, TAG_WARMUP_END } from './timer-heap.ts';
+import { PRIORITY_EPOCH, PRIORITY_WARMUP, TAG_EPOCH_END, TAG_KHUGEPAGED, TAG_SAMPLE_DRAIN, TAG_WARMUP_END } from './timer-heap.ts';
 
 export { SimError };
 export { VS_MAPPED, VS_TOUCHED, VS_GUEST_RESIDENT, VS_BALLOON, VS_BALLOON_TARGET, VS_ACTIVE, VS_GUEST_PAGE_OUTS, VS_GUEST_PAGE_INS, VS_HOST_PAGE_OUTS, VS_HOST_PAGE_INS, VS_COW_BREAKS, VS_STALL_NS, VS_STRIDE, VS_NAMES } from './vm-model.ts';
@@ -102,6 +103,8 @@ export interface EngineResult {
   vm?: VmResult;
   /** Pinned-page columns (sim/pins.ts), when the run has pinned ranges or a movable tier. */
   pins?: Array<[string, number]>;
+  /** Policies' warnings about what the results mean (Host.warn), those the run did not outlive. */
+  warnings: string[];
 }
 
 /** Counter values at a point in time (warm-up end, epoch end). */
@@ -142,6 +145,7 @@ export class Engine {
     core.types = new PageTypes();
     core.types.setRegions(regionsFromConfig(config));
     core.storage = new Storage(config);
+    core.zswap = new Zswap(config, tiers.reduce((a, t) => a + t.capacityFrames, 0), this.pageBytes, tiers.length);
     core.tlb = new Tlb(core);
     core.faults = new Faults(core);
     core.ops = new PageOps(core);
@@ -198,6 +202,11 @@ export class Engine {
       if (t >= 0) out[t * 4 + types.of(p)]++;
     }
     return out;
+  }
+
+  /** zswap's counters (swap.ts ZS_*), zero when it is off. */
+  get zswapStats(): Float64Array {
+    return this.core.zswap.stats;
   }
 
   /** The storage device's counters (storage.ts ST_*), zero when it is off. */
@@ -300,6 +309,11 @@ export class Engine {
       core.sampler.onDrainTimer(timeNs);
       return;
     }
+    if (tag === TAG_KHUGEPAGED) {
+      core.huge.thp!.khugepaged(timeNs);
+      core.faults.checkPressure();
+      return;
+    }
     core.policies.fire(tag, timeNs);
     core.faults.checkPressure();
   }
@@ -349,6 +363,7 @@ export class Engine {
       engineBytes: m.bytes() + core.ids.bytes() + core.huge.bytes() + core.tlb.bytes() + core.vm.pageContent.byteLength + (table > 0 ? table : keys),
       vm: core.vm.result(endNs),
       pins: core.pins.report ? core.pins.columns(subtract(core.pins.counters.slice(), base.pins)) : undefined,
+      warnings: [...core.warnings].filter(([, untilNs]) => endNs < untilNs).map(([text]) => text),
     };
   }
 }

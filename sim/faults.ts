@@ -4,7 +4,7 @@
 // - Page types (page-types.ts, off by default): a page's type is looked up at its first touch,
 //   before placement. With a storage device (storage.ts, off by default) a swap-in or a page-cache
 //   miss (first touch or refault of a file or cache page) pays a device read instead of the flat
-//   cost.swapInNs.
+//   cost.swapInNs. A swap-in zswap holds (swap.ts) pays the fixed cost and decompression instead.
 // - First touch or swap-in: the page is placed through the policy's place() (falling back to a
 //   slower, then a faster tier with room; direct reclaim through onPressure when every tier is
 //   full), then onFault(FAULT_FIRST_TOUCH | FAULT_SWAP_IN). The fault cost and anything the hooks do
@@ -53,13 +53,20 @@ export class Faults {
       const ids = core.ids;
       ptype = swapIn ? types.of(page) : types.assign(page, ids.vm(page), (ids.vpnHi(page) * 2 ** 32 + ids.vpnLo(page)) * core.subPages);
     }
+    // A swap-in that zswap holds frees its pool entry first (its frames return to the tier).
+    const fromZswap = swapIn && core.zswap.on && core.zswap.has(page);
+    const compressed = fromZswap && core.zswap.load(page, m.capacityFrames, core.pageBytes);
     const want = hooks.place ? hooks.place(page, c) : 0;
     const unit = m.unitOf(page);
     let tier = m.tierWithRoom(want, unit);
     let cost = swapIn ? core.cost.swapInNs : core.cost.firstTouchNs;
     let stall = cost;
     const storage = core.storage;
-    if (storage.on && (swapIn || isFileType(ptype))) {
+    if (fromZswap) {
+      // zswap_load: no IO; the fault's fixed cost plus decompression (none for a same-filled page).
+      cost = storage.majorFaultNs + (compressed ? core.zswap.decompressNs : 0);
+      stall = cost;
+    } else if (storage.on && (swapIn || isFileType(ptype))) {
       // A major fault: a swap-in, or a page-cache miss (first touch or refault of a file page) that
       // reads the page from the device; the CPU waits for the read (storage.ts).
       cost = storage.majorFaultNs;
@@ -86,6 +93,8 @@ export class Faults {
     m.flags[page] &= ~(K_SWAPPED | K_GUEST_PAGED);
     m.usedFrames[tier] += unit;
     m.mappedPages++;
+    // Transparent huge pages (thp.enabled): a huge page without a free 2 MiB block falls back to 4 KiB pages.
+    if (core.huge.thp !== null) core.huge.thp.placed(page, tier);
     // Long-term pins (sim/pins.ts): a page of a pinned range is pinned at its first touch.
     if (!swapIn && core.pins.on) stall += core.pins.firstTouch(page, tier, c);
     if (core.vm.on) stall += core.vm.pageIn(page, c, swapIn, guestPaged !== 0);

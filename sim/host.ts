@@ -62,6 +62,8 @@ export interface Host {
   vmOf(page: number): number;
   /** Page type (sim/page-types.ts PT_*: 0 anon, 1 shmem, 2 file-mapped, 3 unmapped page cache); 0 when the run declares no types. */
   pageType(page: number): number;
+  /** The run declares page types (typed regions): kernels then keep separate anon and file LRUs. */
+  pageTypesOn(): boolean;
   /**
    * Move the page's frame to `tier`. Synchronous when called from a fault (the faulting CPU stalls
    * for the copy, fixed cost and TLB shootdown); asynchronous otherwise or when `async` is true
@@ -124,6 +126,11 @@ export interface Host {
    * the faulting task's time, so it also stalls that CPU; in a timer it is a daemon's.
    */
   chargeKernelNs(ns: number): void;
+  /**
+   * Kernel CPU time charged so far in the run, in ns (free to read): a daemon that runs as a thread
+   * (kswapd) measures how long a batch of its work took from the difference.
+   */
+  kernelCpuNs(): number;
   /** Page-table entries visited without a test-and-clear (skipped by a scanner, seen by a walk): n × cost.pteScanNs, counted in pteScans. */
   chargePteScans(n: number): void;
   /**
@@ -133,6 +140,13 @@ export interface Host {
   setWatermarks(tier: number, lowFrames: number, highFrames: number): void;
   /** Seeded random number in [0, 1) from the run's seed, private to this policy. */
   random(): number;
+  /**
+   * A warning about what the run's results mean (a reserve that is a large share of a tier, a
+   * daemon that needs longer than the run to settle), printed after the summary and kept in the
+   * run's config.json. Shown only if the run ends before `unlessRunReachesNs` (default: always);
+   * a later call with the same text replaces that time (a daemon that settled at time T passes T).
+   */
+  warn(text: string, unlessRunReachesNs?: number): void;
 }
 
 /**
@@ -225,6 +239,31 @@ export interface OracleHost extends Host {
 export function asOracleHost(host: Host, policy: string): OracleHost {
   if (typeof (host as Partial<OracleHost>).oracleMove !== 'function') throw new Error(`policy ${policy} needs a host with oracle support (the simulation engine)`);
   return host as OracleHost;
+}
+
+/**
+ * The Host of policies that manage pinned memory (sim/pins.ts): a tier's normal/movable boundary
+ * and what is pinned. Kept apart from Host, like VmHost; policies that need it call asPinHost(host).
+ */
+export interface PinHost extends Host {
+  /** Frames of the tier that may hold long-term pinned pages (its ZONE_NORMAL part; 0 for a movable tier). */
+  unmovableLimit(tier: number): number;
+  /**
+   * Move the tier's normal/movable boundary: the limit is clamped to [frames pinned there,
+   * capacity] (a memory block holding a pinned page cannot be offlined); a tier onlined movable
+   * stays 0. Charged as kernel CPU (the occupied frames of the blocks moved migrate). Returns the limit set.
+   */
+  setUnmovableLimit(tier: number, frames: number): number;
+  /** Frames of the tier holding long-term pinned pages. */
+  pinnedFrames(tier: number): number;
+  /** Bytes migrated so far by every policy and pin (as /proc/vmstat pgmigrate_success × page size): free to read. */
+  migratedBytes(): number;
+}
+
+/** The host as a PinHost, or a clear error naming the policy that needs the engine's pinning support. */
+export function asPinHost(host: Host, policy: string): PinHost {
+  if (typeof (host as Partial<PinHost>).setUnmovableLimit !== 'function') throw new Error(`policy ${policy} needs a host with pinned-memory support (the simulation engine)`);
+  return host as PinHost;
 }
 
 /**

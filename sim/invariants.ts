@@ -14,6 +14,7 @@ export function checkInvariants(core: Core): string[] {
   checkFrames(core, errors);
   checkSharing(core, errors);
   checkVms(core, errors);
+  if (core.huge.thp !== null) errors.push(...core.huge.thp.check());
   return errors;
 }
 

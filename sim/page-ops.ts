@@ -6,7 +6,8 @@
 // Work done inside a fault runs in the faulting task: it stalls that CPU (Core.pendingStallNs).
 
 import type { Core } from './core.ts';
-import { isFileType } from './page-types.ts';
+import { isFileType, PT_CACHE } from './page-types.ts';
+import { CONTENT_ZERO_PAGE } from '../traces/synthetic-vms.ts';
 import { S_ACCESSED, S_DIRTY, S_HINT, S_COW, S_TOUCH, S_NO_FRAME, S_TIER_SHIFT, K_BASE, K_SWAPPED } from './memory.ts';
 import { VS_HOST_PAGE_OUTS, VS_MAPPED, VS_STRIDE } from './vm-model.ts';
 import { remapShadowed } from './shadow-ops.ts';
@@ -44,6 +45,10 @@ export class PageOps {
       return false;
     }
     const base = (m.flags[page] & K_BASE) !== 0;
+    // Transparent huge pages (thp.enabled): a huge page the target cannot take whole (no free 2 MiB
+    // block, or less than 2 MiB of room) is split and moved 4 KiB at a time, if demoted (sim/thp.ts).
+    const thp = core.huge.thp;
+    if (thp !== null && thp.needsSplit(page, tier)) return thp.splitAndMigrate(page, from, tier, async);
     if (m.usedFrames[tier] + (base ? m.baseUnit : 1) > m.capacityFrames[tier]) {
       pins.counters[PIN_REFUSED_NO_ROOM]++;
       return false;
@@ -74,9 +79,11 @@ export class PageOps {
     const core = this.core;
     const m = core.memory;
     const unit = base ? m.baseUnit : 1;
+    const thp = core.huge.thp;
     m.setFrameTier(frame, tier);
     m.usedFrames[from] -= unit;
     m.usedFrames[tier] += unit;
+    if (thp !== null) thp.moved(page, from, tier);
     const bytes = base ? 4096 : core.pageBytes;
     let costNs = base ? core.cost.migrationBaseNs : core.cost.migrationNs;
     if (core.tlb.on) costNs += core.tlb.shootdown(page);
@@ -98,9 +105,12 @@ export class PageOps {
     if (frame < 0 || tier < 0 || tier >= m.tiers || m.usedFrames[tier] + unit > m.capacityFrames[tier]) return false;
     const from = m.frameTier[frame];
     if (from === tier) return false;
+    const thp = this.core.huge.thp;
+    if (thp !== null && thp.needsSplit(page, tier)) return false;
     m.setFrameTier(frame, tier);
     m.usedFrames[from] -= unit;
     m.usedFrames[tier] += unit;
+    if (thp !== null) thp.moved(page, from, tier);
     return true;
   }
 
@@ -120,6 +130,7 @@ export class PageOps {
     m.sharedLeave(page);
     const freedTier = m.unmap(page);
     if (freedTier >= 0) m.usedFrames[freedTier] -= m.unitOf(page);
+    if (freedTier >= 0 && core.huge.thp !== null) core.huge.thp.evicted(page, freedTier);
     // A page that comes back gets a private frame, so it is no longer copy-on-write.
     m.state[page] &= ~(S_ACCESSED | S_DIRTY | S_HINT | S_COW);
     m.flags[page] |= K_SWAPPED;
@@ -130,12 +141,31 @@ export class PageOps {
       core.vm.stats[v + VS_MAPPED]--;
       core.vm.stats[v + VS_HOST_PAGE_OUTS]++;
     }
+    // zswap (swap.ts, off by default): a swap-backed page goes into the compressed pool if it fits.
+    if (core.zswap.on && freedTier >= 0 && !isFileType(core.types.of(page)) && this.zswapStore(page, freedTier)) return true;
     if (state & S_DIRTY) core.counters[C_KERNEL_CPU_NS] += core.cost.swapOutNs;
     // With a storage device: dirty pages are written back, anon/shmem ones go to swap; a clean file
     // page is dropped (its data is on the device already).
     if (core.storage.on && ((state & S_DIRTY) !== 0 || !isFileType(core.types.of(page)))) core.storage.write(core.nowNs, core.pageBytes);
     return true;
   }
+
+  /** zswap_store of an evicted page: compressed (kernel CPU) or same-filled; false = it goes to swap. */
+  private zswapStore(page: number, tier: number): boolean {
+    const core = this.core;
+    const m = core.memory;
+    const zero = core.vm.contentOn !== 0 && core.vm.content(page) === CONTENT_ZERO_PAGE;
+    if (core.zswap.store(page, tier, core.pageBytes, zero, m.capacityFrames, m.usedFrames, this.zswapWriteBack) < 0) return false;
+    if (!zero) core.counters[C_KERNEL_CPU_NS] += core.zswap.compressNs;
+    return true;
+  }
+
+  /** The zswap shrink worker writes an old entry to the swap device (kernel CPU as a write-back). */
+  private readonly zswapWriteBack = (_page: number): void => {
+    const core = this.core;
+    core.counters[C_KERNEL_CPU_NS] += core.cost.swapOutNs;
+    if (core.storage.on) core.storage.write(core.nowNs, core.pageBytes);
+  };
 
   /** Host.armHintFault: the next access to the page raises a hint fault; charged as a PTE scan. */
   armHintFault(page: number): void {
@@ -174,10 +204,13 @@ export class PageOps {
     const scanNs = this.core.cost.pteScanNs;
     let kernelNs = counters[C_KERNEL_CPU_NS];
     let n = 0;
+    // Page cache reached only through read()/write() has no PTE for task_numa_work to mark.
+    const types = this.core.types.on ? this.core.types : null;
     for (let i = from; i < to; i++) {
       const p = pages[i];
       const s = state[p];
       if (s & (S_NO_FRAME | S_HINT) || s >>> S_TIER_SHIFT < minTier) continue;
+      if (types !== null && types.of(p) === PT_CACHE) continue;
       state[p] = s | S_HINT;
       kernelNs += scanNs;
       if (armed !== null) armed[n] = p;

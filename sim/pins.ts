@@ -54,6 +54,7 @@ export const PIN_COUNTER_NAMES = [
   'migrateRefusedNoRoom', // migrate() to a full tier
   'evictRefusedPinned', // evict() of a pinned page
   'splitRefusedPinned', // splitPage() of a pinned huge page
+  'boundaryMoves', // setUnmovableLimit calls that moved a tier's normal/movable boundary
 ] as const;
 export const PIN_PINNED = 0;
 export const PIN_MIGRATED_OUT = 1;
@@ -62,6 +63,7 @@ export const PIN_REFUSED_PINNED = 3;
 export const PIN_REFUSED_NO_ROOM = 4;
 export const PIN_EVICT_REFUSED = 5;
 export const PIN_SPLIT_REFUSED = 6;
+export const PIN_BOUNDARY_MOVES = 7;
 
 const SUFFIX: Record<string, number> = { '': 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 };
 /** Addresses up to 2^64: page numbers stay exact in a double (2^52 with 4 KiB pages). */
@@ -145,13 +147,18 @@ export class Pins {
   /** The run has pinned ranges (the only case in which first touches look them up). */
   readonly on: boolean;
   /** Any tier onlined movable, or pinned ranges: the summary gets the pin.* columns. */
-  readonly report: boolean;
+  report: boolean;
   /** Per tier: 1 if onlined movable (ZONE_MOVABLE). */
   readonly movable: Uint8Array;
   /** Per page id: 1 if long-term pinned. */
   pinned = new Uint8Array(0);
   /** Per tier: pinned pages there (in frames: a pinned base page of a split huge page counts its share). */
   readonly pinnedFrames: Float64Array;
+  /**
+   * Per tier: frames that may hold pinned pages, the size of its ZONE_NORMAL part (a movable tier:
+   * 0; a normal tier: its capacity, unless a policy moved the boundary with setUnmovableLimit).
+   */
+  readonly limit: Float64Array;
   readonly counters = new Float64Array(PIN_COUNTER_NAMES.length);
   /** Pinned ranges in pages of the run, sorted, merged: [firstPage, endPage) pairs. */
   private readonly first: Float64Array;
@@ -161,6 +168,7 @@ export class Pins {
     const n = core.tiers;
     this.movable = Uint8Array.from(core.tierSpecs, (t) => (t.zone === 'movable' ? 1 : 0));
     this.pinnedFrames = new Float64Array(n);
+    this.limit = Float64Array.from(core.tierSpecs, (t) => (t.zone === 'movable' ? 0 : t.capacityFrames));
     const bytes = pinRangesOf(core.config);
     const pageBytes = core.pageBytes;
     // A page overlapping a range is pinned whole (a huge page is pinned as one folio).
@@ -201,7 +209,8 @@ export class Pins {
 
   /**
    * First touch of a page just placed in `tier` by CPU c: pin it if it is in a pinned range,
-   * migrating it out of a movable tier first. Returns the stall of the pinning task.
+   * migrating it first when it is not in a normal zone with pinnable room. Returns the stall of the
+   * pinning task.
    */
   firstTouch(page: number, tier: number, c: number): number {
     if (!this.inRange(page)) return 0;
@@ -210,14 +219,15 @@ export class Pins {
     const unit = m.unitOf(page);
     let stall = 0;
     let at = tier;
-    if (this.movable[tier]) {
-      let to = this.normalTierWithRoom(tier, unit);
+    if (this.needsMove(at, unit)) {
+      let to = this.pinnableWithRoom(at, unit);
       const hooks = core.policies.hooks;
-      if (to < 0 && hooks.onPressure) {
+      const target = to < 0 ? this.nearestPinnable(at, unit) : -1;
+      if (target >= 0 && hooks.onPressure) {
         // Allocating the target is a GFP_USER allocation: it reclaims directly, in the pinning task.
-        const want = this.nearestNormal(tier);
+        // (Only when a tier could take the pin once a frame is free: reclaim frees frames, not pinnable room.)
         core.ctxCpu = c;
-        hooks.onPressure(want, unit);
+        hooks.onPressure(target, unit);
         core.ctxCpu = -1;
         stall += core.takePendingStall();
         if (m.frame[page] < 0) {
@@ -226,13 +236,13 @@ export class Pins {
           return stall;
         }
         at = m.tierOf(page);
-        to = this.movable[at] ? this.normalTierWithRoom(at, unit) : at;
+        to = this.needsMove(at, unit) ? this.pinnableWithRoom(at, unit) : -2;
       }
-      if (to < 0) {
+      if (to === -1) {
         this.counters[PIN_FAILED]++;
         return stall;
       }
-      if (to !== at) {
+      if (to >= 0) {
         stall += core.ops.moveForPin(page, to);
         this.counters[PIN_MIGRATED_OUT]++;
         at = to;
@@ -245,24 +255,66 @@ export class Pins {
     return stall;
   }
 
-  /** A normal tier with room for `unit` frames, nearest to `from` first: faster ones, then slower; -1 if none. */
-  normalTierWithRoom(from: number, unit: number): number {
+  /**
+   * Must a page in tier t move before it is pinned? Yes in a movable tier, in a tier whose normal
+   * part is full of pins, and in a tier with a movable part at all: a movable allocation takes
+   * ZONE_MOVABLE first (the zonelist goes from the highest zone down), so the pin moves it to the
+   * node's ZONE_NORMAL (a copy within the tier).
+   */
+  private needsMove(t: number, unit: number): boolean {
+    return this.movable[t] === 1 || this.pinnedFrames[t] + unit > this.limit[t] || this.limit[t] < this.core.memory.capacityFrames[t];
+  }
+
+  /**
+   * A tier the page in tier `at` can be pinned in, nearest first (faster tiers, then `at` and
+   * slower: a node's zonelist by distance): a normal part with pinnable room and a free frame (its
+   * own tier: the copy within the tier reuses the page's frame count). -1 if none.
+   */
+  pinnableWithRoom(at: number, unit: number): number {
     const m = this.core.memory;
-    for (let t = from - 1; t >= 0; t--) if (!this.movable[t] && m.usedFrames[t] + unit <= m.capacityFrames[t]) return t;
-    for (let t = from; t < m.tiers; t++) if (!this.movable[t] && m.usedFrames[t] + unit <= m.capacityFrames[t]) return t;
+    for (let t = at - 1; t >= 0; t--) if (this.pinnable(t, unit) && m.usedFrames[t] + unit <= m.capacityFrames[t]) return t;
+    for (let t = at; t < m.tiers; t++) if (this.pinnable(t, unit) && (t === at || m.usedFrames[t] + unit <= m.capacityFrames[t])) return t;
     return -1;
   }
 
-  private nearestNormal(from: number): number {
-    for (let t = from - 1; t >= 0; t--) if (!this.movable[t]) return t;
-    for (let t = from; t < this.movable.length; t++) if (!this.movable[t]) return t;
-    return 0;
+  private pinnable(t: number, unit: number): boolean {
+    return this.movable[t] === 0 && this.pinnedFrames[t] + unit <= this.limit[t];
+  }
+
+  /** The nearest tier whose normal part could take the pin once reclaim frees a frame (for direct reclaim); -1 if none. */
+  private nearestPinnable(at: number, unit: number): number {
+    for (let t = at - 1; t >= 0; t--) if (this.pinnable(t, unit)) return t;
+    for (let t = at; t < this.movable.length; t++) if (this.pinnable(t, unit)) return t;
+    return -1;
+  }
+
+  /**
+   * PinHost.setUnmovableLimit: move a tier's normal/movable boundary (memory blocks offlined and
+   * onlined as the other zone, memory-hotplug.rst). Clamped to [frames pinned there, capacity]: a
+   * block holding a pinned page cannot be offlined (offline_pages fails on an unmovable page). A
+   * movable tier stays 0. Offlining migrates the block's used pages away: charged as kernel CPU of
+   * |change| × (the tier's used share) migrations [design estimate: the expected occupied frames
+   * of the blocks moved]. Returns the limit set.
+   */
+  setLimit(tier: number, frames: number): number {
+    const core = this.core;
+    const m = core.memory;
+    if (this.movable[tier]) return 0;
+    const cap = m.capacityFrames[tier];
+    const next = Math.min(cap, Math.max(this.pinnedFrames[tier], Math.floor(frames)));
+    const delta = Math.abs(next - this.limit[tier]);
+    if (delta === 0) return next;
+    this.limit[tier] = next;
+    this.report = true;
+    this.counters[PIN_BOUNDARY_MOVES]++;
+    core.ops.chargeKernelNs(delta * (m.usedFrames[tier] / cap) * core.cost.migrationNs);
+    return next;
   }
 
   /** Summary columns: the counters, then pinned pages per tier (at the end of the run). */
   columns(counters: Float64Array): Array<[string, number]> {
     const out: Array<[string, number]> = PIN_COUNTER_NAMES.map((name, i) => [`pin.${name}`, counters[i]]);
-    this.core.tierSpecs.forEach((_, t) => out.push([`pin.tier${t}PinnedPages`, this.pinnedFrames[t]]));
+    this.core.tierSpecs.forEach((_, t) => out.push([`pin.tier${t}PinnedPages`, this.pinnedFrames[t]], [`pin.tier${t}UnmovableLimitPages`, this.limit[t]]));
     return out;
   }
 }

@@ -4,12 +4,12 @@
 // the sampler, the oracle); host calls never re-enter the policy.
 
 import type { Core } from './core.ts';
-import type { LoadHost, OracleHost, ShadowHost, VmHost } from './host.ts';
-import { LOAD_ARRIVALS, LOAD_OCCUPANCY_NS, loadBase } from './stats.ts';
+import type { LoadHost, OracleHost, PinHost, ShadowHost, VmHost } from './host.ts';
+import { C_KERNEL_CPU_NS, C_MIGRATED_BYTES, LOAD_ARRIVALS, LOAD_OCCUPANCY_NS, loadBase } from './stats.ts';
 import { ShadowOps } from './shadow-ops.ts';
 import { PIN_SPLIT_REFUSED } from './pins.ts';
 
-export class PolicyHost implements VmHost, OracleHost, LoadHost, ShadowHost {
+export class PolicyHost implements VmHost, OracleHost, LoadHost, ShadowHost, PinHost {
   readonly pageBytes: number;
   readonly tiers: number;
   readonly cpus: number;
@@ -61,6 +61,9 @@ export class PolicyHost implements VmHost, OracleHost, LoadHost, ShadowHost {
   pageType(page: number): number {
     return this.core.types.of(page);
   }
+  pageTypesOn(): boolean {
+    return this.core.types.on;
+  }
   flags(page: number): number {
     return this.core.memory.publicFlags(page);
   }
@@ -105,8 +108,26 @@ export class PolicyHost implements VmHost, OracleHost, LoadHost, ShadowHost {
   chargeKernelNs(ns: number): void {
     this.core.ops.chargeKernelNs(ns);
   }
+  kernelCpuNs(): number {
+    return this.core.counters[C_KERNEL_CPU_NS];
+  }
   chargePteScans(n: number): void {
     this.core.ops.chargePteScans(n);
+  }
+
+  // ---- pinned memory (sim/pins.ts)
+
+  unmovableLimit(tier: number): number {
+    return this.core.pins.limit[tier];
+  }
+  setUnmovableLimit(tier: number, frames: number): number {
+    return this.core.pins.setLimit(tier, frames);
+  }
+  pinnedFrames(tier: number): number {
+    return this.core.pins.pinnedFrames[tier];
+  }
+  migratedBytes(): number {
+    return this.core.counters[C_MIGRATED_BYTES];
   }
 
   // ---- timers, sampling, watermarks, counters, random
@@ -128,6 +149,9 @@ export class PolicyHost implements VmHost, OracleHost, LoadHost, ShadowHost {
   }
   count(counterId: number, n = 1): void {
     this.core.policies.counterValues[counterId] += n;
+  }
+  warn(text: string, unlessRunReachesNs = Infinity): void {
+    this.core.warnings.set(`${this.core.policies.names[this.owner]}: ${text}`, unlessRunReachesNs);
   }
   random(): number {
     return this.core.policies.random(this.owner);

@@ -16,9 +16,11 @@
 //   sizes are undocumented [estimate].
 // - Each read of the walk costs its memory: the page-table pages live in tier tlb.pageTableTier
 //   (page tables are memory too: on CXL a walk pays CXL latency, at the tier's current loaded
-//   latency); a share tlb.walkMemShare of walk reads misses the data caches and goes to memory,
-//   the rest hit at tlb.walkCacheHitNs (PTE lines are cached like data) [estimate]. Walk reads to
-//   memory add to the page-table tier's bandwidth use.
+//   latency) unless its 64-byte line (8 entries) is in the CPU's data caches: a per-CPU LRU of
+//   tlb.ptCacheLines page-table lines [estimate] stands for the share of L2 and LLC they keep, and a
+//   hit costs tlb.walkCacheHitNs. So a walk over neighbouring pages mostly hits and a random walk
+//   over a large footprint goes to memory. Walk reads to memory add to the page-table tier's
+//   bandwidth use.
 // - Shootdown (Linux arch/x86/mm/tlb.c flush_tlb_mm_range → flush_tlb_multi) on migration, unmap
 //   (evict) and huge-page split: every CPU's entry for the page is invalidated (entries lost; the
 //   holder refills it with a walk on its next access). The initiator pays an IPI round,
@@ -42,7 +44,7 @@ import type { Core } from './core.ts';
 import { SimError } from './core.ts';
 import { grow } from './columns.ts';
 import { K_BASE } from './memory.ts';
-import { C_STALL_NS, C_TIER_BASE, TIER_STRIDE, TC_ENTRIES_LOST, TC_IPIS, TC_L1_MISSES, TC_L2_MISSES, TC_PSC_MISSES, TC_SHOOTDOWNS, TC_SHOOTDOWN_NS, TC_WALK_NS, TC_WALK_READS, tlbCounterBase } from './stats.ts';
+import { C_STALL_NS, C_TIER_BASE, TIER_STRIDE, TC_WALK_MEM_READS, TC_ENTRIES_LOST, TC_IPIS, TC_L1_MISSES, TC_L2_MISSES, TC_PSC_MISSES, TC_SHOOTDOWNS, TC_SHOOTDOWN_NS, TC_WALK_NS, TC_WALK_READS, tlbCounterBase } from './stats.ts';
 
 /** Page-size classes: 4 KiB, 2 MiB, 1 GiB. */
 export const CLS_4K = 0;
@@ -128,8 +130,8 @@ export const TLB_SCHEMA: Schema = {
   'tlb.pdeCacheEntries': { default: 32, doc: 'Paging-structure cache of PD entries (2 MiB regions), per CPU, fully associative LRU; 0 = none (Intel SDM §4.10.3 names it, no size published). [estimate, 16–64]', type: 'number', integer: true, min: 0, max: 4096 },
   'tlb.pdpteCacheEntries': { default: 4, doc: 'Paging-structure cache of PDPT entries (1 GiB regions), per CPU, fully associative LRU; 0 = none. [estimate, 2–16]', type: 'number', integer: true, min: 0, max: 4096 },
   'tlb.pageTableTier': { default: 0, doc: 'Tier (0 = fastest) that holds the page-table pages: a walk read that goes to memory costs this tier\'s loaded read latency. Linux allocates page tables unmovable on the faulting CPU\'s node (DRAM) unless CXL is onlined as a normal zone.', type: 'number', integer: true, min: 0, max: 3 },
-  'tlb.walkMemShare': { default: 0.5, doc: 'Share of page-walk reads that miss the data caches and go to the page-table tier (the rest hit at tlb.walkCacheHitNs). [estimate, 0.1–1]', type: 'number', min: 0, max: 1 },
-  'tlb.walkCacheHitNs': { default: 5, doc: 'A page-walk read that hits the data caches (≈ L2 hit, 15 cycles). [estimate, 1.5–15 ns]', type: 'number', min: 0, max: 1000 },
+  'tlb.ptCacheLines': { default: 8192, doc: 'Page-table cache lines (64 B: 8 PTEs, PDEs or PDPTEs) a CPU\'s data caches hold for its walks, 16-way LRU: a walk read that finds its line costs tlb.walkCacheHitNs, else the page-table tier\'s latency; 0 = every walk read goes to memory. Default 512 KiB: the part of L2 and the LLC slice page-table lines keep beside data. [estimate, 1024–65536]', type: 'number', integer: true, min: 0, max: 2 ** 20 },
+  'tlb.walkCacheHitNs': { default: 5, doc: 'A page-walk read whose line is in the data caches (≈ an L2 hit, 15 cycles at 3 GHz). [estimate, 1.5–15 ns]', type: 'number', min: 0, max: 1000 },
   'tlb.shootdownTargets': { default: 'holders', doc: 'Which CPUs receive a shootdown IPI: holders (the other CPUs holding the entry) or mm (every other CPU of the address space, as Linux x86 flush_tlb_multi over mm_cpumask).', type: 'string', choices: ['holders', 'mm'] },
   'tlb.shootdownReceiveNs': { default: 500, doc: 'Time a receiving CPU loses to a shootdown IPI (interrupt entry, invlpg, ack). [estimate, 200–2000 ns]', type: 'number', min: 0, max: MAX_EVENT_NS },
 };
@@ -241,15 +243,18 @@ export class TlbHardware {
   readonly pde: TlbArray | null;
   readonly pdpte: TlbArray | null;
   readonly l2HitNs: number;
-  /** Results of the last translate(): what happened, walk reads, and paging-structure cache misses. */
+  /** Page-table cache lines held in the data caches, per CPU (null = none: every walk read goes to memory). */
+  readonly ptLines: TlbArray | null;
+  /** Results of the last translate(): what happened, walk reads, those that went to memory, and paging-structure cache misses. */
   outcome = T_HIT;
   walkReads = 0;
+  walkMemReads = 0;
   pscMisses = 0;
   /** Of the last invalidate(): CPUs that held an entry, and entries removed. */
   holders = 0;
   entriesLost = 0;
 
-  constructor(geometry: { l1: TlbArraySpec[]; l2: TlbArraySpec[] }, cpus: number, opts: { l2HitNs: number; pdeEntries: number; pdpteEntries: number }) {
+  constructor(geometry: { l1: TlbArraySpec[]; l2: TlbArraySpec[] }, cpus: number, opts: { l2HitNs: number; pdeEntries: number; pdpteEntries: number; ptCacheLines?: number }) {
     this.cpus = cpus;
     const pick = (specs: TlbArraySpec[]) => {
       const arrays = specs.map((s) => new TlbArray(s, cpus));
@@ -260,14 +265,34 @@ export class TlbHardware {
     this.pde = opts.pdeEntries > 0 ? new TlbArray({ entries: opts.pdeEntries, ways: opts.pdeEntries, sizes: 0 }, cpus) : null;
     this.pdpte = opts.pdpteEntries > 0 ? new TlbArray({ entries: opts.pdpteEntries, ways: opts.pdpteEntries, sizes: 0 }, cpus) : null;
     this.l2HitNs = opts.l2HitNs;
+    const lines = opts.ptCacheLines ?? 0;
+    this.ptLines = lines > 0 ? new TlbArray({ entries: lines, ways: lines % 16 === 0 ? 16 : lines, sizes: 0 }, cpus) : null;
+  }
+
+  /**
+   * One walk read of the entry at `level` (0 PTE, 1 PDE, 2 PDPTE) for 4 KiB vpn v: its 64-byte line
+   * holds 8 entries (8 pages, 16 MiB, 8 GiB of address space). A line in the cache costs hitNs,
+   * else memNs (and the line is cached).
+   */
+  private read(c: number, v: number, level: number, memNs: number, hitNs: number): number {
+    this.walkReads++;
+    const pt = this.ptLines;
+    if (pt !== null) {
+      const key = Math.floor(v / (level === 0 ? 8 : level === 1 ? 4096 : 2097152));
+      const tag = key * 4 + level;
+      if (pt.lookup(c, key, tag)) return hitNs;
+      pt.insert(c, key, tag);
+    }
+    this.walkMemReads++;
+    return memNs;
   }
 
   /**
    * CPU c translates the page of 4 KiB vpn `vpn4k` mapped with size class cls. Returns the latency
-   * the translation adds beyond an L1 hit, with each walk read costing `readNs`; sets outcome,
-   * walkReads and pscMisses.
+   * the translation adds beyond an L1 hit, each walk read costing memNs from memory or hitNs from
+   * the data caches; sets outcome, walkReads, walkMemReads and pscMisses.
    */
-  translate(c: number, vpn4k: number, cls: number, readNs: number): number {
+  translate(c: number, vpn4k: number, cls: number, memNs: number, hitNs = memNs): number {
     const vpn = cls === CLS_4K ? vpn4k : Math.floor(vpn4k / (cls === CLS_2M ? 512 : 262144));
     const tag = vpn * 4 + cls;
     const l1 = this.l1[cls];
@@ -281,41 +306,43 @@ export class TlbHardware {
       this.outcome = T_L2_HIT;
       return this.l2HitNs;
     }
-    // Page walk: the leaf entry, plus each upper level its paging-structure cache misses.
-    let reads = 1;
+    // Page walk, top down: each upper level its paging-structure cache misses, then the leaf.
+    this.walkReads = 0;
+    this.walkMemReads = 0;
+    let ns = this.l2HitNs;
     let psc = 0;
     if (cls === CLS_4K) {
       const r2m = Math.floor(vpn4k / 512);
       if (this.pde === null || !this.pde.lookup(c, r2m, r2m)) {
-        reads++;
         psc++;
         if (this.pde !== null) this.pde.insert(c, r2m, r2m);
         const r1g = Math.floor(vpn4k / 262144);
         if (this.pdpte === null || !this.pdpte.lookup(c, r1g, r1g)) {
-          reads++;
           psc++;
           if (this.pdpte !== null) this.pdpte.insert(c, r1g, r1g);
+          ns += this.read(c, vpn4k, 2, memNs, hitNs);
         }
+        ns += this.read(c, vpn4k, 1, memNs, hitNs);
       }
     } else if (cls === CLS_2M) {
       const r1g = Math.floor(vpn4k / 262144);
       if (this.pdpte === null || !this.pdpte.lookup(c, r1g, r1g)) {
-        reads++;
         psc++;
         if (this.pdpte !== null) this.pdpte.insert(c, r1g, r1g);
+        ns += this.read(c, vpn4k, 2, memNs, hitNs);
       }
     }
+    ns += this.read(c, vpn4k, cls, memNs, hitNs);
     if (l2 !== null) l2.insert(c, vpn, tag);
     if (l1 !== null) l1.insert(c, vpn, tag);
     this.outcome = T_WALK;
-    this.walkReads = reads;
     this.pscMisses = psc;
-    return this.l2HitNs + reads * readNs;
+    return ns;
   }
 
   /**
-   * Invalidate the entry of a page (4 KiB vpn, size class) on every CPU. Sets holders (bit c of
-   * the returned mask = CPU c held it; CPUs ≥ 31 count in `holders` only) and entriesLost.
+   * Invalidate the entry of a page (4 KiB vpn, size class) on every CPU, in L1 and L2. heldBy[c]
+   * becomes 1 if CPU c held it; sets holders (how many did) and entriesLost (entries removed).
    */
   invalidate(vpn4k: number, cls: number, heldBy: Uint8Array): void {
     const vpn = cls === CLS_4K ? vpn4k : Math.floor(vpn4k / (cls === CLS_2M ? 512 : 262144));
@@ -351,9 +378,9 @@ export class Tlb {
   /** Per page id: its 4 KiB virtual page number, -1 until first asked. */
   private vpnOf = new Float64Array(0);
   private readonly heldBy: Uint8Array;
+  private readonly heldAny: Uint8Array;
   private readonly base: number;
   private readonly ptTier: number;
-  private readonly memShare: number;
   private readonly cacheHitNs: number;
   private readonly receiveNs: number;
   private readonly toAll: boolean;
@@ -364,9 +391,9 @@ export class Tlb {
     const config = core.config;
     this.on = config['tlb.enabled'] === true;
     this.heldBy = new Uint8Array(core.cpus);
+    this.heldAny = new Uint8Array(core.cpus);
     this.base = tlbCounterBase(core.tiers);
     this.ptTier = (config['tlb.pageTableTier'] as number | undefined) ?? 0;
-    this.memShare = (config['tlb.walkMemShare'] as number | undefined) ?? 0.5;
     this.cacheHitNs = (config['tlb.walkCacheHitNs'] as number | undefined) ?? 5;
     this.receiveNs = (config['tlb.shootdownReceiveNs'] as number | undefined) ?? 500;
     this.toAll = config['tlb.shootdownTargets'] === 'mm';
@@ -380,6 +407,7 @@ export class Tlb {
       l2HitNs: config['tlb.l2HitNs'] as number,
       pdeEntries: config['tlb.pdeCacheEntries'] as number,
       pdpteEntries: config['tlb.pdpteCacheEntries'] as number,
+      ptCacheLines: config['tlb.ptCacheLines'] as number,
     });
   }
 
@@ -407,22 +435,22 @@ export class Tlb {
   translatePage(c: number, page: number): number {
     const core = this.core;
     const hw = this.hw!;
-    const lat = core.load.latNs[this.ptTier << 1];
-    const readNs = this.memShare * lat + (1 - this.memShare) * this.cacheHitNs;
-    const ns = hw.translate(c, this.vpn4k(page), this.classOf(page), readNs);
+    const memNs = core.load.latNs[this.ptTier << 1];
+    const ns = hw.translate(c, this.vpn4k(page), this.classOf(page), memNs, this.cacheHitNs);
     const o = hw.outcome;
     if (o === T_HIT) return 0;
     const counters = core.counters;
     const b = this.base;
     counters[b + TC_L1_MISSES]++;
     if (o === T_WALK) {
-      const reads = hw.walkReads;
+      const mem = hw.walkMemReads;
       counters[b + TC_L2_MISSES]++;
-      counters[b + TC_WALK_READS] += reads;
+      counters[b + TC_WALK_READS] += hw.walkReads;
+      counters[b + TC_WALK_MEM_READS] += mem;
       counters[b + TC_PSC_MISSES] += hw.pscMisses;
-      counters[b + TC_WALK_NS] += reads * readNs;
+      counters[b + TC_WALK_NS] += ns - hw.l2HitNs;
       // Walk reads that go to memory use the page-table tier's bandwidth.
-      const bytes = reads * this.memShare * core.cost.lineBytes;
+      const bytes = mem * core.cost.lineBytes;
       core.load.windowBytes[this.ptTier] += bytes;
       counters[C_TIER_BASE + TIER_STRIDE * this.ptTier + 1] += bytes;
     }
@@ -435,19 +463,34 @@ export class Tlb {
    * initiator's cost (an IPI round, 0 when no other CPU receives one), which the caller charges.
    */
   shootdown(page: number): number {
+    return this.shootdownRange(page, 1);
+  }
+
+  /**
+   * shootdown() for pages first … first + count − 1 at once (a range flush: khugepaged's collapse
+   * of 512 4 KiB mappings): one IPI round to the union of the receivers.
+   */
+  shootdownRange(first: number, count: number): number {
     if (!this.on) return 0;
     const core = this.core;
     const hw = this.hw!;
-    hw.invalidate(this.vpn4k(page), this.classOf(page), this.heldBy);
+    const held = this.heldAny;
+    held.fill(0);
+    let lost = 0;
+    for (let p = first; p < first + count; p++) {
+      hw.invalidate(this.vpn4k(p), this.classOf(p), this.heldBy);
+      lost += hw.entriesLost;
+      for (let k = 0; k < core.cpus; k++) held[k] |= this.heldBy[k];
+    }
     const counters = core.counters;
     const b = this.base;
-    counters[b + TC_ENTRIES_LOST] += hw.entriesLost;
+    counters[b + TC_ENTRIES_LOST] += lost;
     const self = core.ctxCpu;
     const active = this.active;
     let receivers = 0;
     for (let k = 0; k < core.cpus; k++) {
       if (k === self || (active !== null && !active[k])) continue;
-      if (!this.toAll && this.heldBy[k] === 0) continue;
+      if (!this.toAll && held[k] === 0) continue;
       receivers++;
       core.clockNs[k] += this.receiveNs;
       counters[C_STALL_NS] += this.receiveNs;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { makeEngine, probePolicy } from './helpers.ts';
-import { FAULT_FIRST_TOUCH } from '../policies/policy.ts';
+import { FAULT_FIRST_TOUCH, asPinHost } from '../policies/policy.ts';
 import type { Host } from '../policies/policy.ts';
 import * as S from '../sim/stats.ts';
 import { parseMaps, parsePinRanges } from '../sim/pins.ts';
@@ -55,8 +55,11 @@ describe('pinned pages and ZONE_MOVABLE tiers (sim/pins.ts)', () => {
       'pin.migrateRefusedNoRoom': 1,
       'pin.evictRefusedPinned': 1,
       'pin.splitRefusedPinned': 0,
+      'pin.boundaryMoves': 0,
       'pin.tier0PinnedPages': 1,
+      'pin.tier0UnmovableLimitPages': 2, // a normal tier: all of it
       'pin.tier1PinnedPages': 0,
+      'pin.tier1UnmovableLimitPages': 0, // a movable tier: none
     });
     // The pin's migration is neither a promotion nor a demotion, but its bytes and CPU count.
     expect(res.counters[S.C_PROMOTED]).toBe(1);
@@ -111,6 +114,25 @@ describe('pinned pages and ZONE_MOVABLE tiers (sim/pins.ts)', () => {
     expect(e.host.tierOf(0)).toBe(1);
     expect(e.host.tierOf(1)).toBe(0);
     expect(e.checkInvariants()).toEqual([]);
+  });
+
+  it('no direct reclaim when no tier could take the pin: a full pinnable part fails the pin at once', async () => {
+    // Local (4 frames) keeps a pinnable part of 1 frame (setUnmovableLimit), CXL is movable. Page 0's
+    // pin copies it into local's normal part (local has a movable part: a copy within the tier);
+    // page 1's pin finds no pinnable room anywhere: reclaim frees frames, not pinnable room, so
+    // onPressure is not called and the pin fails.
+    const pressure: number[] = [];
+    const policy = probePolicy((h) => {
+      asPinHost(h, 'probe').setUnmovableLimit(0, 1);
+      return { onPressure: (tier) => void pressure.push(tier) };
+    });
+    const e = makeEngine({ perCpu: [[[0, 'R'], [1, 'R']]], localPages: 4, cxlPages: 4, policy, sets: { ...MIGRATION, ...CXL_MOVABLE, 'pin.ranges': '0+8K' } });
+    const res = await e.run();
+    expect(pressure).toEqual([]);
+    // Page 0: 1001 + 4000 + 100; page 1 (stays in local, unpinned): 1001 + 100.
+    expect(res.simTimeNs).toBe(5101 + 1101);
+    expect(pins(res)).toMatchObject({ 'pin.pinned': 1, 'pin.failed': 1, 'pin.migratedOut': 1, 'pin.tier0PinnedPages': 1, 'pin.tier0UnmovableLimitPages': 1, 'pin.boundaryMoves': 1 });
+    expect(Array.from(res.usedFrames)).toEqual([2, 0]);
   });
 
   it('a pin in a normal tier needs no migration; on a normal-only machine a pinned page on CXL stays there', async () => {

@@ -9,8 +9,8 @@ import * as S from '../sim/stats.ts';
 const B4K = 1 << CLS_4K;
 const B2M = 1 << CLS_2M;
 
-function hw(l1: TlbArraySpec[], l2: TlbArraySpec[] = [], psc = { pde: 0, pdpte: 0 }, cpus = 1): TlbHardware {
-  return new TlbHardware({ l1, l2 }, cpus, { l2HitNs: 2, pdeEntries: psc.pde, pdpteEntries: psc.pdpte });
+function hw(l1: TlbArraySpec[], l2: TlbArraySpec[] = [], psc = { pde: 0, pdpte: 0 }, cpus = 1, ptCacheLines = 0): TlbHardware {
+  return new TlbHardware({ l1, l2 }, cpus, { l2HitNs: 2, pdeEntries: psc.pde, pdpteEntries: psc.pdpte, ptCacheLines });
 }
 
 /** L1 misses of `passes` passes over 4 KiB vpns `vpns` (in order) on CPU 0. */
@@ -59,6 +59,20 @@ describe('TLB arrays: set-associative LRU, counted by hand', () => {
     for (const v of [0, 1, 2, 512, 513, 262144]) (t.translate(0, v, CLS_4K, 100), reads.push(t.walkReads));
     // vpn 0: cold, 3 reads; 1, 2: PDE hit, 1; 512: new 2 MiB region in the same 1 GiB: 2; 513: 1; 262144: new 1 GiB: 3.
     expect(reads).toEqual([3, 1, 1, 2, 1, 3]);
+  });
+
+  it('walk reads whose 64-byte line (8 entries) is cached cost the hit latency, the others memory', () => {
+    // 16 consecutive 4 KiB pages through a 1-entry L1 (every access walks), one-entry PDE and PDPTE
+    // caches, 64 cached page-table lines: vpn 0 reads PDPTE, PDE, PTE (3 lines, all cold); vpns
+    // 1–15 read their PTE only: the line of PTEs 0–7 is cached, PTEs 8–15 miss once (vpn 8).
+    const t = hw([{ entries: 1, ways: 1, sizes: B4K }], [], { pde: 1, pdpte: 1 }, 1, 64);
+    let ns = 0;
+    let reads = 0;
+    let mem = 0;
+    for (const v of range(16)) (ns += t.translate(0, v, CLS_4K, 100, 5), (reads += t.walkReads), (mem += t.walkMemReads));
+    expect(reads).toBe(18);
+    expect(mem).toBe(4);
+    expect(ns).toBe(16 * 2 + 4 * 100 + 14 * 5);
   });
 
   it('a 2 MiB entry covers 512 4 KiB vpns and its walk stops at the PDE (2 reads without caches)', () => {
@@ -111,7 +125,7 @@ const TLB_SMALL = {
   'tlb.l2Ways': 8,
   'tlb.pdeCacheEntries': 0,
   'tlb.pdpteCacheEntries': 0,
-  'tlb.walkMemShare': 1,
+  'tlb.ptCacheLines': 0,
   'tlb.l2HitNs': 2,
 };
 

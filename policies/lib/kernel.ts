@@ -9,11 +9,18 @@
 //   synchronous: the CPU stalls for the migrations), run right after the engine placed the page
 //   (or, when every tier is full, in the engine's onPressure before it places it).
 //   The fast path never wakes kswapd: in plain Linux a full node 0 just spills to the next node.
-// - kswapd (mm/vmscan.c wakeup_kswapd, balance_pgdat, pgdat_balanced): woken for a node that is
-//   not balanced, runs to completion at that instant (its moves are asynchronous migrations) and
-//   reclaims until free > high, or > promo in memory-tiering mode (TPP: > its demotion watermark
-//   on the top tier). A run that reclaims nothing counts a failure; after MAX_RECLAIM_RETRIES = 16
-//   it is no longer woken (TPP: it retries after kswapdRetryMs).
+// - kswapd (mm/vmscan.c wakeup_kswapd, balance_pgdat, pgdat_balanced) is a thread per node: a
+//   wake for a node that is not balanced makes it runnable (a timer event at once; a wake while
+//   it is awake is a no-op) and it reclaims in batches of SWAP_CLUSTER_MAX scanned pages until
+//   free > high, or > promo in memory-tiering mode (TPP: > its demotion watermark on the top
+//   tier). A batch takes kswapd's time — the kernel CPU its PTE tests and demotions were charged
+//   (cost model; demotion copies also load both tiers' bandwidth) plus kswapdPageNs per page
+//   scanned [estimate] — and the next batch starts when it has elapsed: kswapd costs CPU time
+//   and bandwidth, never the waker's time, and pages deactivated in one batch have the time the
+//   next ones take to be referenced again. Simplification [model]: each batch restarts the
+//   priority walk at DEF_PRIORITY and checks the goal after every round, where balance_pgdat
+//   keeps its priority between passes. A run that reclaims nothing counts a failure; after
+//   MAX_RECLAIM_RETRIES = 16 it is no longer woken (TPP: it retries after kswapdRetryMs).
 // - Reclaim (shrink_folio_list, demote_folio_list, can_demote): pages chosen by the reclaimer
 //   (classic LRU or MGLRU) are demoted to the next lower node with free > min (then any lower
 //   node; allocation there wakes its kswapd below low, GFP_NOWAIT never reclaims), asynchronously
@@ -35,13 +42,27 @@ import type { ScanParams } from './numa-balancing.ts';
 import { ActiveInactiveLru, ADD_FAULT, ADD_MIGRATED, SWAP_CLUSTER_MAX } from './lru.ts';
 import type { Reclaimer } from './lru.ts';
 import { Mglru } from './mglru.ts';
+import { TypedLru, flushTypedStats, slowFirst, PT_ANON } from './typed-lru.ts';
+import { DEFAULT_SWAPPINESS } from './scan-balance.ts';
 import { MAX_MIB, MAX_SIM_MS } from '../../sim/config.ts';
 import { grow } from './grow.ts';
+import { NUMA_BALANCING_COLLOID } from './colloid.ts';
+import type { ColloidTiering } from './colloid.ts';
 
 export const MAX_RECLAIM_RETRIES = 16;
 const BASE_PAGE_BYTES = 4096;
 const TIMER_SCAN = 1;
 const TIMER_KSWAPD = 8; // + node
+/** Share of a tier the kswapd target may keep free before the run warns (stated in README "How faithful is it") [model]. */
+export const RESERVE_WARN_SHARE = 0.1;
+/** Scanner passes over the whole address space before promotion is in steady state. */
+const SETTLED_PASSES = 2;
+export const SCANNER_UNSETTLED =
+  `NUMA balancing had not settled when the run ended: its scanner had not made ${SETTLED_PASSES} passes over the address space (the first starts after scanDelayMs; ` +
+  'a slow-tier page gets one hint fault per pass, and TPP\'s active-LRU gate needs two), or, in memory-tiering mode, its scan period was still doubling towards task_scan_max ' +
+  '(the only faults recorded there are promotions, counted remote and private, so every update_task_scan_period doubles it): hint-fault and promotion rates are a transient';
+/** Pages a kswapd batch scans before it yields: SWAP_CLUSTER_MAX, the unit of shrink_inactive_list. */
+export const KSWAPD_BATCH_PAGES = SWAP_CLUSTER_MAX;
 
 export interface KernelOptions {
   /** 0 off, 1 NUMA_BALANCING_NORMAL, 2 NUMA_BALANCING_MEMORY_TIERING. */
@@ -54,7 +75,11 @@ export interface KernelOptions {
   watermarkScaleFactor: number;
   reclaimer: 'lru' | 'mglru';
   mglruMinTtlMs?: number;
-  tpp?: { demoteScaleFactor: number; promoteActiveOnly: boolean; kswapdRetryMs: number };
+  tpp?: { demoteScaleFactor: number; promoteActiveOnly: boolean; kswapdRetryMs: number; fileOnSlowTier?: boolean };
+  /** vm.swappiness for the anon/file balance when the run has page types (typed-lru.ts); default 60. */
+  swappiness?: number;
+  /** Colloid (numa_balancing mode 6, lib/colloid.ts): hint faults on top-tier pages too, promotion gate, hot local pages moved away. */
+  colloid?: ColloidTiering;
   /**
    * Nomad (policies/nomad.ts): asynchronous promotion. A hint fault that decided to promote hands
    * the page to this hook instead of checking room and migrating it in the faulting task; the
@@ -65,6 +90,8 @@ export interface KernelOptions {
   reclaimShadows?: (tier: number, pages: number) => number;
   /** NeoMem: kswapd balances to the promo watermark (memory-tiering mode) with the NUMA scanner off. */
   kswapdToPromo?: boolean;
+  /** kswapd's own time per LRU page scanned, beyond the cost model's PTE test and migration [estimate]. */
+  kswapdPageNs: number;
 }
 
 /** The composed kernel: hooks for the engine plus its state, exposed for tests. */
@@ -80,17 +107,20 @@ export class TieringKernel {
   accessTimeMs = new Float64Array(1024);
   /** Per page: CPU of the last hint fault (last_cpupid; -1 unset). */
   lastCpu = new Int16Array(1024).fill(-1);
-  private readonly kswapdPending: Uint8Array;
+  /** Per node: kswapd is awake (a batch is due), and pages its current run has reclaimed. */
+  private readonly kswapdRunning: Uint8Array;
+  private readonly kswapdRunReclaimed: Float64Array;
+  private readonly kswapdIdleScanned: Float64Array;
   readonly kswapdFailures: Float64Array;
   private readonly kswapdFailNs: Float64Array;
   private nextScanNs = 0;
+  private scannerSettled = false;
   /** Pages demoted or evicted so far (direct reclaim measures its goal with it). */
   reclaimedPages = 0;
   /** The allocation being placed found every node at or below min (direct reclaim follows). */
   private directReclaimDue = false;
-  /** Reclaim passes in progress (kswapd or direct); wakes arriving meanwhile are deferred. */
+  /** Reclaim passes in progress (a kswapd batch or direct reclaim): direct reclaim never nests in one. */
   private reclaiming = 0;
-  private readonly deferredWake: Uint8Array;
   private readonly rateLimitPages: number;
   private readonly enoughFreePages: number;
   /** Base (4 KiB) pages per page of the run: 1, or 512 with 2 MiB pages. */
@@ -147,12 +177,20 @@ export class TieringKernel {
     if (o.reclaimer === 'mglru') {
       Object.assign(this.c, { agings: count('mglruAgings'), pmdSkips: count('mglruBloomSkippedPmds'), lookAround: count('mglruLookAroundYoung'), minTtl: count('mglruMinTtlBlocked') });
       this.reclaimer = new Mglru(host, this.addr, o.mglruMinTtlMs ?? 0);
+    } else if (host.pageTypesOn()) {
+      // Page types declared: separate anon and file lists balanced by swappiness (typed-lru.ts).
+      Object.assign(this.c, { dropped: count('reclaimDroppedClean'), writtenBack: count('reclaimWrittenBack'), swapped: count('reclaimSwapped'), refaults: count('workingsetRefaults'), activated: count('workingsetActivated') });
+      this.reclaimer = new TypedLru(host, o.swappiness ?? DEFAULT_SWAPPINESS, (k) => host.count(this.c.scanned, k));
     } else {
       this.reclaimer = new ActiveInactiveLru(host, (k) => host.count(this.c.scanned, k));
     }
-    this.scanner = o.numaMode !== 0 ? new NumaScanner(host, o.scan, o.numaMode, this.addr) : null;
-    this.kswapdPending = new Uint8Array(n);
-    this.deferredWake = new Uint8Array(n);
+    // Colloid: mode 6 makes the scanner mark top-tier pages too (change_pte_range); the kernel's own
+    // paths keep testing numaMode (2) and read o.colloid where Colloid changes them.
+    this.scanner = o.numaMode !== 0 ? new NumaScanner(host, o.scan, o.colloid ? o.numaMode | NUMA_BALANCING_COLLOID : o.numaMode, this.addr) : null;
+    if (o.colloid) o.colloid.kernel = this;
+    this.kswapdRunning = new Uint8Array(n);
+    this.kswapdRunReclaimed = new Float64Array(n);
+    this.kswapdIdleScanned = new Float64Array(n);
     this.kswapdFailures = new Float64Array(n);
     this.kswapdFailNs = new Float64Array(n);
     this.rateLimitPages = (o.promoteRateLimitMBps * 1048576) / host.pageBytes;
@@ -162,11 +200,24 @@ export class TieringKernel {
     this.reclaimFromKswapd = caps.map((_, t) => (page: number) => this.reclaimPage(page, t, true));
     this.reclaimDirect = caps.map((_, t) => (page: number) => this.reclaimPage(page, t, false));
     if (this.scanner) host.after(this.scanner.firstDelayMs() * 1e6, TIMER_SCAN);
+    // Warnings where the results would be artefacts (issue 13 item 5): a node whose kswapd target
+    // is a large share of it, and a run shorter than the scanner's settling time (retracted in
+    // scanTick once two full passes are done).
+    for (let t = 0; t < n; t++) {
+      const keep = this.kswapdTarget(t);
+      if (keep > RESERVE_WARN_SHARE * basePages[t]) {
+        host.warn(
+          `kswapd keeps ${keep} of tier ${t}'s ${basePages[t]} base pages free (${((100 * keep) / basePages[t]).toFixed(1)} %, above ${100 * RESERVE_WARN_SHARE} %): ` +
+            'on a tier this small the results measure watermark arithmetic (min_free_kbytes, watermark_scale_factor' + (o.tpp && t === 0 ? ', demote_scale_factor' : '') + ') more than the policy',
+        );
+      }
+    }
+    if (this.scanner) host.warn(SCANNER_UNSETTLED);
   }
 
   hooks(): PolicyHooks {
     return {
-      place: () => this.place(),
+      place: (page) => this.place(page),
       onFault: (page, kind, cpu) => this.onFault(page, kind, cpu),
       onTimer: (id) => this.onTimer(id),
       onPressure: (tier) => this.directReclaim(tier),
@@ -193,9 +244,14 @@ export class TieringKernel {
 
   // ------------------------------------------------------------------ allocation
 
-  place(): number {
+  place(page = -1): number {
     const host = this.host;
     const n = host.tiers;
+    // TPP page-type-aware allocation: page cache and tmpfs try the slow tiers first (slowFirst).
+    if (page >= 0 && this.o.tpp?.fileOnSlowTier && host.pageType(page) !== PT_ANON) {
+      const t = slowFirst(n, (t) => this.aboveMark(t, this.wm.low[t]));
+      if (t >= 0) return t;
+    }
     for (let t = 0; t < n; t++) if (this.aboveMark(t, this.wm.low[t])) return t;
     for (let t = 0; t < n; t++) this.wakeKswapd(t);
     for (let t = 0; t < n; t++) if (this.aboveMark(t, this.wm.min[t])) return t;
@@ -238,6 +294,11 @@ export class TieringKernel {
 
   // ------------------------------------------------------------------ kswapd and reclaim
 
+  /** kernel.numa_balancing_hot_threshold_ms (the default threshold before auto-adjustment). */
+  get hotThresholdMs(): number {
+    return this.o.hotThresholdMs;
+  }
+
   /** Free base pages of a node. */
   freeBase(t: number): number {
     return this.host.free(t) * this.ppf;
@@ -257,56 +318,82 @@ export class TieringKernel {
 
   wakeKswapd(t: number): void {
     const host = this.host;
-    if (this.kswapdPending[t]) return;
+    if (this.kswapdRunning[t]) return; // awake already: the wake changes nothing
     if (this.kswapdFailures[t] >= MAX_RECLAIM_RETRIES) {
       if (!this.o.tpp || host.now() - this.kswapdFailNs[t] < this.o.tpp.kswapdRetryMs * 1e6) return;
       this.kswapdFailures[t] = 0;
     }
     if (this.aboveMark(t, this.kswapdTarget(t))) return;
-    if (this.reclaiming > 0) {
-      // Woken from inside another node's reclaim (a demotion target fell below low): run it after
-      // that reclaim finishes, as the separate daemon it is, not nested in it.
-      this.deferredWake[t] = 1;
-      return;
-    }
     host.count(this.c.wakes);
-    // kswapd runs to completion at the instant it is woken: its demotions are asynchronous
-    // migrations (kernel CPU, never a stall of the waker). Not deferred through after(0): a timer
-    // set inside a fault only fires once the faulting CPU passes its current run limit (see report).
-    this.kswapd(t);
+    host.count(this.c.runs);
+    // kswapd is a thread of its own: the wake only makes it runnable. Its first batch runs as a
+    // timer event at this instant (after the fault or daemon that woke it returns), each later
+    // batch when the previous one's time has elapsed; it never stalls the waker.
+    this.kswapdRunning[t] = 1;
+    this.kswapdRunReclaimed[t] = 0;
+    this.kswapdIdleScanned[t] = 0;
+    host.after(0, TIMER_KSWAPD + t);
   }
 
+  /**
+   * One batch of a running kswapd (balance_pgdat → shrink_node → shrink_lruvec): stop if the node
+   * is balanced; else reclaim until balanced or KSWAPD_BATCH_PAGES scanned. The batch takes the
+   * kernel CPU its scans and demotions were charged plus kswapdPageNs per page scanned; the next
+   * batch starts when that time has elapsed. A run that scanned every priority without balancing
+   * the node ends; if it reclaimed nothing it counts a failure (kswapd_failures).
+   */
   kswapd(t: number): void {
     const host = this.host;
     const target = this.kswapdTarget(t);
-    if (this.aboveMark(t, target)) return;
-    if (this.o.reclaimShadows && this.o.reclaimShadows(t, Math.ceil((target - this.freeBase(t)) / this.ppf) + 1) > 0 && this.aboveMark(t, target)) {
-      this.kswapdFailures[t] = 0; // Nomad: freeing shadow copies balanced the node
+    if (this.aboveMark(t, target)) {
+      this.endKswapdRun(t);
       return;
     }
-    host.count(this.c.runs);
-    this.kswapdPending[t] = 1; // running: a wake from inside its own reclaim is a no-op
+    const shadowsFreed = this.o.reclaimShadows ? this.o.reclaimShadows(t, Math.ceil((target - this.freeBase(t)) / this.ppf) + 1) : 0;
+    if (shadowsFreed > 0 && this.aboveMark(t, target)) {
+      this.kswapdRunReclaimed[t] += shadowsFreed; // Nomad: freeing shadow copies balanced the node
+      this.endKswapdRun(t);
+      return;
+    }
+    const r = this.reclaimer;
+    const cpu0 = host.kernelCpuNs();
+    const scanned0 = r.scanned;
+    let balanced = false;
+    let batchFull = false;
     this.reclaiming++;
-    const got = this.reclaimer.shrink(t, this.reclaimFromKswapd[t], () => this.aboveMark(t, target));
+    const got = r.shrink(t, this.reclaimFromKswapd[t], () => {
+      balanced = this.aboveMark(t, target);
+      batchFull = r.scanned - scanned0 >= KSWAPD_BATCH_PAGES;
+      return balanced || batchFull;
+    });
     this.reclaiming--;
-    this.kswapdPending[t] = 0;
     this.flushReclaimerStats();
-    if (got === 0) {
+    this.kswapdRunReclaimed[t] += got;
+    const scanned = r.scanned - scanned0;
+    // balance_pgdat lowers the priority after a pass that reclaimed nothing and gives up after
+    // priority 1: a walk that scans Σ size >> prio ≈ 2 × the node's lists. Each batch here
+    // restarts at DEF_PRIORITY, so a run gives up once it has scanned that much without progress.
+    this.kswapdIdleScanned[t] = got > 0 ? 0 : this.kswapdIdleScanned[t] + scanned;
+    host.chargeKernelNs(scanned * this.o.kswapdPageNs);
+    const batchNs = host.kernelCpuNs() - cpu0;
+    if (!balanced && (!batchFull || this.kswapdIdleScanned[t] > 2 * r.size(t))) {
+      // Every priority scanned (or no progress for as long) and the node still not balanced: this run is over.
+      this.endKswapdRun(t);
+      return;
+    }
+    // Balanced or not, the thread is busy until its batch's time has elapsed; the next event
+    // re-checks the node (and ends the run if it is balanced).
+    host.after(batchNs, TIMER_KSWAPD + t);
+  }
+
+  private endKswapdRun(t: number): void {
+    const host = this.host;
+    this.kswapdRunning[t] = 0;
+    if (this.kswapdRunReclaimed[t] === 0 && !this.aboveMark(t, this.kswapdTarget(t))) {
       this.kswapdFailures[t]++;
       this.kswapdFailNs[t] = host.now();
       host.count(this.c.failures);
-    } else this.kswapdFailures[t] = 0;
-    this.runDeferredWakes();
-  }
-
-  private runDeferredWakes(): void {
-    if (this.reclaiming > 0) return;
-    for (let t = 0; t < this.host.tiers; t++) {
-      if (this.deferredWake[t]) {
-        this.deferredWake[t] = 0;
-        this.wakeKswapd(t);
-      }
-    }
+    } else if (this.kswapdRunReclaimed[t] > 0) this.kswapdFailures[t] = 0;
   }
 
   /**
@@ -326,7 +413,6 @@ export class TieringKernel {
     this.reclaiming--;
     this.flushReclaimerStats();
     if (this.reclaimedPages > start) this.kswapdFailures.fill(0); // a successful direct reclaim revives kswapd
-    this.runDeferredWakes();
   }
 
   /** Demote to the nearest lower node that can take the page, else evict it to swap. */
@@ -355,6 +441,7 @@ export class TieringKernel {
 
   private flushReclaimerStats(): void {
     const r = this.reclaimer;
+    if (r instanceof TypedLru) flushTypedStats(r, this.host, this.c);
     if (r instanceof Mglru) {
       const s = r.stats;
       const host = this.host;
@@ -382,6 +469,11 @@ export class TieringKernel {
     const marked = sc.work(this.o.numaMode === NUMA_BALANCING_MEMORY_TIERING ? this.accessTimeMs : null, Math.floor(now / 1e6));
     host.count(this.c.scans);
     host.count(this.c.marked, marked);
+    const periodSettled = this.o.numaMode !== NUMA_BALANCING_MEMORY_TIERING || sc.periodMs >= sc.scanMaxMs();
+    if (sc.passes >= SETTLED_PASSES && periodSettled && !this.scannerSettled) {
+      this.scannerSettled = true;
+      host.warn(SCANNER_UNSETTLED, now); // a run that reaches this point has settled: retract
+    }
     this.nextScanNs = now + sc.periodMs * 1e6;
     host.after(sc.periodMs * 1e6, TIMER_SCAN);
   }
@@ -397,6 +489,11 @@ export class TieringKernel {
     const mode = this.o.numaMode;
     const local = src === 0;
     if (local) host.count(this.c.hintLocal);
+    if (local && this.o.colloid) {
+      // Colloid: numa_migrate_memory_away_target; no fault statistics without NUMA_BALANCING_NORMAL.
+      this.o.colloid.localHintFault(page);
+      return;
+    }
     const useAccessTime = mode === NUMA_BALANCING_MEMORY_TIERING && !local;
     const prevCpu = useAccessTime ? -1 : this.lastCpu[page];
     let migrate = false;
@@ -435,6 +532,7 @@ export class TieringKernel {
     // task_numa_fault: tiering mode records nothing for memory left on a slow node.
     const memTier = migrated ? 0 : src;
     if (mode === NUMA_BALANCING_MEMORY_TIERING && memTier !== 0) return;
+    if (this.o.colloid) return; // Colloid's task_numa_fault returns early without NUMA_BALANCING_NORMAL
     const priv = prevCpu < 0 || prevCpu === cpu;
     if (sc.recordFault(priv, local, failed)) {
       host.count(this.c.periodUpdates);
@@ -463,6 +561,7 @@ export class TieringKernel {
     const nowMs = Math.floor(host.now() / 1e6);
     if (this.freeBase(0) > this.wm.promo[0] + this.enoughFreePages) {
       this.promo.thresholdMs = 0; // workload changed: reset the hot threshold
+      if (o.colloid?.blocksPromotion()) return false;
       host.count(this.c.bypass);
       return true;
     }
@@ -474,6 +573,7 @@ export class TieringKernel {
       host.count(this.c.cold);
       return false;
     }
+    if (o.colloid?.blocksPromotion()) return false;
     host.count(this.c.cand);
     if (this.promo.rateLimited(nowMs, this.rateLimitPages, 1)) {
       host.count(this.c.limited);
@@ -496,6 +596,8 @@ export type TieringParamValues = ScanParams & {
   hotThresholdMs: number;
   promoteRateLimitMBps: number;
   demotionEnabled: boolean;
+  swappiness?: number;
+  kswapdPageNs: number;
 };
 
 /** The kernel options every memory-tiering policy takes straight from its parameters (mode 2). */
@@ -508,6 +610,8 @@ export function tieringOptions(p: TieringParamValues): Omit<KernelOptions, 'recl
     promoteRateLimitMBps: p.promoteRateLimitMBps,
     minFreeKbytes: p.minFreeKbytes,
     watermarkScaleFactor: p.watermarkScaleFactor,
+    swappiness: p.swappiness,
+    kswapdPageNs: p.kswapdPageNs,
   };
 }
 
@@ -522,6 +626,8 @@ export const SCAN_PARAMS = {
 export const WATERMARK_PARAMS = {
   minFreeKbytes: { default: 0, min: 0, max: 2 ** 30, doc: 'vm.min_free_kbytes; 0 = as the kernel computes it at boot, clamp(√(16 · memory_kB), 128, 262144).' },
   watermarkScaleFactor: { default: 10, min: 1, max: 3000, doc: 'vm.watermark_scale_factor in 1/10000 of a node: distance between the min/low/high/promo watermarks (kernel default 10 = 0.1 %).' },
+  swappiness: { default: 60, min: 0, max: 200, doc: 'vm.swappiness (mm/vmscan.c get_scan_count): anon vs file reclaim pressure, 0–200 (kernel default 60); used only when the run declares page types (policies/lib/typed-lru.ts).' },
+  kswapdPageNs: { default: 500, min: 0, max: 1e6, doc: 'ns of kswapd time per LRU page it scans (isolate, rmap walk, put back or hand to demotion), on top of the PTE test and the migration the cost model charges; kswapd is a thread, so this sets how long its batches take, not a stall [estimate, 200–2000].' },
 } as const;
 
 export const TIERING_PARAMS = {
