@@ -73,6 +73,7 @@ export default definePolicy({
       minFreeKbytes: p.minFreeKbytes,
       watermarkScaleFactor: p.watermarkScaleFactor,
       reclaimer: 'lru',
+      kswapdPageNs: p.kswapdPageNs,
       kswapdToPromo: true,
     };
     const kernel = createKernel(host, opts);

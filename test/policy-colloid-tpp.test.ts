@@ -80,6 +80,7 @@ function options(colloid: ColloidTiering | undefined): KernelOptions {
     minFreeKbytes: 400,
     watermarkScaleFactor: 100,
     reclaimer: 'lru',
+    kswapdPageNs: 500, // WATERMARK_PARAMS default
     colloid,
   };
 }
