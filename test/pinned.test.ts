@@ -169,6 +169,23 @@ describe('pinned pages and ZONE_MOVABLE tiers (sim/pins.ts)', () => {
     expect(pins(res)).toMatchObject({ 'pin.pinned': 1, 'pin.splitRefusedPinned': 1 });
   });
 
+  it('a huge page that falls back to 4 KiB pages (thp) pins only the sub-pages in the range, and khugepaged cannot collapse it', async () => {
+    // Every 2 MiB block holds a kernel page (fragmentedPct 100): both huge pages fall back to 4 KiB
+    // pages in local. Ids: huge page 0 → 0, its sub-pages 1 … 512; huge page 1 → 513, sub-pages
+    // 514 … 1025. The range [0x201000, 0x202000) is sub-page 1 of huge page 1: id 515.
+    const e = makeEngine({
+      perCpu: [[[0, 'R'], [513, 'R']]],
+      localPages: 4 * 512,
+      cxlPages: 4 * 512,
+      sets: { pageSizeKiB: 2048, 'thp.enabled': true, 'thp.khugepaged': false, 'thp.fragmentedPct': 100, 'pin.ranges': '0x201000-0x202000' },
+    });
+    const res = await e.run();
+    expect(pins(res)).toMatchObject({ 'pin.pinned': 1, 'pin.tier0PinnedPages': 1 / 512 });
+    expect(e.host.migrate(515, 1)).toBe(false);
+    expect(e.host.migrate(514, 1)).toBe(true);
+    expect(e.checkInvariants()).toEqual([]);
+  });
+
   it('refuses pinned ranges on a machine whose every tier is movable', () => {
     expect(() => makeEngine({ perCpu: [[[0, 'R']]], localPages: 1, cxlPages: 1, sets: { 'machine.tiers.0.zone': 'movable', ...CXL_MOVABLE, ...pinPage(0) } })).toThrow(/every tier is onlined movable/);
   });
