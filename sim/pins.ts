@@ -269,6 +269,21 @@ export class Pins {
         this.counters[PIN_FAILED]++;
         return stall;
       }
+      const thp = core.huge.thp;
+      if (to >= 0 && to !== at && thp !== null && thp.needsSplit(page, to)) {
+        // No free 2 MiB block there (sim/thp.ts): migrate_pages splits the huge page and moves its
+        // 4 KiB pages; the pin takes those in the range. The split runs in the pinning task.
+        core.ctxCpu = c;
+        const firstSub = core.huge.split(page);
+        core.ctxCpu = -1;
+        stall += core.takePendingStall();
+        if (firstSub < 0) {
+          this.counters[PIN_FAILED]++;
+          return stall;
+        }
+        for (let k = 0; k < core.subPages; k++) if (this.inRange(firstSub + k)) stall += this.pinPage(firstSub + k, at, c);
+        return stall;
+      }
       if (to >= 0) {
         stall += core.ops.moveForPin(page, to);
         this.counters[PIN_MIGRATED_OUT]++;

@@ -186,6 +186,25 @@ describe('pinned pages and ZONE_MOVABLE tiers (sim/pins.ts)', () => {
     expect(e.checkInvariants()).toEqual([]);
   });
 
+  it('a pin of a huge page on a movable tier whose target has room but no free 2 MiB block splits it and moves its 4 KiB pages', async () => {
+    // thp.fragmentedPct 50: local (2 blocks) has 1 free block, CXL (4 blocks, movable) 2. The policy
+    // places both huge pages on CXL, both pinned. A's pin moves it whole into local's free block;
+    // B's finds room (1 of 2 frames) but no free block: B is split, its 512 sub-pages move one by one.
+    const policy = probePolicy(() => ({ place: () => 1 }));
+    const e = makeEngine({
+      perCpu: [[[0, 'R'], [512, 'R']]],
+      localPages: 2 * 512,
+      cxlPages: 4 * 512,
+      policy,
+      sets: { pageSizeKiB: 2048, 'thp.enabled': true, 'thp.khugepaged': false, 'thp.fragmentedPct': 50, ...CXL_MOVABLE, 'pin.ranges': '0+4M' },
+    });
+    const res = await e.run();
+    expect(pins(res)).toMatchObject({ 'pin.pinned': 1 + 512, 'pin.migratedOut': 1 + 512, 'pin.failed': 0, 'pin.tier0PinnedPages': 2, 'pin.tier1PinnedPages': 0 });
+    expect(Array.from(res.usedFrames)).toEqual([2, 0]);
+    expect(res.counters[S.C_MIGRATED_BYTES]).toBe(2 * 2 ** 21);
+    expect(e.checkInvariants()).toEqual([]);
+  });
+
   it('refuses pinned ranges on a machine whose every tier is movable', () => {
     expect(() => makeEngine({ perCpu: [[[0, 'R']]], localPages: 1, cxlPages: 1, sets: { 'machine.tiers.0.zone': 'movable', ...CXL_MOVABLE, ...pinPage(0) } })).toThrow(/every tier is onlined movable/);
   });
