@@ -196,6 +196,12 @@ export class Pins {
     this.end4k = Float64Array.from(merged4k, (r) => r[1]);
     this.on = merged.length > 0;
     this.report = this.on || this.movable.some((x) => x === 1);
+    // Page tables are unmovable kernel allocations (GFP_PGTABLE_USER has no __GFP_MOVABLE): they
+    // cannot live in a tier onlined movable (sim/tlb.ts puts them in tlb.pageTableTier).
+    const ptTier = core.config['tlb.pageTableTier'] as number | undefined;
+    if (core.config['tlb.enabled'] === true && ptTier !== undefined && ptTier < n && this.movable[ptTier]) {
+      throw new SimError(`tlb.pageTableTier ${ptTier} is onlined movable (machine.tiers.${ptTier}.zone=movable): page tables are unmovable kernel pages and cannot live in ZONE_MOVABLE; put them in a normal tier`);
+    }
     if (this.on && this.movable.every((x) => x === 1)) {
       throw new SimError('pinned ranges are set but every tier is onlined movable: no page could ever be pinned (set machine.tiers.0.zone=normal)');
     }

@@ -232,6 +232,12 @@ describe('pinned pages and ZONE_MOVABLE tiers (sim/pins.ts)', () => {
     }
   });
 
+  it('refuses page tables (tlb.pageTableTier) in a tier onlined movable', () => {
+    const sets = { 'tlb.enabled': true, 'tlb.pageTableTier': 1 };
+    expect(() => makeEngine({ perCpu: [[[0, 'R']]], localPages: 1, cxlPages: 1, sets: { ...sets, ...CXL_MOVABLE } })).toThrow(/page tables are unmovable/);
+    expect(() => makeEngine({ perCpu: [[[0, 'R']]], localPages: 1, cxlPages: 1, sets })).not.toThrow();
+  });
+
   it('parses pin.ranges (start-end, start+size, suffixes) and /proc/PID/maps lines', () => {
     expect(parsePinRanges('0x1000-0x3000, 8K+4K,1M+1')).toEqual([
       [4096, 12288],
