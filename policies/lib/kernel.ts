@@ -84,9 +84,9 @@ export interface KernelOptions {
   /** Colloid (numa_balancing mode 6, lib/colloid.ts): hint faults on top-tier pages too, promotion gate, hot local pages moved away. */
   colloid?: ColloidTiering;
   /**
-   * Nomad (policies/nomad.ts): asynchronous promotion. A hint fault that decided to promote and
-   * found room hands the page to this hook instead of migrating it in the faulting task; the hook's
-   * owner moves it later and calls asyncPromoted().
+   * Nomad (policies/nomad.ts): asynchronous promotion. A hint fault that decided to promote hands
+   * the page to this hook instead of checking room and migrating it in the faulting task; the
+   * hook's owner moves it later and calls asyncPromoted().
    */
   asyncPromote?: (page: number) => void;
   /** Nomad: reclaim on a node frees shadow copies first (reclaim_shadow_page); returns pages freed. */
@@ -530,9 +530,10 @@ export class TieringKernel {
     let failed = false;
     if (migrate) {
       // migrate_balanced_pgdat: order-0 check of high + the folio's base pages.
-      if (this.freeBase(0) > this.wm.high[0] + this.ppf && this.o.asyncPromote) {
-        // Nomad: queued; the page moves later, off the fault path. For the scan-period statistics
-        // it counts as the promotion it replaces (a fault on node 0) [estimate].
+      if (this.o.asyncPromote) {
+        // Nomad: handed to the module (queue_page_fault) whatever node 0's free space: its worker
+        // allocates later. For the scan-period statistics it counts as the promotion it replaces
+        // (a fault on node 0) [estimate].
         this.o.asyncPromote(page);
         migrated = true;
       } else if (this.freeBase(0) > this.wm.high[0] + this.ppf) {
