@@ -19,9 +19,10 @@ import { dbLayout } from '../traces/synthetic-db.ts';
 const BLOCKS = 32768;
 const MiB = 2 ** 20;
 
-export async function dbRun(policy: string, buffers: number, direct: boolean, maxAccesses = 0) {
-  const workload = `db:blocks=${BLOCKS},buffers=${buffers},accesses=300k,theta=0.9,write=0.1,direct=${direct ? 1 : 0}`;
-  const { config } = resolveConfig({ sets: { workload, 'storage.device': 'nvme', 'run.maxAccesses': maxAccesses }, flags: { policy } });
+export async function dbRun(policy: string, buffers: number, direct: boolean, maxAccesses = 0, opts: { blocks?: number; requests?: number; sets?: Record<string, unknown> } = {}) {
+  const blocks = opts.blocks ?? BLOCKS;
+  const workload = `db:blocks=${blocks},buffers=${buffers},accesses=${opts.requests ?? 300000},theta=0.9,write=0.1,direct=${direct ? 1 : 0}`;
+  const { config } = resolveConfig({ sets: { workload, 'storage.device': 'nvme', 'run.maxAccesses': maxAccesses, ...opts.sets }, flags: { policy } });
   const src = new SyntheticSource(workload, 1);
   const e = new Engine(config, resolveTiers(config, src.footprintPages(4096)), src);
   const p = findPolicy(policy);
@@ -39,14 +40,14 @@ export async function dbRun(policy: string, buffers: number, direct: boolean, ma
     if (t < 0) continue;
     const vpn = host.vpnLo(pg);
     if (vpn >= bufferBase && vpn < bufferBase + db.s.buffers) buf[t]++;
-    else if (vpn >= fileBase && vpn < fileBase + BLOCKS) {
+    else if (vpn >= fileBase && vpn < fileBase + blocks) {
       cache[t]++;
       if (db.bufOfBlock[vpn - fileBase] >= 0) twice[t]++;
     }
   }
   return {
     policy,
-    sharedBuffersPct: Math.round((100 * buffers) / BLOCKS),
+    sharedBuffersPct: Math.round((100 * buffers) / blocks),
     direct: direct ? 1 : 0,
     accesses: res.counters[0],
     simMs: res.simTimeNs / 1e6,

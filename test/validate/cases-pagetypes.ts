@@ -12,6 +12,7 @@
 
 import type { Ctx, SimRun, ValidationCase } from './case.ts';
 import { fmt, pct, verdict } from './case.ts';
+import { dbRun } from '../../bench/db-double-cache.ts';
 
 const LOCAL_PAGES = 4000;
 const CXL_PAGES = 16000;
@@ -109,6 +110,26 @@ export const PAGE_TYPE_CASES: ValidationCase[] = [
           'both within the band',
           `outside the band: default ${pct(d.remote)} (80 % expected), TPP ${pct(t.remote)} (40 % expected); the split depends on the workload's mix of file and heap accesses (here 1 450 file reads per 20 000 heap accesses) and on how much of the heap fits locally, which the paper does not state`,
         ),
+      };
+    },
+  },
+  {
+    id: 'db-double-caching',
+    title: 'A database with buffered IO keeps every shared buffer\'s block in the page cache too; O_DIRECT none',
+    group: 'done-when',
+    source: 'Derivation (issue 15 item 5; PostgreSQL docs via FACTS.md §6: shared buffers rely on the OS page cache): with buffered read() every block that enters shared buffers was first read into the page cache, and with memory sized from the footprint nothing reclaims it; O_DIRECT never touches the page cache',
+    expected: 'db workload (4 Ki blocks, shared_buffers 1 Ki, 40 k requests, numa-tiering): double-cached blocks = 1024 (the whole pool) buffered, 0 with O_DIRECT',
+    tolerance: 'exact',
+    fast: true,
+    async run(ctx) {
+      const opts = { blocks: 4096, requests: 40000, sets: ctx.sets };
+      const b = await dbRun('numa-tiering', 1024, false, 0, opts);
+      const d = await dbRun('numa-tiering', 1024, true, 0, opts);
+      const twiceB = Math.round((b.doubleCachedMiB * 2 ** 20) / 4096);
+      const twiceD = Math.round((d.doubleCachedMiB * 2 ** 20) / 4096);
+      return {
+        measured: `buffered ${twiceB} blocks double-cached (buffer hit ratio ${fmt(b.bufferHitRatio)}), O_DIRECT ${twiceD}`,
+        ...verdict(twiceB === 1024 && twiceD === 0, 'as derived', 'a block in shared buffers is missing from the page cache (reclaim ran, or the generator and the engine disagree about which blocks were read)'),
       };
     },
   },
