@@ -133,4 +133,30 @@ export const PAGE_TYPE_CASES: ValidationCase[] = [
       };
     },
   },
+  {
+    id: 'zswap-pool-limit-and-ratio',
+    title: 'zswap stays under max_pool_percent, writes back when full, and compresses at the harmonic-mean ratio',
+    group: 'kernel',
+    source: 'Documentation/admin-guide/mm/zswap.rst via FACTS.md §6 (max_pool_percent 20, accept_threshold_percent 90); the pool ratio derived: pages of ratio r uniform on [1.5, 4.5] take 4096/r bytes each, so the pool ratio is 1 / E[1/r] = 3 / ln 3 = 2.731',
+    expected: 'early reclaim at 50 % with zswap on (Zipf over 5,000 pages filling 97 % of a 1:4 machine, numa-tiering): pool ≤ 20 % of memory, some entries written back to swap, pool ratio 2.731',
+    tolerance: 'pool ≤ limit exactly; ratio ± 0.05',
+    fast: true,
+    async run(ctx) {
+      const pages = 5000;
+      const memory = Math.ceil(pages / 0.97);
+      const local = Math.floor(memory / 5);
+      const r = await ctx.sim(
+        { policy: 'numa-tiering', workload: `zipf:pages=${pages},accesses=400k,init=1,gapNs=200` },
+        { 'machine.tiers.0.capacityGiB': (local * 4096) / 2 ** 30, 'machine.tiers.1.capacityGiB': ((memory - local) * 4096) / 2 ** 30, 'zswap.enabled': true, 'policy.numa-tiering.reclaimEarlyPct': 50 },
+      );
+      const z = r.engine.zswapStats; // swap.ts ZS_*: 4 writtenBack, 5 poolBytes, 9 dataPages
+      const limit = memory * 4096 * 0.2;
+      const ratio = z[5] > 0 ? (z[9] * 4096) / z[5] : 0;
+      const ok = z[5] <= limit && z[4] > 0 && Math.abs(ratio - 3 / Math.log(3)) <= 0.05;
+      return {
+        measured: `pool ${fmt(z[5] / 2 ** 20, 2)} MiB of a ${fmt(limit / 2 ** 20, 2)} MiB limit, ${z[4]} entries written back, ratio ${fmt(ratio)} (${z[9]} pages held)`,
+        ...verdict(ok, 'as documented and derived', 'the pool passed its limit, never wrote back, or its ratio is off the derived value'),
+      };
+    },
+  },
 ];
