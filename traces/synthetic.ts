@@ -38,7 +38,7 @@ const COMMON: Record<string, ParamDoc> = {
   threads: { default: 1, doc: 'Threads (simulated CPUs); must be the same in every phase.' },
   offset: { default: 0, doc: 'First page of this phase in the address space (phases may use different regions).' },
   layout: { default: 'dense', doc: 'dense: pages are contiguous from 0x10000000; sparse: 64 Ki-page regions scattered over the 64-bit address space.' },
-  type: { default: 'anon', doc: 'Page type of this phase\'s pages: anon, shmem (shared memory, swap-backed), file (a mapped file: page cache reached through page tables) or cache (page cache reached by read()/write(), never mapped). Phases over the same pages must agree; dense layout only for types other than anon (sim/page-types.ts).' },
+  type: { default: 'anon', doc: 'Page type of this phase\'s pages: anon, shmem (shared memory, swap-backed), file (a mapped file: page cache reached through page tables), file-ro (a read-only file mapping, which NUMA balancing skips) or cache (page cache reached by read()/write(), never mapped). Phases over the same pages must agree; dense layout only for types other than anon (sim/page-types.ts).' },
   init: { default: 0, doc: '1: each thread first writes its share of the pages once, in address order (a program initialising its arrays), before the random accesses; first-touch placement then follows address order.' },
 };
 
@@ -75,7 +75,9 @@ export const WORKLOAD_KINDS: Record<string, { summary: string; params: Record<st
 };
 
 /** Page types a phase may declare (the names of sim/page-types.ts PAGE_TYPE_NAMES, in order). */
-const PHASE_TYPES = ['anon', 'shmem', 'file', 'cache'];
+const PHASE_TYPES = ['anon', 'shmem', 'file', 'cache', 'file-ro'];
+/** Region type code of each phase type (sim/page-types.ts: file-ro = PT_FILE | PT_READ_ONLY = 6). */
+const PHASE_TYPE_CODES = [0, 1, 2, 3, 6];
 const BASE_PAGE = 0x10000; // dense layout starts at 0x10000000 (page 0x10000), like a heap mapping
 const REGION_PAGES_LOG2 = 16;
 const PAGE_LOG2 = 12;
@@ -212,7 +214,7 @@ export function workloadRegions(spec: string): Array<{ vm: number; start: number
   if (isDbWorkload(spec)) return new DbWorkload(spec, 1, zipfAlias, permutation).regions();
   return parseWorkload(spec)
     .phases.filter((p) => p.type !== 'anon')
-    .map((p) => ({ vm: 0, start: BASE_PAGE + p.offset, end: BASE_PAGE + p.offset + p.pages, type: PHASE_TYPES.indexOf(p.type) }));
+    .map((p) => ({ vm: 0, start: BASE_PAGE + p.offset, end: BASE_PAGE + p.offset + p.pages, type: PHASE_TYPE_CODES[PHASE_TYPES.indexOf(p.type)] }));
 }
 
 /**
