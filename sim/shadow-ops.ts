@@ -44,7 +44,8 @@ export function remapShadowed(core: Core, page: number, tier: number, async: boo
   // The page maps its own single frame again: no write protection is needed any more.
   m.state[page] &= ~S_COW;
   core.counters[tier < from ? C_PROMOTED : C_DEMOTED]++;
-  const ns = core.cost.migrationNs - copyNs(core);
+  let ns = core.cost.migrationNs - copyNs(core);
+  if (core.tlb.on) ns += core.tlb.shootdown(page); // the PTE changes: the TLB model's IPI round
   core.counters[C_KERNEL_CPU_NS] += ns;
   const inApp = !async && core.ctxCpu >= 0;
   if (inApp) core.pendingStallNs += ns;
@@ -60,7 +61,7 @@ export class ShadowOps {
     const core = this.core;
     const m = core.memory;
     const f = m.frame[page];
-    return f >= 0 && core.pageBytes === 4096 && !core.vm.on && (m.flags[page] & K_BASE) === 0 && m.frameRefs[f] === 1;
+    return f >= 0 && core.pageBytes === 4096 && !core.vm.on && (m.flags[page] & K_BASE) === 0 && m.frameRefs[f] === 1 && !core.pins.isPinned(page);
   }
 
   testAndClearDirty(page: number): boolean {
@@ -83,8 +84,9 @@ export class ShadowOps {
     m.state[page] |= S_COW;
     core.counters[C_PROMOTED]++;
     chargeCopyBytes(core, from, tier);
-    core.counters[C_KERNEL_CPU_NS] += core.cost.migrationNs;
-    core.counters[migrationPayerBase(core.tiers) + MP_KERNEL] += core.cost.migrationNs;
+    const ns = core.cost.migrationNs + (core.tlb.on ? core.tlb.shootdown(page) : 0);
+    core.counters[C_KERNEL_CPU_NS] += ns;
+    core.counters[migrationPayerBase(core.tiers) + MP_KERNEL] += ns;
     return true;
   }
 
