@@ -45,7 +45,8 @@ export function remapShadowed(core: Core, page: number, tier: number, async: boo
   m.state[page] &= ~S_COW;
   core.counters[tier < from ? C_PROMOTED : C_DEMOTED]++;
   let ns = core.cost.migrationNs - copyNs(core);
-  if (core.tlb.on) ns += core.tlb.shootdown(page); // the PTE changes: the TLB model's IPI round
+  // The PTE changes: with the translation model, a shootdown to the CPUs holding it (sim/tlb.ts).
+  if (core.tlb.on) ns += core.tlb.shootdown(page);
   core.counters[C_KERNEL_CPU_NS] += ns;
   const inApp = !async && core.ctxCpu >= 0;
   if (inApp) core.pendingStallNs += ns;
@@ -84,9 +85,10 @@ export class ShadowOps {
     m.state[page] |= S_COW;
     core.counters[C_PROMOTED]++;
     chargeCopyBytes(core, from, tier);
-    const ns = core.cost.migrationNs + (core.tlb.on ? core.tlb.shootdown(page) : 0);
-    core.counters[C_KERNEL_CPU_NS] += ns;
-    core.counters[migrationPayerBase(core.tiers) + MP_KERNEL] += ns;
+    core.counters[C_KERNEL_CPU_NS] += core.cost.migrationNs;
+    const shootdownNs = core.tlb.on ? core.tlb.shootdown(page) : 0; // the PTE changes (sim/tlb.ts)
+    core.counters[C_KERNEL_CPU_NS] += shootdownNs;
+    core.counters[migrationPayerBase(core.tiers) + MP_KERNEL] += core.cost.migrationNs + shootdownNs;
     return true;
   }
 
