@@ -5,6 +5,8 @@ import type { Host } from '../policies/policy.ts';
 import * as S from '../sim/stats.ts';
 import { parseMaps, parsePinRanges } from '../sim/pins.ts';
 import type { EngineResult } from '../sim/engine.ts';
+import { relevantConfig, resolveConfig, runSimulation } from '../sim/run.ts';
+import { summaryRow } from '../results/rows.ts';
 
 // Costs of the hand computations (SIMPLE_MACHINE in helpers.ts): first touch 1000 ns + 1 ns zeroing;
 // local read 100 ns, CXL read 200 ns; mlp 1. A 4 KiB migration: fixed 2000 + 4096 B / 4.096 GB/s
@@ -236,6 +238,24 @@ describe('pinned pages and ZONE_MOVABLE tiers (sim/pins.ts)', () => {
     const sets = { 'tlb.enabled': true, 'tlb.pageTableTier': 1 };
     expect(() => makeEngine({ perCpu: [[[0, 'R']]], localPages: 1, cxlPages: 1, sets: { ...sets, ...CXL_MOVABLE } })).toThrow(/page tables are unmovable/);
     expect(() => makeEngine({ perCpu: [[[0, 'R']]], localPages: 1, cxlPages: 1, sets })).not.toThrow();
+  });
+
+  it('a synthetic run reports pin.* after the tier columns and before policy.*; default pin keys stay out of the run identity', async () => {
+    // Dense layout: 4 KiB page k at 0x10000000 + 4096 k. Pages 3000 … 3199 pinned; init=1 touches
+    // every page once, so each of the 200 is pinned or fails.
+    const ranges = `${0x10000000 + 3000 * 4096}+${200 * 4096}`;
+    const flags = { policy: 'tpp', workload: 'hotset:pages=4000,accesses=20k,init=1,gapNs=2000' };
+    const { config } = resolveConfig({ flags, sets: { 'pin.ranges': ranges, 'machine.tiers.1.zone': 'movable' } });
+    const o = await runSimulation(config);
+    const row = summaryRow(config, o.tiers, o.result);
+    expect((row['pin.pinned'] as number) + (row['pin.failed'] as number)).toBe(200);
+    const cols = Object.keys(row);
+    const firstPin = cols.indexOf('pin.pinned');
+    expect(firstPin).toBeGreaterThan(cols.indexOf('tier1GBps'));
+    expect(cols.findIndex((k) => k.startsWith('policy.'))).toBeGreaterThan(firstPin);
+    expect(Object.keys(relevantConfig(config)).filter((k) => k.startsWith('pin.') || k.endsWith('.zone'))).toEqual(['machine.tiers.1.zone', 'pin.ranges']);
+    const plain = resolveConfig({ flags }).config;
+    expect(Object.keys(relevantConfig(plain)).filter((k) => k.startsWith('pin.') || k.endsWith('.zone'))).toEqual([]);
   });
 
   it('parses pin.ranges (start-end, start+size, suffixes) and /proc/PID/maps lines', () => {
