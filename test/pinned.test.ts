@@ -7,6 +7,7 @@ import { parseMaps, parsePinRanges } from '../sim/pins.ts';
 import type { EngineResult } from '../sim/engine.ts';
 import { relevantConfig, resolveConfig, runSimulation } from '../sim/run.ts';
 import { summaryRow } from '../results/rows.ts';
+import { findPolicy } from '../policies/registry.ts';
 
 // Costs of the hand computations (SIMPLE_MACHINE in helpers.ts): first touch 1000 ns + 1 ns zeroing;
 // local read 100 ns, CXL read 200 ns; mlp 1. A 4 KiB migration: fixed 2000 + 4096 B / 4.096 GB/s
@@ -223,8 +224,14 @@ describe('pinned pages and ZONE_MOVABLE tiers (sim/pins.ts)', () => {
       if (page >= 1000 && page < 1400) touchedInRange.add(page);
       accesses.push([page, next() < 0.3 ? 'W' : 'R', 200]);
     }
-    for (const policy of ['numa-tiering', 'tpp']) {
+    for (const [policy, boundary] of [['numa-tiering', false], ['tpp', false], ['tpp', true]] as const) {
       const e = makeEngine({ perCpu: [accesses], localPages: 800, cxlPages: 3600, policy, sets: { ...CXL_MOVABLE, 'pin.ranges': `${1000 * 4096}+${400 * 4096}` } });
+      if (boundary) {
+        // The pinnable part of local moves by 64 pages every 0.5 ms while pins arrive.
+        const mb = findPolicy('movable-boundary');
+        const params = Object.fromEntries(Object.entries(mb.params).map(([k, v]) => [k, v.default]));
+        e.attachWith(mb, { ...params, intervalMs: 0.5, blockMiB: (64 * 4096) / 2 ** 20, lowMBps: 50, highMBps: 200 });
+      }
       const res = await e.run();
       const c = pins(res);
       expect(c['pin.pinned'] + c['pin.failed']).toBe(touchedInRange.size);
