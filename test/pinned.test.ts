@@ -8,6 +8,7 @@ import type { EngineResult } from '../sim/engine.ts';
 import { relevantConfig, resolveConfig, runSimulation } from '../sim/run.ts';
 import { summaryRow } from '../results/rows.ts';
 import { findPolicy } from '../policies/registry.ts';
+import { workloadPinRanges } from '../traces/synthetic.ts';
 
 // Costs of the hand computations (SIMPLE_MACHINE in helpers.ts): first touch 1000 ns + 1 ns zeroing;
 // local read 100 ns, CXL read 200 ns; mlp 1. A 4 KiB migration: fixed 2000 + 4096 B / 4.096 GB/s
@@ -263,6 +264,20 @@ describe('pinned pages and ZONE_MOVABLE tiers (sim/pins.ts)', () => {
     expect(Object.keys(relevantConfig(config)).filter((k) => k.startsWith('pin.') || k.endsWith('.zone'))).toEqual(['machine.tiers.1.zone', 'pin.ranges']);
     const plain = resolveConfig({ flags }).config;
     expect(Object.keys(relevantConfig(plain)).filter((k) => k.startsWith('pin.') || k.endsWith('.zone'))).toEqual([]);
+  });
+
+  it('a synthetic phase with pin=1 is a pinned range: the RDMA-like buffer of a workload spec', async () => {
+    // Phase 1 initialises pages 0 … 999, phase 2 pages 1000 … 1099 (pin=1). Footprint 1100 pages,
+    // 1:4 → local 220: phase 1 fills it, so the 100 pinned pages land on CXL (normal here) and are pinned there.
+    const workload = 'uniform:pages=1000,accesses=2000,init=1+uniform:pages=100,offset=1000,accesses=200,init=1,pin=1';
+    expect(workloadPinRanges(workload)).toEqual([[(0x10000 + 1000) * 4096, (0x10000 + 1100) * 4096]]);
+    const { config } = resolveConfig({ flags: { policy: 'first-touch', workload } });
+    const o = await runSimulation(config);
+    const row = summaryRow(config, o.tiers, o.result);
+    expect([row['pin.pinned'], row['pin.tier0PinnedPages'], row['pin.tier1PinnedPages']]).toEqual([100, 0, 100]);
+    expect(() => workloadPinRanges('uniform:pages=10,pin=1,layout=sparse')).toThrow(/pin=1, which needs layout=dense/);
+    expect(() => workloadPinRanges('uniform:pages=10,pin=2')).toThrow(/pin 0 or 1/);
+    expect(workloadPinRanges('uniform:pages=10')).toEqual([]);
   });
 
   it('parses pin.ranges (start-end, start+size, suffixes) and /proc/PID/maps lines', () => {
