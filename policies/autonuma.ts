@@ -35,6 +35,7 @@ export default definePolicy({
       kswapdPageNs: p.kswapdPageNs,
       watermarkScaleFactor: p.watermarkScaleFactor,
       swappiness: p.swappiness,
+      reclaimEarlyPct: p.reclaimEarlyPct,
       reclaimer: 'lru',
     });
   },

@@ -72,6 +72,8 @@ export default definePolicy({
       promoteRateLimitMBps: 65536,
       minFreeKbytes: p.minFreeKbytes,
       watermarkScaleFactor: p.watermarkScaleFactor,
+      swappiness: p.swappiness,
+      kswapdPageNs: p.kswapdPageNs,
       reclaimer: 'lru',
       kswapdToPromo: true,
     };

@@ -44,7 +44,9 @@ export function remapShadowed(core: Core, page: number, tier: number, async: boo
   // The page maps its own single frame again: no write protection is needed any more.
   m.state[page] &= ~S_COW;
   core.counters[tier < from ? C_PROMOTED : C_DEMOTED]++;
-  const ns = core.cost.migrationNs - copyNs(core);
+  let ns = core.cost.migrationNs - copyNs(core);
+  // The PTE changes: with the translation model, a shootdown to the CPUs holding it (sim/tlb.ts).
+  if (core.tlb.on) ns += core.tlb.shootdown(page);
   core.counters[C_KERNEL_CPU_NS] += ns;
   const inApp = !async && core.ctxCpu >= 0;
   if (inApp) core.pendingStallNs += ns;
@@ -84,7 +86,9 @@ export class ShadowOps {
     core.counters[C_PROMOTED]++;
     chargeCopyBytes(core, from, tier);
     core.counters[C_KERNEL_CPU_NS] += core.cost.migrationNs;
-    core.counters[migrationPayerBase(core.tiers) + MP_KERNEL] += core.cost.migrationNs;
+    const shootdownNs = core.tlb.on ? core.tlb.shootdown(page) : 0; // the PTE changes (sim/tlb.ts)
+    core.counters[C_KERNEL_CPU_NS] += shootdownNs;
+    core.counters[migrationPayerBase(core.tiers) + MP_KERNEL] += core.cost.migrationNs + shootdownNs;
     return true;
   }
 

@@ -31,26 +31,56 @@ class LoadFakeHost extends FakeHost implements LoadHost {
 const MON = { pollNs: 10_000, ewmaExp: 1, minLocalLatNs: 75, minRemoteLatNs: 135 };
 
 describe('colloid-mon (EWMA of occupancy and inserts)', () => {
-  it('gives latency = smoothed occupancy / smoothed inserts, and the local-slower flag', () => {
+  it('gives latency = smoothed occupancy / smoothed inserts (the module\'s fixed point), and the local-slower flag', () => {
     const host = new LoadFakeHost([1000, 1000]);
     const m = new ColloidMonitor(host, MON);
-    // Poll 1 at 10 µs: local 100 lines at 220 ns, remote 50 at 200 ns. EWMA weight 1/2 from 0:
-    // occupancy 22 000 / 2 = 11 000, inserts 100 / 2 = 50 → 220 ns; remote 5 000 / 25 = 200 ns.
+    // Poll 1 at 10 µs: local 100 lines at 220 ns (occupancy rate 2.2 in flight), remote 50 at 200
+    // (1.0). Fixed point and EWMA weight 1/2 from 0: local occupancy ⌊2.2 · 2^20⌋ = 2,306,867 →
+    // ⌊/2⌋ = 1,153,433; inserts 100 · 2^10 → 51,200; latency = (1,153,433 / 2^20) · 10 µs / 50 =
+    // 219.9999 ns. Remote: 2^20 → 524,288 and 51,200 → 25,600: 0.5 · 10 µs / 25 = 200 ns.
     host.serve(0, 100, 220);
     host.serve(1, 50, 200);
     host.nowNs = 10_000;
     m.poll();
-    expect(m.latNs[0]).toBeCloseTo(220, 9);
-    expect(m.latNs[1]).toBeCloseTo(200, 9);
+    expect(m.smoothedOcc[0]).toBe(1_153_433);
+    expect(m.smoothedInserts[0]).toBe(51_200);
+    expect(m.latNs[0]).toBeCloseTo(220, 3);
+    expect(m.latNs[1]).toBe(200);
     expect(m.localSlower).toBe(true);
-    // Poll 2 at 20 µs: local 100 lines at 100 ns, remote 50 at 200 ns. Local: occupancy
-    // (10 000 + 11 000) / 2 = 10 500, inserts (100 + 50) / 2 = 75 → 140 ns (smoothed, not 100).
+    // Poll 2 at 20 µs: local 100 lines at 100 ns (rate 1.0), remote 50 at 200. Local occupancy
+    // ⌊(1,048,576 + 1,153,433) / 2⌋ = 1,101,004, inserts (102,400 + 51,200) / 2 = 76,800 →
+    // 1.0499992 · 10 µs / 75 = 139.9999 ns (smoothed, not 100); remote stays 200 ns.
     host.serve(0, 100, 100);
     host.serve(1, 50, 200);
     host.nowNs = 20_000;
     m.poll();
-    expect(m.latNs[0]).toBeCloseTo(140, 9);
-    expect(m.latNs[1]).toBeCloseTo(200, 9);
+    expect(m.smoothedOcc[0]).toBe(1_101_004);
+    expect(m.latNs[0]).toBeCloseTo(140, 3);
+    expect(m.latNs[1]).toBe(200);
+    expect(m.localSlower).toBe(false);
+  });
+
+  it('falls back to the floor once a tier without traffic has its smoothed inserts decay to 0', () => {
+    const host = new LoadFakeHost([1000, 1000]);
+    const m = new ColloidMonitor(host, MON);
+    host.serve(0, 100, 300);
+    host.serve(1, 50, 200);
+    host.nowNs = 10_000;
+    m.poll();
+    expect(m.localSlower).toBe(true);
+    // Then only remote traffic. Local inserts halve with flooring: 51,200 → 25,600 → … → 25 → 12 →
+    // 6 → 3 → 1 → 0 after 16 more polls; until then local keeps its last latency (300 ns).
+    for (let i = 1; i <= 16; i++) {
+      host.serve(1, 50, 200);
+      host.nowNs += 10_000;
+      m.poll();
+      if (i === 15) {
+        expect(m.smoothedInserts[0]).toBe(1);
+        expect(m.localSlower).toBe(true);
+      }
+    }
+    expect(m.smoothedInserts[0]).toBe(0);
+    expect(m.latNs[0]).toBe(75);
     expect(m.localSlower).toBe(false);
   });
 
@@ -80,6 +110,7 @@ function options(colloid: ColloidTiering | undefined): KernelOptions {
     minFreeKbytes: 400,
     watermarkScaleFactor: 100,
     reclaimer: 'lru',
+    kswapdPageNs: 500, // WATERMARK_PARAMS default
     colloid,
   };
 }

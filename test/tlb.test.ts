@@ -211,3 +211,31 @@ describe('translation in the engine', () => {
     expect(t.tlbShootdownNs).toBe(1000 + 3 * 200 + 3 * 500);
   });
 });
+
+describe('translation model runs are deterministic and keep the engine invariants', () => {
+  it('two runs of a multi-CPU migrating policy with the TLB (and THP) on give identical counters', async () => {
+    const { resolveConfig: rc, policyParams } = await import('../sim/run.ts');
+    const { resolveTiers } = await import('../sim/machine.ts');
+    const { Engine } = await import('../sim/engine.ts');
+    const { findPolicy } = await import('../policies/registry.ts');
+    const { SyntheticSource } = await import('../traces/synthetic.ts');
+    const once = async (pageSizeKiB: number, policy: string) => {
+      const workload = 'hotset:pages=20000,hot=0.1,shiftAt=0.5,accesses=40k,threads=3,gapNs=50000,write=0.3,init=1';
+      const sets: Record<string, unknown> = { 'tlb.enabled': true, 'machine.headroomPct': 2 };
+      if (pageSizeKiB === 2048) Object.assign(sets, { 'thp.enabled': true, 'thp.fragmentedPct': 40, 'thp.scanSleepMs': 20 });
+      const { config } = rc({ sets, flags: { policy, workload, pageSizeKiB } });
+      const source = new SyntheticSource(workload, 7);
+      const engine = new Engine(config, resolveTiers(config, source.footprintPages(pageSizeKiB * 1024)), source);
+      const def = findPolicy(policy);
+      engine.attach(def, policyParams(config, def));
+      const res = await engine.run();
+      expect(engine.checkInvariants()).toEqual([]);
+      return Array.from(res.counters);
+    };
+    for (const [size, policy] of [[4, 'numa-tiering'], [2048, 'memtis']] as const) {
+      const a = await once(size, policy);
+      expect(a[S.tlbCounterBase(2) + S.TC_L2_MISSES]).toBeGreaterThan(0);
+      expect(await once(size, policy)).toEqual(a);
+    }
+  }, 60_000);
+});

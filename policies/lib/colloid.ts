@@ -5,9 +5,11 @@
 // - Monitor (tpp/colloid-mon/colloid-mon.c thread_fun_poll_cha): per tier, the CHA TOR occupancy
 //   and inserts of demand reads (here LoadHost.tierOccupancyNs / tierArrivals, which count every
 //   line the tier served, workload and antagonist alike). Each poll: occupancy rate = Δoccupancy /
-//   Δt, inserts = Δinserts; each smoothed by an EWMA with weight 2^−EWMA_EXP for the new sample
-//   (EWMA_EXP = 5 when spin-polling, the artifact's setting; 1 with 10 ms sleeps); latency =
-//   smoothed occupancy / smoothed inserts, floored at MIN_LOCAL_LAT / MIN_REMOTE_LAT;
+//   Δt, inserts = Δinserts, in the module's fixed point (<< 20, << 10); each smoothed by an integer
+//   EWMA with weight 2^−EWMA_EXP for the new sample (EWMA_EXP = 5 when spin-polling, the
+//   artifact's setting; 1 with 10 ms sleeps); latency = smoothed occupancy / smoothed inserts
+//   (converted to ns; not rounded to the module's raw units), floored at MIN_LOCAL_LAT /
+//   MIN_REMOTE_LAT, and the floor when the smoothed inserts are 0;
 //   colloid_local_lat_gt_remote = local latency > remote latency.
 // - On TPP / memory tiering (numa_balancing = 6 = MEMORY_TIERING | COLLOID; tpp/linux-6.3,
 //   kernel/sched/fair.c should_numa_migrate_memory, numa_migrate_memory_away_target; mm/memory.c
@@ -25,6 +27,10 @@
 import type { LoadHost } from '../policy.ts';
 import { ADD_MIGRATED } from './lru.ts';
 import type { TieringKernel } from './kernel.ts';
+
+/** colloid-mon.c fixed point: occupancy rate << 20, inserts << 10. */
+const OCC_ONE = 2 ** 20;
+const INS_ONE = 2 ** 10;
 
 /** numa_balancing bit of the Colloid kernel (include/linux/sched/sysctl.h in the artifact). */
 export const NUMA_BALANCING_COLLOID = 4;
@@ -75,15 +81,19 @@ export class ColloidMonitor {
     for (let t = 0; t < 2; t++) {
       const occ = host.tierOccupancyNs(t);
       const ins = host.tierArrivals(t);
-      // Occupancy as a rate (mean lines in flight), inserts as a count per poll: the ratio is ns.
-      const curOcc = ((occ - this.prevOcc[t]) / dt) * this.p.pollNs;
-      const curIns = ins - this.prevIns[t];
+      // The module's fixed point: occupancy rate (mean lines in flight) << 20, inserts per poll << 10,
+      // and integer EWMAs ((cur + (2^k − 1)·s) >> k). The flooring matters: with no traffic a
+      // tier's smoothed inserts reach 0 within a few hundred polls and its latency falls back to
+      // the floor, where real-valued EWMAs would keep the last latency forever.
+      const curOcc = Math.floor(((occ - this.prevOcc[t]) / dt) * OCC_ONE);
+      const curIns = Math.floor((ins - this.prevIns[t]) * INS_ONE);
       this.prevOcc[t] = occ;
       this.prevIns[t] = ins;
-      this.smoothedOcc[t] = (curOcc + keep * this.smoothedOcc[t]) / div;
-      this.smoothedInserts[t] = (curIns + keep * this.smoothedInserts[t]) / div;
+      this.smoothedOcc[t] = Math.floor((curOcc + keep * this.smoothedOcc[t]) / div);
+      this.smoothedInserts[t] = Math.floor((curIns + keep * this.smoothedInserts[t]) / div);
       const min = t === 0 ? this.p.minLocalLatNs : this.p.minRemoteLatNs;
-      const lat = this.smoothedInserts[t] > 0 ? this.smoothedOcc[t] / this.smoothedInserts[t] : min;
+      // (occupancy rate / inserts per poll) · poll interval = ns per line (Little's law).
+      const lat = this.smoothedInserts[t] > 0 ? ((this.smoothedOcc[t] / OCC_ONE) * this.p.pollNs) / (this.smoothedInserts[t] / INS_ONE) : min;
       this.latNs[t] = lat > min ? lat : min;
     }
     this.localSlower = this.latNs[0] > this.latNs[1];

@@ -44,6 +44,7 @@ import type { Reclaimer } from './lru.ts';
 import { Mglru } from './mglru.ts';
 import { TypedLru, flushTypedStats, slowFirst, PT_ANON } from './typed-lru.ts';
 import { DEFAULT_SWAPPINESS } from './scan-balance.ts';
+import { EarlyReclaim } from './early-reclaim.ts';
 import { MAX_MIB, MAX_SIM_MS } from '../../sim/config.ts';
 import { grow } from './grow.ts';
 import { NUMA_BALANCING_COLLOID } from './colloid.ts';
@@ -78,12 +79,14 @@ export interface KernelOptions {
   tpp?: { demoteScaleFactor: number; promoteActiveOnly: boolean; kswapdRetryMs: number; fileOnSlowTier?: boolean };
   /** vm.swappiness for the anon/file balance when the run has page types (typed-lru.ts); default 60. */
   swappiness?: number;
+  /** Early reclaim at this % of all memory (early-reclaim.ts); 0 or unset = off. */
+  reclaimEarlyPct?: number;
   /** Colloid (numa_balancing mode 6, lib/colloid.ts): hint faults on top-tier pages too, promotion gate, hot local pages moved away. */
   colloid?: ColloidTiering;
   /**
-   * Nomad (policies/nomad.ts): asynchronous promotion. A hint fault that decided to promote and
-   * found room hands the page to this hook instead of migrating it in the faulting task; the hook's
-   * owner moves it later and calls asyncPromoted().
+   * Nomad (policies/nomad.ts): asynchronous promotion. A hint fault that decided to promote hands
+   * the page to this hook instead of checking room and migrating it in the faulting task; the
+   * hook's owner moves it later and calls asyncPromoted().
    */
   asyncPromote?: (page: number) => void;
   /** Nomad: reclaim on a node frees shadow copies first (reclaim_shadow_page); returns pages freed. */
@@ -128,6 +131,7 @@ export class TieringKernel {
   private readonly c: Record<string, number>;
   private readonly reclaimFromKswapd: Array<(page: number) => boolean>;
   private readonly reclaimDirect: Array<(page: number) => boolean>;
+  private readonly early: EarlyReclaim | null = null;
 
   constructor(
     private readonly host: Host,
@@ -191,6 +195,10 @@ export class TieringKernel {
     this.kswapdRunning = new Uint8Array(n);
     this.kswapdRunReclaimed = new Float64Array(n);
     this.kswapdIdleScanned = new Float64Array(n);
+    if (o.reclaimEarlyPct) {
+      this.early = new EarlyReclaim(host, o.reclaimEarlyPct);
+      Object.assign(this.c, { earlyRuns: count('earlyReclaimRuns'), earlyEvicted: count('earlyReclaimEvicted') });
+    }
     this.kswapdFailures = new Float64Array(n);
     this.kswapdFailNs = new Float64Array(n);
     this.rateLimitPages = (o.promoteRateLimitMBps * 1048576) / host.pageBytes;
@@ -273,12 +281,25 @@ export class TieringKernel {
     this.reclaimer.add(page, t, ADD_FAULT, false);
     this.lastCpu[page] = -1;
     if (kind === FAULT_SWAP_IN) this.reclaimer.refault(t);
+    if (this.early && this.reclaiming === 0) this.earlyReclaim();
     if (this.directReclaimDue) {
       // In the faulting CPU's context: its demotions are synchronous and stall it.
       this.directReclaimDue = false;
       this.directReclaim(0);
     }
     if (this.o.tpp && t === 0 && this.freeBase(0) < this.demoteWm) this.wakeKswapd(0);
+  }
+
+  /** Early reclaim (early-reclaim.ts), as an asynchronous reclaim pass like kswapd's. */
+  private earlyReclaim(): void {
+    const e = this.early!;
+    const before = e.evicted;
+    this.reclaiming++;
+    if (e.check(this.reclaimer)) this.host.count(this.c.earlyRuns);
+    this.reclaiming--;
+    this.reclaimedPages += e.evicted - before;
+    this.host.count(this.c.earlyEvicted, e.evicted - before);
+    this.flushReclaimerStats();
   }
 
   private ensure(pages: number): void {
@@ -509,9 +530,10 @@ export class TieringKernel {
     let failed = false;
     if (migrate) {
       // migrate_balanced_pgdat: order-0 check of high + the folio's base pages.
-      if (this.freeBase(0) > this.wm.high[0] + this.ppf && this.o.asyncPromote) {
-        // Nomad: queued; the page moves later, off the fault path. For the scan-period statistics
-        // it counts as the promotion it replaces (a fault on node 0) [estimate].
+      if (this.o.asyncPromote) {
+        // Nomad: handed to the module (queue_page_fault) whatever node 0's free space: its worker
+        // allocates later. For the scan-period statistics it counts as the promotion it replaces
+        // (a fault on node 0) [estimate].
         this.o.asyncPromote(page);
         migrated = true;
       } else if (this.freeBase(0) > this.wm.high[0] + this.ppf) {
@@ -596,6 +618,7 @@ export type TieringParamValues = ScanParams & {
   promoteRateLimitMBps: number;
   demotionEnabled: boolean;
   swappiness?: number;
+  reclaimEarlyPct?: number;
   kswapdPageNs: number;
 };
 
@@ -610,6 +633,7 @@ export function tieringOptions(p: TieringParamValues): Omit<KernelOptions, 'recl
     minFreeKbytes: p.minFreeKbytes,
     watermarkScaleFactor: p.watermarkScaleFactor,
     swappiness: p.swappiness,
+    reclaimEarlyPct: p.reclaimEarlyPct,
     kswapdPageNs: p.kswapdPageNs,
   };
 }
@@ -625,6 +649,7 @@ export const SCAN_PARAMS = {
 export const WATERMARK_PARAMS = {
   minFreeKbytes: { default: 0, min: 0, max: 2 ** 30, doc: 'vm.min_free_kbytes; 0 = as the kernel computes it at boot, clamp(√(16 · memory_kB), 128, 262144).' },
   watermarkScaleFactor: { default: 10, min: 1, max: 3000, doc: 'vm.watermark_scale_factor in 1/10000 of a node: distance between the min/low/high/promo watermarks (kernel default 10 = 0.1 %).' },
+  reclaimEarlyPct: { default: 0, min: 0, max: 100, doc: 'Reclaim early: once the frames in use across all tiers exceed this % of all memory, evict cold pages (to zswap or swap) until 1 % below it, instead of waiting for the watermarks (policies/lib/early-reclaim.ts); 0 = off.' },
   swappiness: { default: 60, min: 0, max: 200, doc: 'vm.swappiness (mm/vmscan.c get_scan_count): anon vs file reclaim pressure, 0–200 (kernel default 60); used only when the run declares page types (policies/lib/typed-lru.ts).' },
   kswapdPageNs: { default: 500, min: 0, max: 1e6, doc: 'ns of kswapd time per LRU page it scans (isolate, rmap walk, put back or hand to demotion), on top of the PTE test and the migration the cost model charges; kswapd is a thread, so this sets how long its batches take, not a stall [estimate, 200–2000].' },
 } as const;
