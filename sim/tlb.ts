@@ -22,7 +22,8 @@
 //   over a large footprint goes to memory. Walk reads to memory add to the page-table tier's
 //   bandwidth use.
 // - Shootdown (Linux arch/x86/mm/tlb.c flush_tlb_mm_range → flush_tlb_multi) on migration, unmap
-//   (evict) and huge-page split: every CPU's entry for the page is invalidated (entries lost; the
+//   (evict), huge-page split, khugepaged collapse (one range flush, sim/thp.ts) and Nomad's shadow
+//   remap (sim/shadow-ops.ts): every CPU's entry for the page is invalidated (entries lost; the
 //   holder refills it with a walk on its next access). The initiator pays an IPI round,
 //   cost.tlbShootdownNs + cost.tlbShootdownPerCpuNs per receiving CPU, and each receiver pays
 //   tlb.shootdownReceiveNs on its clock. Receivers: `holders` = the other CPUs that held the entry
