@@ -32,8 +32,10 @@ export default definePolicy({
       hotThresholdMs: 1000,
       promoteRateLimitMBps: 65536,
       minFreeKbytes: p.minFreeKbytes,
+      kswapdPageNs: p.kswapdPageNs,
       watermarkScaleFactor: p.watermarkScaleFactor,
       swappiness: p.swappiness,
+      reclaimEarlyPct: p.reclaimEarlyPct,
       reclaimer: 'lru',
     });
   },

@@ -3,12 +3,22 @@
 // `src/implementation_patches/nomad.patch` over the TPP kernel, `src/nomad_module/async_promote_main.c`).
 // Machinery: policies/lib/kernel.ts (TPP) and the engine's shadow frames (sim/shadow-ops.ts).
 //
-// - Everything tpp does (scanner, hint faults, hot threshold, rate limit, active-LRU gate,
-//   decoupled demotion watermark, kswapd demotion in reclaim).
-// - Asynchronous promotion (queue_pages_for_promotion, promote_work_handler): a hint fault that
-//   would promote queues the page (PROMOTE_QUEUE_LEN = 512 entries; a page already queued, or a
-//   full queue, is not queued) and returns at once: the faulting task never waits for a copy. A
-//   kernel worker drains the queue.
+// - Everything tpp does (scanner, hint faults, hot threshold, rate limit, decoupled demotion
+//   watermark, kswapd demotion in reclaim), except TPP's active-LRU gate at the fault: with the
+//   module loaded, the patched do_numa_page hands every hint fault to the module
+//   (async_mod_glob_ctrl.queue_page_fault) before that gate.
+// - Look-back decision (decide_queue_page, PG_FAULT_LOOKBACK_DIST = 20): a hint fault whose page
+//   should move (mpol_misplaced: the hot threshold and rate limit) joins a list of recent faults;
+//   each such fault first walks the earlier entries, newest first: an entry whose page left its
+//   node is dropped; a young (accessed) page on the active LRU is queued for promotion and
+//   dropped; a young inactive page is marked accessed (the second mark activates it); entries
+//   past the 20th that are not young are dropped. A page is thus queued a few faults after its
+//   own, once it was touched again and is active. Each entry read is charged as a PTE read.
+//   `lookBack` 0 queues at the fault itself; `tppActiveGate` keeps TPP's gate and queues at the
+//   fault (ablations: Nomad's mechanisms on TPP's promotion decision).
+// - Asynchronous promotion (queue_pages_for_promotion, promote_work_handler): the queue has
+//   PROMOTE_QUEUE_LEN = 512 entries (a page already queued, or a full queue, is not queued); the
+//   faulting task never waits for a copy. A kernel worker drains the queue.
 // - Transactional migration (nomad_copy_and_remap_page, nomad_clean_pte, nomad_try_to_remap): for a
 //   single-mapped page the worker clears the PTE dirty bit, copies while the page stays mapped,
 //   and commits (remaps to the copy) only if the page is still clean; a page written during the
@@ -25,11 +35,10 @@
 // - Shadows are reclaimed first (reclaim_shadow_page): kswapd or direct reclaim on a slow node frees
 //   shadow frames before it reclaims any page there. Order: oldest shadow first (the artifact walks
 //   its xarray in key order, i.e. by struct page address: effectively arbitrary) [estimate].
-// - Not modelled: decide_queue_page's look-back over the last 20 faulted pages (a page is queued at
-//   a later fault if it is young and active, marked accessed if young and inactive); tiersim keeps
-//   TPP's own active-LRU gate at the fault itself, which asks the same question one fault earlier.
+// - Not modelled: the module's locks (trylock failures), huge pages (Nomad handles base pages; a
+//   2 MiB run migrates the ordinary way).
 
-import { definePolicy, asShadowHost, PAGE_BASE, PAGE_COW, PAGE_DIRTY } from './policy.ts';
+import { definePolicy, asShadowHost, PAGE_ACCESSED, PAGE_BASE, PAGE_COW, PAGE_DIRTY } from './policy.ts';
 import type { Host } from './policy.ts';
 import { createKernel, tieringOptions, SCAN_PARAMS, TIERING_PARAMS, WATERMARK_PARAMS } from './lib/kernel.ts';
 import { grow } from './lib/grow.ts';
@@ -49,7 +58,8 @@ export default definePolicy({
     ...TIERING_PARAMS,
     ...WATERMARK_PARAMS,
     demoteScaleFactor: { default: 200, min: 0, max: 10000, doc: 'vm.demote_scale_factor (TPP, kept by Nomad\'s kernel) in 1/10000 of node 0: kswapd demotes until free exceeds min + node · factor/10000 (default 200 = 2 %) [secondary].' },
-    promoteActiveOnly: { default: true, doc: 'TPP: promote a slow-tier page only if it is on the active LRU.' },
+    tppActiveGate: { default: false, doc: 'Ablation: keep TPP\'s active-LRU gate at the fault and queue there, instead of the module\'s look-back (Nomad\'s mechanisms on TPP\'s own promotion decision).' },
+    lookBack: { default: 20, min: 0, max: 4096, integer: true, doc: 'decide_queue_page look-back: earlier faults (PG_FAULT_LOOKBACK_DIST = 20) re-examined at each hint fault; 0 = queue a page at its own fault [code].' },
     kswapdRetryMs: { default: 10000, min: 0, max: MAX_SIM_MS, doc: 'TPP: after MAX_RECLAIM_RETRIES failed kswapd runs, wake it again after this long (10 s) [paper].' },
     queueLen: { default: 512, min: 1, max: 1 << 20, integer: true, doc: 'Promotion queue entries (PROMOTE_QUEUE_LEN = 1 << 9 in async_promote_main.c) [code].' },
     copyWindowNs: { default: 2000, min: 1, max: 1e6, doc: 'Time between clearing the dirty bit and the commit check of one transactional copy (page copy 0.3–0.5 µs plus rmap walk and PTE updates): a write in it aborts the copy [estimate, 1000–5000].' },
@@ -115,11 +125,50 @@ export default definePolicy({
     const kernel = createKernel(kernelHost, {
       ...tieringOptions(p),
       reclaimer: 'lru',
-      tpp: { demoteScaleFactor: p.demoteScaleFactor, promoteActiveOnly: p.promoteActiveOnly, kswapdRetryMs: p.kswapdRetryMs },
-      asyncPromote: (page) => enqueue(page),
+      // TPP's active-LRU gate is bypassed: the module's look-back takes its place.
+      tpp: { demoteScaleFactor: p.demoteScaleFactor, promoteActiveOnly: p.tppActiveGate, kswapdRetryMs: p.kswapdRetryMs },
+      asyncPromote: (page) => (p.lookBack > 0 && !p.tppActiveGate ? decide(page) : enqueue(page)),
       reclaimShadows: (tier, pages) => reclaimShadows(tier, pages),
     });
     const k = kernel.kernel;
+
+    // The look-back list (prev_fault_pages), oldest first; walked newest first.
+    let recent: Int32Array = new Int32Array(64);
+    let recentTier: Int16Array = new Int16Array(64); // the page's tier at its fault (its pfn, in effect)
+    let recentLen = 0;
+
+    /** decide_queue_page: walk the earlier faults, then remember this one. */
+    function decide(page: number): void {
+      const reclaimer = k.reclaimer;
+      let kept = recentLen;
+      let idx = -1;
+      // Walk newest → oldest, compacting the kept entries towards the end (order preserved).
+      for (let i = recentLen - 1; i >= 0; i--) {
+        const q = recent[i];
+        const qt = recentTier[i];
+        idx++;
+        if (host.tierOf(q) !== qt) continue; // the PTE points elsewhere (migrated, evicted): dropped
+        const young = (host.flags(q) & PAGE_ACCESSED) !== 0;
+        if (young && reclaimer.isActive(q)) {
+          enqueue(q);
+          continue; // queued (or already queued): dropped
+        }
+        if (young) reclaimer.markAccessed(q); // kept
+        else if (idx > p.lookBack) continue; // beyond the look-back distance: dropped
+        recent[--kept] = q;
+        recentTier[kept] = qt;
+      }
+      host.chargePteScans(idx + 1); // READ_ONCE(*task->ptep) per entry
+      recent.copyWithin(0, kept, recentLen);
+      recentTier.copyWithin(0, kept, recentLen);
+      recentLen -= kept;
+      if (recentLen >= recent.length) {
+        recent = grow(recent, recent.length * 2);
+        recentTier = grow(recentTier, recentTier.length * 2);
+      }
+      recentTier[recentLen] = host.tierOf(page);
+      recent[recentLen++] = page;
+    }
 
     function enqueue(page: number): void {
       if (page >= queuedFlag.length) queuedFlag = grow(queuedFlag, Math.max(page + 1, queuedFlag.length * 2));

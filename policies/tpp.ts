@@ -9,10 +9,15 @@
 //   nodes"): an allocation or promotion that leaves node 0 below WMARK_DEMOTE = min +
 //   node · demoteScaleFactor/10000 wakes kswapd, which demotes until free exceeds it; allocation
 //   itself still only needs the low watermark.
-// - Promote only active pages (§5.3, RFC "only promote pages in the active LRU"): a hint fault
-//   on an inactive slow-tier page marks it accessed (folio_mark_accessed: the first sets
-//   PG_referenced, the second activates) and does not migrate it; a page promotes from its second
-//   hint fault at the earliest.
+// - Promote only active pages (§5.3, RFC "only promote pages in the active LRU"; the patch's
+//   do_numa_page check "Only migrate pages that are active on non-toptier node": a hint fault on
+//   a non-toptier page that is not PageActive counts the fault, calls mark_page_accessed and
+//   leaves the page, before numa_migrate_prep, so it neither stamps the access time nor counts a
+//   candidate): the first such fault sets PG_referenced, the second activates, and the page
+//   promotes from its second hint fault at the earliest. Pages reach a slow node's lists inactive
+//   (new anon pages; demoted ones, whose PG_referenced reclaim has cleared), and only TPP's hint
+//   faults or reclaim on the slow node activate them, so the gate filters pages not touched again
+//   within a scan pass.
 // - kswapd, after MAX_RECLAIM_RETRIES failed runs, is tried again after kswapdRetryMs (10 s).
 // - Page-type-aware allocation (§5.4; file cache/tmpfs on CXL, anon local): with page types
 //   declared (sim/page-types.ts), pages other than anon try the slow tiers first (fileOnSlowTier,

@@ -72,6 +72,12 @@ export function summaryRow(config: Config, tiers: Tier[], res: EngineResult, tra
   if (res.pins) for (const [name, v] of res.pins) row[name] = v;
   if (config['tlb.enabled'] === true) tlbColumns(row, c, tiers.length);
   if (config['thp.enabled'] === true) thpColumns(row, c, tiers.length);
+  if (config['stats.whoPaid'] === true) {
+    const b = S.migrationPayerBase(tiers.length);
+    S.MIGRATION_PAYER_NAMES.forEach((name, i) => {
+      row[name] = Math.round(c[b + i]);
+    });
+  }
   res.policyCounterNames.forEach((name, i) => {
     row[`policy.${name}`] = res.policyCounters[i];
   });

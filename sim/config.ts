@@ -71,6 +71,7 @@ export const CORE_SCHEMA: Schema = {
   'run.maxAccesses': num(0, 'Stop after this many accesses in total (0 = run the whole workload or trace).', { integer: true, min: 0 , max: MAX_COUNT}),
   'run.cpuQuantumNs': num(1000, 'Simulated time a CPU may run ahead of the next CPU before they interleave again: 0 = strict smallest-clock-first order; larger is faster with several CPUs. Timers, epochs and warm-up are always exact.', { min: 0 , max: MAX_EVENT_NS}),
   'stats.epochMs': num(10, 'Simulated time per time-series row in timeseries.csv.', { min: 1e-3, max: MAX_SIM_MS}),
+  'stats.whoPaid': { type: 'boolean', default: false, doc: 'Add the summary columns migrationAppNs (migration time paid synchronously by the application\'s threads: hint-fault promotions, direct reclaim, pins) and migrationKernelNs (paid by kernel threads: kswapd, kdamond, migration daemons). Off: the summary keeps its columns.' },
   'cpu.mlp': num(2, 'Memory-level parallelism: an access stalls its CPU for latency / mlp. [estimate]', { min: 1 , max: 64}),
   // The trace's content hash is part of the run's identity (run folder name, completeness, sweep
   // point ids): a trace rewritten in place with the same size and mtime is a different run. The

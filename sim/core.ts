@@ -103,6 +103,9 @@ export class Core {
     return this.oracleState;
   }
 
+  /** Host.warn: warning text → the run time that retracts it (Infinity: always shown). */
+  readonly warnings = new Map<string, number>();
+
   /** Stall of the faulting CPU accumulated so far, reset. */
   takePendingStall(): number {
     const s = this.pendingStallNs;

@@ -103,6 +103,8 @@ export interface EngineResult {
   vm?: VmResult;
   /** Pinned-page columns (sim/pins.ts), when the run has pinned ranges or a movable tier. */
   pins?: Array<[string, number]>;
+  /** Policies' warnings about what the results mean (Host.warn), those the run did not outlive. */
+  warnings: string[];
 }
 
 /** Counter values at a point in time (warm-up end, epoch end). */
@@ -361,6 +363,7 @@ export class Engine {
       engineBytes: m.bytes() + core.ids.bytes() + core.huge.bytes() + core.tlb.bytes() + core.vm.pageContent.byteLength + (table > 0 ? table : keys),
       vm: core.vm.result(endNs),
       pins: core.pins.report ? core.pins.columns(subtract(core.pins.counters.slice(), base.pins)) : undefined,
+      warnings: [...core.warnings].filter(([, untilNs]) => endNs < untilNs).map(([text]) => text),
     };
   }
 }

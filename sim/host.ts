@@ -126,6 +126,11 @@ export interface Host {
    * the faulting task's time, so it also stalls that CPU; in a timer it is a daemon's.
    */
   chargeKernelNs(ns: number): void;
+  /**
+   * Kernel CPU time charged so far in the run, in ns (free to read): a daemon that runs as a thread
+   * (kswapd) measures how long a batch of its work took from the difference.
+   */
+  kernelCpuNs(): number;
   /** Page-table entries visited without a test-and-clear (skipped by a scanner, seen by a walk): n × cost.pteScanNs, counted in pteScans. */
   chargePteScans(n: number): void;
   /**
@@ -135,6 +140,13 @@ export interface Host {
   setWatermarks(tier: number, lowFrames: number, highFrames: number): void;
   /** Seeded random number in [0, 1) from the run's seed, private to this policy. */
   random(): number;
+  /**
+   * A warning about what the run's results mean (a reserve that is a large share of a tier, a
+   * daemon that needs longer than the run to settle), printed after the summary and kept in the
+   * run's config.json. Shown only if the run ends before `unlessRunReachesNs` (default: always);
+   * a later call with the same text replaces that time (a daemon that settled at time T passes T).
+   */
+  warn(text: string, unlessRunReachesNs?: number): void;
 }
 
 /**

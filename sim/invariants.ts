@@ -14,8 +14,28 @@ export function checkInvariants(core: Core): string[] {
   checkFrames(core, errors);
   checkSharing(core, errors);
   checkVms(core, errors);
+  checkPins(core, errors);
   if (core.huge.thp !== null) errors.push(...core.huge.thp.check());
   return errors;
+}
+
+/** Pinned pages (sim/pins.ts): mapped, never in a movable tier, counted per tier, within each tier's pinnable part. */
+function checkPins(core: Core, errors: string[]): void {
+  const pins = core.pins;
+  if (pins === undefined || !pins.report) return;
+  const m = core.memory;
+  const per = new Float64Array(m.tiers);
+  for (let p = 0; p < m.pages && p < pins.pinned.length; p++) {
+    if (pins.pinned[p] !== 1) continue;
+    const t = m.tierOf(p);
+    if (t < 0) errors.push(`pinned page ${p} has no frame`);
+    else if (pins.movable[t]) errors.push(`pinned page ${p} is in tier ${t}, onlined movable`);
+    else per[t] += m.unitOf(p);
+  }
+  for (let t = 0; t < m.tiers; t++) {
+    if (per[t] !== pins.pinnedFrames[t]) errors.push(`tier ${t}: ${per[t]} pinned frames but the pin count says ${pins.pinnedFrames[t]}`);
+    if (pins.pinnedFrames[t] > pins.limit[t]) errors.push(`tier ${t}: ${pins.pinnedFrames[t]} pinned frames exceed its pinnable part ${pins.limit[t]}`);
+  }
 }
 
 function checkFrames(core: Core, errors: string[]): void {

@@ -12,10 +12,15 @@ import { S_ACCESSED, S_DIRTY, S_HINT, S_COW, S_TOUCH, S_NO_FRAME, S_TIER_SHIFT, 
 import { VS_HOST_PAGE_OUTS, VS_MAPPED, VS_STRIDE } from './vm-model.ts';
 import { remapShadowed } from './shadow-ops.ts';
 import { PIN_EVICT_REFUSED, PIN_REFUSED_NO_ROOM, PIN_REFUSED_PINNED } from './pins.ts';
-import { C_DEMOTED, C_EVICTED, C_KERNEL_CPU_NS, C_MIGRATED_BYTES, C_PROMOTED, C_PTE_SCANS, C_TIER_BASE, TIER_STRIDE } from './stats.ts';
+import { C_DEMOTED, C_EVICTED, C_KERNEL_CPU_NS, C_MIGRATED_BYTES, C_PROMOTED, C_PTE_SCANS, C_TIER_BASE, TIER_STRIDE, MP_APP, MP_KERNEL, migrationPayerBase } from './stats.ts';
 
 export class PageOps {
-  constructor(private readonly core: Core) {}
+  /** Index of the who-paid counters (stats.ts MIGRATION_PAYER_NAMES). */
+  private readonly payer: number;
+
+  constructor(private readonly core: Core) {
+    this.payer = migrationPayerBase(core.tiers);
+  }
 
   /**
    * Host.migrate: move the page's frame to `tier` (see Host.migrate for when it stalls). Refused,
@@ -50,7 +55,9 @@ export class PageOps {
     }
     const costNs = this.move(page, frame, from, tier, base);
     core.counters[tier < from ? C_PROMOTED : C_DEMOTED]++;
-    if (!async && core.ctxCpu >= 0) core.pendingStallNs += costNs;
+    const inApp = !async && core.ctxCpu >= 0;
+    if (inApp) core.pendingStallNs += costNs;
+    core.counters[this.payer + (inApp ? MP_APP : MP_KERNEL)] += costNs;
     return true;
   }
 
@@ -62,7 +69,9 @@ export class PageOps {
   moveForPin(page: number, tier: number): number {
     const m = this.core.memory;
     const frame = m.frame[page];
-    return this.move(page, frame, m.frameTier[frame], tier, (m.flags[page] & K_BASE) !== 0);
+    const costNs = this.move(page, frame, m.frameTier[frame], tier, (m.flags[page] & K_BASE) !== 0);
+    this.core.counters[this.payer + MP_APP] += costNs; // synchronous in the pinning task
+    return costNs;
   }
 
   /** Move a frame between tiers and charge the copy; returns its cost in ns. */

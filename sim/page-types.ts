@@ -179,3 +179,38 @@ export function regionsFromConfig(config: Config): RegionMap | null {
   }
   return null;
 }
+
+/**
+ * Extra lines of `npm run sim`'s table when a run has page types, a storage device or zswap (none
+ * of them is a summary column, so runs without them print and write what they did before):
+ * resident pages per tier and type, the device's reads and writes, the zswap pool.
+ */
+export function formatTypeReport(
+  tiers: number,
+  counts: Float64Array,
+  typesOn: boolean,
+  storage: Float64Array | null,
+  zswap: Float64Array | null,
+  pageBytes: number,
+): string {
+  const int = (x: number) => Math.round(x).toLocaleString('en-US');
+  const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
+  const lines: Array<[string, string]> = [];
+  if (typesOn) {
+    for (let t = 0; t < tiers; t++) {
+      lines.push([`tier ${t} types`, PAGE_TYPE_NAMES.map((n, k) => `${int(counts[t * 4 + k])} ${n}`).join(', ')]);
+    }
+  }
+  if (storage) {
+    // storage.ts ST_*: reads, readBytes, readWaitNs, writes, writeBytes, pageCacheMisses.
+    lines.push(['storage', `${int(storage[0])} reads (${int(storage[5])} page-cache misses, ${(storage[2] / 1e6).toFixed(3)} ms waited), ${int(storage[3])} writes`]);
+  }
+  if (zswap) {
+    // swap.ts ZS_*: stores, sameFilled, loads, rejected, writtenBack, poolBytes, storedPages, loadNs, savedBytes.
+    // swap.ts ZS_DATA_PAGES = 9: compressed entries held (the rest of storedPages are same-filled).
+    lines.push(['zswap', `${int(zswap[0])} stored (${int(zswap[1])} same-filled), ${int(zswap[2])} loaded, ${int(zswap[3])} rejected, ${int(zswap[4])} written back to swap`]);
+    lines.push(['zswap pool', `${mib(zswap[5])} holding ${int(zswap[6])} pages${zswap[5] > 0 ? ` (compression ratio ${((zswap[9] * pageBytes) / zswap[5]).toFixed(2)})` : ''}, ${mib(zswap[8])} saved`]);
+  }
+  const w = 14;
+  return lines.map(([k, v]) => `${k.padEnd(w)}  ${v}\n`).join('');
+}

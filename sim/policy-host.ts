@@ -5,7 +5,7 @@
 
 import type { Core } from './core.ts';
 import type { LoadHost, OracleHost, PinHost, ShadowHost, VmHost } from './host.ts';
-import { C_MIGRATED_BYTES, LOAD_ARRIVALS, LOAD_OCCUPANCY_NS, loadBase } from './stats.ts';
+import { C_KERNEL_CPU_NS, C_MIGRATED_BYTES, LOAD_ARRIVALS, LOAD_OCCUPANCY_NS, loadBase } from './stats.ts';
 import { ShadowOps } from './shadow-ops.ts';
 import { PIN_SPLIT_REFUSED } from './pins.ts';
 
@@ -108,6 +108,9 @@ export class PolicyHost implements VmHost, OracleHost, LoadHost, ShadowHost, Pin
   chargeKernelNs(ns: number): void {
     this.core.ops.chargeKernelNs(ns);
   }
+  kernelCpuNs(): number {
+    return this.core.counters[C_KERNEL_CPU_NS];
+  }
   chargePteScans(n: number): void {
     this.core.ops.chargePteScans(n);
   }
@@ -146,6 +149,9 @@ export class PolicyHost implements VmHost, OracleHost, LoadHost, ShadowHost, Pin
   }
   count(counterId: number, n = 1): void {
     this.core.policies.counterValues[counterId] += n;
+  }
+  warn(text: string, unlessRunReachesNs = Infinity): void {
+    this.core.warnings.set(`${this.core.policies.names[this.owner]}: ${text}`, unlessRunReachesNs);
   }
   random(): number {
     return this.core.policies.random(this.owner);

@@ -114,6 +114,7 @@ export function relevantConfig(config: Config): Config {
     if ((k in PIN_SCHEMA && config[k] === PIN_SCHEMA[k].default) || (/^machine\.tiers\.\d+\.zone$/.test(k) && config[k] === 'normal')) continue;
     if (k in TLB_SCHEMA && config['tlb.enabled'] !== true) continue; // runs without the translation model describe themselves as before
     if (k in THP_SCHEMA && config['thp.enabled'] !== true) continue; // likewise without the THP model
+    if (k === 'stats.whoPaid' && config[k] !== true) continue; // runs without the who-paid columns keep their identity
     if (k === 'trace.sha256' && config[k] === null) continue; // synthetic runs keep the identity they had before trace hashes
     out[k] = config[k];
   }
@@ -250,6 +251,7 @@ export function recordRun(outcome: RunOutcome, dir: string, opts: { replace: boo
     tiersim: '0.1.0',
     node: process.version,
     finishedAt: new Date().toISOString(),
+    warnings: result.warnings,
   };
   const files = { config: relevantConfig(config), identity: runIdentity(config), meta, summary, timeseries: timeseriesRows(tiers, result, config), vmTimeseries: vmTimeseriesRows(result) };
   writeRunDir(dir, files, opts);

@@ -18,7 +18,7 @@
 
 import type { Core } from './core.ts';
 import { S_COW, S_DIRTY, K_BASE } from './memory.ts';
-import { C_DEMOTED, C_KERNEL_CPU_NS, C_MIGRATED_BYTES, C_PROMOTED, C_PTE_SCANS, C_TIER_BASE, TIER_STRIDE } from './stats.ts';
+import { C_DEMOTED, C_KERNEL_CPU_NS, C_MIGRATED_BYTES, C_PROMOTED, C_PTE_SCANS, C_TIER_BASE, TIER_STRIDE, MP_APP, MP_KERNEL, migrationPayerBase } from './stats.ts';
 
 /** Copy time of one page of the run (the part of cost.migrationNs a remap onto a shadow skips). */
 function copyNs(core: Core): number {
@@ -48,7 +48,9 @@ export function remapShadowed(core: Core, page: number, tier: number, async: boo
   // The PTE changes: with the translation model, a shootdown to the CPUs holding it (sim/tlb.ts).
   if (core.tlb.on) ns += core.tlb.shootdown(page);
   core.counters[C_KERNEL_CPU_NS] += ns;
-  if (!async && core.ctxCpu >= 0) core.pendingStallNs += ns;
+  const inApp = !async && core.ctxCpu >= 0;
+  if (inApp) core.pendingStallNs += ns;
+  core.counters[migrationPayerBase(core.tiers) + (inApp ? MP_APP : MP_KERNEL)] += ns;
   return true;
 }
 
@@ -84,7 +86,9 @@ export class ShadowOps {
     core.counters[C_PROMOTED]++;
     chargeCopyBytes(core, from, tier);
     core.counters[C_KERNEL_CPU_NS] += core.cost.migrationNs;
-    if (core.tlb.on) core.counters[C_KERNEL_CPU_NS] += core.tlb.shootdown(page);
+    const shootdownNs = core.tlb.on ? core.tlb.shootdown(page) : 0; // the PTE changes (sim/tlb.ts)
+    core.counters[C_KERNEL_CPU_NS] += shootdownNs;
+    core.counters[migrationPayerBase(core.tiers) + MP_KERNEL] += core.cost.migrationNs + shootdownNs;
     return true;
   }
 
@@ -94,6 +98,7 @@ export class ShadowOps {
     if (from < 0 || tier < 0 || tier >= core.tiers || tier === from) return;
     chargeCopyBytes(core, from, tier);
     core.counters[C_KERNEL_CPU_NS] += copyNs(core);
+    core.counters[migrationPayerBase(core.tiers) + MP_KERNEL] += copyNs(core);
   }
 
   shadowTier(page: number): number {

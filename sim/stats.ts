@@ -70,8 +70,22 @@ export function thpCounterBase(tiers: number): number {
   return tlbCounterBase(tiers) + TLB_COUNTER_NAMES.length;
 }
 
-export function counterCount(tiers: number): number {
+/**
+ * Who paid for page migrations, after the THP block: ns of migration work done synchronously in an
+ * application thread (a promotion in its hint fault, direct reclaim, a pin's move) and done in a
+ * kernel thread (kswapd, kdamond, migration daemons: asynchronous). Summary columns only with
+ * stats.whoPaid (other runs keep their columns).
+ */
+export const MIGRATION_PAYER_NAMES = ['migrationAppNs', 'migrationKernelNs'] as const;
+export const MP_APP = 0;
+export const MP_KERNEL = 1;
+
+export function migrationPayerBase(tiers: number): number {
   return thpCounterBase(tiers) + THP_COUNTER_NAMES.length;
+}
+
+export function counterCount(tiers: number): number {
+  return migrationPayerBase(tiers) + MIGRATION_PAYER_NAMES.length;
 }
 
 // Latency histogram: 1 ns bins below 4096 ns, then 32 bins per octave up to 2^42 ns: exact where

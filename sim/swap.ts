@@ -42,7 +42,9 @@ export const ZS_STORED_PAGES = 6;
 export const ZS_LOAD_NS = 7;
 /** Memory the pool saves now: bytes of the pages it holds minus the pool's bytes. */
 export const ZS_SAVED_BYTES = 8;
-export const ZS_NAMES = ['stores', 'sameFilled', 'loads', 'rejected', 'writtenBack', 'poolBytes', 'storedPages', 'loadNs', 'savedBytes'] as const;
+/** Compressed entries held now (storedPages minus the same-filled ones). */
+export const ZS_DATA_PAGES = 9;
+export const ZS_NAMES = ['stores', 'sameFilled', 'loads', 'rejected', 'writtenBack', 'poolBytes', 'storedPages', 'loadNs', 'savedBytes', 'dataPages'] as const;
 
 const BASE = 4096;
 /** zswap entry state per page: 0 none, 1 compressed, 2 same-filled. */
@@ -165,6 +167,7 @@ export class Zswap {
     this.fifo[this.fifoTail++] = page;
     this.stats[ZS_STORED]++;
     this.stats[ZS_STORED_PAGES]++;
+    this.stats[ZS_DATA_PAGES]++;
     this.stats[ZS_POOL_BYTES] = this.totalBytes();
     this.stats[ZS_SAVED_BYTES] = this.stats[ZS_STORED_PAGES] * pageBytes - this.stats[ZS_POOL_BYTES];
     return 0;
@@ -186,6 +189,7 @@ export class Zswap {
     this.entry[page] = E_NONE;
     this.stats[ZS_STORED_PAGES]--;
     if (e !== E_DATA) return;
+    this.stats[ZS_DATA_PAGES]--;
     const t = this.tierOf[page];
     this.poolBytes[t] -= this.bytes[page];
     const frames = Math.ceil(this.poolBytes[t] / BASE) * this.unit;

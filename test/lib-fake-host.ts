@@ -95,7 +95,31 @@ export class FakeHost implements Host {
     return true;
   }
   every(): void {}
-  after(): void {}
+  /** One-shot timers set through after(), due time and id, in the order set. */
+  timers: Array<{ atNs: number; id: number }> = [];
+  after(delayNs: number, id: number): void {
+    this.timers.push({ atNs: this.nowNs + Math.max(0, delayNs), id });
+  }
+  /**
+   * Fire the one-shot timers due by `untilNs` (all of them by default) whose id passes `only`, in
+   * (time, order set) order, moving the clock to each, as the engine's event queue does; returns
+   * how many fired.
+   */
+  runTimers(onTimer: (id: number) => void, untilNs = Infinity, only: (id: number) => boolean = () => true): number {
+    let fired = 0;
+    for (;;) {
+      let k = -1;
+      for (let i = 0; i < this.timers.length; i++) {
+        const t = this.timers[i];
+        if (t.atNs <= untilNs && only(t.id) && (k < 0 || t.atNs < this.timers[k].atNs)) k = i;
+      }
+      if (k < 0) return fired;
+      const t = this.timers.splice(k, 1)[0];
+      this.nowNs = Math.max(this.nowNs, t.atNs);
+      onTimer(t.id);
+      fired++;
+    }
+  }
   armHintFault(p: number): void {
     this.flag[p] |= PAGE_HINT_ARMED;
   }
@@ -153,10 +177,22 @@ export class FakeHost implements Host {
   get(name: string): number {
     return this.counters.get(name) ?? 0;
   }
-  chargeKernelNs(): void {}
+  /** Kernel CPU charged through chargeKernelNs (the fake's migrations and scans cost nothing). */
+  kernelNs = 0;
+  chargeKernelNs(ns: number): void {
+    this.kernelNs += ns;
+  }
+  kernelCpuNs(): number {
+    return this.kernelNs;
+  }
   chargePteScans(): void {}
   readonly sampleCostNs = 500;
   setWatermarks(): void {}
+  /** Host.warn calls: text → the run time that retracts it. */
+  warnings = new Map<string, number>();
+  warn(text: string, unlessRunReachesNs = Infinity): void {
+    this.warnings.set(text, unlessRunReachesNs);
+  }
   random(): number {
     return 0.5;
   }

@@ -29,19 +29,41 @@ describe('classic active/inactive LRU (mm/vmscan.c)', () => {
     expect(lru.isActive(0)).toBe(true);
   });
 
-  it('deactivates from the active tail while the inactive list is low, clearing accessed bits', () => {
+  it('rebalances at the end of a pass: one active batch goes inactive when the inactive list is low', () => {
     const { host, lru, reclaimed, evict } = setup(4);
     for (let p = 0; p < 4; p++) host.touch(p);
-    // Pass 1: every page is referenced → all four activated (active head→tail 3, 2, 1, 0), nothing reclaimed.
+    // Pass 1, every page referenced. prio 12–3: ⌊4 >> prio⌋ = 0 inactive pages to scan, and the
+    // end-of-pass rebalance finds inactive 4 not below active 0. prio 2: ⌊4/4⌋ = 1 → page 0 young
+    // → active. prio 1: ⌊3/2⌋ = 1 → page 1 active (rebalance: 2 vs 2, not low). prio 0: inactive
+    // 2 vs active 2 is not low, so the active budget (2) is not used; the inactive batch of 2
+    // activates 2 and 3. Rebalance: inactive 0 < active 4 → the active tail batch (0, 1, 2, 3)
+    // goes back to the inactive list, its accessed bits cleared. Nothing reclaimed, nothing active.
     expect(lru.shrink(0, evict, () => reclaimed.length >= 1)).toBe(0);
-    expect([0, 1, 2, 3].every((p) => lru.isActive(p))).toBe(true);
-    // Pass 2, no new references. prio 2: active ⌊4/4⌋ = 1, inactive 0 < 4 is low → page 0 to the
-    // inactive list. prio 1: active ⌊3/2⌋ = 1, 1 < 3 low → page 1 follows (inactive tail still 0);
-    // inactive ⌊1/2⌋ = 0 before that batch. prio 0: inactive 2 vs active 2 → not low; inactive
-    // batch of 2 reclaims 0 then 1.
-    expect(lru.shrink(0, evict, () => reclaimed.length >= 1)).toBe(2);
-    expect(reclaimed).toEqual([0, 1]);
-    expect(lru.isActive(2) && lru.isActive(3)).toBe(true);
+    expect([0, 1, 2, 3].some((p) => lru.isActive(p))).toBe(false);
+    // Pass 2, no new references: prio 2 scans ⌊4/4⌋ = 1 from the inactive tail, page 0, and reclaims it.
+    expect(lru.shrink(0, evict, () => reclaimed.length >= 1)).toBe(1);
+    expect(reclaimed).toEqual([0]);
+  });
+
+  it('scans the active list only while the inactive list has budget (shrink_lruvec\'s loop), plus the rebalance', () => {
+    // 100 unreferenced pages on the active list (tail = page 0), none inactive. prio 12: no inactive
+    // budget, so the round loop does not run; rebalance: 0 < 100 low → pages 0–31 deactivated.
+    // prio 11: ⌊32/2048⌋ = 0; rebalance: 32 < 68 → pages 32–63 deactivated. prio 10–7: inactive
+    // 64 ≥ active 36 (not low) and ⌊64 >> prio⌋ = 0. prio 6: ⌊64/64⌋ = 1 → page 0 reclaimed; the
+    // active budget ⌊36/64⌋ = 0. Goal met. (Scanning the active budget on its own, as the model
+    // did before, would have deactivated the active tail page by page from prio 6 on instead.)
+    const host = new FakeHost([1000, 1000]);
+    const lru = new ActiveInactiveLru(host);
+    lru.ensure(128);
+    for (let i = 0; i < 100; i++) lru.add(host.addPage(0, i), 0, ADD_FAULT, true);
+    const reclaimed: number[] = [];
+    const got = lru.shrink(0, (p) => (reclaimed.push(p), host.evict(p)), () => reclaimed.length >= 1);
+    expect(got).toBe(1);
+    expect(reclaimed).toEqual([0]);
+    expect([lru.lists.size[0], lru.lists.size[1]]).toEqual([63, 36]);
+    expect(lru.isActive(63)).toBe(false);
+    expect(lru.isActive(64)).toBe(true);
+    expect(lru.scanned).toBe(32 + 32 + 1);
   });
 
   it('sizes the inactive list by √(10 · GiB) above 1 GiB (inactive_is_low)', () => {

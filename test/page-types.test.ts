@@ -116,3 +116,19 @@ describe('storage device queue', () => {
     expect(s.stats[ST_WRITES]).toBe(1);
   });
 });
+
+describe('page-type report of npm run sim', () => {
+  it('prints resident pages per tier and type, the device and the zswap pool', async () => {
+    const { formatTypeReport } = await import('../sim/page-types.ts');
+    const counts = Float64Array.from([10, 0, 0, 2, 5, 1, 0, 30]);
+    const storage = Float64Array.from([7, 7 * 4096, 2.5e6, 3, 3 * 4096, 6]);
+    // 4 compressed pages held in 6144 B: ratio 4 · 4096 / 6144 = 2.67; 1 same-filled page.
+    const zswap = Float64Array.from([9, 1, 4, 0, 0, 6144, 5, 4000, 5 * 4096 - 6144, 4]);
+    const out = formatTypeReport(2, counts, true, storage, zswap, 4096);
+    expect(out).toContain('tier 0 types    10 anon, 0 shmem, 0 file, 2 cache');
+    expect(out).toContain('tier 1 types    5 anon, 1 shmem, 0 file, 30 cache');
+    expect(out).toContain('7 reads (6 page-cache misses, 2.500 ms waited), 3 writes');
+    expect(out).toContain('(compression ratio 2.67)');
+    expect(formatTypeReport(2, counts, false, null, null, 4096)).toBe('');
+  });
+});

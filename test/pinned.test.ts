@@ -169,8 +169,73 @@ describe('pinned pages and ZONE_MOVABLE tiers (sim/pins.ts)', () => {
     expect(pins(res)).toMatchObject({ 'pin.pinned': 1, 'pin.splitRefusedPinned': 1 });
   });
 
+  it('a huge page that falls back to 4 KiB pages (thp) pins only the sub-pages in the range, and khugepaged cannot collapse it', async () => {
+    // Every 2 MiB block holds a kernel page (fragmentedPct 100): both huge pages fall back to 4 KiB
+    // pages in local. Ids: huge page 0 → 0, its sub-pages 1 … 512; huge page 1 → 513, sub-pages
+    // 514 … 1025. The range [0x201000, 0x202000) is sub-page 1 of huge page 1: id 515.
+    const e = makeEngine({
+      perCpu: [[[0, 'R'], [513, 'R']]],
+      localPages: 4 * 512,
+      cxlPages: 4 * 512,
+      sets: { pageSizeKiB: 2048, 'thp.enabled': true, 'thp.khugepaged': false, 'thp.fragmentedPct': 100, 'pin.ranges': '0x201000-0x202000' },
+    });
+    const res = await e.run();
+    expect(pins(res)).toMatchObject({ 'pin.pinned': 1, 'pin.tier0PinnedPages': 1 / 512 });
+    expect(e.host.migrate(515, 1)).toBe(false);
+    expect(e.host.migrate(514, 1)).toBe(true);
+    expect(e.checkInvariants()).toEqual([]);
+  });
+
+  it('a pin of a huge page on a movable tier whose target has room but no free 2 MiB block splits it and moves its 4 KiB pages', async () => {
+    // thp.fragmentedPct 50: local (2 blocks) has 1 free block, CXL (4 blocks, movable) 2. The policy
+    // places both huge pages on CXL, both pinned. A's pin moves it whole into local's free block;
+    // B's finds room (1 of 2 frames) but no free block: B is split, its 512 sub-pages move one by one.
+    const policy = probePolicy(() => ({ place: () => 1 }));
+    const e = makeEngine({
+      perCpu: [[[0, 'R'], [512, 'R']]],
+      localPages: 2 * 512,
+      cxlPages: 4 * 512,
+      policy,
+      sets: { pageSizeKiB: 2048, 'thp.enabled': true, 'thp.khugepaged': false, 'thp.fragmentedPct': 50, ...CXL_MOVABLE, 'pin.ranges': '0+4M' },
+    });
+    const res = await e.run();
+    expect(pins(res)).toMatchObject({ 'pin.pinned': 1 + 512, 'pin.migratedOut': 1 + 512, 'pin.failed': 0, 'pin.tier0PinnedPages': 2, 'pin.tier1PinnedPages': 0 });
+    expect(Array.from(res.usedFrames)).toEqual([2, 0]);
+    expect(res.counters[S.C_MIGRATED_BYTES]).toBe(2 * 2 ** 21);
+    expect(e.checkInvariants()).toEqual([]);
+  });
+
   it('refuses pinned ranges on a machine whose every tier is movable', () => {
     expect(() => makeEngine({ perCpu: [[[0, 'R']]], localPages: 1, cxlPages: 1, sets: { 'machine.tiers.0.zone': 'movable', ...CXL_MOVABLE, ...pinPage(0) } })).toThrow(/every tier is onlined movable/);
+  });
+
+  it('under a tiering policy on a movable CXL, every pin ends in local or fails, and the engine invariants hold', async () => {
+    // 40 k accesses (fixed LCG) over 4000 pages, pages 1000 … 1399 pinned; numa-tiering and tpp
+    // migrate and reclaim around them. Each touched page of the range is pinned or failed, once.
+    let x = 12345;
+    const next = () => (x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const accesses: Array<[number, 'R' | 'W', number]> = [];
+    const touchedInRange = new Set<number>();
+    for (let i = 0; i < 40000; i++) {
+      const page = next() < 0.5 ? Math.floor(next() * 400) : Math.floor(next() * 4000);
+      if (page >= 1000 && page < 1400) touchedInRange.add(page);
+      accesses.push([page, next() < 0.3 ? 'W' : 'R', 200]);
+    }
+    for (const policy of ['numa-tiering', 'tpp']) {
+      const e = makeEngine({ perCpu: [accesses], localPages: 800, cxlPages: 3600, policy, sets: { ...CXL_MOVABLE, 'pin.ranges': `${1000 * 4096}+${400 * 4096}` } });
+      const res = await e.run();
+      const c = pins(res);
+      expect(c['pin.pinned'] + c['pin.failed']).toBe(touchedInRange.size);
+      expect(c['pin.tier1PinnedPages']).toBe(0);
+      expect(c['pin.tier0PinnedPages']).toBe(c['pin.pinned']);
+      expect(e.checkInvariants()).toEqual([]);
+    }
+  });
+
+  it('refuses page tables (tlb.pageTableTier) in a tier onlined movable', () => {
+    const sets = { 'tlb.enabled': true, 'tlb.pageTableTier': 1 };
+    expect(() => makeEngine({ perCpu: [[[0, 'R']]], localPages: 1, cxlPages: 1, sets: { ...sets, ...CXL_MOVABLE } })).toThrow(/page tables are unmovable/);
+    expect(() => makeEngine({ perCpu: [[[0, 'R']]], localPages: 1, cxlPages: 1, sets })).not.toThrow();
   });
 
   it('parses pin.ranges (start-end, start+size, suffixes) and /proc/PID/maps lines', () => {

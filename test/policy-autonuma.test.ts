@@ -16,6 +16,7 @@ describe('autonuma (NUMA balancing mode 1, no tiering)', () => {
       promoteRateLimitMBps: 65536,
       minFreeKbytes: 400,
       watermarkScaleFactor: 100,
+    kswapdPageNs: 500,
       reclaimer: 'lru',
     });
     const fault = (tier: number, vpn: number) => {

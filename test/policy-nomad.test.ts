@@ -101,11 +101,11 @@ describe('nomad', () => {
   // tmp = max(0, ⌊4·10/10000⌋) = 0: every watermark of both nodes is 0. Pages X = 0, C = 1, D = 2,
   // A = 3 are first touched on node 0 (free − 0 > low 0 each time). At 0.5 ms the test demotes X, C,
   // D by hand (node 1 full); at 1 ms X takes a hint fault: latency 1 ms − stamp 0 < 1000 ms, rate
-  // limit far off, node 0 free 3 > high 0 + 1 → promote, which Nomad queues. The worker starts
+  // limit far off → promote, which Nomad queues (lookBack 0: at the fault itself). The worker starts
   // X's copy at 1 ms (dirty bit cleared); its commit check is at 1 ms + copyWindowNs (100 µs).
   const SETS = {
     'policy.nomad.minFreeKbytes': 4,
-    'policy.nomad.promoteActiveOnly': false,
+    'policy.nomad.lookBack': 0,
     'policy.nomad.copyWindowNs': 100_000,
   };
 
@@ -174,6 +174,43 @@ describe('nomad', () => {
     expect(c('reclaimDemoted') + c('reclaimEvicted')).toBe(0);
     expect(Array.from(engine.usedFrames)).toEqual([2, 2]);
     expect(result.counters[S.C_EVICTED]).toBe(0);
+    expect(engine.checkInvariants()).toEqual([]);
+  });
+
+  it('decide_queue_page: a faulted page is queued at a later fault, once young and active', async () => {
+    // Node 0 = 8 pages, node 1 = 8, every watermark 0 (min_free_kbytes 4). Pages X, Y, Z, W = 0 … 3
+    // first touched (young, inactive), demoted by hand at 0.5 ms; hint faults on X, Y, Z, W at 1.0,
+    // 1.1, 1.2, 1.3 ms, each a promotion candidate (latency ≤ 1 ms < 1000 ms). Look-back walks:
+    // fault Y: X young inactive → marked (referenced); fault Z: Y marked, X marked again → active;
+    // fault W: Z marked, Y → active, X young and active → queued. One queued page, committed at
+    // 1.3 ms + 2 µs; Y would go at the next fault.
+    let hooks!: PolicyHooks & { kernel: TieringKernel };
+    const params = Object.fromEntries(Object.entries(nomad.params).map(([k, v]) => [k, v.default])) as Record<string, unknown>;
+    params.minFreeKbytes = 4;
+    let hostRef!: Host;
+    const policy = probePolicy((host) => {
+      hostRef = host;
+      hooks = nomad.create(params as never, host) as PolicyHooks & { kernel: TieringKernel };
+      host.after(0.5e6, 900);
+      [0, 1, 2, 3].forEach((p, i) => host.after(1e6 + i * 0.1e6, 910 + p));
+      return {
+        place: (p, cpu) => hooks.place!(p, cpu),
+        onFault: (p, kind, cpu) => hooks.onFault!(p, kind, cpu),
+        onPressure: (t, n) => hooks.onPressure!(t, n),
+        onTimer(id) {
+          if (id === 900) for (const p of [0, 1, 2, 3]) host.migrate(p, 1, true);
+          else if (id >= 910) hooks.onFault!(id - 910, FAULT_HINT, 0);
+          else hooks.onTimer!(id);
+        },
+      };
+    }, { name: 'nomad' });
+    const trace: Access[] = [[0, 'W', 0], [1, 'W', 0], [2, 'W', 0], [3, 'W', 0], [4, 'W', 0], [4, 'R', 2_000_000]];
+    const engine = makeEngine({ perCpu: [trace], policy, localPages: 8, cxlPages: 8 });
+    const result = await engine.run();
+    expect([counter(result, 'nomadQueued'), counter(result, 'nomadCommits')]).toEqual([1, 1]);
+    expect([0, 1, 2, 3].map((p) => hostRef.tierOf(p))).toEqual([0, 1, 1, 1]);
+    expect(hooks.kernel.reclaimer.isActive(1)).toBe(true);
+    expect(hooks.kernel.reclaimer.isActive(2)).toBe(false);
     expect(engine.checkInvariants()).toEqual([]);
   });
 });

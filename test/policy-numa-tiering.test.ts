@@ -8,6 +8,8 @@ import { FakeHost } from './lib-fake-host.ts';
 import { makeEngine } from './helpers.ts';
 
 const MS = 1e6;
+/** The kernel's kswapd timers (ids 8 + node); the scanner's timer is left alone. */
+const isKswapd = (id: number) => id >= 8;
 
 function tiering(over: Partial<KernelOptions> = {}): KernelOptions {
   return {
@@ -18,6 +20,7 @@ function tiering(over: Partial<KernelOptions> = {}): KernelOptions {
     promoteRateLimitMBps: 65536,
     minFreeKbytes: 0,
     watermarkScaleFactor: 10,
+    kswapdPageNs: 500,
     reclaimer: 'lru',
     ...over,
   };
@@ -59,11 +62,17 @@ describe('numa-tiering promotion path (should_numa_migrate_memory, tiering mode)
     expect(host.tierOf(x)).toBe(1);
     expect(host.get('promoteNoRoom')).toBe(1);
     expect(host.get('kswapdWakes')).toBe(1);
-    // kswapd scans the 1,000-page inactive list size >> prio per priority, one batch of ≤ 32 each,
-    // checking free > 39 after each batch: prio 12–10 scan 0; prio 9: ⌊1000/512⌋ = 1 → free 1;
-    // prio 8: ⌊999/256⌋ = 3 → 4; prio 7: ⌊996/128⌋ = 7 → 11; prio 6: ⌊989/64⌋ = 15 → 26;
-    // prio 5: ⌊974/32⌋ = 30 → 56 > 39: balanced, kswapd stops. All 56 were demoted, oldest first.
+    // kswapd is a thread: the wake reclaims nothing by itself; its first batch is a timer event.
+    expect(host.free(0)).toBe(0);
+    // Its batch scans the 1,000-page inactive list size >> prio per priority, one round of ≤ 32
+    // each, checking free > 39 after each round: prio 12–10 scan 0; prio 9: ⌊1000/512⌋ = 1 → free
+    // 1; prio 8: ⌊999/256⌋ = 3 → 4; prio 7: ⌊996/128⌋ = 7 → 11; prio 6: ⌊989/64⌋ = 15 → 26;
+    // prio 5: ⌊974/32⌋ = 30 → 56 > 39: balanced. All 56 were demoted, oldest first. The batch
+    // took 56 × 500 ns (the fake host charges nothing for scans and moves); the run ends at the
+    // next event, 28 µs later, finding the node balanced.
+    host.runTimers((id) => k.onTimer(id), Infinity, isKswapd);
     expect(host.free(0)).toBe(56);
+    expect(host.nowNs).toBe(5000 * MS + 28000);
     expect(host.get('reclaimDemoted')).toBe(56);
     expect(host.log.slice(0, 3)).toEqual(['demote 0', 'demote 1', 'demote 2']);
     // The next hint fault on x (latency 100 ms since its last fault) finds free 56 > 30: promoted.
@@ -76,9 +85,49 @@ describe('numa-tiering promotion path (should_numa_migrate_memory, tiering mode)
     expect(ys.filter((y) => host.tierOf(y) === 0).length).toBe(25);
     expect(host.tierOf(ys[25])).toBe(1);
     expect(host.get('kswapdWakes')).toBe(2);
+    host.runTimers((id) => k.onTimer(id), Infinity, isKswapd);
     // Second run: 970 pages on the inactive list (944 old + 26 promoted at its head), free 30:
     // prio 9: ⌊970/512⌋ = 1 → 31; prio 8: ⌊969/256⌋ = 3 → 34; prio 7: ⌊966/128⌋ = 7 → 41 > 39.
     expect(host.free(0)).toBe(41);
+  });
+
+  it('runs kswapd as a thread: batches of 32 scanned pages, each taking its time, wakes meanwhile are no-ops', () => {
+    // watermark_scale_factor 1000: tmp = max(⌊9/4⌋, ⌊1000 · 1000/10000⌋ = 100) = 100 → low 109,
+    // high 209, promo 309 (kswapd's target in tiering mode). Node 0 full of 1,000 cold pages.
+    const { host, k } = machine(1000, 10000, 1000, tiering({ minFreeKbytes: 400, watermarkScaleFactor: 1000 }));
+    expect(k.wm.promo[0]).toBe(309);
+    const run = (untilNs: number) => host.runTimers((id) => k.onTimer(id), untilNs, isKswapd);
+    k.wakeKswapd(0);
+    expect(host.free(0)).toBe(0);
+    // Each batch restarts the priority walk and stops after the round that brings its scanned
+    // pages to ≥ 32 (or balances the node); it lasts scanned × 500 ns. Inactive list sizes:
+    // batch 1 (t = 0): 1000: prio 9 → 1, 8 → 3, 7 → 7, 6 → 15, 5 → ⌊974/32⌋ = 30: 56 scanned, free 56.
+    run(0);
+    expect(host.free(0)).toBe(56);
+    // A wake while kswapd is awake changes nothing.
+    k.wakeKswapd(0);
+    expect(host.get('kswapdWakes')).toBe(1);
+    // batch 2 (t = 28 µs): 944: 1, 3, 7, ⌊933/64⌋ = 14, ⌊919/32⌋ = 28: 53 scanned, free 109.
+    run(28000 - 1);
+    expect(host.free(0)).toBe(56);
+    run(28000);
+    expect(host.free(0)).toBe(109);
+    // batch 3 (t = 54.5 µs): 891: 1, 3, 6, 13, 27 → free 159 (50 scanned, 25 µs);
+    // batch 4 (t = 79.5 µs): 841: 1, 3, 6, 12, 25 → 206 (47, 23.5 µs);
+    // batch 5 (t = 103 µs): 794: 1, 3, 6, 12, 24 → 252 (46, 23 µs);
+    // batch 6 (t = 126 µs): 748: 1, 2, 5, 11, 22 → 293 (41, 20.5 µs);
+    // batch 7 (t = 146.5 µs): 707: 1, 2, 5, ⌊699/64⌋ = 10 → 311 > 309: balanced (18 scanned, 9 µs).
+    run(126000);
+    expect(host.free(0)).toBe(293);
+    run(146500);
+    expect(host.free(0)).toBe(311);
+    // At 155.5 µs the thread finds the node balanced and sleeps: one wake, one run, no failure.
+    run(Infinity);
+    expect(host.nowNs).toBe(155500);
+    expect(host.get('reclaimDemoted')).toBe(311);
+    expect(host.get('reclaimScanned')).toBe(56 + 53 + 50 + 47 + 46 + 41 + 18);
+    expect([host.get('kswapdRuns'), host.get('kswapdFailures')]).toEqual([1, 0]);
+    expect(host.kernelNs).toBe(311 * 500);
   });
 
   it('does not wake kswapd while node 0 is balanced', () => {
@@ -129,6 +178,39 @@ describe('numa-tiering promotion path (should_numa_migrate_memory, tiering mode)
     k.onFault(pages[2], FAULT_HINT, 0);
     expect(host.tierOf(pages[2])).toBe(0);
     expect(host.get('promoteCandidates')).toBe(6);
+  });
+});
+
+describe('numa-tiering scan period in tiering mode (task_numa_fault, update_task_scan_period)', () => {
+  it('doubles the period at every scan sequence: promotions are the only recorded faults, remote and private', () => {
+    const small = tiering({ minFreeKbytes: 400, watermarkScaleFactor: 100 });
+    const { host, k, slowPage } = machine(1000, 10000, 0, small);
+    const sc = k.scanner!;
+    const x = slowPage(0);
+    // First pass at 1000 ms: RSS 1 page = 1 window → task_scan_min = max(1000 / (2560/256), 1000)
+    // = 1000 ms; x (node 1) is marked and stamped 1000; the pass reaches the end: seq 1.
+    host.nowNs = 1000 * MS;
+    k.onTimer(1);
+    expect([sc.periodMs, sc.seq, k.accessTimeMs[x]]).toEqual([1000, 1, 1000]);
+    // Hint fault at 1100 ms: latency 100 < 1000 → promoted (free 1000 > high 29 + 1). The fault is
+    // recorded on node 0 after the move, with TNF_FAULT_LOCAL from node 1 (remote) and
+    // last_cpupid = -1 (private). First recorded fault of seq 1 → placement first, with nothing
+    // recorded: local + shared = 0 → scan slower, period 2000, numa_next_scan = 1100 + 2000.
+    host.nowNs = 1100 * MS;
+    k.onFault(x, FAULT_HINT, 0);
+    expect(host.tierOf(x)).toBe(0);
+    expect([sc.periodMs, sc.locality[0], sc.locality[1], sc.faultsPrivate]).toEqual([2000, 1, 0, 1]);
+    // Second pass at 3100 ms marks a new slow page y; its promotion opens seq 2's placement:
+    // local 0 + shared 0 again (x counted remote and private) → 4000. It never shortens.
+    const y = slowPage(0);
+    host.nowNs = 3100 * MS;
+    k.onTimer(1);
+    expect(k.accessTimeMs[y]).toBe(3100);
+    host.nowNs = 3200 * MS;
+    k.onFault(y, FAULT_HINT, 0);
+    expect(host.tierOf(y)).toBe(0);
+    expect(sc.periodMs).toBe(4000);
+    expect(host.get('numaScanPeriodUpdates')).toBe(2);
   });
 });
 

@@ -9,11 +9,18 @@
 //   synchronous: the CPU stalls for the migrations), run right after the engine placed the page
 //   (or, when every tier is full, in the engine's onPressure before it places it).
 //   The fast path never wakes kswapd: in plain Linux a full node 0 just spills to the next node.
-// - kswapd (mm/vmscan.c wakeup_kswapd, balance_pgdat, pgdat_balanced): woken for a node that is
-//   not balanced, runs to completion at that instant (its moves are asynchronous migrations) and
-//   reclaims until free > high, or > promo in memory-tiering mode (TPP: > its demotion watermark
-//   on the top tier). A run that reclaims nothing counts a failure; after MAX_RECLAIM_RETRIES = 16
-//   it is no longer woken (TPP: it retries after kswapdRetryMs).
+// - kswapd (mm/vmscan.c wakeup_kswapd, balance_pgdat, pgdat_balanced) is a thread per node: a
+//   wake for a node that is not balanced makes it runnable (a timer event at once; a wake while
+//   it is awake is a no-op) and it reclaims in batches of SWAP_CLUSTER_MAX scanned pages until
+//   free > high, or > promo in memory-tiering mode (TPP: > its demotion watermark on the top
+//   tier). A batch takes kswapd's time — the kernel CPU its PTE tests and demotions were charged
+//   (cost model; demotion copies also load both tiers' bandwidth) plus kswapdPageNs per page
+//   scanned [estimate] — and the next batch starts when it has elapsed: kswapd costs CPU time
+//   and bandwidth, never the waker's time, and pages deactivated in one batch have the time the
+//   next ones take to be referenced again. Simplification [model]: each batch restarts the
+//   priority walk at DEF_PRIORITY and checks the goal after every round, where balance_pgdat
+//   keeps its priority between passes. A run that reclaims nothing counts a failure; after
+//   MAX_RECLAIM_RETRIES = 16 it is no longer woken (TPP: it retries after kswapdRetryMs).
 // - Reclaim (shrink_folio_list, demote_folio_list, can_demote): pages chosen by the reclaimer
 //   (classic LRU or MGLRU) are demoted to the next lower node with free > min (then any lower
 //   node; allocation there wakes its kswapd below low, GFP_NOWAIT never reclaims), asynchronously
@@ -37,13 +44,26 @@ import type { Reclaimer } from './lru.ts';
 import { Mglru } from './mglru.ts';
 import { TypedLru, flushTypedStats, slowFirst, PT_ANON } from './typed-lru.ts';
 import { DEFAULT_SWAPPINESS } from './scan-balance.ts';
+import { EarlyReclaim } from './early-reclaim.ts';
 import { MAX_MIB, MAX_SIM_MS } from '../../sim/config.ts';
 import { grow } from './grow.ts';
+import { NUMA_BALANCING_COLLOID } from './colloid.ts';
+import type { ColloidTiering } from './colloid.ts';
 
 export const MAX_RECLAIM_RETRIES = 16;
 const BASE_PAGE_BYTES = 4096;
 const TIMER_SCAN = 1;
 const TIMER_KSWAPD = 8; // + node
+/** Share of a tier the kswapd target may keep free before the run warns (stated in README "How faithful is it") [model]. */
+export const RESERVE_WARN_SHARE = 0.1;
+/** Scanner passes over the whole address space before promotion is in steady state. */
+const SETTLED_PASSES = 2;
+export const SCANNER_UNSETTLED =
+  `NUMA balancing had not settled when the run ended: its scanner had not made ${SETTLED_PASSES} passes over the address space (the first starts after scanDelayMs; ` +
+  'a slow-tier page gets one hint fault per pass, and TPP\'s active-LRU gate needs two), or, in memory-tiering mode, its scan period was still doubling towards task_scan_max ' +
+  '(the only faults recorded there are promotions, counted remote and private, so every update_task_scan_period doubles it): hint-fault and promotion rates are a transient';
+/** Pages a kswapd batch scans before it yields: SWAP_CLUSTER_MAX, the unit of shrink_inactive_list. */
+export const KSWAPD_BATCH_PAGES = SWAP_CLUSTER_MAX;
 
 export interface KernelOptions {
   /** 0 off, 1 NUMA_BALANCING_NORMAL, 2 NUMA_BALANCING_MEMORY_TIERING. */
@@ -59,14 +79,22 @@ export interface KernelOptions {
   tpp?: { demoteScaleFactor: number; promoteActiveOnly: boolean; kswapdRetryMs: number; fileOnSlowTier?: boolean };
   /** vm.swappiness for the anon/file balance when the run has page types (typed-lru.ts); default 60. */
   swappiness?: number;
+  /** Early reclaim at this % of all memory (early-reclaim.ts); 0 or unset = off. */
+  reclaimEarlyPct?: number;
+  /** Colloid (numa_balancing mode 6, lib/colloid.ts): hint faults on top-tier pages too, promotion gate, hot local pages moved away. */
+  colloid?: ColloidTiering;
   /**
-   * Nomad (policies/nomad.ts): asynchronous promotion. A hint fault that decided to promote and
-   * found room hands the page to this hook instead of migrating it in the faulting task; the hook's
-   * owner moves it later and calls asyncPromoted().
+   * Nomad (policies/nomad.ts): asynchronous promotion. A hint fault that decided to promote hands
+   * the page to this hook instead of checking room and migrating it in the faulting task; the
+   * hook's owner moves it later and calls asyncPromoted().
    */
   asyncPromote?: (page: number) => void;
   /** Nomad: reclaim on a node frees shadow copies first (reclaim_shadow_page); returns pages freed. */
   reclaimShadows?: (tier: number, pages: number) => number;
+  /** NeoMem: kswapd balances to the promo watermark (memory-tiering mode) with the NUMA scanner off. */
+  kswapdToPromo?: boolean;
+  /** kswapd's own time per LRU page scanned, beyond the cost model's PTE test and migration [estimate]. */
+  kswapdPageNs: number;
 }
 
 /** The composed kernel: hooks for the engine plus its state, exposed for tests. */
@@ -82,17 +110,20 @@ export class TieringKernel {
   accessTimeMs = new Float64Array(1024);
   /** Per page: CPU of the last hint fault (last_cpupid; -1 unset). */
   lastCpu = new Int16Array(1024).fill(-1);
-  private readonly kswapdPending: Uint8Array;
+  /** Per node: kswapd is awake (a batch is due), and pages its current run has reclaimed. */
+  private readonly kswapdRunning: Uint8Array;
+  private readonly kswapdRunReclaimed: Float64Array;
+  private readonly kswapdIdleScanned: Float64Array;
   readonly kswapdFailures: Float64Array;
   private readonly kswapdFailNs: Float64Array;
   private nextScanNs = 0;
+  private scannerSettled = false;
   /** Pages demoted or evicted so far (direct reclaim measures its goal with it). */
   reclaimedPages = 0;
   /** The allocation being placed found every node at or below min (direct reclaim follows). */
   private directReclaimDue = false;
-  /** Reclaim passes in progress (kswapd or direct); wakes arriving meanwhile are deferred. */
+  /** Reclaim passes in progress (a kswapd batch or direct reclaim): direct reclaim never nests in one. */
   private reclaiming = 0;
-  private readonly deferredWake: Uint8Array;
   private readonly rateLimitPages: number;
   private readonly enoughFreePages: number;
   /** Base (4 KiB) pages per page of the run: 1, or 512 with 2 MiB pages. */
@@ -100,6 +131,7 @@ export class TieringKernel {
   private readonly c: Record<string, number>;
   private readonly reclaimFromKswapd: Array<(page: number) => boolean>;
   private readonly reclaimDirect: Array<(page: number) => boolean>;
+  private readonly early: EarlyReclaim | null = null;
 
   constructor(
     private readonly host: Host,
@@ -156,9 +188,17 @@ export class TieringKernel {
     } else {
       this.reclaimer = new ActiveInactiveLru(host, (k) => host.count(this.c.scanned, k));
     }
-    this.scanner = o.numaMode !== 0 ? new NumaScanner(host, o.scan, o.numaMode, this.addr) : null;
-    this.kswapdPending = new Uint8Array(n);
-    this.deferredWake = new Uint8Array(n);
+    // Colloid: mode 6 makes the scanner mark top-tier pages too (change_pte_range); the kernel's own
+    // paths keep testing numaMode (2) and read o.colloid where Colloid changes them.
+    this.scanner = o.numaMode !== 0 ? new NumaScanner(host, o.scan, o.colloid ? o.numaMode | NUMA_BALANCING_COLLOID : o.numaMode, this.addr) : null;
+    if (o.colloid) o.colloid.kernel = this;
+    this.kswapdRunning = new Uint8Array(n);
+    this.kswapdRunReclaimed = new Float64Array(n);
+    this.kswapdIdleScanned = new Float64Array(n);
+    if (o.reclaimEarlyPct) {
+      this.early = new EarlyReclaim(host, o.reclaimEarlyPct);
+      Object.assign(this.c, { earlyRuns: count('earlyReclaimRuns'), earlyEvicted: count('earlyReclaimEvicted') });
+    }
     this.kswapdFailures = new Float64Array(n);
     this.kswapdFailNs = new Float64Array(n);
     this.rateLimitPages = (o.promoteRateLimitMBps * 1048576) / host.pageBytes;
@@ -168,6 +208,19 @@ export class TieringKernel {
     this.reclaimFromKswapd = caps.map((_, t) => (page: number) => this.reclaimPage(page, t, true));
     this.reclaimDirect = caps.map((_, t) => (page: number) => this.reclaimPage(page, t, false));
     if (this.scanner) host.after(this.scanner.firstDelayMs() * 1e6, TIMER_SCAN);
+    // Warnings where the results would be artefacts (issue 13 item 5): a node whose kswapd target
+    // is a large share of it, and a run shorter than the scanner's settling time (retracted in
+    // scanTick once two full passes are done).
+    for (let t = 0; t < n; t++) {
+      const keep = this.kswapdTarget(t);
+      if (keep > RESERVE_WARN_SHARE * basePages[t]) {
+        host.warn(
+          `kswapd keeps ${keep} of tier ${t}'s ${basePages[t]} base pages free (${((100 * keep) / basePages[t]).toFixed(1)} %, above ${100 * RESERVE_WARN_SHARE} %): ` +
+            'on a tier this small the results measure watermark arithmetic (min_free_kbytes, watermark_scale_factor' + (o.tpp && t === 0 ? ', demote_scale_factor' : '') + ') more than the policy',
+        );
+      }
+    }
+    if (this.scanner) host.warn(SCANNER_UNSETTLED);
   }
 
   hooks(): PolicyHooks {
@@ -228,12 +281,25 @@ export class TieringKernel {
     this.reclaimer.add(page, t, ADD_FAULT, false);
     this.lastCpu[page] = -1;
     if (kind === FAULT_SWAP_IN) this.reclaimer.refault(t);
+    if (this.early && this.reclaiming === 0) this.earlyReclaim();
     if (this.directReclaimDue) {
       // In the faulting CPU's context: its demotions are synchronous and stall it.
       this.directReclaimDue = false;
       this.directReclaim(0);
     }
     if (this.o.tpp && t === 0 && this.freeBase(0) < this.demoteWm) this.wakeKswapd(0);
+  }
+
+  /** Early reclaim (early-reclaim.ts), as an asynchronous reclaim pass like kswapd's. */
+  private earlyReclaim(): void {
+    const e = this.early!;
+    const before = e.evicted;
+    this.reclaiming++;
+    if (e.check(this.reclaimer)) this.host.count(this.c.earlyRuns);
+    this.reclaiming--;
+    this.reclaimedPages += e.evicted - before;
+    this.host.count(this.c.earlyEvicted, e.evicted - before);
+    this.flushReclaimerStats();
   }
 
   private ensure(pages: number): void {
@@ -249,6 +315,11 @@ export class TieringKernel {
 
   // ------------------------------------------------------------------ kswapd and reclaim
 
+  /** kernel.numa_balancing_hot_threshold_ms (the default threshold before auto-adjustment). */
+  get hotThresholdMs(): number {
+    return this.o.hotThresholdMs;
+  }
+
   /** Free base pages of a node. */
   freeBase(t: number): number {
     return this.host.free(t) * this.ppf;
@@ -261,63 +332,89 @@ export class TieringKernel {
 
   /** Free pages kswapd reclaims a node up to (pgdat_balanced's mark). */
   kswapdTarget(t: number): number {
-    let mark = this.o.numaMode === NUMA_BALANCING_MEMORY_TIERING ? this.wm.promo[t] : this.wm.high[t];
+    let mark = this.o.numaMode === NUMA_BALANCING_MEMORY_TIERING || this.o.kswapdToPromo ? this.wm.promo[t] : this.wm.high[t];
     if (this.o.tpp && t === 0) mark = Math.max(mark, this.demoteWm);
     return mark;
   }
 
   wakeKswapd(t: number): void {
     const host = this.host;
-    if (this.kswapdPending[t]) return;
+    if (this.kswapdRunning[t]) return; // awake already: the wake changes nothing
     if (this.kswapdFailures[t] >= MAX_RECLAIM_RETRIES) {
       if (!this.o.tpp || host.now() - this.kswapdFailNs[t] < this.o.tpp.kswapdRetryMs * 1e6) return;
       this.kswapdFailures[t] = 0;
     }
     if (this.aboveMark(t, this.kswapdTarget(t))) return;
-    if (this.reclaiming > 0) {
-      // Woken from inside another node's reclaim (a demotion target fell below low): run it after
-      // that reclaim finishes, as the separate daemon it is, not nested in it.
-      this.deferredWake[t] = 1;
-      return;
-    }
     host.count(this.c.wakes);
-    // kswapd runs to completion at the instant it is woken: its demotions are asynchronous
-    // migrations (kernel CPU, never a stall of the waker). Not deferred through after(0): a timer
-    // set inside a fault only fires once the faulting CPU passes its current run limit (see report).
-    this.kswapd(t);
+    host.count(this.c.runs);
+    // kswapd is a thread of its own: the wake only makes it runnable. Its first batch runs as a
+    // timer event at this instant (after the fault or daemon that woke it returns), each later
+    // batch when the previous one's time has elapsed; it never stalls the waker.
+    this.kswapdRunning[t] = 1;
+    this.kswapdRunReclaimed[t] = 0;
+    this.kswapdIdleScanned[t] = 0;
+    host.after(0, TIMER_KSWAPD + t);
   }
 
+  /**
+   * One batch of a running kswapd (balance_pgdat → shrink_node → shrink_lruvec): stop if the node
+   * is balanced; else reclaim until balanced or KSWAPD_BATCH_PAGES scanned. The batch takes the
+   * kernel CPU its scans and demotions were charged plus kswapdPageNs per page scanned; the next
+   * batch starts when that time has elapsed. A run that scanned every priority without balancing
+   * the node ends; if it reclaimed nothing it counts a failure (kswapd_failures).
+   */
   kswapd(t: number): void {
     const host = this.host;
     const target = this.kswapdTarget(t);
-    if (this.aboveMark(t, target)) return;
-    if (this.o.reclaimShadows && this.o.reclaimShadows(t, Math.ceil((target - this.freeBase(t)) / this.ppf) + 1) > 0 && this.aboveMark(t, target)) {
-      this.kswapdFailures[t] = 0; // Nomad: freeing shadow copies balanced the node
+    if (this.aboveMark(t, target)) {
+      this.endKswapdRun(t);
       return;
     }
-    host.count(this.c.runs);
-    this.kswapdPending[t] = 1; // running: a wake from inside its own reclaim is a no-op
+    const shadowsFreed = this.o.reclaimShadows ? this.o.reclaimShadows(t, Math.ceil((target - this.freeBase(t)) / this.ppf) + 1) : 0;
+    if (shadowsFreed > 0 && this.aboveMark(t, target)) {
+      this.kswapdRunReclaimed[t] += shadowsFreed; // Nomad: freeing shadow copies balanced the node
+      this.endKswapdRun(t);
+      return;
+    }
+    const r = this.reclaimer;
+    const cpu0 = host.kernelCpuNs();
+    const scanned0 = r.scanned;
+    let balanced = false;
+    let batchFull = false;
     this.reclaiming++;
-    const got = this.reclaimer.shrink(t, this.reclaimFromKswapd[t], () => this.aboveMark(t, target));
+    const got = r.shrink(t, this.reclaimFromKswapd[t], () => {
+      balanced = this.aboveMark(t, target);
+      batchFull = r.scanned - scanned0 >= KSWAPD_BATCH_PAGES;
+      return balanced || batchFull;
+    });
     this.reclaiming--;
-    this.kswapdPending[t] = 0;
     this.flushReclaimerStats();
-    if (got === 0) {
+    this.kswapdRunReclaimed[t] += got;
+    const scanned = r.scanned - scanned0;
+    // balance_pgdat lowers the priority after a pass that reclaimed nothing and gives up after
+    // priority 1: a walk that scans Σ size >> prio ≈ 2 × the node's lists. Each batch here
+    // restarts at DEF_PRIORITY, so a run gives up once it has scanned that much without progress.
+    this.kswapdIdleScanned[t] = got > 0 ? 0 : this.kswapdIdleScanned[t] + scanned;
+    host.chargeKernelNs(scanned * this.o.kswapdPageNs);
+    const batchNs = host.kernelCpuNs() - cpu0;
+    if (!balanced && (!batchFull || this.kswapdIdleScanned[t] > 2 * r.size(t))) {
+      // Every priority scanned (or no progress for as long) and the node still not balanced: this run is over.
+      this.endKswapdRun(t);
+      return;
+    }
+    // Balanced or not, the thread is busy until its batch's time has elapsed; the next event
+    // re-checks the node (and ends the run if it is balanced).
+    host.after(batchNs, TIMER_KSWAPD + t);
+  }
+
+  private endKswapdRun(t: number): void {
+    const host = this.host;
+    this.kswapdRunning[t] = 0;
+    if (this.kswapdRunReclaimed[t] === 0 && !this.aboveMark(t, this.kswapdTarget(t))) {
       this.kswapdFailures[t]++;
       this.kswapdFailNs[t] = host.now();
       host.count(this.c.failures);
-    } else this.kswapdFailures[t] = 0;
-    this.runDeferredWakes();
-  }
-
-  private runDeferredWakes(): void {
-    if (this.reclaiming > 0) return;
-    for (let t = 0; t < this.host.tiers; t++) {
-      if (this.deferredWake[t]) {
-        this.deferredWake[t] = 0;
-        this.wakeKswapd(t);
-      }
-    }
+    } else if (this.kswapdRunReclaimed[t] > 0) this.kswapdFailures[t] = 0;
   }
 
   /**
@@ -337,7 +434,6 @@ export class TieringKernel {
     this.reclaiming--;
     this.flushReclaimerStats();
     if (this.reclaimedPages > start) this.kswapdFailures.fill(0); // a successful direct reclaim revives kswapd
-    this.runDeferredWakes();
   }
 
   /** Demote to the nearest lower node that can take the page, else evict it to swap. */
@@ -394,6 +490,11 @@ export class TieringKernel {
     const marked = sc.work(this.o.numaMode === NUMA_BALANCING_MEMORY_TIERING ? this.accessTimeMs : null, Math.floor(now / 1e6));
     host.count(this.c.scans);
     host.count(this.c.marked, marked);
+    const periodSettled = this.o.numaMode !== NUMA_BALANCING_MEMORY_TIERING || sc.periodMs >= sc.scanMaxMs();
+    if (sc.passes >= SETTLED_PASSES && periodSettled && !this.scannerSettled) {
+      this.scannerSettled = true;
+      host.warn(SCANNER_UNSETTLED, now); // a run that reaches this point has settled: retract
+    }
     this.nextScanNs = now + sc.periodMs * 1e6;
     host.after(sc.periodMs * 1e6, TIMER_SCAN);
   }
@@ -409,6 +510,11 @@ export class TieringKernel {
     const mode = this.o.numaMode;
     const local = src === 0;
     if (local) host.count(this.c.hintLocal);
+    if (local && this.o.colloid) {
+      // Colloid: numa_migrate_memory_away_target; no fault statistics without NUMA_BALANCING_NORMAL.
+      this.o.colloid.localHintFault(page);
+      return;
+    }
     const useAccessTime = mode === NUMA_BALANCING_MEMORY_TIERING && !local;
     const prevCpu = useAccessTime ? -1 : this.lastCpu[page];
     let migrate = false;
@@ -424,9 +530,10 @@ export class TieringKernel {
     let failed = false;
     if (migrate) {
       // migrate_balanced_pgdat: order-0 check of high + the folio's base pages.
-      if (this.freeBase(0) > this.wm.high[0] + this.ppf && this.o.asyncPromote) {
-        // Nomad: queued; the page moves later, off the fault path. For the scan-period statistics
-        // it counts as the promotion it replaces (a fault on node 0) [estimate].
+      if (this.o.asyncPromote) {
+        // Nomad: handed to the module (queue_page_fault) whatever node 0's free space: its worker
+        // allocates later. For the scan-period statistics it counts as the promotion it replaces
+        // (a fault on node 0) [estimate].
         this.o.asyncPromote(page);
         migrated = true;
       } else if (this.freeBase(0) > this.wm.high[0] + this.ppf) {
@@ -446,6 +553,7 @@ export class TieringKernel {
     // task_numa_fault: tiering mode records nothing for memory left on a slow node.
     const memTier = migrated ? 0 : src;
     if (mode === NUMA_BALANCING_MEMORY_TIERING && memTier !== 0) return;
+    if (this.o.colloid) return; // Colloid's task_numa_fault returns early without NUMA_BALANCING_NORMAL
     const priv = prevCpu < 0 || prevCpu === cpu;
     if (sc.recordFault(priv, local, failed)) {
       host.count(this.c.periodUpdates);
@@ -474,6 +582,7 @@ export class TieringKernel {
     const nowMs = Math.floor(host.now() / 1e6);
     if (this.freeBase(0) > this.wm.promo[0] + this.enoughFreePages) {
       this.promo.thresholdMs = 0; // workload changed: reset the hot threshold
+      if (o.colloid?.blocksPromotion()) return false;
       host.count(this.c.bypass);
       return true;
     }
@@ -485,6 +594,7 @@ export class TieringKernel {
       host.count(this.c.cold);
       return false;
     }
+    if (o.colloid?.blocksPromotion()) return false;
     host.count(this.c.cand);
     if (this.promo.rateLimited(nowMs, this.rateLimitPages, 1)) {
       host.count(this.c.limited);
@@ -508,6 +618,8 @@ export type TieringParamValues = ScanParams & {
   promoteRateLimitMBps: number;
   demotionEnabled: boolean;
   swappiness?: number;
+  reclaimEarlyPct?: number;
+  kswapdPageNs: number;
 };
 
 /** The kernel options every memory-tiering policy takes straight from its parameters (mode 2). */
@@ -521,6 +633,8 @@ export function tieringOptions(p: TieringParamValues): Omit<KernelOptions, 'recl
     minFreeKbytes: p.minFreeKbytes,
     watermarkScaleFactor: p.watermarkScaleFactor,
     swappiness: p.swappiness,
+    reclaimEarlyPct: p.reclaimEarlyPct,
+    kswapdPageNs: p.kswapdPageNs,
   };
 }
 
@@ -535,7 +649,9 @@ export const SCAN_PARAMS = {
 export const WATERMARK_PARAMS = {
   minFreeKbytes: { default: 0, min: 0, max: 2 ** 30, doc: 'vm.min_free_kbytes; 0 = as the kernel computes it at boot, clamp(√(16 · memory_kB), 128, 262144).' },
   watermarkScaleFactor: { default: 10, min: 1, max: 3000, doc: 'vm.watermark_scale_factor in 1/10000 of a node: distance between the min/low/high/promo watermarks (kernel default 10 = 0.1 %).' },
+  reclaimEarlyPct: { default: 0, min: 0, max: 100, doc: 'Reclaim early: once the frames in use across all tiers exceed this % of all memory, evict cold pages (to zswap or swap) until 1 % below it, instead of waiting for the watermarks (policies/lib/early-reclaim.ts); 0 = off.' },
   swappiness: { default: 60, min: 0, max: 200, doc: 'vm.swappiness (mm/vmscan.c get_scan_count): anon vs file reclaim pressure, 0–200 (kernel default 60); used only when the run declares page types (policies/lib/typed-lru.ts).' },
+  kswapdPageNs: { default: 500, min: 0, max: 1e6, doc: 'ns of kswapd time per LRU page it scans (isolate, rmap walk, put back or hand to demotion), on top of the PTE test and the migration the cost model charges; kswapd is a thread, so this sets how long its batches take, not a stall [estimate, 200–2000].' },
 } as const;
 
 export const TIERING_PARAMS = {

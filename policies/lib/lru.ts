@@ -3,10 +3,13 @@
 // mm/swap.c folio_mark_accessed). Only anonymous pages: traces carry no page-cache accesses.
 //
 // - New and refaulted anon pages go to the head of the inactive list (workingset protection, v5.9+).
-// - Reclaim at priority p (12 … 0) scans size >> p pages of each list in batches of
-//   SWAP_CLUSTER_MAX = 32, deactivating from the active list only while the inactive list is low
-//   (inactive · ⌊√(10 · size_GiB)⌋ < active, ratio 1 below 1 GiB) or anon refaults happened since
-//   the last pass; it stops once the caller's goal is met.
+// - Reclaim at priority p (12 … 0) scans size >> p pages of each list in rounds of
+//   SWAP_CLUSTER_MAX = 32, the inactive list first and then the active one, while the inactive
+//   list has budget left (shrink_lruvec, for_each_evictable_lru order); the active batch is
+//   deactivated only when the inactive list is low (inactive · ⌊√(10 · size_GiB)⌋ < active, ratio
+//   1 below 1 GiB) or anon refaults happened since the last pass (shrink_list, may_deactivate);
+//   after each pass one more active batch is deactivated if the inactive list is low (the
+//   rebalance at the end of shrink_lruvec). It stops once the caller's goal is met.
 // - Active tail: the accessed bits are cleared (folio_referenced) and the page moves to the
 //   inactive head whether referenced or not (only VM_EXEC file pages stay active).
 // - Inactive tail: a page whose PTE was young is activated (anon pages are activated on the first
@@ -45,6 +48,8 @@ export interface Reclaimer {
   refault(tier: number): void;
   /** Tier whose lists hold the page, or -1 (for invariant checks). */
   listTier(page: number): number;
+  /** LRU pages scanned by reclaim so far, every node (kswapd measures its batches with it). */
+  readonly scanned: number;
 }
 
 const INACTIVE = 0;
@@ -124,22 +129,27 @@ export class ActiveInactiveLru implements Reclaimer {
     const refaulted = this.refaults[tier] > 0;
     this.refaults[tier] = 0;
     for (let prio = DEF_PRIORITY; prio >= 0; prio--) {
+      // One shrink_node pass: may_deactivate is decided once, before the lists are scanned.
+      const deactivate = refaulted || this.inactiveIsLow(tier);
       let nrInactive = Math.floor(this.lists.size[li] / 2 ** prio);
       let nrActive = Math.floor(this.lists.size[li + 1] / 2 ** prio);
-      const deactivate = refaulted || this.inactiveIsLow(tier);
-      while (nrInactive > 0 || nrActive > 0) {
+      // shrink_lruvec: rounds of SWAP_CLUSTER_MAX per list in for_each_evictable_lru order —
+      // inactive anon first, then active anon — while the inactive list has scan budget left (the
+      // active anon budget alone does not keep the loop going).
+      while (nrInactive > 0) {
+        const n = Math.min(SWAP_CLUSTER_MAX, nrInactive);
+        nrInactive -= n;
+        reclaimed += this.shrinkInactive(tier, n, reclaimOne);
         if (nrActive > 0) {
-          const n = Math.min(SWAP_CLUSTER_MAX, nrActive);
-          nrActive -= n;
-          if (deactivate) this.shrinkActive(tier, n);
-        }
-        if (nrInactive > 0) {
-          const n = Math.min(SWAP_CLUSTER_MAX, nrInactive);
-          nrInactive -= n;
-          reclaimed += this.shrinkInactive(tier, n, reclaimOne);
+          const a = Math.min(SWAP_CLUSTER_MAX, nrActive);
+          nrActive -= a;
+          if (deactivate) this.shrinkActive(tier, a);
         }
         if (done()) return reclaimed;
       }
+      // "Even if we did not try to evict anon pages at all, we want to rebalance the anon lru
+      // active/inactive ratio": one batch of the active list when the inactive list is low.
+      if (this.inactiveIsLow(tier)) this.shrinkActive(tier, SWAP_CLUSTER_MAX);
       if (done()) return reclaimed;
     }
     return reclaimed;

@@ -60,6 +60,8 @@ export class Mglru implements Reclaimer {
   /** Scratch of the bulk accessed-bit tests (page ids found young, look-around candidates). */
   private youngBuf = new Int32Array(512);
   private lookBuf = new Int32Array(MIN_LRU_BATCH + 1);
+  /** Pages the eviction walk scanned so far (Reclaimer.scanned). */
+  scanned = 0;
   readonly stats: MglruStats = { agings: 0, pmdsSkipped: 0, lookAroundYoung: 0, evictScanned: 0, minTtlBlocked: 0 };
 
   constructor(
@@ -230,6 +232,7 @@ export class Mglru implements Reclaimer {
         if (page === NO_PAGE) break;
         budget--;
         this.stats.evictScanned++;
+        this.scanned++;
         if (host.testAndClearAccessed(page)) {
           this.moveTo(page, tier, this.maxSeq[tier]);
           this.lookAround(page, tier);

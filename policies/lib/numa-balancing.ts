@@ -18,6 +18,13 @@
 //   local/remote fault ratios (threshold 7 of 10), or doubles it when nothing was recorded
 //   locally or a migration failed.
 // - Fault statistics are not recorded for faults on slow-tier memory in tiering mode.
+// - Consequence in memory-tiering mode (checked against kernel/sched/fair.c task_numa_fault,
+//   update_task_scan_period and mm/memory.c numa_migrate_check, v6.x): the only faults recorded
+//   are promotions; TNF_FAULT_LOCAL is set from the folio's node before the move, so they count
+//   remote, and their last_cpupid is the access-time field's "unset" (-1), so they count private.
+//   local + shared = 0 at every placement: the period doubles each scan sequence, from
+//   task_scan_min up to task_scan_max, and never shortens (with 4 windows: 250 ms → 15 s, reached
+//   about 64 s after the first scan). A run much shorter than that measures a transient.
 // - Promotion controls (per target node): hot threshold auto-adjustment every scan_period_max in
 //   steps of 2·hot_threshold/16 within [step, 2·hot_threshold], and the candidate rate limit per
 //   1 s window.

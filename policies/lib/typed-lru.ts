@@ -59,6 +59,8 @@ export class TypedLru implements Reclaimer {
   /** Decayed reclaim cost per node (lruvec->anon_cost / file_cost). */
   readonly cost: ScanCost[];
   readonly stats: TypedLruStats = { scanned: 0, dropped: 0, writtenBack: 0, swapped: 0, refaults: 0, refaultsActivated: 0 };
+  /** LRU pages scanned by reclaim so far, every node (Reclaimer.scanned: kswapd measures its batches with it). */
+  scanned = 0;
   private pgReferenced = new Uint8Array(1024);
   private pgWorkingset = new Uint8Array(1024);
   /** Refaults per node and type since the node's last reclaim pass ([t · 2 + file]). */
@@ -227,6 +229,7 @@ export class TypedLru implements Reclaimer {
       this.pgWorkingset[batch[i]] = 1; // shrink_active_list: deactivated pages are the workingset
     }
     this.stats.scanned += k;
+    this.scanned += k;
     this.onScan?.(k);
   }
 
@@ -279,6 +282,7 @@ export class TypedLru implements Reclaimer {
       } else lists.pushHead(inactive, page);
     }
     this.stats.scanned += k;
+    this.scanned += k;
     this.onScan?.(k);
     this.cost[tier].note(file, io, k - reclaimed, this.size(tier));
     return reclaimed;
