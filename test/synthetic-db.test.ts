@@ -58,3 +58,15 @@ describe('db workload: shared buffers over the page cache', () => {
     expect(() => parseWorkload('db:tables=3')).toThrow(/no parameter/);
   });
 });
+
+describe('db workload: O_DIRECT device time', () => {
+  it('adds directReadUs before the buffer fill of a missed block', () => {
+    // One block, O_DIRECT, reads only: request 1 = buffer fill (gap 200 + 81 000 ns) + buffer read (200).
+    const src = new SyntheticSource('db:blocks=1,buffers=2,accesses=2,write=0,direct=1,directReadUs=81', 1);
+    const b = createBatch(16);
+    const n = src.read(0, b);
+    expect(n).toBe(3);
+    expect(Array.from(b.gapNs.subarray(0, 3))).toEqual([81200, 200, 200]);
+    expect(Array.from(b.op.subarray(0, 3))).toEqual([OP_WRITE, 0, 0]);
+  });
+});

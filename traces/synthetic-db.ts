@@ -11,7 +11,9 @@
 //   finds a buffer at 0; a dirty victim is written back with write() (a write to its block's page-
 //   cache page), then the new block is read with read() — a read of its page-cache page and a write
 //   of the buffer (the copy touches both) — unless `direct=1` (O_DIRECT: the block goes straight
-//   between the device and the buffer, the page cache is never touched).
+//   between the device and the buffer, the page cache is never touched; the device read,
+//   `directReadUs`, is added before the buffer fill, since the storage model sees only page-cache
+//   misses and swap).
 // - `write` share of accesses dirty their buffer. One thread; `gapNs` of compute per record.
 // - The generator keeps which block each buffer holds, so a run can count double-cached blocks
 //   (in shared buffers and resident in the page cache at once): bench/db-double-cache.ts. The
@@ -37,6 +39,7 @@ export const DB_PARAMS: Record<string, { default: number | string; doc: string }
   write: { default: 0.1, doc: 'Share of requests that modify their block (dirty the buffer).' },
   direct: { default: 0, doc: '1: O_DIRECT (blocks bypass the page cache); 0: buffered read()/write().' },
   gapNs: { default: 200, doc: 'Compute time between two memory accesses, in ns.' },
+  directReadUs: { default: 81, doc: 'O_DIRECT only: the device read of a missed block, in µs, added before its buffer fill (the storage model charges page-cache misses, which O_DIRECT has none of; 81 = storage.readLatencyUs 80 + 4 KiB at 3.5 GB/s; no queueing). [model]' },
 };
 
 const BASE_PAGE = 0x10000;
@@ -52,6 +55,7 @@ export interface DbSpec {
   write: number;
   direct: boolean;
   gapNs: number;
+  directReadUs: number;
 }
 
 export function isDbWorkload(spec: string): boolean {
@@ -83,6 +87,7 @@ export function parseDbWorkload(spec: string): DbSpec {
     write: val('write'),
     direct: val('direct') !== 0,
     gapNs: val('gapNs'),
+    directReadUs: val('directReadUs'),
   };
   const bad = (what: string) => new DbWorkloadError(`workload "${spec}": db ${what}`);
   if (!(s.blocks >= 1 && s.blocks <= 1 << 26)) throw bad(`needs blocks in [1, 2^26], found ${s.blocks}`);
@@ -91,6 +96,7 @@ export function parseDbWorkload(spec: string): DbSpec {
   if (!(s.theta >= 0 && s.theta <= 100)) throw bad(`needs theta in [0, 100], found ${s.theta}`);
   if (!(s.write >= 0 && s.write <= 1)) throw bad(`needs write in [0, 1], found ${s.write}`);
   if (!(s.gapNs >= 0 && s.gapNs <= 1e9)) throw bad(`needs gapNs in [0, 1e9], found ${s.gapNs}`);
+  if (!(s.directReadUs >= 0 && s.directReadUs <= 1e6)) throw bad(`needs directReadUs in [0, 1e6], found ${s.directReadUs}`);
   return s;
 }
 
@@ -111,6 +117,8 @@ export class DbWorkload {
   private done = 0;
   private readonly pendPage = new Float64Array(5);
   private readonly pendOp = new Uint8Array(5);
+  /** Extra time before a pending record (an O_DIRECT device read), ns. */
+  private readonly pendWait = new Float64Array(5);
   private pendN = 0;
   private pendAt = 0;
   private readonly rng: () => number;
@@ -159,8 +167,9 @@ export class DbWorkload {
     return this.fileBase + block;
   }
 
-  private push(page: number, op: number): void {
+  private push(page: number, op: number, waitNs = 0): void {
     this.pendPage[this.pendN] = page;
+    this.pendWait[this.pendN] = waitNs;
     this.pendOp[this.pendN++] = op;
   }
 
@@ -202,7 +211,8 @@ export class DbWorkload {
       }
       // read() of the block: the page-cache page is read and copied into the buffer.
       if (!s.direct) this.push(this.fileBase + block, OP_READ);
-      this.push(this.bufferBase + buf, OP_WRITE);
+      // O_DIRECT: the device read happens before the buffer fill (DMA into the buffer).
+      this.push(this.bufferBase + buf, OP_WRITE, s.direct ? s.directReadUs * 1e3 : 0);
       this.blockOfBuf[buf] = block;
       this.bufOfBlock[block] = buf;
       this.usage[buf] = 1;
@@ -226,10 +236,10 @@ export class DbWorkload {
       const p = this.pendPage[this.pendAt];
       b.addrHi[n] = Math.floor(p / 0x100000);
       b.addrLo[n] = ((p & 0xfffff) * 4096) >>> 0;
+      b.gapNs[n] = gap + this.pendWait[this.pendAt];
       b.op[n] = this.pendOp[this.pendAt++];
       b.cpu[n] = 0;
       b.vm[n] = 0;
-      b.gapNs[n] = gap;
       b.content[n] = 0;
       n++;
     }
