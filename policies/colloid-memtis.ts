@@ -27,7 +27,9 @@
 //   overall_accesses, promotion, nr_migrated) shows the same quantities per kmigraterd pass.
 // - [design] The consumer of colloid_delta_p in the fork's kmigraterd is not in the code index, so
 //   the page choice is the paper's rule made concrete: each page's share p = its Memtis access count
-//   / the sum of all counts (overall_accesses); the source tier's pages are walked hottest first
+//   / the sum of all counts (overall_accesses); the candidates — for a promotion the slow tier's
+//   active list (Memtis's own promotion candidates, bin ≥ hot threshold, for which
+//   need_toptier_demotion makes room), for a demotion every fast-tier page — are walked hottest first
 //   (descending count — the histogram bins from the top, finer within a bin; ties by page id) and a
 //   page moves when p ≤ the remaining Δp, which then drops by p; a page with p = 0 stops the walk
 //   (it shifts nothing); the pass stops at the limit (min(migrateLimitMiB, dynlimit), checked
@@ -215,7 +217,9 @@ export class ColloidMemtis extends Memtis {
     let total = 0;
     let n = 0;
     for (const l of [L_FAST_ACTIVE, L_FAST_INACTIVE, L_SLOW_ACTIVE, L_SLOW_INACTIVE]) {
-      const source = promotion === (l === L_SLOW_ACTIVE || l === L_SLOW_INACTIVE);
+      // Promotion takes Memtis's candidates (the slow tier's active list, as promote_node), for
+      // which need_toptier_demotion makes room; demotion may take any fast-tier page.
+      const source = promotion ? l === L_SLOW_ACTIVE : l === L_FAST_ACTIVE || l === L_FAST_INACTIVE;
       for (let p = lists.head[l]; p !== NO_PAGE; p = lists.next[p]) {
         total += this.count[p];
         this.ops++;
