@@ -72,8 +72,9 @@ export default definePolicy({
       promoteRateLimitMBps: 65536,
       minFreeKbytes: p.minFreeKbytes,
       watermarkScaleFactor: p.watermarkScaleFactor,
-      reclaimer: 'lru',
+      swappiness: p.swappiness,
       kswapdPageNs: p.kswapdPageNs,
+      reclaimer: 'lru',
       kswapdToPromo: true,
     };
     const kernel = createKernel(host, opts);

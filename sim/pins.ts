@@ -33,6 +33,8 @@ import { SimError } from './core.ts';
 import type { Config, Schema } from './config.ts';
 import { ConfigError } from './config.ts';
 import { grow } from './columns.ts';
+import { K_BASE, K_SPLIT } from './memory.ts';
+import { workloadPinRanges } from '../traces/synthetic.ts';
 
 export const PIN_SCHEMA: Schema = {
   'pin.ranges': {
@@ -127,9 +129,11 @@ export function parseMaps(text: string, match: string, file = 'pin.mapsFile'): A
   return out;
 }
 
-/** Pinned byte ranges of a config (pin.ranges and pin.mapsFile), unsorted. */
+/** Pinned byte ranges of a config (pin.ranges, pin.mapsFile, and a synthetic workload's pin=1 phases), unsorted. */
 export function pinRangesOf(config: Config): Array<[number, number]> {
   const ranges = parsePinRanges((config['pin.ranges'] as string | undefined) ?? '');
+  const trace = config.trace;
+  if ((trace === null || trace === undefined) && typeof config.workload === 'string') ranges.push(...workloadPinRanges(config.workload));
   const file = config['pin.mapsFile'] as string | null | undefined;
   if (file) {
     let text: string;
@@ -141,6 +145,18 @@ export function pinRangesOf(config: Config): Array<[number, number]> {
     ranges.push(...parseMaps(text, (config['pin.mapsMatch'] as string | undefined) ?? '', file));
   }
   return ranges;
+}
+
+/** Byte ranges as sorted, merged [first, end) ranges of pages of `unitBytes` (a page overlapping a range counts whole). */
+function mergeRanges(bytes: Array<[number, number]>, unitBytes: number): Array<[number, number]> {
+  const pages = bytes.map(([s, e]) => [Math.floor(s / unitBytes), Math.ceil(e / unitBytes)] as [number, number]).sort((a, b) => a[0] - b[0]);
+  const merged: Array<[number, number]> = [];
+  for (const r of pages) {
+    const last = merged[merged.length - 1];
+    if (last && r[0] <= last[1]) last[1] = Math.max(last[1], r[1]);
+    else merged.push([r[0], r[1]]);
+  }
+  return merged;
 }
 
 export class Pins {
@@ -163,6 +179,9 @@ export class Pins {
   /** Pinned ranges in pages of the run, sorted, merged: [firstPage, endPage) pairs. */
   private readonly first: Float64Array;
   private readonly end: Float64Array;
+  /** The same ranges in 4 KiB pages, for the 4 KiB sub-pages of huge pages mapped with base pages. */
+  private readonly first4k: Float64Array;
+  private readonly end4k: Float64Array;
 
   constructor(private readonly core: Core) {
     const n = core.tiers;
@@ -172,17 +191,20 @@ export class Pins {
     const bytes = pinRangesOf(core.config);
     const pageBytes = core.pageBytes;
     // A page overlapping a range is pinned whole (a huge page is pinned as one folio).
-    const pages = bytes.map(([s, e]) => [Math.floor(s / pageBytes), Math.ceil(e / pageBytes)] as [number, number]).sort((a, b) => a[0] - b[0]);
-    const merged: Array<[number, number]> = [];
-    for (const r of pages) {
-      const last = merged[merged.length - 1];
-      if (last && r[0] <= last[1]) last[1] = Math.max(last[1], r[1]);
-      else merged.push([r[0], r[1]]);
-    }
+    const merged = mergeRanges(bytes, pageBytes);
     this.first = Float64Array.from(merged, (r) => r[0]);
     this.end = Float64Array.from(merged, (r) => r[1]);
+    const merged4k = mergeRanges(bytes, 4096);
+    this.first4k = Float64Array.from(merged4k, (r) => r[0]);
+    this.end4k = Float64Array.from(merged4k, (r) => r[1]);
     this.on = merged.length > 0;
     this.report = this.on || this.movable.some((x) => x === 1);
+    // Page tables are unmovable kernel allocations (GFP_PGTABLE_USER has no __GFP_MOVABLE): they
+    // cannot live in a tier onlined movable (sim/tlb.ts puts them in tlb.pageTableTier).
+    const ptTier = core.config['tlb.pageTableTier'] as number | undefined;
+    if (core.config['tlb.enabled'] === true && ptTier !== undefined && ptTier < n && this.movable[ptTier]) {
+      throw new SimError(`tlb.pageTableTier ${ptTier} is onlined movable (machine.tiers.${ptTier}.zone=movable): page tables are unmovable kernel pages and cannot live in ZONE_MOVABLE; put them in a normal tier`);
+    }
     if (this.on && this.movable.every((x) => x === 1)) {
       throw new SimError('pinned ranges are set but every tier is onlined movable: no page could ever be pinned (set machine.tiers.0.zone=normal)');
     }
@@ -192,11 +214,13 @@ export class Pins {
     return page < this.pinned.length && this.pinned[page] === 1;
   }
 
-  /** Is the page (of the run's page size) in a pinned range? Binary search over the merged ranges. */
+  /** Is the page in a pinned range? Binary search over the merged ranges (a 4 KiB sub-page's vpn is in 4 KiB pages). */
   inRange(page: number): boolean {
     const ids = this.core.ids;
     const vpn = ids.vpnHi(page) * 2 ** 32 + ids.vpnLo(page);
-    const first = this.first;
+    const base = (this.core.memory.flags[page] & K_BASE) !== 0;
+    const first = base ? this.first4k : this.first;
+    const end = base ? this.end4k : this.end;
     let lo = 0;
     let hi = first.length;
     while (lo < hi) {
@@ -204,7 +228,7 @@ export class Pins {
       if (first[mid] <= vpn) lo = mid + 1;
       else hi = mid;
     }
-    return lo > 0 && vpn < this.end[lo - 1];
+    return lo > 0 && vpn < end[lo - 1];
   }
 
   /**
@@ -213,7 +237,19 @@ export class Pins {
    * pinning task.
    */
   firstTouch(page: number, tier: number, c: number): number {
-    if (!this.inRange(page)) return 0;
+    const m = this.core.memory;
+    if (m.frame[page] < 0 && m.flags[page] & K_SPLIT) {
+      // A huge page that fell back to 4 KiB pages (sim/thp.ts): the pin takes each sub-page in a range.
+      const firstSub = this.core.huge.splitBase[page];
+      let stall = 0;
+      for (let k = 0; k < this.core.subPages; k++) if (this.inRange(firstSub + k)) stall += this.pinPage(firstSub + k, m.tierOf(firstSub + k), c);
+      return stall;
+    }
+    return this.inRange(page) ? this.pinPage(page, tier, c) : 0;
+  }
+
+  /** Pin one mapped page of a pinned range, in `tier` now (see firstTouch). */
+  private pinPage(page: number, tier: number, c: number): number {
     const core = this.core;
     const m = core.memory;
     const unit = m.unitOf(page);
@@ -240,6 +276,21 @@ export class Pins {
       }
       if (to === -1) {
         this.counters[PIN_FAILED]++;
+        return stall;
+      }
+      const thp = core.huge.thp;
+      if (to >= 0 && to !== at && thp !== null && thp.needsSplit(page, to)) {
+        // No free 2 MiB block there (sim/thp.ts): migrate_pages splits the huge page and moves its
+        // 4 KiB pages; the pin takes those in the range. The split runs in the pinning task.
+        core.ctxCpu = c;
+        const firstSub = core.huge.split(page);
+        core.ctxCpu = -1;
+        stall += core.takePendingStall();
+        if (firstSub < 0) {
+          this.counters[PIN_FAILED]++;
+          return stall;
+        }
+        for (let k = 0; k < core.subPages; k++) if (this.inRange(firstSub + k)) stall += this.pinPage(firstSub + k, at, c);
         return stall;
       }
       if (to >= 0) {

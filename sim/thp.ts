@@ -291,6 +291,7 @@ export class Thp {
       const q = first + k;
       if (m.frame[q] < 0 || m.flags[q] & K_SWAPPED) return 0; // not all present
       if (m.frameRefs[m.frame[q]] !== 1) return 0; // shared (max_ptes_shared)
+      if (core.pins.isPinned(q)) return 0; // a pinned page's extra references fail the collapse (SCAN_PAGE_COUNT; sim/pins.ts)
       perTier[m.state[q] >>> S_TIER_SHIFT]++;
       if (m.state[q] & S_ACCESSED) young++;
     }
