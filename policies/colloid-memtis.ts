@@ -20,6 +20,9 @@
 //     is reopened on the side the shift goes to; target = (p_lo + p_hi) / 2, Δp = |target − p|;
 //   · dynlimit = Δp · (ins_l + ins_r) · (MIGRATION_QUANTUM_MS 500 / SAMPLE_INTERVAL_MS 10) / 64
 //     base pages: the lines to shift in one 500 ms migration quantum, 64 lines per 4 KiB page.
+// - [code] How the artifact runs it (host-architecture/colloid scripts/memtis-colloid.sh): the
+//   Memtis fork's colloid-mon.ko loaded, then `enabled` written to /sys/kernel/mm/htmm/htmm_colloid
+//   (Colloid is a switch on Memtis, as this policy is Memtis plus the switch's effects).
 // - [paper, §4] Memtis's integration moves pages chosen from its access histogram so that the share
 //   of accesses the default tier serves moves by Δp, one direction per quantum (promotion while local
 //   is faster, demotion while it is slower), bounded per quantum. The fork's tracepoint
