@@ -34,6 +34,7 @@ import type { Config, Schema } from './config.ts';
 import { ConfigError } from './config.ts';
 import { grow } from './columns.ts';
 import { K_BASE, K_SPLIT } from './memory.ts';
+import { workloadPinRanges } from '../traces/synthetic.ts';
 
 export const PIN_SCHEMA: Schema = {
   'pin.ranges': {
@@ -128,9 +129,11 @@ export function parseMaps(text: string, match: string, file = 'pin.mapsFile'): A
   return out;
 }
 
-/** Pinned byte ranges of a config (pin.ranges and pin.mapsFile), unsorted. */
+/** Pinned byte ranges of a config (pin.ranges, pin.mapsFile, and a synthetic workload's pin=1 phases), unsorted. */
 export function pinRangesOf(config: Config): Array<[number, number]> {
   const ranges = parsePinRanges((config['pin.ranges'] as string | undefined) ?? '');
+  const trace = config.trace;
+  if ((trace === null || trace === undefined) && typeof config.workload === 'string') ranges.push(...workloadPinRanges(config.workload));
   const file = config['pin.mapsFile'] as string | null | undefined;
   if (file) {
     let text: string;

@@ -38,6 +38,7 @@ const COMMON: Record<string, ParamDoc> = {
   offset: { default: 0, doc: 'First page of this phase in the address space (phases may use different regions).' },
   layout: { default: 'dense', doc: 'dense: pages are contiguous from 0x10000000; sparse: 64 Ki-page regions scattered over the 64-bit address space.' },
   type: { default: 'anon', doc: 'Page type of this phase\'s pages: anon, shmem (shared memory, swap-backed), file (a mapped file: page cache reached through page tables) or cache (page cache reached by read()/write(), never mapped). Phases over the same pages must agree; dense layout only for types other than anon (sim/page-types.ts).' },
+  pin: { default: 0, doc: '1: this phase\'s pages are long-term pinned (an RDMA, GPU or DMA buffer registered at first touch: pin_user_pages FOLL_LONGTERM, sim/pins.ts); dense layout only.' },
   init: { default: 0, doc: '1: each thread first writes its share of the pages once, in address order (a program initialising its arrays), before the random accesses; first-touch placement then follows address order.' },
 };
 
@@ -98,6 +99,8 @@ interface Phase {
   lines: number;
   /** Page type name (anon, shmem, file, cache). */
   type: string;
+  /** The phase's pages are long-term pinned (sim/pins.ts). */
+  pin: boolean;
   // Zipf sampling tables (alias method), shared by all threads of the phase.
   // Always present (null when unused) so every Phase has one hidden class and fill() stays optimised.
   aliasProb: Float32Array | null;
@@ -159,6 +162,7 @@ export function parseWorkload(spec: string): { phases: Phase[]; threads: number 
       shiftFrac: kind.params.shiftFrac ? val('shiftFrac') : 0,
       lines: kind.params.lines ? Math.floor(val('lines')) : 64,
       type: given.type ?? 'anon',
+      pin: val('pin') !== 0,
       aliasProb: null,
       aliasIdx: null,
       perm: null,
@@ -186,6 +190,8 @@ export function parseWorkload(spec: string): { phases: Phase[]; threads: number 
       if (need > p.pages) throw bad(`places a hot set of ${hotPages} pages at ${p.hotAt} (plus its shift) beyond the ${p.pages} pages; lower hotAt, hot or shiftFrac`);
     }
     if (!PHASE_TYPES.includes(p.type)) throw bad(`needs type in ${PHASE_TYPES.join(', ')}, found "${p.type}"`);
+    if (!(val('pin') === 0 || val('pin') === 1)) throw bad(`needs pin 0 or 1, found ${val('pin')}`);
+    if (p.pin && p.sparse) throw bad('has pin=1, which needs layout=dense (pinned ranges are address ranges)');
     if (p.type !== 'anon' && p.sparse) throw bad(`has type ${p.type}, which needs layout=dense (typed regions are address ranges)`);
     if (p.kind === KIND_SCAN && !(p.lines >= 1 && p.lines <= 64)) throw bad(`needs lines in [1, 64], found ${p.lines}`);
     return p;
@@ -203,6 +209,17 @@ export function workloadRegions(spec: string): Array<{ vm: number; start: number
   return parseWorkload(spec)
     .phases.filter((p) => p.type !== 'anon')
     .map((p) => ({ vm: 0, start: BASE_PAGE + p.offset, end: BASE_PAGE + p.offset + p.pages, type: PHASE_TYPES.indexOf(p.type) }));
+}
+
+/**
+ * The pinned ranges of a workload (phases with pin=1), in bytes: [4096 · (0x10000 + offset), + 4096 ·
+ * pages) of the dense layout, for sim/pins.ts. Empty for vms workloads.
+ */
+export function workloadPinRanges(spec: string): Array<[number, number]> {
+  if (isVmsWorkload(spec)) return [];
+  return parseWorkload(spec)
+    .phases.filter((p) => p.pin)
+    .map((p) => [(BASE_PAGE + p.offset) * 4096, (BASE_PAGE + p.offset + p.pages) * 4096] as [number, number]);
 }
 
 /**
