@@ -292,7 +292,7 @@ export class Memtis {
    * → active, cold (bin < warm threshold) → inactive, warm (in between) stays where it is; a page
    * just promoted is hot. Slow tier: hot → active (a promotion candidate), else inactive.
    */
-  private listFor(page: number): number {
+  protected listFor(page: number): number {
     const b = this.bin[page];
     if (this.host.tierOf(page) !== 0) return b >= this.activeThreshold ? L_SLOW_ACTIVE : L_SLOW_INACTIVE;
     if (b >= this.activeThreshold) return L_FAST_ACTIVE;

@@ -69,6 +69,7 @@ export class PageOps {
   moveForPin(page: number, tier: number): number {
     const m = this.core.memory;
     const frame = m.frame[page];
+    if (m.shadow !== null) m.dropShadow(page); // a Nomad shadow would be stale after the move
     const costNs = this.move(page, frame, m.frameTier[frame], tier, (m.flags[page] & K_BASE) !== 0);
     this.core.counters[this.payer + MP_APP] += costNs; // synchronous in the pinning task
     return costNs;
