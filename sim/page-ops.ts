@@ -6,7 +6,7 @@
 // Work done inside a fault runs in the faulting task: it stalls that CPU (Core.pendingStallNs).
 
 import type { Core } from './core.ts';
-import { isFileType, PT_CACHE } from './page-types.ts';
+import { isFileType } from './page-types.ts';
 import { CONTENT_ZERO_PAGE } from '../traces/synthetic-vms.ts';
 import { S_ACCESSED, S_DIRTY, S_HINT, S_COW, S_TOUCH, S_NO_FRAME, S_TIER_SHIFT, K_BASE, K_SWAPPED } from './memory.ts';
 import { VS_HOST_PAGE_OUTS, VS_MAPPED, VS_STRIDE } from './vm-model.ts';
@@ -205,13 +205,14 @@ export class PageOps {
     const scanNs = this.core.cost.pteScanNs;
     let kernelNs = counters[C_KERNEL_CPU_NS];
     let n = 0;
-    // Page cache reached only through read()/write() has no PTE for task_numa_work to mark.
+    // Page cache reached only through read()/write() has no PTE for task_numa_work to mark, and
+    // task_numa_work skips read-only file mappings (page-types.ts skipsNumaScan).
     const types = this.core.types.on ? this.core.types : null;
     for (let i = from; i < to; i++) {
       const p = pages[i];
       const s = state[p];
       if (s & (S_NO_FRAME | S_HINT) || s >>> S_TIER_SHIFT < minTier) continue;
-      if (types !== null && types.of(p) === PT_CACHE) continue;
+      if (types !== null && types.skipsNumaScan(p)) continue;
       state[p] = s | S_HINT;
       kernelNs += scanNs;
       if (armed !== null) armed[n] = p;
