@@ -20,6 +20,9 @@
 //     is reopened on the side the shift goes to; target = (p_lo + p_hi) / 2, Δp = |target − p|;
 //   · dynlimit = Δp · (ins_l + ins_r) · (MIGRATION_QUANTUM_MS 500 / SAMPLE_INTERVAL_MS 10) / 64
 //     base pages: the lines to shift in one 500 ms migration quantum, 64 lines per 4 KiB page.
+// - [code] How the artifact runs it (host-architecture/colloid scripts/memtis-colloid.sh): the
+//   Memtis fork's colloid-mon.ko loaded, then `enabled` written to /sys/kernel/mm/htmm/htmm_colloid
+//   (Colloid is a switch on Memtis, as this policy is Memtis plus the switch's effects).
 // - [paper, §4] Memtis's integration moves pages chosen from its access histogram so that the share
 //   of accesses the default tier serves moves by Δp, one direction per quantum (promotion while local
 //   is faster, demotion while it is slower), bounded per quantum. The fork's tracepoint
@@ -27,7 +30,9 @@
 //   overall_accesses, promotion, nr_migrated) shows the same quantities per kmigraterd pass.
 // - [design] The consumer of colloid_delta_p in the fork's kmigraterd is not in the code index, so
 //   the page choice is the paper's rule made concrete: each page's share p = its Memtis access count
-//   / the sum of all counts (overall_accesses); the source tier's pages are walked hottest first
+//   / the sum of all counts (overall_accesses); the candidates — for a promotion the slow tier's
+//   active list (Memtis's own promotion candidates, bin ≥ hot threshold, for which
+//   need_toptier_demotion makes room), for a demotion every fast-tier page — are walked hottest first
 //   (descending count — the histogram bins from the top, finer within a bin; ties by page id) and a
 //   page moves when p ≤ the remaining Δp, which then drops by p; a page with p = 0 stops the walk
 //   (it shifts nothing); the pass stops at the limit (min(migrateLimitMiB, dynlimit), checked
@@ -215,7 +220,9 @@ export class ColloidMemtis extends Memtis {
     let total = 0;
     let n = 0;
     for (const l of [L_FAST_ACTIVE, L_FAST_INACTIVE, L_SLOW_ACTIVE, L_SLOW_INACTIVE]) {
-      const source = promotion === (l === L_SLOW_ACTIVE || l === L_SLOW_INACTIVE);
+      // Promotion takes Memtis's candidates (the slow tier's active list, as promote_node), for
+      // which need_toptier_demotion makes room; demotion may take any fast-tier page.
+      const source = promotion ? l === L_SLOW_ACTIVE : l === L_FAST_ACTIVE || l === L_FAST_INACTIVE;
       for (let p = lists.head[l]; p !== NO_PAGE; p = lists.next[p]) {
         total += this.count[p];
         this.ops++;

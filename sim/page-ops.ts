@@ -121,7 +121,7 @@ export class PageOps {
     const m = core.memory;
     if (m.frame[page] < 0) return false;
     if (core.pins.isPinned(page)) {
-      // A long-term pinned (or mlock'd) page is unevictable.
+      // A long-term pinned page cannot be reclaimed (unmapping fails on its pin references).
       core.pins.counters[PIN_EVICT_REFUSED]++;
       return false;
     }

@@ -131,17 +131,23 @@ describe('colloid-memtis migration: hottest pages whose access share fits in Δp
     expect(h.lists.listOf[d2] >= 2).toBe(true);
   });
 
-  it('local faster (Δp 0.075): promotes the hottest slow-tier page that fits', () => {
+  it('local faster (Δp 0.075): promotes the hottest slow-tier hot page that fits', () => {
     const { host, h, ids, poll } = setup(COUNTS);
     const [, , , s0, s1] = ids;
     poll(1000, 400, 1000, 200);
     poll(700, 150, 1300, 250);
+    // Only Memtis's promotion candidates (the slow tier's active list) are taken: none yet.
+    h.promoteNode();
+    expect(host.log).toEqual([]);
+    h.lists.moveHead(L_SLOW_ACTIVE, s0);
+    h.lists.moveHead(L_SLOW_ACTIVE, s1);
     h.promoteNode();
     // s0 (0.08) exceeds 0.075; s1 (0.02) fits → promoted into the fast tier's free frame, 0.055 left.
     expect(host.log).toEqual([`promote ${s1}`]);
     expect(host.tierOf(s0)).toBe(1);
     expect(h.lastRemaining).toBeCloseTo(0.055, 12);
     expect(host.get('colloidPromoted')).toBe(1);
+    expect(host.get('colloidPasses')).toBe(2);
   });
 
   it('the dynamic limit bounds a pass; without it the greedy walk continues', () => {
