@@ -91,7 +91,7 @@ export async function goldenFiles(c: GoldenCase): Promise<Record<string, string>
   const outcome = await runSimulation(config);
   const files: Record<string, string> = {
     'summary.csv': toCsv([summaryRow(config, outcome.tiers, outcome.result, outcome.trace)]),
-    'timeseries.csv': toCsv(timeseriesRows(outcome.tiers, outcome.result)),
+    'timeseries.csv': toCsv(timeseriesRows(outcome.tiers, outcome.result, outcome.config)),
   };
   const vm = vmTimeseriesRows(outcome.result);
   if (vm.length > 0) files['vm-timeseries.csv'] = toCsv(vm);

@@ -34,6 +34,8 @@ export default definePolicy({
       minFreeKbytes: p.minFreeKbytes,
       kswapdPageNs: p.kswapdPageNs,
       watermarkScaleFactor: p.watermarkScaleFactor,
+      swappiness: p.swappiness,
+      reclaimEarlyPct: p.reclaimEarlyPct,
       reclaimer: 'lru',
     });
   },

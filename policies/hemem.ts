@@ -111,11 +111,11 @@ export class Hemem {
   private readonly cDemotedForRoom: number;
   private readonly cAllDramHot: number;
   private readonly budgetBytes: number;
-  private ops = 0;
+  protected ops = 0;
 
   constructor(
     params: HememParams,
-    private readonly host: Host,
+    protected readonly host: Host,
   ) {
     this.p = resolveHememParams(params);
     this.budgetBytes = this.p.migrateBudgetMiB * 1024 * 1024;
@@ -203,7 +203,7 @@ export class Hemem {
   }
 
   /** Take the page off its list, keeping the cooling walks' cursors valid. */
-  private unlink(page: number): void {
+  protected unlink(page: number): void {
     const l = this.lists.listOf[page];
     if (l < 0) return;
     if (l === L_DRAM_HOT || l === L_SLOW_HOT) {
@@ -214,7 +214,7 @@ export class Hemem {
     this.ops++;
   }
 
-  private enqueue(list: number, page: number): void {
+  protected enqueue(list: number, page: number): void {
     this.lists.pushHead(list, page);
     this.ops++;
   }
@@ -273,7 +273,7 @@ export class Hemem {
   }
 
   /** partial_cool_peek_and_move: walk up to coolingPages of hot list w (0 DRAM, 1 slow) after the clock advanced. */
-  private coolWalk(w: number): void {
+  protected coolWalk(w: number): void {
     if (!this.needCool[w]) return;
     const hotList = w === 0 ? L_DRAM_HOT : L_SLOW_HOT;
     const coldList = w === 0 ? L_DRAM_COLD : L_SLOW_COLD;

@@ -19,8 +19,9 @@
 //   faults or reclaim on the slow node activate them, so the gate filters pages not touched again
 //   within a scan pass.
 // - kswapd, after MAX_RECLAIM_RETRIES failed runs, is tried again after kswapdRetryMs (10 s).
-// - Page-type-aware allocation (file cache/tmpfs on CXL, anon local) needs the page type, which
-//   traces do not carry: every page is anon and allocated locally first.
+// - Page-type-aware allocation (§5.4; file cache/tmpfs on CXL, anon local): with page types
+//   declared (sim/page-types.ts), pages other than anon try the slow tiers first (fileOnSlowTier,
+//   on as in the paper); traces without types are all anon and allocate locally first.
 
 import { definePolicy } from './policy.ts';
 import { createKernel, tieringOptions, SCAN_PARAMS, TIERING_PARAMS, WATERMARK_PARAMS } from './lib/kernel.ts';
@@ -36,13 +37,14 @@ export default definePolicy({
     ...WATERMARK_PARAMS,
     demoteScaleFactor: { default: 200, min: 0, max: 10000, doc: 'vm.demote_scale_factor (TPP RFC) in 1/10000 of node 0: WMARK_DEMOTE = min + node · factor/10000; kswapd demotes until free exceeds it (TPP default 200 = 2 %) [secondary].' },
     promoteActiveOnly: { default: true, doc: 'TPP: promote a slow-tier page only if it is on the active LRU; an inactive one is marked accessed instead.' },
+    fileOnSlowTier: { default: true, doc: 'TPP §5.4 page-type-aware allocation: page cache, mapped files and tmpfs/shmem are allocated on the slow tiers first, anon locally (needs page types; no effect on untyped runs).' },
     kswapdRetryMs: { default: 10000, min: 0, max: MAX_SIM_MS, doc: 'TPP: after MAX_RECLAIM_RETRIES failed kswapd runs, wake it again after this long (TPP: 10 s) [paper].' },
   },
   create(p, host) {
     return createKernel(host, {
       ...tieringOptions(p),
       reclaimer: 'lru',
-      tpp: { demoteScaleFactor: p.demoteScaleFactor, promoteActiveOnly: p.promoteActiveOnly, kswapdRetryMs: p.kswapdRetryMs },
+      tpp: { demoteScaleFactor: p.demoteScaleFactor, promoteActiveOnly: p.promoteActiveOnly, kswapdRetryMs: p.kswapdRetryMs, fileOnSlowTier: p.fileOnSlowTier },
     });
   },
 });

@@ -67,15 +67,45 @@ export function summaryRow(config: Config, tiers: Tier[], res: EngineResult, tra
     row[`tier${i}CapacityPages`] = t.capacityFrames;
     row[`tier${i}GBps`] = r6(ratio(c[base + 1] + c[base + 2], simNs));
   });
+  if (loadColumnsOn(config, tiers.length)) loadColumns(row, c, tiers.length, simNs);
   if (res.vm) vmSummaryColumns(row, config, res);
+  if (res.pins) for (const [name, v] of res.pins) row[name] = v;
+  if (config['tlb.enabled'] === true) tlbColumns(row, c, tiers.length);
+  if (config['thp.enabled'] === true) thpColumns(row, c, tiers.length);
+  if (config['stats.whoPaid'] === true) {
+    const b = S.migrationPayerBase(tiers.length);
+    S.MIGRATION_PAYER_NAMES.forEach((name, i) => {
+      row[name] = Math.round(c[b + i]);
+    });
+  }
   res.policyCounterNames.forEach((name, i) => {
     row[`policy.${name}`] = res.policyCounters[i];
   });
   return row;
 }
 
-export function timeseriesRows(tiers: Tier[], res: EngineResult): Row[] {
+/** Address-translation counters (sim/tlb.ts), only in runs with tlb.enabled (other runs keep their columns). */
+function tlbColumns(row: Row, c: Float64Array, tiers: number): void {
+  const b = S.tlbCounterBase(tiers);
+  S.TLB_COUNTER_NAMES.forEach((name, i) => {
+    row[name] = r6(c[b + i]);
+  });
+}
+
+/** Transparent-huge-page counters (sim/thp.ts), only in runs with thp.enabled. */
+function thpColumns(row: Row, c: Float64Array, tiers: number): void {
+  const b = S.thpCounterBase(tiers);
+  S.THP_COUNTER_NAMES.forEach((name, i) => {
+    row[name] = r6(c[b + i]);
+  });
+}
+
+/** `config`: the run's, to add the loaded-latency, TLB and THP columns when those models are on (absent: never). */
+export function timeseriesRows(tiers: Tier[], res: EngineResult, config?: Config): Row[] {
   let prevEndMs = 0;
+  const loadOn = config !== undefined && loadColumnsOn(config, tiers.length);
+  const tlb = config?.['tlb.enabled'] === true;
+  const thp = config?.['thp.enabled'] === true;
   return res.epochs.map((e) => {
     const c = e.counters;
     const accesses = c[S.C_ACCESSES];
@@ -97,17 +127,39 @@ export function timeseriesRows(tiers: Tier[], res: EngineResult): Row[] {
       samples: c[S.C_SAMPLES],
       kernelCpuNs: Math.round(c[S.C_KERNEL_CPU_NS]),
     };
+    if (tlb) tlbColumns(row, c, tiers.length);
+    if (thp) thpColumns(row, c, tiers.length);
     tiers.forEach((_, i) => {
       const base = S.C_TIER_BASE + S.TIER_STRIDE * i;
       row[`tier${i}Pages`] = e.usedFrames[i];
       row[`tier${i}ReadGBps`] = r6(ratio(c[base + 1], spanNs));
       row[`tier${i}WriteGBps`] = r6(ratio(c[base + 2], spanNs));
     });
+    if (loadOn) loadColumns(row, c, tiers.length, spanNs);
     res.policyCounterNames.forEach((name, i) => {
       row[`policy.${name}`] = i < e.policyCounters.length ? e.policyCounters[i] : 0;
     });
     return row;
   });
+}
+
+/** The loaded-latency model is on: the curve model, or an antagonist or queue limit on some tier (then the per-tier load columns are reported). */
+export function loadColumnsOn(config: Config, tiers: number): boolean {
+  if (config['machine.loadModel'] === 'curve') return true;
+  for (let i = 0; i < tiers; i++) {
+    if (((config[`machine.tiers.${i}.antagonistGBps`] as number) ?? 0) > 0 || ((config[`machine.tiers.${i}.queueDepth`] as number) ?? 0) > 0) return true;
+  }
+  return false;
+}
+
+/** Per tier: loaded latency (occupancy / arrivals, as Colloid reads the CHA counters), mean lines in flight (occupancy / time) and antagonist bandwidth. */
+function loadColumns(row: Row, c: Float64Array, tiers: number, spanNs: number): void {
+  for (let i = 0; i < tiers; i++) {
+    const lb = S.loadBase(tiers, i);
+    row[`tier${i}LoadedLatencyNs`] = r6(ratio(c[lb + S.LOAD_OCCUPANCY_NS], c[lb + S.LOAD_ARRIVALS]));
+    row[`tier${i}InFlight`] = r6(ratio(c[lb + S.LOAD_OCCUPANCY_NS], spanNs));
+    row[`tier${i}AntagonistGBps`] = r6(ratio(c[lb + S.LOAD_ANTAGONIST_BYTES], spanNs));
+  }
 }
 
 /** Free-memory states of the ESX host (§6.3), by the index Host.setMemState records. */

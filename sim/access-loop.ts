@@ -14,6 +14,8 @@
 //   Int32Array and added to the counters, the bandwidth window and the latency histogram once per
 //   window and per turn; sums whose float rounding depends on order (latency sum, clocks) are kept
 //   in locals in access order, so outputs stay byte-identical to a per-access count.
+// - Address translation (tlb.enabled, sim/tlb.ts) is one call per access when on; when off, one
+//   predicted branch on a local and no call.
 // - Module constants and arrays are copied into locals: V8 loads an imported binding through its
 //   module cell at every use, and a property through its object.
 
@@ -94,6 +96,10 @@ export class AccessLoop {
     const idShift = 1 + core.subBits;
     const subMask = (1 << core.subBits) - 1;
     const huge = core.huge.on;
+    // Address translation (sim/tlb.ts): off unless tlb.enabled; a loop-invariant local, so the
+    // branch per access is always predicted and a run without it computes exactly as before.
+    const tlb = core.tlb;
+    const tlbOn = tlb.on;
     const kS_FAST_MASK = S_SLOW;
     const kS_COW_SHIFT = S_COW_SHIFT;
     const kS_TIER_SHIFT = S_TIER_SHIFT;
@@ -191,15 +197,18 @@ export class AccessLoop {
           hooks.onAccessOracle!(page, w === 1);
         }
         const lat = latNs[k];
-        if (stall === 0) {
+        // Translation latency (an L1 dTLB hit adds none): overlaps other misses like the access
+        // itself (divided by mlp); a stall does not.
+        const xlat = tlbOn ? tlb.translatePage(c, page) : 0;
+        if (stall === 0 && xlat === 0) {
           latSum += lat;
           clock += latMlpNs[k];
         } else {
-          const latency = lat + stall;
+          const latency = lat + xlat + stall;
           latSum += latency;
           hist[latencyBin(latency)]++;
           stalledTally[k]++;
-          clock += lat * invMlp + stall;
+          clock += (lat + xlat) * invMlp + stall;
         }
         ideal += idealMlpNs[w];
         i++;
@@ -266,6 +275,8 @@ export class AccessLoop {
         clock += firstTouchNs;
         stall += t - firstTouchNs;
       }
+      // A huge page placed as 4 KiB pages (thp.enabled, no free 2 MiB block): go to the sub-page.
+      if (m.flags[page] & K_SPLIT) page = core.huge.splitBase[page] + sub;
     }
     const due = m.state[page] & armedBefore;
     if (due !== 0) {
@@ -273,6 +284,7 @@ export class AccessLoop {
       stall += core.faults.trap(page, c, due);
       // The fault may have migrated the page, or even evicted it: then it comes back in first.
       if (m.state[page] & S_NO_FRAME) stall += core.faults.allocate(page, c, true);
+      if (m.flags[page] & K_SPLIT) page = core.huge.splitBase[page] + sub;
     }
     this.slowPage = page;
     this.slowFirstTouchNs = firstTouchNs;

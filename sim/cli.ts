@@ -16,6 +16,7 @@ import type { Row } from '../results/rows.ts';
 import { toCsv } from '../results/write.ts';
 import { prepareRunDir } from '../results/run-dir.ts';
 import { formatTable } from '../results/table.ts';
+import { formatTypeReport } from './page-types.ts';
 
 const FORMATS = ['table', 'json', 'csv'] as const;
 
@@ -130,6 +131,13 @@ export async function main(argv: string[]): Promise<number> {
   const perSecond = (llc ? llc.accesses : (summary.accesses as number)) / (outcome.wallMs / 1e3);
   const unit = llc ? 'M trace records/s through the LLC filter' : 'M accesses/s';
   const skipped = outcome.trace?.badRecords ? `; skipped ${outcome.trace.badRecords} malformed trace records (--skip-bad)` : '';
+  if (format === 'table') {
+    const e = outcome.engine;
+    process.stdout.write(formatTable(summary) + '\n');
+    process.stdout.write(formatTypeReport(e.tiers, e.pageTypeCounts(), e.host.pageTypesOn(), config['storage.device'] === 'nvme' ? e.storageStats : null, config['zswap.enabled'] === true ? e.zswapStats : null, e.pageBytes));
+    process.stderr.write(`wrote ${dir}/ in ${(outcome.wallMs / 1e3).toFixed(2)} s (${(perSecond / 1e6).toFixed(1)} ${unit})${skipped}\n`);
+    return 0;
+  }
   print(summary, format, `wrote ${dir}/ in ${(outcome.wallMs / 1e3).toFixed(2)} s (${(perSecond / 1e6).toFixed(1)} ${unit})${skipped}`);
   return 0;
 }

@@ -71,6 +71,7 @@ export const CORE_SCHEMA: Schema = {
   'run.maxAccesses': num(0, 'Stop after this many accesses in total (0 = run the whole workload or trace).', { integer: true, min: 0 , max: MAX_COUNT}),
   'run.cpuQuantumNs': num(1000, 'Simulated time a CPU may run ahead of the next CPU before they interleave again: 0 = strict smallest-clock-first order; larger is faster with several CPUs. Timers, epochs and warm-up are always exact.', { min: 0 , max: MAX_EVENT_NS}),
   'stats.epochMs': num(10, 'Simulated time per time-series row in timeseries.csv.', { min: 1e-3, max: MAX_SIM_MS}),
+  'stats.whoPaid': { type: 'boolean', default: false, doc: 'Add the summary columns migrationAppNs (migration time paid synchronously by the application\'s threads: hint-fault promotions, direct reclaim, pins) and migrationKernelNs (paid by kernel threads: kswapd, kdamond, migration daemons). Off: the summary keeps its columns.' },
   'cpu.mlp': num(2, 'Memory-level parallelism: an access stalls its CPU for latency / mlp. [estimate]', { min: 1 , max: 64}),
   // The trace's content hash is part of the run's identity (run folder name, completeness, sweep
   // point ids): a trace rewritten in place with the same size and mtime is a different run. The
@@ -82,6 +83,8 @@ export const CORE_SCHEMA: Schema = {
   'machine.lineBytes': num(64, 'Bytes moved per memory access (one cache line).', { integer: true, min: 1 , max: 4096}),
   'machine.bandwidthWindowUs': num(10, 'Window over which tier bandwidth use is measured for the loaded-latency curve.', { min: 1e-3 , max: 1e6}),
   'machine.queueFactor': num(0.5, 'Loaded-latency curve: latency = idle · (1 + queueFactor · u / (1 − u)), u = bandwidth use (M/M/1 shape). [estimate]', { min: 0 , max: 100}),
+  'machine.loadModel': str('mm1', 'Loaded-latency curve: mm1 (idle · (1 + queueFactor·u/(1 − u))) or curve (idle · the multiplier machine.loadCurve gives at u, with separate read and write peaks). See README "Loaded latency".', { choices: ['mm1', 'curve'] }),
+  'machine.loadCurve': str('0:1,0.5:1.1,0.7:1.3,0.8:1.6,0.9:2.2,1:3', 'Points utilisation:multiplier of the curve model, linear between them (shape of Intel MLC loaded-latency curves, Colloid SOSP\'24 Fig. 1; points [estimate]).'),
   'machine.maxUtilization': num(0.95, 'Bandwidth use at which the loaded-latency curve is capped.', { min: 0.1, max: 0.999 }),
   'cost.firstTouchFaultNs': num(1000, 'Fixed cost of a first-touch (allocation) page fault, before zeroing. [estimate]', { min: 0 , max: MAX_EVENT_NS}),
   'cost.zeroGBps': num(10, 'Bandwidth of zeroing a newly allocated page. [estimate]', { min: 1e-3 , max: MAX_GBPS}),

@@ -18,8 +18,13 @@ import type { VmModel } from './vm-model.ts';
 import type { HugePages } from './huge-pages.ts';
 import type { Faults } from './faults.ts';
 import type { PageOps } from './page-ops.ts';
+import type { Pins } from './pins.ts';
 import type { PageIds } from './page-ids.ts';
+import type { Tlb } from './tlb.ts';
 import { Oracle, oracleUndeclared } from './oracle.ts';
+import type { PageTypes } from './page-types.ts';
+import type { Storage } from './storage.ts';
+import type { Zswap } from './swap.ts';
 
 export class SimError extends Error {
   override name = 'SimError';
@@ -56,6 +61,14 @@ export class Core {
   huge!: HugePages;
   faults!: Faults;
   ops!: PageOps;
+  /** Page types (anon, shmem, file, cache) and the storage device below the tiers; both off by default. */
+  types!: PageTypes;
+  storage!: Storage;
+  /** zswap pool in front of swap (swap.ts); off by default. */
+  zswap!: Zswap;
+  pins!: Pins;
+  /** Address translation (sim/tlb.ts); tlb.on is false unless tlb.enabled. */
+  tlb!: Tlb;
 
   constructor(
     readonly config: Config,

@@ -106,11 +106,16 @@ function num(config: Config, key: string, fallback: number): number {
 
 /** The run's cost model. Formulas keep the engine's historical operation order (outputs stay byte-identical). */
 export function buildCostModel(config: Config, tiers: readonly Tier[], pageBytes: number, cpus: number): CostModel {
+  // With the translation model on (sim/tlb.ts) the shootdown is charged per migration from the
+  // CPUs that receive it; otherwise every migration pays an IPI round to all other CPUs.
+  const tlbModel = config['tlb.enabled'] === true;
   const migrationNs = (bytes: number) =>
-    (config['cost.migrationFixedNs'] as number) +
-    bytes / (config['cost.migrationCopyGBps'] as number) +
-    (config['cost.tlbShootdownNs'] as number) +
-    (config['cost.tlbShootdownPerCpuNs'] as number) * Math.max(0, cpus - 1);
+    tlbModel
+      ? (config['cost.migrationFixedNs'] as number) + bytes / (config['cost.migrationCopyGBps'] as number)
+      : (config['cost.migrationFixedNs'] as number) +
+        bytes / (config['cost.migrationCopyGBps'] as number) +
+        (config['cost.tlbShootdownNs'] as number) +
+        (config['cost.tlbShootdownPerCpuNs'] as number) * Math.max(0, cpus - 1);
   return {
     firstTouchNs: (config['cost.firstTouchFaultNs'] as number) + pageBytes / (config['cost.zeroGBps'] as number),
     hintFaultNs: config['cost.hintFaultNs'] as number,

@@ -8,6 +8,7 @@
 //   compose.ts       policy + `--with` policies    policy-host.ts  the Host a policy is given
 //   sampler.ts       PEBS-style sampling           vm-model.ts     VMs, guests, sharing
 //   huge-pages.ts    splits, sub-page marks        invariants.ts   checks for tests
+//   tlb.ts           dTLBs, page walks, shootdowns
 //
 // - One clock per CPU (trace thread). The CPU with the smallest clock runs next, until its clock
 //   passes the next CPU's clock by more than run.cpuQuantumNs, or the next event is due.
@@ -31,14 +32,19 @@ import { PolicySet } from './compose.ts';
 import { VmModel } from './vm-model.ts';
 import type { VmResult } from './vm-model.ts';
 import { HugePages } from './huge-pages.ts';
+import { Tlb } from './tlb.ts';
 import { Faults } from './faults.ts';
 import { PageOps } from './page-ops.ts';
+import { Pins } from './pins.ts';
 import { AccessLoop } from './access-loop.ts';
+import { PageTypes, regionsFromConfig } from './page-types.ts';
+import { Storage } from './storage.ts';
+import { Zswap } from './swap.ts';
 import { checkInvariants } from './invariants.ts';
 import { StreamingIdSource, isIdSource } from './id-stream.ts';
 import type { IdSource } from './id-stream.ts';
 import { HIST_BINS } from './stats.ts';
-import { PRIORITY_EPOCH, PRIORITY_WARMUP, TAG_EPOCH_END, TAG_SAMPLE_DRAIN, TAG_WARMUP_END } from './timer-heap.ts';
+import { PRIORITY_EPOCH, PRIORITY_WARMUP, TAG_EPOCH_END, TAG_KHUGEPAGED, TAG_SAMPLE_DRAIN, TAG_WARMUP_END } from './timer-heap.ts';
 
 export { SimError };
 export { VS_MAPPED, VS_TOUCHED, VS_GUEST_RESIDENT, VS_BALLOON, VS_BALLOON_TARGET, VS_ACTIVE, VS_GUEST_PAGE_OUTS, VS_GUEST_PAGE_INS, VS_HOST_PAGE_OUTS, VS_HOST_PAGE_INS, VS_COW_BREAKS, VS_STALL_NS, VS_STRIDE, VS_NAMES } from './vm-model.ts';
@@ -95,6 +101,8 @@ export interface EngineResult {
   engineBytes: number;
   /** The VM model's per-VM results, when the run has one (a VM policy attached, vm.count set, or a multi-VM source). */
   vm?: VmResult;
+  /** Pinned-page columns (sim/pins.ts), when the run has pinned ranges or a movable tier. */
+  pins?: Array<[string, number]>;
   /** Policies' warnings about what the results mean (Host.warn), those the run did not outlive. */
   warnings: string[];
 }
@@ -105,6 +113,7 @@ interface Snapshot {
   policy: Float64Array;
   histogram: Float64Array;
   idealNs: number;
+  pins: Float64Array;
 }
 
 export class Engine {
@@ -128,14 +137,21 @@ export class Engine {
     const expected = Math.max(src.streamPages(), src.footprintPages(this.pageBytes) ?? 0) || 1024;
     core.memory = new Memory(tiers, this.pageBytes, expected);
     core.ids = new PageIds(core.memory, src.keys, src.cpus > 1, expected);
-    core.load = new LoadedLatency(core.cost);
+    core.load = new LoadedLatency(core.cost, core.counters, config);
     core.sampler = new Sampler(core);
     core.policies = new PolicySet(core);
     core.vm = new VmModel(core, src.vms, src.vmPages?.bind(src));
     core.huge = new HugePages(core, expected);
+    core.types = new PageTypes();
+    core.types.setRegions(regionsFromConfig(config));
+    core.storage = new Storage(config);
+    core.zswap = new Zswap(config, tiers.reduce((a, t) => a + t.capacityFrames, 0), this.pageBytes, tiers.length);
+    core.tlb = new Tlb(core);
     core.faults = new Faults(core);
     core.ops = new PageOps(core);
+    core.pins = new Pins(core);
     this.loop = new AccessLoop(core);
+    core.tlb.active = this.loop.active;
     const counts = src.accessCounts?.bind(src);
     if (counts) {
       const max = (config['run.maxAccesses'] as number) || Infinity;
@@ -176,6 +192,28 @@ export class Engine {
     return this.core.memory.liveFrames;
   }
 
+  /** Mapped pages per tier and page type, at [tier · 4 + PT_*] (a scan of the pages: for reports and tests, not per access). */
+  pageTypeCounts(): Float64Array {
+    const m = this.core.memory;
+    const types = this.core.types;
+    const out = new Float64Array(this.tiers * 4);
+    for (let p = 0; p < m.pages; p++) {
+      const t = m.tierOf(p);
+      if (t >= 0) out[t * 4 + types.of(p)]++;
+    }
+    return out;
+  }
+
+  /** zswap's counters (swap.ts ZS_*), zero when it is off. */
+  get zswapStats(): Float64Array {
+    return this.core.zswap.stats;
+  }
+
+  /** The storage device's counters (storage.ts ST_*), zero when it is off. */
+  get storageStats(): Float64Array {
+    return this.core.storage.stats;
+  }
+
   /** Engine invariants (see invariants.ts): the violations found, empty when all hold. */
   checkInvariants(): string[] {
     return checkInvariants(this.core);
@@ -198,7 +236,7 @@ export class Engine {
     if (warmupNs > 0) core.events.push(warmupNs, TAG_WARMUP_END, PRIORITY_WARMUP);
     let warm: Snapshot | null = null;
     const epochs: EpochRow[] = [];
-    let lastEpoch: Snapshot = { counters: new Float64Array(core.counters.length), policy: new Float64Array(0), histogram: core.histogram, idealNs: 0 };
+    let lastEpoch: Snapshot = { counters: new Float64Array(core.counters.length), policy: new Float64Array(0), histogram: core.histogram, idealNs: 0, pins: new Float64Array(0) };
     const closeEpoch = (endNs: number) => {
       const now = this.snapshot();
       epochs.push({
@@ -271,6 +309,11 @@ export class Engine {
       core.sampler.onDrainTimer(timeNs);
       return;
     }
+    if (tag === TAG_KHUGEPAGED) {
+      core.huge.thp!.khugepaged(timeNs);
+      core.faults.checkPressure();
+      return;
+    }
     core.policies.fire(tag, timeNs);
     core.faults.checkPressure();
   }
@@ -292,7 +335,7 @@ export class Engine {
 
   private snapshot(): Snapshot {
     const core = this.core;
-    return { counters: core.counters.slice(), policy: core.policies.snapshot(), histogram: core.histogram.slice(), idealNs: max(core.idealNs) };
+    return { counters: core.counters.slice(), policy: core.policies.snapshot(), histogram: core.histogram.slice(), idealNs: max(core.idealNs), pins: core.pins.counters.slice() };
   }
 
   private result(endNs: number, warm: Snapshot | null, warmupNs: number, epochs: EpochRow[]): EngineResult {
@@ -301,7 +344,7 @@ export class Engine {
     // A run that ends inside its warm-up reports everything rather than nothing, and says so
     // through measuredFromNs = 0.
     const measuredFromNs = warm !== null ? Math.max(0, warmupNs) : 0;
-    const base = warm ?? { counters: new Float64Array(core.counters.length), policy: new Float64Array(0), histogram: new Float64Array(HIST_BINS), idealNs: 0 };
+    const base = warm ?? { counters: new Float64Array(core.counters.length), policy: new Float64Array(0), histogram: new Float64Array(HIST_BINS), idealNs: 0, pins: new Float64Array(core.pins.counters.length) };
     const policy = core.policies.snapshot();
     const table = this.source instanceof StreamingIdSource ? this.source.table.bytes() : 0;
     const keys = this.source.keys.lo.byteLength + this.source.keys.vmHi.byteLength;
@@ -317,8 +360,9 @@ export class Engine {
       epochs,
       pages: m.pages,
       touchedSubpages: core.huge.on ? core.huge.touchedSubpages : m.pages,
-      engineBytes: m.bytes() + core.ids.bytes() + core.huge.bytes() + core.vm.pageContent.byteLength + (table > 0 ? table : keys),
+      engineBytes: m.bytes() + core.ids.bytes() + core.huge.bytes() + core.tlb.bytes() + core.vm.pageContent.byteLength + (table > 0 ? table : keys),
       vm: core.vm.result(endNs),
+      pins: core.pins.report ? core.pins.columns(subtract(core.pins.counters.slice(), base.pins)) : undefined,
       warnings: [...core.warnings].filter(([, untilNs]) => endNs < untilNs).map(([text]) => text),
     };
   }

@@ -1,6 +1,10 @@
 // Faults and allocation: what an access to a page with no frame or an armed trap costs, in the
 // faulting CPU's context (DESIGN.md "Flow of one access").
 //
+// - Page types (page-types.ts, off by default): a page's type is looked up at its first touch,
+//   before placement. With a storage device (storage.ts, off by default) a swap-in or a page-cache
+//   miss (first touch or refault of a file or cache page) pays a device read instead of the flat
+//   cost.swapInNs. A swap-in zswap holds (swap.ts) pays the fixed cost and decompression instead.
 // - First touch or swap-in: the page is placed through the policy's place() (falling back to a
 //   slower, then a faster tier with room; direct reclaim through onPressure when every tier is
 //   full), then onFault(FAULT_FIRST_TOUCH | FAULT_SWAP_IN). The fault cost and anything the hooks do
@@ -16,6 +20,8 @@ import { SimError } from './core.ts';
 import { FAULT_FIRST_TOUCH, FAULT_HINT, FAULT_SWAP_IN } from './host.ts';
 import { S_COW, S_HINT, S_TOUCH, K_GUEST_PAGED, K_SWAPPED } from './memory.ts';
 import { VS_COW_BREAKS, VS_STRIDE } from './vm-model.ts';
+import { PT_ANON, isFileType } from './page-types.ts';
+import { ST_PAGE_CACHE_MISSES } from './storage.ts';
 import { C_FIRST_TOUCH_FAULTS, C_HINT_FAULTS, C_KERNEL_CPU_NS, C_SWAP_INS } from './stats.ts';
 
 export class Faults {
@@ -40,11 +46,33 @@ export class Faults {
     const core = this.core;
     const m = core.memory;
     const hooks = core.policies.hooks;
+    // The page's type is known before placement, so that place() can put page cache elsewhere (TPP).
+    const types = core.types;
+    let ptype = PT_ANON;
+    if (types.on) {
+      const ids = core.ids;
+      ptype = swapIn ? types.of(page) : types.assign(page, ids.vm(page), (ids.vpnHi(page) * 2 ** 32 + ids.vpnLo(page)) * core.subPages);
+    }
+    // A swap-in that zswap holds frees its pool entry first (its frames return to the tier).
+    const fromZswap = swapIn && core.zswap.on && core.zswap.has(page);
+    const compressed = fromZswap && core.zswap.load(page, m.capacityFrames, core.pageBytes);
     const want = hooks.place ? hooks.place(page, c) : 0;
     const unit = m.unitOf(page);
     let tier = m.tierWithRoom(want, unit);
-    const cost = swapIn ? core.cost.swapInNs : core.cost.firstTouchNs;
+    let cost = swapIn ? core.cost.swapInNs : core.cost.firstTouchNs;
     let stall = cost;
+    const storage = core.storage;
+    if (fromZswap) {
+      // zswap_load: no IO; the fault's fixed cost plus decompression (none for a same-filled page).
+      cost = storage.majorFaultNs + (compressed ? core.zswap.decompressNs : 0);
+      stall = cost;
+    } else if (storage.on && (swapIn || isFileType(ptype))) {
+      // A major fault: a swap-in, or a page-cache miss (first touch or refault of a file page) that
+      // reads the page from the device; the CPU waits for the read (storage.ts).
+      cost = storage.majorFaultNs;
+      if (isFileType(ptype)) storage.stats[ST_PAGE_CACHE_MISSES]++;
+      stall = cost + storage.read(core.nowNs, core.pageBytes);
+    }
     if (tier < 0 && hooks.onPressure) {
       // Every tier is full: direct reclaim in the faulting CPU's context, then retry once.
       core.ctxCpu = c;
@@ -65,6 +93,10 @@ export class Faults {
     m.flags[page] &= ~(K_SWAPPED | K_GUEST_PAGED);
     m.usedFrames[tier] += unit;
     m.mappedPages++;
+    // Transparent huge pages (thp.enabled): a huge page without a free 2 MiB block falls back to 4 KiB pages.
+    if (core.huge.thp !== null) core.huge.thp.placed(page, tier);
+    // Long-term pins (sim/pins.ts): a page of a pinned range is pinned at its first touch.
+    if (!swapIn && core.pins.on) stall += core.pins.firstTouch(page, tier, c);
     if (core.vm.on) stall += core.vm.pageIn(page, c, swapIn, guestPaged !== 0);
     core.counters[swapIn ? C_SWAP_INS : C_FIRST_TOUCH_FAULTS]++;
     core.counters[C_KERNEL_CPU_NS] += cost;
@@ -120,7 +152,12 @@ export class Faults {
     const f = m.frame[page];
     if (f < 0) return 0;
     if (m.frameRefs[f] <= 1) {
-      // Last mapper: the write-protect fault reuses the frame (as Linux do_wp_page).
+      // Last mapper: the write-protect fault reuses the frame (as Linux do_wp_page). A Nomad shadow
+      // copy is stale once the page is written: the fault frees it (release_shadow_page).
+      if (m.shadow !== null && m.dropShadow(page) >= 0) {
+        m.shadowWriteBreaks++;
+        if (m.shadowBreakCounter >= 0) core.policies.counterValues[m.shadowBreakCounter]++;
+      }
       core.counters[C_KERNEL_CPU_NS] += core.cost.hintFaultNs;
       return core.cost.hintFaultNs;
     }

@@ -60,6 +60,10 @@ export interface Host {
   vpnLo(page: number): number;
   vpnHi(page: number): number;
   vmOf(page: number): number;
+  /** Page type (sim/page-types.ts PT_*: 0 anon, 1 shmem, 2 file-mapped, 3 unmapped page cache); 0 when the run declares no types. */
+  pageType(page: number): number;
+  /** The run declares page types (typed regions): kernels then keep separate anon and file LRUs. */
+  pageTypesOn(): boolean;
   /**
    * Move the page's frame to `tier`. Synchronous when called from a fault (the faulting CPU stalls
    * for the copy, fixed cost and TLB shootdown); asynchronous otherwise or when `async` is true
@@ -235,6 +239,83 @@ export interface OracleHost extends Host {
 export function asOracleHost(host: Host, policy: string): OracleHost {
   if (typeof (host as Partial<OracleHost>).oracleMove !== 'function') throw new Error(`policy ${policy} needs a host with oracle support (the simulation engine)`);
   return host as OracleHost;
+}
+
+/**
+ * The Host of policies that manage pinned memory (sim/pins.ts): a tier's normal/movable boundary
+ * and what is pinned. Kept apart from Host, like VmHost; policies that need it call asPinHost(host).
+ */
+export interface PinHost extends Host {
+  /** Frames of the tier that may hold long-term pinned pages (its ZONE_NORMAL part; 0 for a movable tier). */
+  unmovableLimit(tier: number): number;
+  /**
+   * Move the tier's normal/movable boundary: the limit is clamped to [frames pinned there,
+   * capacity] (a memory block holding a pinned page cannot be offlined); a tier onlined movable
+   * stays 0. Charged as kernel CPU (the occupied frames of the blocks moved migrate). Returns the limit set.
+   */
+  setUnmovableLimit(tier: number, frames: number): number;
+  /** Frames of the tier holding long-term pinned pages. */
+  pinnedFrames(tier: number): number;
+  /** Bytes migrated so far by every policy and pin (as /proc/vmstat pgmigrate_success × page size): free to read. */
+  migratedBytes(): number;
+}
+
+/** The host as a PinHost, or a clear error naming the policy that needs the engine's pinning support. */
+export function asPinHost(host: Host, policy: string): PinHost {
+  if (typeof (host as Partial<PinHost>).setUnmovableLimit !== 'function') throw new Error(`policy ${policy} needs a host with pinned-memory support (the simulation engine)`);
+  return host as PinHost;
+}
+
+/**
+ * Per-tier memory-controller counters (the uncore CHA TOR inserts and occupancy that Colloid reads):
+ * kept apart from Host, like OracleHost, so fakes of the plain Host need not implement them;
+ * policies that need them call asLoadHost(host). Counts cover the workload's and any antagonist's
+ * traffic (the counters see the whole socket) and advance once per bandwidth window
+ * (machine.bandwidthWindowUs), as sampled counters do. Free to read.
+ */
+export interface LoadHost extends Host {
+  /** Cache lines that arrived at the tier so far (TOR inserts). */
+  tierArrivals(tier: number): number;
+  /** Summed latency of those lines so far, ns (TOR occupancy integrated over time: Little's law gives latency = Δoccupancy / Δarrivals). */
+  tierOccupancyNs(tier: number): number;
+}
+
+/** The host as a LoadHost, or a clear error naming the policy that needs the engine's load counters. */
+export function asLoadHost(host: Host, policy: string): LoadHost {
+  if (typeof (host as Partial<LoadHost>).tierArrivals !== 'function') throw new Error(`policy ${policy} needs a host with per-tier load counters (the simulation engine)`);
+  return host as LoadHost;
+}
+
+/**
+ * The Host of Nomad's transactional promotion and page shadowing (OSDI'24; sim/shadow-ops.ts): kept
+ * apart from Host, like VmHost, so fakes of the plain Host need not implement it; policies that
+ * need it call asShadowHost(host). Shadows exist only for private 4 KiB pages outside the VM model.
+ */
+export interface ShadowHost extends Host {
+  /** Read and clear the page's PTE dirty bit (the start of a transactional copy). Charged as a PTE scan. */
+  testAndClearDirty(page: number): boolean;
+  /**
+   * Commit a copy-and-remap: move the page to the faster `tier` asynchronously, keep its old frame as
+   * a clean shadow copy (still counted in its tier) and write-protect the page; its first write
+   * drops the shadow (a write-protect fault), and a later migrate() back to the shadow's tier is a
+   * remap with no copy. Charged as an asynchronous migration. Returns false and changes nothing if
+   * the page is not single-mapped, already has a shadow, `tier` is not faster or has no room.
+   */
+  migrateKeepShadow(page: number, tier: number): boolean;
+  /** A copy to `tier` that was thrown away (written during it): its bytes and copy time are charged, nothing moves. */
+  chargeAbortedCopy(page: number, tier: number): void;
+  /** Tier of the page's shadow frame, or -1 if it has none. Free to read. */
+  shadowTier(page: number): number;
+  /** Free the page's shadow frame (reclaim of shadows). Returns false if it has none. */
+  dropShadow(page: number): boolean;
+  /** Add 1 to this policy counter (an id from counter()) each time the engine drops a shadow because its page was written. */
+  countShadowWriteBreaks(counterId: number): void;
+}
+
+/** The host as a ShadowHost, or a clear error naming the policy that needs the engine's shadow support. */
+export function asShadowHost(host: Host, policy: string): ShadowHost {
+  if (typeof (host as Partial<ShadowHost>).migrateKeepShadow !== 'function') throw new Error(`policy ${policy} needs a host with page-shadowing support (the simulation engine)`);
+  return host as ShadowHost;
 }
 
 export interface PolicyHooks {

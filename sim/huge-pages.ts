@@ -7,10 +7,13 @@
 //   in place in the huge page's tier, each a page id of its own (appended: page-ids.ts), flagged
 //   K_BASE (a base frame counts 4096 / pageBytes of a frame); the huge page keeps its id with no
 //   frame and K_SPLIT, and the access loop sends its accesses to the sub-page (splitBase + index).
+// - Transparent huge pages for real (thp.enabled, sim/thp.ts): a huge page needs a free 2 MiB block
+//   of its tier, else it is mapped with 4 KiB pages (toBase); khugepaged collapses them back.
 
 import type { Core } from './core.ts';
 import { grow } from './columns.ts';
 import { S_ACCESSED, S_DIRTY, S_HINT, K_BASE, K_SPLIT } from './memory.ts';
+import { Thp } from './thp.ts';
 
 export class HugePages {
   /** Per split huge page, the page id of its first sub-page. */
@@ -21,6 +24,8 @@ export class HugePages {
   private subTouched: Uint32Array;
   private subCount: Int32Array;
   private readonly words: number;
+  /** Transparent huge pages (thp.enabled): 2 MiB blocks per tier, 4 KiB fallback, khugepaged; null when off. */
+  readonly thp: Thp | null;
 
   constructor(
     private readonly core: Core,
@@ -30,6 +35,7 @@ export class HugePages {
     const n = this.words > 0 ? expectedStreamPages : 0;
     this.subTouched = new Uint32Array(this.words * n);
     this.subCount = new Int32Array(n);
+    this.thp = core.config['thp.enabled'] === true ? new Thp(core, this) : null;
   }
 
   /** The run has pages larger than 4 KiB. */
@@ -82,6 +88,25 @@ export class HugePages {
     const frame = m.frame[page];
     if (m.flags[page] & (K_SPLIT | K_BASE) || frame < 0 || m.frameRefs[frame] !== 1) return -1;
     const tier = m.frameTier[frame];
+    // The huge entry leaves every TLB that holds it (the split's own flush is in splitHugePageNs;
+    // the IPI round to other holders is the translation model's).
+    if (core.tlb.on) core.ops.chargeKernelNs(core.tlb.shootdown(page));
+    const first = this.toBase(page, tier);
+    // The sub-pages stay in the huge page's 2 MiB block (split_huge_page remaps in place).
+    if (this.thp !== null) this.thp.splitInPlace(page, first, tier);
+    core.ops.chargeKernelNs(core.cost.splitHugePageNs);
+    return first;
+  }
+
+  /**
+   * Map a huge page (mapped, in `tier`) with 4 KiB pages instead: its sub-pages become base pages
+   * in `tier`, each a page id of its own; the huge page keeps its id, with no frame and K_SPLIT.
+   * Capacity use is unchanged. Returns the first sub-page's id. No cost is charged here.
+   */
+  toBase(page: number, tier: number): number {
+    const core = this.core;
+    const m = core.memory;
+    const subs = core.subPages;
     const keep = m.state[page] & (S_ACCESSED | S_DIRTY);
     m.unmap(page);
     // The sub-pages' 4 KiB vpns: the huge vpn shifted left by s bits, plus the sub-page index
@@ -107,11 +132,10 @@ export class HugePages {
     // One huge frame freed, subs base frames of baseUnit each taken: use is unchanged.
     m.usedFrames[tier] += subs * m.baseUnit - 1;
     m.mappedPages += subs - 1;
-    core.ops.chargeKernelNs(core.cost.splitHugePageNs);
     return first;
   }
 
   bytes(): number {
-    return this.subTouched.byteLength + this.subCount.byteLength + this.splitBase.byteLength;
+    return this.subTouched.byteLength + this.subCount.byteLength + this.splitBase.byteLength + (this.thp?.bytes() ?? 0);
   }
 }

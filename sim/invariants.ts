@@ -1,6 +1,6 @@
 // Engine invariants, for tests (every registered policy is fuzzed against them): every touched page
 // maps exactly one frame (or is swapped out, or split), every used frame is in one tier with
-// refcount = pages mapping it, the tier copy in each page's state matches its frame, per-tier use
+// refcount = pages mapping it (a Nomad shadow frame: refcount 0, allocated, one page's), the tier copy in each page's state matches its frame, per-tier use
 // matches and stays within capacity; shared frames' mapper lists hold exactly their mappers; the VM
 // model's counters match the pages and every VM stays within its limit. Returns the violations
 // found (empty when all hold).
@@ -14,7 +14,28 @@ export function checkInvariants(core: Core): string[] {
   checkFrames(core, errors);
   checkSharing(core, errors);
   checkVms(core, errors);
+  checkPins(core, errors);
+  if (core.huge.thp !== null) errors.push(...core.huge.thp.check());
   return errors;
+}
+
+/** Pinned pages (sim/pins.ts): mapped, never in a movable tier, counted per tier, within each tier's pinnable part. */
+function checkPins(core: Core, errors: string[]): void {
+  const pins = core.pins;
+  if (pins === undefined || !pins.report) return;
+  const m = core.memory;
+  const per = new Float64Array(m.tiers);
+  for (let p = 0; p < m.pages && p < pins.pinned.length; p++) {
+    if (pins.pinned[p] !== 1) continue;
+    const t = m.tierOf(p);
+    if (t < 0) errors.push(`pinned page ${p} has no frame`);
+    else if (pins.movable[t]) errors.push(`pinned page ${p} is in tier ${t}, onlined movable`);
+    else per[t] += m.unitOf(p);
+  }
+  for (let t = 0; t < m.tiers; t++) {
+    if (per[t] !== pins.pinnedFrames[t]) errors.push(`tier ${t}: ${per[t]} pinned frames but the pin count says ${pins.pinnedFrames[t]}`);
+    if (pins.pinnedFrames[t] > pins.limit[t]) errors.push(`tier ${t}: ${pins.pinnedFrames[t]} pinned frames exceed its pinnable part ${pins.limit[t]}`);
+  }
 }
 
 function checkFrames(core: Core, errors: string[]): void {
@@ -37,6 +58,28 @@ function checkFrames(core: Core, errors: string[]): void {
   }
   const used = new Float64Array(m.tiers);
   let live = 0;
+  // Shadow frames (Nomad): allocated, mapped by no page, counted in their tier, one per page at most.
+  const sh = m.shadow;
+  let shadows = 0;
+  if (sh !== null) {
+    const owner = new Int32Array(m.frames).fill(-1);
+    for (let p = 0; p < m.pages; p++) {
+      const f = sh[p];
+      if (f < 0) continue;
+      shadows++;
+      if (f >= m.frames) errors.push(`page ${p}: shadow frame ${f} beyond ${m.frames}`);
+      else if (m.frame[p] < 0) errors.push(`page ${p} has no frame but keeps shadow frame ${f}`);
+      else if (refs[f] !== 0 || m.frameRefs[f] !== 0) errors.push(`page ${p}: shadow frame ${f} is mapped (refcount ${m.frameRefs[f]})`);
+      else if (owner[f] >= 0) errors.push(`frame ${f} is the shadow of pages ${owner[f]} and ${p}`);
+      else if (m.frameTier[f] === m.frameTier[m.frame[p]]) errors.push(`page ${p}: shadow frame ${f} in the page's own tier ${m.frameTier[f]}`);
+      else {
+        owner[f] = p;
+        live++;
+        used[m.frameTier[f]] += m.unitOf(p);
+      }
+    }
+  }
+  if (shadows !== m.shadowFrames) errors.push(`${shadows} shadow frames held but the engine counts ${m.shadowFrames}`);
   for (let f = 0; f < m.frames; f++) {
     if (refs[f] !== m.frameRefs[f]) errors.push(`frame ${f}: refcount ${m.frameRefs[f]} but ${refs[f]} pages map it`);
     if (refs[f] > 0) {
@@ -46,7 +89,7 @@ function checkFrames(core: Core, errors: string[]): void {
       else used[t] += m.unitOf(m.framePage[f]);
     }
   }
-  if (live !== m.liveFrames) errors.push(`${live} frames mapped but ${m.liveFrames} allocated`);
+  if (live !== m.liveFrames) errors.push(`${live} frames mapped or shadowing but ${m.liveFrames} allocated`);
   for (let t = 0; t < m.tiers; t++) {
     if (used[t] !== m.usedFrames[t]) errors.push(`tier ${t}: ${used[t]} frames in use but counter says ${m.usedFrames[t]}`);
     if (used[t] > m.capacityFrames[t]) errors.push(`tier ${t}: ${used[t]} frames exceed capacity ${m.capacityFrames[t]}`);

@@ -4,9 +4,18 @@
 
 import type { Config, Schema, KeySpec } from './config.ts';
 import { ConfigError, MAX_GBPS, MAX_GIB, parseNumber } from './config.ts';
+import { LOAD_TIER_FIELDS } from './loaded-latency.ts';
 
 export const TIER_KINDS = ['local', 'cxl-direct', 'cxl-switch', 'remote-socket', 'pmem'] as const;
 export type TierKind = (typeof TIER_KINDS)[number];
+/**
+ * How a tier's memory is onlined (Documentation/admin-guide/mm/memory-hotplug.rst, "online_movable"):
+ * normal (ZONE_NORMAL: any page) or movable (ZONE_MOVABLE: movable pages only, so no long-term
+ * pinned page may live there; mm/page_alloc.c, mm/gup.c folio_is_longterm_pinnable). CXL memory is
+ * usually onlined movable so that it can be offlined again. sim/pins.ts enforces it.
+ */
+export const TIER_ZONES = ['normal', 'movable'] as const;
+export type TierZone = (typeof TIER_ZONES)[number];
 
 export interface TierSpec {
   name: string;
@@ -17,6 +26,8 @@ export interface TierSpec {
   writeGBps: number;
   /** Fixed capacity; null = sized from the workload footprint by machine.ratio. */
   capacityGiB: number | null;
+  /** Zone the tier is onlined as; unset in a preset = normal (today's results). */
+  zone?: TierZone;
 }
 
 export interface MachinePreset {
@@ -88,6 +99,7 @@ export const TIER_FIELDS: Record<keyof TierSpec, KeySpec> = {
   readGBps: { default: 100, doc: 'Peak read bandwidth.', type: 'number', min: 1e-6, max: MAX_GBPS },
   writeGBps: { default: 100, doc: 'Peak write bandwidth.', type: 'number', min: 1e-6, max: MAX_GBPS },
   capacityGiB: { default: null, doc: 'Capacity; unset = sized from the footprint by machine.ratio.', type: 'number', nullable: true, min: 0, max: MAX_GIB },
+  zone: { default: 'normal', doc: 'Onlined as normal (any page) or movable (ZONE_MOVABLE: no long-term pinned page; a pin migrates the page out first, memory-hotplug.rst online_movable).', type: 'string', choices: TIER_ZONES },
 };
 
 export function findPreset(name: string): MachinePreset {
@@ -101,8 +113,10 @@ export function tierSchema(preset: MachinePreset): Schema {
   const out: Schema = {};
   preset.tiers.forEach((tier, i) => {
     for (const [field, spec] of Object.entries(TIER_FIELDS)) {
-      out[`machine.tiers.${i}.${field}`] = { ...spec, default: tier[field as keyof TierSpec] };
+      out[`machine.tiers.${i}.${field}`] = { ...spec, default: tier[field as keyof TierSpec] ?? spec.default };
     }
+    // Loaded-latency keys (queue depth, antagonist): defaults leave the run unchanged.
+    for (const [field, spec] of Object.entries(LOAD_TIER_FIELDS)) out[`machine.tiers.${i}.${field}`] = spec;
   });
   return out;
 }
@@ -130,6 +144,7 @@ export function resolveTiers(config: Config, footprintPages: number | undefined)
       readGBps: get('readGBps') as number,
       writeGBps: get('writeGBps') as number,
       capacityGiB: get('capacityGiB') as number | null,
+      zone: (get('zone') as TierZone | undefined) ?? 'normal',
     });
   }
   const ratio = parseRatio(config['machine.ratio'] as string, count);

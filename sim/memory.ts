@@ -11,6 +11,10 @@
 // - Columns are sized from the known footprint; they grow only past it (sub-pages of split huge
 //   pages, sources of unknown footprint).
 // - Bytes: 6 per page and 7 per frame (tier 1, refcount 2, first mapper 4).
+// - Shadow frames (Nomad, OSDI'24 page shadowing): a page promoted by copy-and-remap may keep its
+//   old slower-tier frame as a clean shadow copy. The shadow maps no page (refcount 0) but stays
+//   allocated and counts in its tier's used frames; `shadow` (4 bytes per page) exists only once a
+//   policy made a shadow, so runs without one pay nothing.
 
 import type { Tier } from './machine.ts';
 import { grow } from './columns.ts';
@@ -68,6 +72,13 @@ export class Memory {
   sharedMapped = 0;
   /** Share of a frame one 4 KiB base frame takes (4096 / pageBytes): capacity counts in run pages. */
   readonly baseUnit: number;
+  /** Per page: the slower-tier frame kept as its clean shadow copy (-1 = none); null until the first shadow. */
+  shadow: Int32Array | null = null;
+  /** Shadow frames held now, and shadows dropped because their page was written (write-protect fault). */
+  shadowFrames = 0;
+  shadowWriteBreaks = 0;
+  /** Policy counter (PolicySet.counterValues index) that counts write breaks too, or -1. */
+  shadowBreakCounter = -1;
 
   constructor(tiers: readonly Tier[], pageBytes: number, expectedPages: number) {
     if (tiers.length > MAX_TIERS) throw new RangeError(`at most ${MAX_TIERS} tiers (the page state keeps the tier in two bits), found ${tiers.length}`);
@@ -94,6 +105,71 @@ export class Memory {
       this.shareNext = grow(this.shareNext, n, EMPTY);
       this.sharePrev = grow(this.sharePrev!, n, EMPTY);
     }
+    if (this.shadow !== null) this.shadow = grow(this.shadow, n, EMPTY);
+  }
+
+  /** Tier of the page's shadow frame, or -1 if it has none. */
+  shadowTier(page: number): number {
+    const sh = this.shadow;
+    return sh === null || sh[page] < 0 ? -1 : this.frameTier[sh[page]];
+  }
+
+  /**
+   * Move a single-mapped page to a new frame in `tier` and keep its old frame as the page's shadow
+   * (Nomad's copy-and-remap with link_shadow_page). The caller checked room, single mapping and that
+   * the page has no shadow yet. Returns the tier the page left.
+   */
+  moveKeepShadow(page: number, tier: number): number {
+    if (this.shadow === null) this.shadow = new Int32Array(this.state.length).fill(EMPTY);
+    const old = this.frame[page];
+    const from = this.frameTier[old];
+    const f = this.allocFrame(tier);
+    // The old frame stays allocated (live, counted in its tier) with no mapper: it is not freed.
+    this.frameRefs[old] = 0;
+    this.framePage[old] = page;
+    this.frame[page] = f;
+    this.frameRefs[f] = 1;
+    this.framePage[f] = page;
+    this.state[page] = (this.state[page] & ~(3 << S_TIER_SHIFT)) | (tier << S_TIER_SHIFT);
+    this.usedFrames[tier] += this.unitOf(page);
+    this.shadow[page] = old;
+    this.shadowFrames++;
+    return from;
+  }
+
+  /**
+   * Map the page back onto its shadow frame and free the frame it leaves (Nomad's demotion of a
+   * shadowed page: a remap, no copy). Returns the tier the page left, or -1 without a shadow.
+   */
+  remapToShadow(page: number): number {
+    const sh = this.shadow;
+    if (sh === null || sh[page] < 0) return -1;
+    const s = sh[page];
+    sh[page] = EMPTY;
+    this.shadowFrames--;
+    const unit = this.unitOf(page);
+    const freed = this.unmap(page);
+    if (freed >= 0) this.usedFrames[freed] -= unit;
+    this.map(page, s);
+    return freed;
+  }
+
+  /** Free the page's shadow frame (written page, reclaim of shadows, page leaving memory). Returns its tier, or -1. */
+  dropShadow(page: number): number {
+    const sh = this.shadow;
+    if (sh === null || sh[page] < 0) return -1;
+    const f = sh[page];
+    sh[page] = EMPTY;
+    this.shadowFrames--;
+    const t = this.frameTier[f];
+    this.usedFrames[t] -= this.unitOf(page);
+    // The page's write protection only guarded the shadow: it maps a private frame again, writable
+    // (a simplification of the later write-protect fault that would make it so) [estimate].
+    if (this.frame[page] >= 0) this.state[page] &= ~S_COW;
+    this.framePage[f] = this.freeFrame;
+    this.freeFrame = f;
+    this.liveFrames--;
+    return t;
   }
 
   /** The next page id (no frame yet). */
@@ -240,7 +316,7 @@ export class Memory {
 
   /** Bytes held by the page and frame columns. */
   bytes(): number {
-    const share = this.shareNext === null ? 0 : 2 * this.shareNext.byteLength;
+    const share = (this.shareNext === null ? 0 : 2 * this.shareNext.byteLength) + (this.shadow === null ? 0 : this.shadow.byteLength);
     return this.state.byteLength + this.flags.byteLength + this.frame.byteLength + this.frameTier.byteLength + this.frameRefs.byteLength + this.framePage.byteLength + share;
   }
 }

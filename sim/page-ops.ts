@@ -1,42 +1,100 @@
 // The page operations policies ask for through their Host, each counted and charged from the cost
 // model: migrate, evict to swap, arm a hint fault, test-and-clear an accessed bit (one page at a
 // time or in bulk over a list: a scanner's pass is one call), kernel CPU of the policy's own work,
-// and the oracles' free move. A call that cannot be honoured returns false and changes nothing.
+// and the oracles' free move. A call that cannot be honoured returns false and changes nothing;
+// a migration or eviction refused for a pinned page or a full tier is counted (sim/pins.ts).
 // Work done inside a fault runs in the faulting task: it stalls that CPU (Core.pendingStallNs).
 
 import type { Core } from './core.ts';
+import { isFileType, PT_CACHE } from './page-types.ts';
+import { CONTENT_ZERO_PAGE } from '../traces/synthetic-vms.ts';
 import { S_ACCESSED, S_DIRTY, S_HINT, S_COW, S_TOUCH, S_NO_FRAME, S_TIER_SHIFT, K_BASE, K_SWAPPED } from './memory.ts';
 import { VS_HOST_PAGE_OUTS, VS_MAPPED, VS_STRIDE } from './vm-model.ts';
-import { C_DEMOTED, C_EVICTED, C_KERNEL_CPU_NS, C_MIGRATED_BYTES, C_PROMOTED, C_PTE_SCANS, C_TIER_BASE, TIER_STRIDE } from './stats.ts';
+import { remapShadowed } from './shadow-ops.ts';
+import { PIN_EVICT_REFUSED, PIN_REFUSED_NO_ROOM, PIN_REFUSED_PINNED } from './pins.ts';
+import { C_DEMOTED, C_EVICTED, C_KERNEL_CPU_NS, C_MIGRATED_BYTES, C_PROMOTED, C_PTE_SCANS, C_TIER_BASE, TIER_STRIDE, MP_APP, MP_KERNEL, migrationPayerBase } from './stats.ts';
 
 export class PageOps {
-  constructor(private readonly core: Core) {}
+  /** Index of the who-paid counters (stats.ts MIGRATION_PAYER_NAMES). */
+  private readonly payer: number;
 
-  /** Host.migrate: move the page's frame to `tier` (see Host.migrate for when it stalls). */
+  constructor(private readonly core: Core) {
+    this.payer = migrationPayerBase(core.tiers);
+  }
+
+  /**
+   * Host.migrate: move the page's frame to `tier` (see Host.migrate for when it stalls). Refused,
+   * and counted per reason when the reason is the page's or the tier's (sim/pins.ts), for a
+   * long-term pinned page and for a full tier.
+   */
   migrate(page: number, tier: number, async: boolean): boolean {
     const core = this.core;
     const m = core.memory;
     const frame = m.frame[page];
     if (frame < 0 || tier < 0 || tier >= m.tiers) return false;
+    if (m.shadow !== null && m.shadow[page] >= 0) {
+      // Nomad page shadowing (sim/shadow-ops.ts): back onto the shadow is a remap; anywhere else drops it.
+      if (m.shadowTier(page) === tier) return remapShadowed(this.core, page, tier, async);
+      if (m.frameTier[frame] !== tier) m.dropShadow(page);
+    }
     const from = m.frameTier[frame];
+    if (from === tier) return false;
+    const pins = core.pins;
+    if (pins.isPinned(page)) {
+      pins.counters[PIN_REFUSED_PINNED]++;
+      return false;
+    }
     const base = (m.flags[page] & K_BASE) !== 0;
+    // Transparent huge pages (thp.enabled): a huge page the target cannot take whole (no free 2 MiB
+    // block, or less than 2 MiB of room) is split and moved 4 KiB at a time, if demoted (sim/thp.ts).
+    const thp = core.huge.thp;
+    if (thp !== null && thp.needsSplit(page, tier)) return thp.splitAndMigrate(page, from, tier, async);
+    if (m.usedFrames[tier] + (base ? m.baseUnit : 1) > m.capacityFrames[tier]) {
+      pins.counters[PIN_REFUSED_NO_ROOM]++;
+      return false;
+    }
+    const costNs = this.move(page, frame, from, tier, base);
+    core.counters[tier < from ? C_PROMOTED : C_DEMOTED]++;
+    const inApp = !async && core.ctxCpu >= 0;
+    if (inApp) core.pendingStallNs += costNs;
+    core.counters[this.payer + (inApp ? MP_APP : MP_KERNEL)] += costNs;
+    return true;
+  }
+
+  /**
+   * The migration a long-term pin does out of a movable tier (sim/pins.ts): synchronous in the
+   * pinning task, so the caller adds the returned cost to its stall; copied bytes, tier bandwidth
+   * and kernel CPU as any migration, but neither a promotion nor a demotion. The caller checked room.
+   */
+  moveForPin(page: number, tier: number): number {
+    const m = this.core.memory;
+    const frame = m.frame[page];
+    const costNs = this.move(page, frame, m.frameTier[frame], tier, (m.flags[page] & K_BASE) !== 0);
+    this.core.counters[this.payer + MP_APP] += costNs; // synchronous in the pinning task
+    return costNs;
+  }
+
+  /** Move a frame between tiers and charge the copy; returns its cost in ns. */
+  private move(page: number, frame: number, from: number, tier: number, base: boolean): number {
+    const core = this.core;
+    const m = core.memory;
     const unit = base ? m.baseUnit : 1;
-    if (from === tier || m.usedFrames[tier] + unit > m.capacityFrames[tier]) return false;
+    const thp = core.huge.thp;
     m.setFrameTier(frame, tier);
     m.usedFrames[from] -= unit;
     m.usedFrames[tier] += unit;
+    if (thp !== null) thp.moved(page, from, tier);
     const bytes = base ? 4096 : core.pageBytes;
-    const costNs = base ? core.cost.migrationBaseNs : core.cost.migrationNs;
+    let costNs = base ? core.cost.migrationBaseNs : core.cost.migrationNs;
+    if (core.tlb.on) costNs += core.tlb.shootdown(page);
     const counters = core.counters;
-    counters[tier < from ? C_PROMOTED : C_DEMOTED]++;
     counters[C_MIGRATED_BYTES] += bytes;
     counters[C_TIER_BASE + TIER_STRIDE * from + 1] += bytes;
     counters[C_TIER_BASE + TIER_STRIDE * tier + 2] += bytes;
     core.load.windowBytes[from] += bytes;
     core.load.windowBytes[tier] += bytes;
     counters[C_KERNEL_CPU_NS] += costNs;
-    if (!async && core.ctxCpu >= 0) core.pendingStallNs += costNs;
-    return true;
+    return costNs;
   }
 
   /** OracleHost.oracleMove: the same move for free (no time, bandwidth, stall, kernel CPU or count). */
@@ -47,9 +105,12 @@ export class PageOps {
     if (frame < 0 || tier < 0 || tier >= m.tiers || m.usedFrames[tier] + unit > m.capacityFrames[tier]) return false;
     const from = m.frameTier[frame];
     if (from === tier) return false;
+    const thp = this.core.huge.thp;
+    if (thp !== null && thp.needsSplit(page, tier)) return false;
     m.setFrameTier(frame, tier);
     m.usedFrames[from] -= unit;
     m.usedFrames[tier] += unit;
+    if (thp !== null) thp.moved(page, from, tier);
     return true;
   }
 
@@ -58,10 +119,18 @@ export class PageOps {
     const core = this.core;
     const m = core.memory;
     if (m.frame[page] < 0) return false;
+    if (core.pins.isPinned(page)) {
+      // A long-term pinned (or mlock'd) page is unevictable.
+      core.pins.counters[PIN_EVICT_REFUSED]++;
+      return false;
+    }
+    if (m.shadow !== null) m.dropShadow(page);
     const state = m.state[page];
+    if (core.tlb.on) this.chargeKernelNs(core.tlb.shootdown(page));
     m.sharedLeave(page);
     const freedTier = m.unmap(page);
     if (freedTier >= 0) m.usedFrames[freedTier] -= m.unitOf(page);
+    if (freedTier >= 0 && core.huge.thp !== null) core.huge.thp.evicted(page, freedTier);
     // A page that comes back gets a private frame, so it is no longer copy-on-write.
     m.state[page] &= ~(S_ACCESSED | S_DIRTY | S_HINT | S_COW);
     m.flags[page] |= K_SWAPPED;
@@ -72,9 +141,31 @@ export class PageOps {
       core.vm.stats[v + VS_MAPPED]--;
       core.vm.stats[v + VS_HOST_PAGE_OUTS]++;
     }
+    // zswap (swap.ts, off by default): a swap-backed page goes into the compressed pool if it fits.
+    if (core.zswap.on && freedTier >= 0 && !isFileType(core.types.of(page)) && this.zswapStore(page, freedTier)) return true;
     if (state & S_DIRTY) core.counters[C_KERNEL_CPU_NS] += core.cost.swapOutNs;
+    // With a storage device: dirty pages are written back, anon/shmem ones go to swap; a clean file
+    // page is dropped (its data is on the device already).
+    if (core.storage.on && ((state & S_DIRTY) !== 0 || !isFileType(core.types.of(page)))) core.storage.write(core.nowNs, core.pageBytes);
     return true;
   }
+
+  /** zswap_store of an evicted page: compressed (kernel CPU) or same-filled; false = it goes to swap. */
+  private zswapStore(page: number, tier: number): boolean {
+    const core = this.core;
+    const m = core.memory;
+    const zero = core.vm.contentOn !== 0 && core.vm.content(page) === CONTENT_ZERO_PAGE;
+    if (core.zswap.store(page, tier, core.pageBytes, zero, m.capacityFrames, m.usedFrames, this.zswapWriteBack) < 0) return false;
+    if (!zero) core.counters[C_KERNEL_CPU_NS] += core.zswap.compressNs;
+    return true;
+  }
+
+  /** The zswap shrink worker writes an old entry to the swap device (kernel CPU as a write-back). */
+  private readonly zswapWriteBack = (_page: number): void => {
+    const core = this.core;
+    core.counters[C_KERNEL_CPU_NS] += core.cost.swapOutNs;
+    if (core.storage.on) core.storage.write(core.nowNs, core.pageBytes);
+  };
 
   /** Host.armHintFault: the next access to the page raises a hint fault; charged as a PTE scan. */
   armHintFault(page: number): void {
@@ -113,10 +204,13 @@ export class PageOps {
     const scanNs = this.core.cost.pteScanNs;
     let kernelNs = counters[C_KERNEL_CPU_NS];
     let n = 0;
+    // Page cache reached only through read()/write() has no PTE for task_numa_work to mark.
+    const types = this.core.types.on ? this.core.types : null;
     for (let i = from; i < to; i++) {
       const p = pages[i];
       const s = state[p];
       if (s & (S_NO_FRAME | S_HINT) || s >>> S_TIER_SHIFT < minTier) continue;
+      if (types !== null && types.of(p) === PT_CACHE) continue;
       state[p] = s | S_HINT;
       kernelNs += scanNs;
       if (armed !== null) armed[n] = p;

@@ -4,15 +4,18 @@
 // the sampler, the oracle); host calls never re-enter the policy.
 
 import type { Core } from './core.ts';
-import type { OracleHost, VmHost } from './host.ts';
-import { C_KERNEL_CPU_NS } from './stats.ts';
+import type { LoadHost, OracleHost, PinHost, ShadowHost, VmHost } from './host.ts';
+import { C_KERNEL_CPU_NS, C_MIGRATED_BYTES, LOAD_ARRIVALS, LOAD_OCCUPANCY_NS, loadBase } from './stats.ts';
+import { ShadowOps } from './shadow-ops.ts';
+import { PIN_SPLIT_REFUSED } from './pins.ts';
 
-export class PolicyHost implements VmHost, OracleHost {
+export class PolicyHost implements VmHost, OracleHost, LoadHost, ShadowHost, PinHost {
   readonly pageBytes: number;
   readonly tiers: number;
   readonly cpus: number;
   readonly sampleCostNs: number;
   readonly vms: number;
+  private readonly shadows: ShadowOps;
 
   constructor(
     private readonly core: Core,
@@ -23,6 +26,7 @@ export class PolicyHost implements VmHost, OracleHost {
     this.cpus = core.cpus;
     this.sampleCostNs = core.cost.sampleNs;
     this.vms = core.vm.count;
+    this.shadows = new ShadowOps(core);
   }
 
   // ---- reading state (free)
@@ -54,8 +58,20 @@ export class PolicyHost implements VmHost, OracleHost {
   vmOf(page: number): number {
     return this.core.ids.vm(page);
   }
+  pageType(page: number): number {
+    return this.core.types.of(page);
+  }
+  pageTypesOn(): boolean {
+    return this.core.types.on;
+  }
   flags(page: number): number {
     return this.core.memory.publicFlags(page);
+  }
+  tierArrivals(tier: number): number {
+    return this.core.counters[loadBase(this.core.tiers, tier) + LOAD_ARRIVALS];
+  }
+  tierOccupancyNs(tier: number): number {
+    return this.core.counters[loadBase(this.core.tiers, tier) + LOAD_OCCUPANCY_NS];
   }
   copyPageKeys(from: number, to: number, vm: Uint16Array, vpnHi: Uint32Array, vpnLo: Uint32Array): void {
     this.core.ops.copyPageKeys(from, to, vm, vpnHi, vpnLo);
@@ -82,6 +98,11 @@ export class PolicyHost implements VmHost, OracleHost {
     return this.core.ops.testAndClearAccessedList(pages, from, to, tier, young);
   }
   splitPage(page: number): number {
+    // can_split_folio fails on a pinned folio's extra references (sim/pins.ts).
+    if (this.core.pins.isPinned(page)) {
+      this.core.pins.counters[PIN_SPLIT_REFUSED]++;
+      return -1;
+    }
     return this.core.huge.split(page);
   }
   chargeKernelNs(ns: number): void {
@@ -92,6 +113,21 @@ export class PolicyHost implements VmHost, OracleHost {
   }
   chargePteScans(n: number): void {
     this.core.ops.chargePteScans(n);
+  }
+
+  // ---- pinned memory (sim/pins.ts)
+
+  unmovableLimit(tier: number): number {
+    return this.core.pins.limit[tier];
+  }
+  setUnmovableLimit(tier: number, frames: number): number {
+    return this.core.pins.setLimit(tier, frames);
+  }
+  pinnedFrames(tier: number): number {
+    return this.core.pins.pinnedFrames[tier];
+  }
+  migratedBytes(): number {
+    return this.core.counters[C_MIGRATED_BYTES];
   }
 
   // ---- timers, sampling, watermarks, counters, random
@@ -199,5 +235,26 @@ export class PolicyHost implements VmHost, OracleHost {
   }
   oracleRank(page: number): number {
     return this.core.oracle(this.core.policies.names[this.owner]).rank(page);
+  }
+
+  // ---- page shadowing (ShadowHost)
+
+  testAndClearDirty(page: number): boolean {
+    return this.shadows.testAndClearDirty(page);
+  }
+  migrateKeepShadow(page: number, tier: number): boolean {
+    return this.shadows.migrateKeepShadow(page, tier);
+  }
+  chargeAbortedCopy(page: number, tier: number): void {
+    this.shadows.chargeAbortedCopy(page, tier);
+  }
+  shadowTier(page: number): number {
+    return this.shadows.shadowTier(page);
+  }
+  dropShadow(page: number): boolean {
+    return this.shadows.dropShadow(page);
+  }
+  countShadowWriteBreaks(counterId: number): void {
+    this.core.memory.shadowBreakCounter = counterId;
   }
 }

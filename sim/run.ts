@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import type { Config, Schema } from './config.ts';
 import { CORE_SCHEMA, ConfigError, applyValues, defaultsOf, readConfigFile, unknownKeyError } from './config.ts';
+import { isDefaultLoadKey } from './loaded-latency.ts';
 import { findPreset, tierSchema, resolveTiers, MACHINE_PRESETS } from './machine.ts';
 import type { Tier } from './machine.ts';
 import { Engine } from './engine.ts';
@@ -24,6 +25,12 @@ import { openTraceSource, llcOptions } from '../traces/source.ts';
 import type { TraceRunStats } from '../traces/source.ts';
 import { LlcFilterSource } from '../traces/llc-filter.ts';
 import { VM_SCHEMA, withPolicies } from './vm-config.ts';
+import { PAGE_TYPE_SCHEMA } from './page-types.ts';
+import { STORAGE_SCHEMA } from './storage.ts';
+import { SWAP_SCHEMA } from './swap.ts';
+import { PIN_SCHEMA } from './pins.ts';
+import { TLB_SCHEMA } from './tlb.ts';
+import { THP_SCHEMA } from './thp.ts';
 import { checkEpochBudget, epochRowGuard } from './run-checks.ts';
 
 /** The policy key (its doc lists every registered policy) and every policy's parameters: policy.<name>.<param>. */
@@ -56,7 +63,7 @@ export function resolveConfig(layers: ConfigLayers = {}): { config: Config; sche
   const flags = layers.flags ?? {};
   const presetName = String(flags['machine.preset'] ?? sets['machine.preset'] ?? fileVals['machine.preset'] ?? CORE_SCHEMA['machine.preset'].default);
   const preset = findPreset(presetName);
-  const schema: Schema = { ...CORE_SCHEMA, ...TRACE_SCHEMA, ...tierSchema(preset), ...VM_SCHEMA, ...policySchema() };
+  const schema: Schema = { ...CORE_SCHEMA, ...TRACE_SCHEMA, ...tierSchema(preset), ...VM_SCHEMA, ...PAGE_TYPE_SCHEMA, ...STORAGE_SCHEMA, ...SWAP_SCHEMA, ...PIN_SCHEMA, ...TLB_SCHEMA, ...THP_SCHEMA, ...policySchema() };
   const config = defaultsOf(schema);
   applyValues(config, fileVals, schema, layers.file ?? 'config file');
   applyValues(config, sets, schema, '--set');
@@ -100,6 +107,14 @@ export function relevantConfig(config: Config): Config {
   for (const k of Object.keys(config).sort()) {
     if (k.startsWith('policy.') && !prefixes.some((p) => k.startsWith(p))) continue;
     if (k in VM_SCHEMA && (!vmRun || config[k] === null)) continue;
+    if (isDefaultLoadKey(k, config[k])) continue; // loaded-latency keys at their defaults: identities as before they existed
+    // Page-type and storage keys describe a run only when set, so runs without them keep their identity.
+    if ((k in PAGE_TYPE_SCHEMA || k in STORAGE_SCHEMA || k in SWAP_SCHEMA) && config[k] === ({ ...PAGE_TYPE_SCHEMA, ...STORAGE_SCHEMA, ...SWAP_SCHEMA })[k].default) continue;
+    // Pinning keys at their defaults leave a run's identity as it was before they existed.
+    if ((k in PIN_SCHEMA && config[k] === PIN_SCHEMA[k].default) || (/^machine\.tiers\.\d+\.zone$/.test(k) && config[k] === 'normal')) continue;
+    if (k in TLB_SCHEMA && config['tlb.enabled'] !== true) continue; // runs without the translation model describe themselves as before
+    if (k in THP_SCHEMA && config['thp.enabled'] !== true) continue; // likewise without the THP model
+    if (k === 'stats.whoPaid' && config[k] !== true) continue; // runs without the who-paid columns keep their identity
     if (k === 'trace.sha256' && config[k] === null) continue; // synthetic runs keep the identity they had before trace hashes
     out[k] = config[k];
   }
@@ -238,7 +253,7 @@ export function recordRun(outcome: RunOutcome, dir: string, opts: { replace: boo
     finishedAt: new Date().toISOString(),
     warnings: result.warnings,
   };
-  const files = { config: relevantConfig(config), identity: runIdentity(config), meta, summary, timeseries: timeseriesRows(tiers, result), vmTimeseries: vmTimeseriesRows(result) };
+  const files = { config: relevantConfig(config), identity: runIdentity(config), meta, summary, timeseries: timeseriesRows(tiers, result, config), vmTimeseries: vmTimeseriesRows(result) };
   writeRunDir(dir, files, opts);
   return summary;
 }

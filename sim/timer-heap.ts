@@ -18,6 +18,8 @@ export const PRIORITY_TIMER = 2;
 export const TAG_SAMPLE_DRAIN = -1;
 export const TAG_EPOCH_END = -2;
 export const TAG_WARMUP_END = -3;
+/** khugepaged's wake-up (sim/thp.ts, thp.enabled only). */
+export const TAG_KHUGEPAGED = -4;
 
 export class TimerHeap {
   private timeNs = new Float64Array(64);

@@ -92,6 +92,9 @@ async function killMidWork(args: string[], dirOf: (attempt: number) => string, r
   }
 }
 
+/** Each test spawns up to ten child runs; on a loaded 2-core machine that takes well over the default 60 s. */
+const KILL_TEST_TIMEOUT_MS = 240_000;
+
 describe('killed runs', () => {
   it('a run killed with SIGTERM or SIGKILL at a random point leaves nothing complete but the right result, and its rerun equals an uninterrupted run', async () => {
     const base = tmp();
@@ -111,7 +114,7 @@ describe('killed runs', () => {
       expectSameRun(dir, ref);
       expect(temps(base)).toEqual([]);
     }
-  });
+  }, KILL_TEST_TIMEOUT_MS);
 
   it('a sweep killed with SIGTERM or SIGKILL at a random point keeps only whole points, and its rerun resumes to the uninterrupted CSV', async () => {
     const base = tmp();
@@ -141,5 +144,5 @@ describe('killed runs', () => {
       for (const id of ids) expectSameRun(join(out, 'points', id), join(ref, 'points', id));
       expect(temps(join(out, 'points'))).toEqual([]);
     }
-  });
+  }, KILL_TEST_TIMEOUT_MS);
 });

@@ -67,6 +67,15 @@ export class FakeHost implements Host {
   vmOf(): number {
     return 0;
   }
+  /** Page type per page (PT_*), 0 (anon) unless a test sets it. */
+  ptype: number[] = [];
+  pageType(p: number): number {
+    return this.ptype[p] ?? 0;
+  }
+  typesOn = false;
+  pageTypesOn(): boolean {
+    return this.typesOn;
+  }
   migrate(p: number, t: number): boolean {
     const from = this.tier[p];
     if (from < 0 || from === t || this.usedPages[t] >= this.caps[t]) return false;

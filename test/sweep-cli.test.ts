@@ -97,7 +97,7 @@ describe('npm run sweep', () => {
     expect(readdirSync(shared).filter((f) => f.startsWith('shard-')).sort()).toEqual(['shard-0-of-2.csv', 'shard-1-of-2.csv']);
     expect(sweep(['merge', shared]).code).toBe(0);
     expect(readFileSync(join(shared, 'sweep.csv'), 'utf8')).toBe(readFileSync(join(whole, 'sweep.csv'), 'utf8'));
-  });
+  }, 180_000); // seven child processes (a whole sweep, a plan, two Slurm tasks, a merge): over 60 s on a loaded 2-core machine
 
   it('plan --emit k8s writes an Indexed Job running every shard into one volume', () => {
     const r = sweep(['plan', '--sweep', 'seed=1..6', '--set', `workload=${W}`, '--shards', '3', '--emit', 'k8s', '--name', 'demo', '--image', 'reg/tiersim:1', '--jobs', '2']);

@@ -37,6 +37,7 @@ const COMMON: Record<string, ParamDoc> = {
   threads: { default: 1, doc: 'Threads (simulated CPUs); must be the same in every phase.' },
   offset: { default: 0, doc: 'First page of this phase in the address space (phases may use different regions).' },
   layout: { default: 'dense', doc: 'dense: pages are contiguous from 0x10000000; sparse: 64 Ki-page regions scattered over the 64-bit address space.' },
+  type: { default: 'anon', doc: 'Page type of this phase\'s pages: anon, shmem (shared memory, swap-backed), file (a mapped file: page cache reached through page tables) or cache (page cache reached by read()/write(), never mapped). Phases over the same pages must agree; dense layout only for types other than anon (sim/page-types.ts).' },
   init: { default: 0, doc: '1: each thread first writes its share of the pages once, in address order (a program initialising its arrays), before the random accesses; first-touch placement then follows address order.' },
 };
 
@@ -68,6 +69,8 @@ export const WORKLOAD_KINDS: Record<string, { summary: string; params: Record<st
   },
 };
 
+/** Page types a phase may declare (the names of sim/page-types.ts PAGE_TYPE_NAMES, in order). */
+const PHASE_TYPES = ['anon', 'shmem', 'file', 'cache'];
 const BASE_PAGE = 0x10000; // dense layout starts at 0x10000000 (page 0x10000), like a heap mapping
 const REGION_PAGES_LOG2 = 16;
 const PAGE_LOG2 = 12;
@@ -93,6 +96,8 @@ interface Phase {
   shiftAt: number;
   shiftFrac: number;
   lines: number;
+  /** Page type name (anon, shmem, file, cache). */
+  type: string;
   // Zipf sampling tables (alias method), shared by all threads of the phase.
   // Always present (null when unused) so every Phase has one hidden class and fill() stays optimised.
   aliasProb: Float32Array | null;
@@ -153,6 +158,7 @@ export function parseWorkload(spec: string): { phases: Phase[]; threads: number 
       shiftAt: kind.params.shiftAt ? val('shiftAt') : 0,
       shiftFrac: kind.params.shiftFrac ? val('shiftFrac') : 0,
       lines: kind.params.lines ? Math.floor(val('lines')) : 64,
+      type: given.type ?? 'anon',
       aliasProb: null,
       aliasIdx: null,
       perm: null,
@@ -179,10 +185,24 @@ export function parseWorkload(spec: string): { phases: Phase[]; threads: number 
       const need = Math.floor(p.hotAt * p.pages) + hotPages + (p.shiftAt > 0 ? Math.floor(p.shiftFrac * hotPages) : 0);
       if (need > p.pages) throw bad(`places a hot set of ${hotPages} pages at ${p.hotAt} (plus its shift) beyond the ${p.pages} pages; lower hotAt, hot or shiftFrac`);
     }
+    if (!PHASE_TYPES.includes(p.type)) throw bad(`needs type in ${PHASE_TYPES.join(', ')}, found "${p.type}"`);
+    if (p.type !== 'anon' && p.sparse) throw bad(`has type ${p.type}, which needs layout=dense (typed regions are address ranges)`);
     if (p.kind === KIND_SCAN && !(p.lines >= 1 && p.lines <= 64)) throw bad(`needs lines in [1, 64], found ${p.lines}`);
     return p;
   });
   return { phases, threads };
+}
+
+/**
+ * The typed regions of a workload: for each phase whose type is not anon, its dense 4 KiB page range
+ * [0x10000 + offset, + pages) in VM 0, with the type's index in PHASE_TYPES (= sim/page-types.ts PT_*).
+ * Empty for an all-anon workload and for vms workloads.
+ */
+export function workloadRegions(spec: string): Array<{ vm: number; start: number; end: number; type: number }> {
+  if (isVmsWorkload(spec)) return [];
+  return parseWorkload(spec)
+    .phases.filter((p) => p.type !== 'anon')
+    .map((p) => ({ vm: 0, start: BASE_PAGE + p.offset, end: BASE_PAGE + p.offset + p.pages, type: PHASE_TYPES.indexOf(p.type) }));
 }
 
 /**

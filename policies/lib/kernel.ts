@@ -42,8 +42,13 @@ import type { ScanParams } from './numa-balancing.ts';
 import { ActiveInactiveLru, ADD_FAULT, ADD_MIGRATED, SWAP_CLUSTER_MAX } from './lru.ts';
 import type { Reclaimer } from './lru.ts';
 import { Mglru } from './mglru.ts';
+import { TypedLru, flushTypedStats, slowFirst, PT_ANON } from './typed-lru.ts';
+import { DEFAULT_SWAPPINESS } from './scan-balance.ts';
+import { EarlyReclaim } from './early-reclaim.ts';
 import { MAX_MIB, MAX_SIM_MS } from '../../sim/config.ts';
 import { grow } from './grow.ts';
+import { NUMA_BALANCING_COLLOID } from './colloid.ts';
+import type { ColloidTiering } from './colloid.ts';
 
 export const MAX_RECLAIM_RETRIES = 16;
 const BASE_PAGE_BYTES = 4096;
@@ -71,7 +76,23 @@ export interface KernelOptions {
   watermarkScaleFactor: number;
   reclaimer: 'lru' | 'mglru';
   mglruMinTtlMs?: number;
-  tpp?: { demoteScaleFactor: number; promoteActiveOnly: boolean; kswapdRetryMs: number };
+  tpp?: { demoteScaleFactor: number; promoteActiveOnly: boolean; kswapdRetryMs: number; fileOnSlowTier?: boolean };
+  /** vm.swappiness for the anon/file balance when the run has page types (typed-lru.ts); default 60. */
+  swappiness?: number;
+  /** Early reclaim at this % of all memory (early-reclaim.ts); 0 or unset = off. */
+  reclaimEarlyPct?: number;
+  /** Colloid (numa_balancing mode 6, lib/colloid.ts): hint faults on top-tier pages too, promotion gate, hot local pages moved away. */
+  colloid?: ColloidTiering;
+  /**
+   * Nomad (policies/nomad.ts): asynchronous promotion. A hint fault that decided to promote hands
+   * the page to this hook instead of checking room and migrating it in the faulting task; the
+   * hook's owner moves it later and calls asyncPromoted().
+   */
+  asyncPromote?: (page: number) => void;
+  /** Nomad: reclaim on a node frees shadow copies first (reclaim_shadow_page); returns pages freed. */
+  reclaimShadows?: (tier: number, pages: number) => number;
+  /** NeoMem: kswapd balances to the promo watermark (memory-tiering mode) with the NUMA scanner off. */
+  kswapdToPromo?: boolean;
   /** kswapd's own time per LRU page scanned, beyond the cost model's PTE test and migration [estimate]. */
   kswapdPageNs: number;
 }
@@ -110,6 +131,7 @@ export class TieringKernel {
   private readonly c: Record<string, number>;
   private readonly reclaimFromKswapd: Array<(page: number) => boolean>;
   private readonly reclaimDirect: Array<(page: number) => boolean>;
+  private readonly early: EarlyReclaim | null = null;
 
   constructor(
     private readonly host: Host,
@@ -159,13 +181,24 @@ export class TieringKernel {
     if (o.reclaimer === 'mglru') {
       Object.assign(this.c, { agings: count('mglruAgings'), pmdSkips: count('mglruBloomSkippedPmds'), lookAround: count('mglruLookAroundYoung'), minTtl: count('mglruMinTtlBlocked') });
       this.reclaimer = new Mglru(host, this.addr, o.mglruMinTtlMs ?? 0);
+    } else if (host.pageTypesOn()) {
+      // Page types declared: separate anon and file lists balanced by swappiness (typed-lru.ts).
+      Object.assign(this.c, { dropped: count('reclaimDroppedClean'), writtenBack: count('reclaimWrittenBack'), swapped: count('reclaimSwapped'), refaults: count('workingsetRefaults'), activated: count('workingsetActivated') });
+      this.reclaimer = new TypedLru(host, o.swappiness ?? DEFAULT_SWAPPINESS, (k) => host.count(this.c.scanned, k));
     } else {
       this.reclaimer = new ActiveInactiveLru(host, (k) => host.count(this.c.scanned, k));
     }
-    this.scanner = o.numaMode !== 0 ? new NumaScanner(host, o.scan, o.numaMode, this.addr) : null;
+    // Colloid: mode 6 makes the scanner mark top-tier pages too (change_pte_range); the kernel's own
+    // paths keep testing numaMode (2) and read o.colloid where Colloid changes them.
+    this.scanner = o.numaMode !== 0 ? new NumaScanner(host, o.scan, o.colloid ? o.numaMode | NUMA_BALANCING_COLLOID : o.numaMode, this.addr) : null;
+    if (o.colloid) o.colloid.kernel = this;
     this.kswapdRunning = new Uint8Array(n);
     this.kswapdRunReclaimed = new Float64Array(n);
     this.kswapdIdleScanned = new Float64Array(n);
+    if (o.reclaimEarlyPct) {
+      this.early = new EarlyReclaim(host, o.reclaimEarlyPct);
+      Object.assign(this.c, { earlyRuns: count('earlyReclaimRuns'), earlyEvicted: count('earlyReclaimEvicted') });
+    }
     this.kswapdFailures = new Float64Array(n);
     this.kswapdFailNs = new Float64Array(n);
     this.rateLimitPages = (o.promoteRateLimitMBps * 1048576) / host.pageBytes;
@@ -192,7 +225,7 @@ export class TieringKernel {
 
   hooks(): PolicyHooks {
     return {
-      place: () => this.place(),
+      place: (page) => this.place(page),
       onFault: (page, kind, cpu) => this.onFault(page, kind, cpu),
       onTimer: (id) => this.onTimer(id),
       onPressure: (tier) => this.directReclaim(tier),
@@ -219,9 +252,14 @@ export class TieringKernel {
 
   // ------------------------------------------------------------------ allocation
 
-  place(): number {
+  place(page = -1): number {
     const host = this.host;
     const n = host.tiers;
+    // TPP page-type-aware allocation: page cache and tmpfs try the slow tiers first (slowFirst).
+    if (page >= 0 && this.o.tpp?.fileOnSlowTier && host.pageType(page) !== PT_ANON) {
+      const t = slowFirst(n, (t) => this.aboveMark(t, this.wm.low[t]));
+      if (t >= 0) return t;
+    }
     for (let t = 0; t < n; t++) if (this.aboveMark(t, this.wm.low[t])) return t;
     for (let t = 0; t < n; t++) this.wakeKswapd(t);
     for (let t = 0; t < n; t++) if (this.aboveMark(t, this.wm.min[t])) return t;
@@ -243,12 +281,25 @@ export class TieringKernel {
     this.reclaimer.add(page, t, ADD_FAULT, false);
     this.lastCpu[page] = -1;
     if (kind === FAULT_SWAP_IN) this.reclaimer.refault(t);
+    if (this.early && this.reclaiming === 0) this.earlyReclaim();
     if (this.directReclaimDue) {
       // In the faulting CPU's context: its demotions are synchronous and stall it.
       this.directReclaimDue = false;
       this.directReclaim(0);
     }
     if (this.o.tpp && t === 0 && this.freeBase(0) < this.demoteWm) this.wakeKswapd(0);
+  }
+
+  /** Early reclaim (early-reclaim.ts), as an asynchronous reclaim pass like kswapd's. */
+  private earlyReclaim(): void {
+    const e = this.early!;
+    const before = e.evicted;
+    this.reclaiming++;
+    if (e.check(this.reclaimer)) this.host.count(this.c.earlyRuns);
+    this.reclaiming--;
+    this.reclaimedPages += e.evicted - before;
+    this.host.count(this.c.earlyEvicted, e.evicted - before);
+    this.flushReclaimerStats();
   }
 
   private ensure(pages: number): void {
@@ -264,6 +315,11 @@ export class TieringKernel {
 
   // ------------------------------------------------------------------ kswapd and reclaim
 
+  /** kernel.numa_balancing_hot_threshold_ms (the default threshold before auto-adjustment). */
+  get hotThresholdMs(): number {
+    return this.o.hotThresholdMs;
+  }
+
   /** Free base pages of a node. */
   freeBase(t: number): number {
     return this.host.free(t) * this.ppf;
@@ -276,7 +332,7 @@ export class TieringKernel {
 
   /** Free pages kswapd reclaims a node up to (pgdat_balanced's mark). */
   kswapdTarget(t: number): number {
-    let mark = this.o.numaMode === NUMA_BALANCING_MEMORY_TIERING ? this.wm.promo[t] : this.wm.high[t];
+    let mark = this.o.numaMode === NUMA_BALANCING_MEMORY_TIERING || this.o.kswapdToPromo ? this.wm.promo[t] : this.wm.high[t];
     if (this.o.tpp && t === 0) mark = Math.max(mark, this.demoteWm);
     return mark;
   }
@@ -311,6 +367,12 @@ export class TieringKernel {
     const host = this.host;
     const target = this.kswapdTarget(t);
     if (this.aboveMark(t, target)) {
+      this.endKswapdRun(t);
+      return;
+    }
+    const shadowsFreed = this.o.reclaimShadows ? this.o.reclaimShadows(t, Math.ceil((target - this.freeBase(t)) / this.ppf) + 1) : 0;
+    if (shadowsFreed > 0 && this.aboveMark(t, target)) {
+      this.kswapdRunReclaimed[t] += shadowsFreed; // Nomad: freeing shadow copies balanced the node
       this.endKswapdRun(t);
       return;
     }
@@ -367,6 +429,7 @@ export class TieringKernel {
     const enough = () => this.reclaimedPages - start >= SWAP_CLUSTER_MAX;
     const n = host.tiers;
     this.reclaiming++;
+    if (this.o.reclaimShadows) for (let k = 0; k < n && !enough(); k++) this.reclaimedPages += this.o.reclaimShadows((want + k) % n, SWAP_CLUSTER_MAX - (this.reclaimedPages - start));
     for (let k = 0; k < n && !enough(); k++) this.reclaimer.shrink((want + k) % n, this.reclaimDirect[(want + k) % n], enough);
     this.reclaiming--;
     this.flushReclaimerStats();
@@ -399,6 +462,7 @@ export class TieringKernel {
 
   private flushReclaimerStats(): void {
     const r = this.reclaimer;
+    if (r instanceof TypedLru) flushTypedStats(r, this.host, this.c);
     if (r instanceof Mglru) {
       const s = r.stats;
       const host = this.host;
@@ -446,6 +510,11 @@ export class TieringKernel {
     const mode = this.o.numaMode;
     const local = src === 0;
     if (local) host.count(this.c.hintLocal);
+    if (local && this.o.colloid) {
+      // Colloid: numa_migrate_memory_away_target; no fault statistics without NUMA_BALANCING_NORMAL.
+      this.o.colloid.localHintFault(page);
+      return;
+    }
     const useAccessTime = mode === NUMA_BALANCING_MEMORY_TIERING && !local;
     const prevCpu = useAccessTime ? -1 : this.lastCpu[page];
     let migrate = false;
@@ -461,7 +530,13 @@ export class TieringKernel {
     let failed = false;
     if (migrate) {
       // migrate_balanced_pgdat: order-0 check of high + the folio's base pages.
-      if (this.freeBase(0) > this.wm.high[0] + this.ppf) {
+      if (this.o.asyncPromote) {
+        // Nomad: handed to the module (queue_page_fault) whatever node 0's free space: its worker
+        // allocates later. For the scan-period statistics it counts as the promotion it replaces
+        // (a fault on node 0) [estimate].
+        this.o.asyncPromote(page);
+        migrated = true;
+      } else if (this.freeBase(0) > this.wm.high[0] + this.ppf) {
         const wasActive = this.reclaimer.isActive(page);
         if (host.migrate(page, 0)) {
           migrated = true;
@@ -474,15 +549,23 @@ export class TieringKernel {
         if (mode === NUMA_BALANCING_MEMORY_TIERING) this.wakeKswapd(0);
       }
     }
-    if (migrated && this.o.tpp && this.freeBase(0) < this.demoteWm) this.wakeKswapd(0);
+    if (migrated && this.o.tpp && !this.o.asyncPromote && this.freeBase(0) < this.demoteWm) this.wakeKswapd(0);
     // task_numa_fault: tiering mode records nothing for memory left on a slow node.
     const memTier = migrated ? 0 : src;
     if (mode === NUMA_BALANCING_MEMORY_TIERING && memTier !== 0) return;
+    if (this.o.colloid) return; // Colloid's task_numa_fault returns early without NUMA_BALANCING_NORMAL
     const priv = prevCpu < 0 || prevCpu === cpu;
     if (sc.recordFault(priv, local, failed)) {
       host.count(this.c.periodUpdates);
       if (sc.lastUpdateDoubled) this.nextScanNs = host.now() + sc.periodMs * 1e6;
     }
+  }
+
+  /** Nomad: a page asyncPromote() queued has moved to node 0 (off the fault path): its lists and TPP's demotion watermark. */
+  asyncPromoted(page: number, wasActive: boolean): void {
+    this.reclaimer.add(page, 0, ADD_MIGRATED, wasActive);
+    this.host.count(this.c.promoted);
+    if (this.o.tpp && this.freeBase(0) < this.demoteWm) this.wakeKswapd(0);
   }
 
   /** should_numa_migrate_memory's memory-tiering branch (plus TPP's active-LRU rule first). */
@@ -499,6 +582,7 @@ export class TieringKernel {
     const nowMs = Math.floor(host.now() / 1e6);
     if (this.freeBase(0) > this.wm.promo[0] + this.enoughFreePages) {
       this.promo.thresholdMs = 0; // workload changed: reset the hot threshold
+      if (o.colloid?.blocksPromotion()) return false;
       host.count(this.c.bypass);
       return true;
     }
@@ -510,6 +594,7 @@ export class TieringKernel {
       host.count(this.c.cold);
       return false;
     }
+    if (o.colloid?.blocksPromotion()) return false;
     host.count(this.c.cand);
     if (this.promo.rateLimited(nowMs, this.rateLimitPages, 1)) {
       host.count(this.c.limited);
@@ -532,6 +617,8 @@ export type TieringParamValues = ScanParams & {
   hotThresholdMs: number;
   promoteRateLimitMBps: number;
   demotionEnabled: boolean;
+  swappiness?: number;
+  reclaimEarlyPct?: number;
   kswapdPageNs: number;
 };
 
@@ -545,6 +632,8 @@ export function tieringOptions(p: TieringParamValues): Omit<KernelOptions, 'recl
     promoteRateLimitMBps: p.promoteRateLimitMBps,
     minFreeKbytes: p.minFreeKbytes,
     watermarkScaleFactor: p.watermarkScaleFactor,
+    swappiness: p.swappiness,
+    reclaimEarlyPct: p.reclaimEarlyPct,
     kswapdPageNs: p.kswapdPageNs,
   };
 }
@@ -560,6 +649,8 @@ export const SCAN_PARAMS = {
 export const WATERMARK_PARAMS = {
   minFreeKbytes: { default: 0, min: 0, max: 2 ** 30, doc: 'vm.min_free_kbytes; 0 = as the kernel computes it at boot, clamp(√(16 · memory_kB), 128, 262144).' },
   watermarkScaleFactor: { default: 10, min: 1, max: 3000, doc: 'vm.watermark_scale_factor in 1/10000 of a node: distance between the min/low/high/promo watermarks (kernel default 10 = 0.1 %).' },
+  reclaimEarlyPct: { default: 0, min: 0, max: 100, doc: 'Reclaim early: once the frames in use across all tiers exceed this % of all memory, evict cold pages (to zswap or swap) until 1 % below it, instead of waiting for the watermarks (policies/lib/early-reclaim.ts); 0 = off.' },
+  swappiness: { default: 60, min: 0, max: 200, doc: 'vm.swappiness (mm/vmscan.c get_scan_count): anon vs file reclaim pressure, 0–200 (kernel default 60); used only when the run declares page types (policies/lib/typed-lru.ts).' },
   kswapdPageNs: { default: 500, min: 0, max: 1e6, doc: 'ns of kswapd time per LRU page it scans (isolate, rmap walk, put back or hand to demotion), on top of the PTE test and the migration the cost model charges; kswapd is a thread, so this sets how long its batches take, not a stall [estimate, 200–2000].' },
 } as const;
 

@@ -5,6 +5,9 @@ import { KERNEL_CASES } from './cases-kernel.ts';
 import { ORACLE_CASES } from './cases-oracle.ts';
 import { TIERING_CASES } from './cases-tiering.ts';
 import { ESX_CASES } from './cases-esx.ts';
+import { RESEARCH_CASES } from './cases-research.ts';
 import { SENSITIVITY_CASES } from './cases-sensitivity.ts';
+import { PAGE_TYPE_CASES } from './cases-pagetypes.ts';
+import { NEWER_CASES } from './cases-newer.ts';
 
-export const CASES: ValidationCase[] = [...KERNEL_CASES, ...ORACLE_CASES, ...TIERING_CASES, ...ESX_CASES, ...SENSITIVITY_CASES];
+export const CASES: ValidationCase[] = [...KERNEL_CASES, ...ORACLE_CASES, ...TIERING_CASES, ...PAGE_TYPE_CASES, ...ESX_CASES, ...RESEARCH_CASES, ...NEWER_CASES, ...SENSITIVITY_CASES];
