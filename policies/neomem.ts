@@ -75,7 +75,6 @@ export default definePolicy({
       swappiness: p.swappiness,
       kswapdPageNs: p.kswapdPageNs,
       reclaimer: 'lru',
-      kswapdPageNs: p.kswapdPageNs,
       kswapdToPromo: true,
     };
     const kernel = createKernel(host, opts);

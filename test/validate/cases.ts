@@ -9,5 +9,6 @@ import { RESEARCH_CASES } from './cases-research.ts';
 import { SENSITIVITY_CASES } from './cases-sensitivity.ts';
 import { PAGE_TYPE_CASES } from './cases-pagetypes.ts';
 import { NEWER_CASES } from './cases-newer.ts';
+import { TRANSLATION_CASES } from './cases-translation.ts';
 
-export const CASES: ValidationCase[] = [...KERNEL_CASES, ...ORACLE_CASES, ...TIERING_CASES, ...PAGE_TYPE_CASES, ...ESX_CASES, ...RESEARCH_CASES, ...NEWER_CASES, ...SENSITIVITY_CASES];
+export const CASES: ValidationCase[] = [...KERNEL_CASES, ...ORACLE_CASES, ...TIERING_CASES, ...PAGE_TYPE_CASES, ...TRANSLATION_CASES, ...ESX_CASES, ...RESEARCH_CASES, ...NEWER_CASES, ...SENSITIVITY_CASES];
