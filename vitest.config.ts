@@ -5,6 +5,7 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // Simulation tests are CPU-bound; two workers match the two-core machines here.
     maxWorkers: 2,
-    testTimeout: 60_000,
+    // Many tests spawn child runs; on a loaded 2-core machine some take over a minute.
+    testTimeout: 120_000,
   },
 });

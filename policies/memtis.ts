@@ -92,6 +92,8 @@ export { NR_BINS, NR_SKEW, binOf, hotThresholdBin, skewIndex } from './lib/memti
 
 const TIMER_MIGRATE = 1;
 const TIMER_QUOTA = 2;
+/** kmigraterd woken for direct demotion (kmigraterd_wakeup): its pass runs as the thread, after the fault. */
+const TIMER_DIRECT = 3;
 const HUGE_PAGE_BYTES = 2 * 1024 * 1024;
 const BASE_PAGE_BYTES = 4096;
 const MB = 1024 * 1024;
@@ -215,9 +217,9 @@ export class Memtis {
       place: () => this.place(),
       onFault: (page, kind) => this.onFault(page, kind),
       onSample: (page, _event, subpage) => this.onSample(page, subpage),
-      onTimer: (id) => (id === TIMER_MIGRATE ? this.kmigraterd() : this.checkQuota()),
-      // Every tier full: the allocation could not even fall back; demote as for a full fast tier.
-      onPressure: () => this.wakeDirectDemotion(),
+      onTimer: (id) => (id === TIMER_MIGRATE ? this.kmigraterd() : id === TIMER_DIRECT ? this.directDemotionTimer() : this.checkQuota()),
+      // Every tier full: the allocation could not even fall back; demote as for a full fast tier, at once.
+      onPressure: () => this.demoteNow(),
     };
   }
 
@@ -230,13 +232,38 @@ export class Memtis {
   }
 
   private directDue = false;
+  /** kmigraterd woken for direct demotion: 0 asleep, 1 pass queued, 2 busy until its pass's time has elapsed. */
+  private directState = 0;
 
-  /** need_demotion set and kmigraterd woken: its demotion pass runs now (asynchronous migrations). */
+  /**
+   * The allocation set need_demotion and woke kmigraterd (htmm_core.c, kmigraterd_wakeup): the
+   * faulting task does not wait; the thread's pass runs after the fault, and a wake while it is
+   * awake changes nothing.
+   */
   private wakeDirectDemotion(): void {
+    this.needDemotion = true;
+    if (this.directState !== 0) return;
+    this.directState = 1;
+    this.host.after(0, TIMER_DIRECT);
+  }
+
+  /** kmigraterd's direct-demotion pass (asynchronous migrations); the thread stays awake for the pass's list work. */
+  private directDemotionTimer(): void {
+    if (this.directState === 2) {
+      this.directState = 0;
+      return;
+    }
+    const busyNs = this.demoteNow();
+    this.directState = busyNs > 0 ? 2 : 0;
+    if (busyNs > 0) this.host.after(busyNs, TIMER_DIRECT);
+  }
+
+  /** demote_node for the top tier's excess, now (the pass above; also when every tier is full); returns the kernel ns it took. */
+  private demoteNow(): number {
     this.needDemotion = true;
     const excess = this.toptierExcess();
     if (excess > 0) this.demoteNode(excess);
-    this.flushOps();
+    return this.flushOps();
   }
 
   private setLoadPeriod(i: number): void {
@@ -292,7 +319,7 @@ export class Memtis {
    * → active, cold (bin < warm threshold) → inactive, warm (in between) stays where it is; a page
    * just promoted is hot. Slow tier: hot → active (a promotion candidate), else inactive.
    */
-  private listFor(page: number): number {
+  protected listFor(page: number): number {
     const b = this.bin[page];
     if (this.host.tierOf(page) !== 0) return b >= this.activeThreshold ? L_SLOW_ACTIVE : L_SLOW_INACTIVE;
     if (b >= this.activeThreshold) return L_FAST_ACTIVE;
@@ -478,11 +505,12 @@ export class Memtis {
     this.flushOps();
   }
 
-  private flushOps(): void {
-    if (this.ops > 0) {
-      this.host.chargeKernelNs(this.ops * this.p.listOpNs);
-      this.ops = 0;
-    }
+  /** Charge the list operations done since the last flush as kernel CPU; returns that time. */
+  private flushOps(): number {
+    const ns = this.ops * this.p.listOpNs;
+    if (ns > 0) this.host.chargeKernelNs(ns);
+    this.ops = 0;
+    return ns;
   }
 
   /** Take w from a histogram bin, clamped at 0 as the kernel's bookkeeping does. */

@@ -2,7 +2,8 @@
 // Hardware/Software Co-Design for CXL-Native Memory Tiering", MICRO'24, arXiv 2403.18702). Follows
 // the artifact: NeoProf in the CXL controller (PKUZHOU/NeoProf_FPGA `afu/sketch/cmsketch.sv`,
 // `afu/neoprof_avmm_slave.sv`, `afu/neoprof_exp.sv`) and the kernel daemon kneomemd (its Linux v6.3
-// tree, `kneomemd_scanning`, `get_error_bound`), on the kernel's own demotion in reclaim
+// tree, `kneomemd_scanning`) with its user-space threshold strategy (NeoMem_benchmarking), on the
+// kernel's own demotion in reclaim
 // (policies/lib/kernel.ts with NUMA balancing off).
 //
 // - NeoProf sees every access that reaches the CXL device, i.e. every access served by a slower
@@ -13,17 +14,21 @@
 //   a full FIFO drops it).
 // - kneomemd wakes every 100 ms [code]: it drains the FIFO and promotes those pages still on a
 //   slow tier to node 0, asynchronously (its own kthread, MIGRATE_ASYNC; the application never
-//   stalls), reads the histogram every 50 scans [code] (64 bins of row-0 counters [code]) and
-//   takes its 50th percentile as the sketch's error bound [code], and resets the sketch every 10
-//   scans [code] (1 s), which flushes the FIFO.
-// - Hot threshold from the histogram: threshold = hotnessThreshold + error bound, written to the
-//   device (which resets the sketch, as SET_THRESHOLD does) when it changes. The artifact computes
-//   the error bound; adding it to the base threshold is this model's reading of the paper's
-//   "threshold from the histogram quantile" [estimate].
-// - Bandwidth-aware throttling: NeoProf's state monitor reports the device's busy share; a scan
-//   promotes at most migrateMBps worth of pages per interval, scaled by the slow tier's spare
-//   bandwidth share 1 − utilisation over the last interval (accesses × 64 B plus migrated bytes,
-//   over slowTierGBps) [estimate: the rule and both numbers].
+//   stalls), reads the histogram every 50 scans [code] (64 bins of row-0 counters [code]; the
+//   driver's 50th-percentile error bound is computed but used by nothing, so it is not modelled),
+//   and resets the sketch every 10 scans [code] (1 s), which flushes the FIFO.
+// - Hot threshold from the histogram, bandwidth-aware (the artifact's user-space strategy,
+//   NeoMem_benchmarking `neomem_strategy` / `adjust_percentile`): every 1 s a percentile p (in
+//   1/10000, start 10, bounds 1 … 156) becomes p · (1 + bw) / (1 + hotAfterDemoted / (migrated +
+//   1))² while the pages migrated in that second stay under the quota (8192 · 256), else p / 2
+//   (integer); the threshold written to the device is the counter value above which the top p of
+//   the last histogram lies (get_neomem_hist_percentile_reversed, at least 1), which resets the
+//   sketch. bw = the device's busy share from the state monitor: here accesses × 64 B plus migrated
+//   bytes over slowTierGBps [estimate: the device's bandwidth]; hotAfterDemoted (the kernel's
+//   neomem_hot_after_demoted) counts hot reports of pages NeoMem had promoted before and that were
+//   demoted since. `strategy` false keeps the daemon's fixed threshold (hotnessThreshold).
+// - Optional per-scan quota (migrateMBps > 0, not in the artifact, which migrates every hot page
+//   it drains), scaled by the spare bandwidth share when bandwidthThrottle [estimate].
 // - Promotion needs node 0 free above its high watermark (migrate_balanced_pgdat); otherwise kswapd
 //   is woken there (it demotes) and the page is retried once. Demotion: the kernel's reclaim
 //   (kswapd, classic LRU, demotion to the next tier), as Linux v6.3 with demotion enabled, kswapd
@@ -34,10 +39,12 @@
 import { definePolicy } from './policy.ts';
 import { createKernel, WATERMARK_PARAMS } from './lib/kernel.ts';
 import type { KernelOptions } from './lib/kernel.ts';
-import { CountMinSketch, histogramPercentile } from './lib/count-min.ts';
+import { CountMinSketch, histogramPercentileReversed } from './lib/count-min.ts';
+import { grow } from './lib/grow.ts';
 import { MAX_MIB } from '../sim/config.ts';
 
 const TIMER_SCAN = 200;
+const TIMER_STRATEGY = 201;
 /** Bytes per access the device sees: one 64 B line (neoprof_exp.sv takes address bits [51:6]). */
 const LINE_BYTES = 64;
 
@@ -53,15 +60,19 @@ export default definePolicy({
     hotnessThreshold: { default: 2, min: 0, max: 65535, integer: true, doc: 'A page is hot when its sketch estimate exceeds this: neomem_scanning_hotness_threshold = 2 [code].' },
     histPeriodScans: { default: 50, min: 1, max: 1e6, integer: true, doc: 'Read the counter histogram every this many scans: neomem_hist_scan_period = 50 [code].' },
     histBins: { default: 64, min: 2, max: 65536, integer: true, doc: 'Histogram bins: neomem_hist_nr_bins = 64 [code].' },
-    errorBoundPercentile: { default: 50, min: 0, max: 100, doc: 'Percentile of the counter histogram taken as the error bound: neomem_percentile = 50 [code].' },
-    adaptiveThreshold: { default: true, doc: 'Threshold = hotnessThreshold + error bound, updated with each histogram [estimate: how the paper combines them]; false = hotnessThreshold fixed, as the artifact\'s daemon runs.' },
+    strategy: { default: true, doc: 'Run the artifact\'s user-space threshold strategy (adjust_percentile, every strategyPeriodMs); false = the daemon\'s fixed hotnessThreshold.' },
+    strategyPeriodMs: { default: 1000, min: 1, max: 60000, doc: 'Threshold strategy period: time.sleep(1) in neomem_strategy [code].' },
+    startPercentile: { default: 10, min: 1, max: 10000, doc: 'Initial percentile of hot counters, in 1/10000: current_percentile = 10 [code].' },
+    minPercentile: { default: 1, min: 1, max: 10000, doc: 'Lower bound of the percentile, 1/10000: lower_bound_percentile = 1 [code].' },
+    maxPercentile: { default: 156, min: 1, max: 10000, doc: 'Upper bound of the percentile, 1/10000: higher_bound_percentile = 156 [code].' },
+    strategyQuotaPages: { default: 8192 * 256, min: 0, max: 1e12, doc: 'Pages migrated per strategy period above which the percentile halves: quota = 8192 · 256 [code].' },
     sketchDepth: { default: 2, min: 1, max: 8, integer: true, doc: 'Count-min rows: ARRAY_DEPTH = 2 [code].' },
     sketchWidthBits: { default: 16, min: 0, max: 24, integer: true, doc: 'log2 of the counters per row: HASH_WIDTH = 16 (neoprof_avmm_slave default) [code].' },
     counterBits: { default: 16, min: 1, max: 16, integer: true, doc: 'Counter width: CNT_WIDTH = 16 [code].' },
     hotFifoDepth: { default: 4096, min: 1, max: 1 << 20, integer: true, doc: 'Hot-page FIFO entries: HOT_FIFO_DEPTH = 1 << 12 [code].' },
-    migrateMBps: { default: 1024, min: 0, max: MAX_MIB, doc: 'Promotion quota at an idle slow tier, MB/s [estimate, 256–4096].' },
+    migrateMBps: { default: 0, min: 0, max: MAX_MIB, doc: 'Per-scan promotion quota at an idle slow tier, MB/s; 0 = none, as the artifact (it migrates every hot page it drains) [estimate when set].' },
     slowTierGBps: { default: 32, min: 0.001, max: 10000, doc: 'Slow-tier bandwidth the utilisation is measured against (PCIe 5.0 ×8 CXL ≈ 32 GB/s, FACTS §5) [estimate, 16–64].' },
-    bandwidthThrottle: { default: true, doc: 'Scale each scan\'s quota by the slow tier\'s spare bandwidth share (1 − utilisation) [estimate].' },
+    bandwidthThrottle: { default: true, doc: 'With migrateMBps > 0: scale each scan\'s quota by the slow tier\'s spare bandwidth share (1 − utilisation) [estimate].' },
   },
   create(p, host) {
     const opts: KernelOptions = {
@@ -90,6 +101,9 @@ export default definePolicy({
       resets: host.counter('neomemResets'),
       scans: host.counter('neomemScans'),
       thresholdSum: host.counter('neomemThresholdSum'),
+      hotAfterDemoted: host.counter('neomemHotAfterDemoted'),
+      percentileSum: host.counter('neomemPercentileSum'),
+      strategyRuns: host.counter('neomemStrategyRuns'),
     };
     const seeds = Array.from({ length: p.sketchDepth }, () => Math.floor(host.random() * 2 ** 32));
     const sketch = new CountMinSketch(p.sketchDepth, p.sketchWidthBits, p.counterBits, seeds);
@@ -102,16 +116,29 @@ export default definePolicy({
     /** Device traffic since the last scan (accesses × 64 B plus promotions), for its utilisation. */
     let intervalBytes = 0;
     const intervalNs = p.scanIntervalMs * 1e6;
-    const quotaPages = (p.migrateMBps * 1e6 * (p.scanIntervalMs / 1000)) / host.pageBytes;
+    const quotaPages = p.migrateMBps > 0 ? (p.migrateMBps * 1e6 * (p.scanIntervalMs / 1000)) / host.pageBytes : Infinity;
+    // The strategy's state: its percentile, and migrations, ping-pong reports and device bytes over its period.
+    let percentile = p.startPercentile;
+    let periodMigrated = 0;
+    let periodHotAfterDemoted = 0;
+    let periodBytes = 0;
+    /** Pages NeoMem promoted at least once (a later hot report on the slow tier means they were demoted since). */
+    let promotedBefore: Uint8Array = new Uint8Array(1024);
 
     host.every(intervalNs, TIMER_SCAN);
+    if (p.strategy) host.every(p.strategyPeriodMs * 1e6, TIMER_STRATEGY);
 
     function onAccess(page: number): void {
       if (host.tierOf(page) <= 0) return; // served by DRAM: the device never sees it
       host.count(c.deviceAccesses);
       intervalBytes += LINE_BYTES;
+      periodBytes += LINE_BYTES;
       if (sketch.add(page) > threshold && sketch.markHot(page)) {
         host.count(c.hot);
+        if (page < promotedBefore.length && promotedBefore[page]) {
+          host.count(c.hotAfterDemoted);
+          periodHotAfterDemoted++;
+        }
         if (fifoCount === fifo.length) {
           host.count(c.fifoDropped);
           return;
@@ -145,6 +172,10 @@ export default definePolicy({
       k.asyncPromoted(page, wasActive);
       host.count(c.promoted);
       intervalBytes += host.pageBytes;
+      periodBytes += host.pageBytes;
+      periodMigrated++;
+      if (page >= promotedBefore.length) promotedBefore = grow(promotedBefore, page + 1);
+      promotedBefore[page] = 1;
       return true;
     }
 
@@ -170,18 +201,23 @@ export default definePolicy({
         }
         if (promote(page)) budget--;
       }
-      if (scanCount % p.histPeriodScans === 0) {
-        sketch.histogram(hist);
-        const bound = histogramPercentile(hist, p.errorBoundPercentile);
-        const next = p.adaptiveThreshold ? Math.min(sketch.maxCount, p.hotnessThreshold + bound) : p.hotnessThreshold;
-        if (next !== threshold) {
-          threshold = next;
-          resetDevice(); // SET_THRESHOLD resets the sketch and flushes the FIFOs
-        }
-      }
+      if (scanCount % p.histPeriodScans === 0) sketch.histogram(hist); // get_hist_from_neoprof
       if (scanCount % p.resetPeriodScans === 0) resetDevice();
       host.count(c.thresholdSum, threshold);
       scanCount++;
+    }
+
+    /** neomem_strategy, one iteration: adjust_percentile, then write the threshold (which resets the sketch). */
+    function strategy(): void {
+      host.count(c.strategyRuns);
+      const bw = periodBytes / (p.slowTierGBps * p.strategyPeriodMs * 1e6);
+      if (periodMigrated < p.strategyQuotaPages) percentile = ((1 + bw) / (1 + periodHotAfterDemoted / (periodMigrated + 1)) ** 2) * percentile;
+      else percentile = Math.floor(percentile / 2);
+      percentile = Math.min(p.maxPercentile, Math.max(p.minPercentile, percentile));
+      periodBytes = periodMigrated = periodHotAfterDemoted = 0;
+      threshold = Math.min(sketch.maxCount, histogramPercentileReversed(hist, percentile / 10000));
+      host.count(c.percentileSum, percentile);
+      resetDevice(); // the sysfs store calls set_hotness_threshold: SET_THRESHOLD resets the sketch and flushes the FIFOs
     }
 
     return {
@@ -190,6 +226,7 @@ export default definePolicy({
       onPressure: kernel.onPressure!,
       onTimer(id: number) {
         if (id === TIMER_SCAN) scan();
+        else if (id === TIMER_STRATEGY) strategy();
         else kernel.onTimer!(id);
       },
       onAccessOracle: (page: number) => onAccess(page),

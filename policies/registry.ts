@@ -19,13 +19,14 @@ import damonTiering from './damon-tiering.ts';
 import arms from './arms.ts';
 import colloidTpp from './colloid-tpp.ts';
 import colloidHemem from './colloid-hemem.ts';
+import colloidMemtis from './colloid-memtis.ts';
 import nomad from './nomad.ts';
 import neomem from './neomem.ts';
 import oracleLru from './oracle-lru.ts';
 import oracleStatic from './oracle-static.ts';
 import movableBoundary from './movable-boundary.ts';
 
-export const POLICIES: readonly PolicyDefinition[] = [firstTouch, interleave, numaTiering, tpp, mglru, autonuma, pebs, hemem, memtis, balloon, idleTax, pageSharing, damonTiering, arms, colloidTpp, colloidHemem, nomad, neomem, oracleLru, oracleStatic, movableBoundary] as PolicyDefinition[];
+export const POLICIES: readonly PolicyDefinition[] = [firstTouch, interleave, numaTiering, tpp, mglru, autonuma, pebs, hemem, memtis, balloon, idleTax, pageSharing, damonTiering, arms, colloidTpp, colloidHemem, colloidMemtis, nomad, neomem, oracleLru, oracleStatic, movableBoundary] as PolicyDefinition[];
 
 export function findPolicy(name: string): PolicyDefinition {
   const p = POLICIES.find((d) => d.name === name);

@@ -360,7 +360,7 @@ export class Engine {
       epochs,
       pages: m.pages,
       touchedSubpages: core.huge.on ? core.huge.touchedSubpages : m.pages,
-      engineBytes: m.bytes() + core.ids.bytes() + core.huge.bytes() + core.tlb.bytes() + core.vm.pageContent.byteLength + (table > 0 ? table : keys),
+      engineBytes: m.bytes() + core.ids.bytes() + core.huge.bytes() + core.tlb.bytes() + core.pins.pinned.byteLength + core.vm.pageContent.byteLength + (table > 0 ? table : keys),
       vm: core.vm.result(endNs),
       pins: core.pins.report ? core.pins.columns(subtract(core.pins.counters.slice(), base.pins)) : undefined,
       warnings: [...core.warnings].filter(([, untilNs]) => endNs < untilNs).map(([text]) => text),

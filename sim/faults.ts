@@ -95,9 +95,9 @@ export class Faults {
     m.mappedPages++;
     // Transparent huge pages (thp.enabled): a huge page without a free 2 MiB block falls back to 4 KiB pages.
     if (core.huge.thp !== null) core.huge.thp.placed(page, tier);
-    // Long-term pins (sim/pins.ts): a page of a pinned range is pinned at its first touch.
-    // (A huge page that fell back to 4 KiB pages just now has no frame of its own: not pinned.)
-    if (!swapIn && core.pins.on && m.frame[page] >= 0) stall += core.pins.firstTouch(page, tier, c);
+    // Long-term pins (sim/pins.ts): a page of a pinned range is pinned at its first touch (a huge
+    // page that fell back to 4 KiB pages just now: its sub-pages in the range).
+    if (!swapIn && core.pins.on) stall += core.pins.firstTouch(page, tier, c);
     if (core.vm.on) stall += core.vm.pageIn(page, c, swapIn, guestPaged !== 0);
     core.counters[swapIn ? C_SWAP_INS : C_FIRST_TOUCH_FAULTS]++;
     core.counters[C_KERNEL_CPU_NS] += cost;

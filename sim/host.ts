@@ -67,16 +67,16 @@ export interface Host {
   /**
    * Move the page's frame to `tier`. Synchronous when called from a fault (the faulting CPU stalls
    * for the copy, fixed cost and TLB shootdown); asynchronous otherwise or when `async` is true
-   * (kernel CPU and bandwidth only). Returns false and changes nothing if the tier is full or is
-   * already the page's tier.
+   * (kernel CPU and bandwidth only). Returns false and changes nothing if the tier is full, is
+   * already the page's tier, or the page is long-term pinned (sim/pins.ts; refusals are counted).
    */
   migrate(page: number, tier: number, async?: boolean): boolean;
   /**
    * Reclaim the page's frame to swap (the slow backing store below every tier). The next access
    * takes a major fault (cost.swapInNs, stalls that CPU) and the page is placed again through
    * place() with onFault(page, FAULT_SWAP_IN). A dirty page costs a write-back (cost.swapOutNs of
-   * kernel CPU). Returns false if the page has no frame. A shared frame is freed only when its
-   * last page is evicted.
+   * kernel CPU). Returns false if the page has no frame or is long-term pinned (unevictable). A
+   * shared frame is freed only when its last page is evicted.
    */
   evict(page: number): boolean;
   /** Periodic timer: onTimer(id) every periodNs, first after firstDelayNs (default periodNs). */
@@ -113,7 +113,7 @@ export interface Host {
    * used and free), flagged PAGE_BASE; the huge page keeps its id with no frame and PAGE_SPLIT.
    * Charged cost.splitHugePageNs. Returns first, or -1 and changes nothing when the run has no huge
    * pages, the page is already split or a base page, has no frame, shares its frame, or the run
-   * has the VM model on.
+   * has the VM model on, or the page is long-term pinned.
    */
   splitPage(page: number): number;
   /** Subscribe to PEBS-style sampling of an event kind: one sample every `period` events (0 = off). */

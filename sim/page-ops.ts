@@ -6,7 +6,7 @@
 // Work done inside a fault runs in the faulting task: it stalls that CPU (Core.pendingStallNs).
 
 import type { Core } from './core.ts';
-import { isFileType, PT_CACHE } from './page-types.ts';
+import { isFileType } from './page-types.ts';
 import { CONTENT_ZERO_PAGE } from '../traces/synthetic-vms.ts';
 import { S_ACCESSED, S_DIRTY, S_HINT, S_COW, S_TOUCH, S_NO_FRAME, S_TIER_SHIFT, K_BASE, K_SWAPPED } from './memory.ts';
 import { VS_HOST_PAGE_OUTS, VS_MAPPED, VS_STRIDE } from './vm-model.ts';
@@ -69,6 +69,7 @@ export class PageOps {
   moveForPin(page: number, tier: number): number {
     const m = this.core.memory;
     const frame = m.frame[page];
+    if (m.shadow !== null) m.dropShadow(page); // a Nomad shadow would be stale after the move
     const costNs = this.move(page, frame, m.frameTier[frame], tier, (m.flags[page] & K_BASE) !== 0);
     this.core.counters[this.payer + MP_APP] += costNs; // synchronous in the pinning task
     return costNs;
@@ -120,7 +121,7 @@ export class PageOps {
     const m = core.memory;
     if (m.frame[page] < 0) return false;
     if (core.pins.isPinned(page)) {
-      // A long-term pinned (or mlock'd) page is unevictable.
+      // A long-term pinned page cannot be reclaimed (unmapping fails on its pin references).
       core.pins.counters[PIN_EVICT_REFUSED]++;
       return false;
     }
@@ -204,13 +205,14 @@ export class PageOps {
     const scanNs = this.core.cost.pteScanNs;
     let kernelNs = counters[C_KERNEL_CPU_NS];
     let n = 0;
-    // Page cache reached only through read()/write() has no PTE for task_numa_work to mark.
+    // Page cache reached only through read()/write() has no PTE for task_numa_work to mark, and
+    // task_numa_work skips read-only file mappings (page-types.ts skipsNumaScan).
     const types = this.core.types.on ? this.core.types : null;
     for (let i = from; i < to; i++) {
       const p = pages[i];
       const s = state[p];
       if (s & (S_NO_FRAME | S_HINT) || s >>> S_TIER_SHIFT < minTier) continue;
-      if (types !== null && types.of(p) === PT_CACHE) continue;
+      if (types !== null && types.skipsNumaScan(p)) continue;
       state[p] = s | S_HINT;
       kernelNs += scanNs;
       if (armed !== null) armed[n] = p;

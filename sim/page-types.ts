@@ -31,9 +31,17 @@ export function isFileType(t: number): boolean {
   return t === PT_FILE || t === PT_CACHE;
 }
 
+/**
+ * Flag bit beside the type: a read-only file mapping (no VM_WRITE). task_numa_work skips such VMAs
+ * (shared libraries, executables), so their pages are never hint-faulted. Region type name `file-ro`.
+ */
+export const PT_READ_ONLY = 4;
+
+/** Type of a region name: anon, shmem, file, cache, or file-ro (PT_FILE | PT_READ_ONLY). */
 export function pageTypeOf(name: string, where: string): number {
+  if (name === 'file-ro') return PT_FILE | PT_READ_ONLY;
   const i = (PAGE_TYPE_NAMES as readonly string[]).indexOf(name);
-  if (i < 0) throw new ConfigError(`${where}: unknown page type "${name}"; valid: ${PAGE_TYPE_NAMES.join(', ')}`);
+  if (i < 0) throw new ConfigError(`${where}: unknown page type "${name}"; valid: ${PAGE_TYPE_NAMES.join(', ')}, file-ro`);
   return i;
 }
 
@@ -42,7 +50,7 @@ export const PAGE_TYPE_SCHEMA: Schema = {
     default: null,
     nullable: true,
     type: 'string',
-    doc: 'Page types by address range, for traces: "type:start-end;…" (types anon, shmem, file, cache; start/end in 4 KiB page numbers, hex with 0x, end exclusive; "vm/start" for a VM other than 0), or "@path" of a /proc/PID/maps listing (file-backed mappings → file, shared anonymous / /dev/shm / SYSV → shmem, the rest anon). Pages outside every range are anon. Synthetic workloads declare types with the phase parameter type=.',
+    doc: 'Page types by address range, for traces: "type:start-end;…" (types anon, shmem, file, file-ro (a read-only file mapping: never NUMA-scanned), cache; start/end in 4 KiB page numbers, hex with 0x, end exclusive; "vm/start" for a VM other than 0), or "@path" of a /proc/PID/maps listing (file-backed mappings → file, or file-ro without write permission; shared anonymous / /dev/shm / SYSV → shmem; the rest anon). Pages outside every range are anon. Synthetic workloads declare types with the phase parameter type=.',
   },
 };
 
@@ -62,7 +70,7 @@ export class RegionMap {
     for (const r of all) {
       const last = sorted[sorted.length - 1];
       if (last && r.s < last.e) {
-        if (r.t !== last.t) throw new ConfigError(`page regions overlap with different types (${PAGE_TYPE_NAMES[last.t]} and ${PAGE_TYPE_NAMES[r.t]}) at page 0x${(r.s % 2 ** 40).toString(16)}`);
+        if (r.t !== last.t) throw new ConfigError(`page regions overlap with different types (${PAGE_TYPE_NAMES[last.t & 3]} and ${PAGE_TYPE_NAMES[r.t & 3]}) at page 0x${(r.s % 2 ** 40).toString(16)}`);
         if (r.e > last.e) last.e = r.e;
       } else sorted.push({ ...r });
     }
@@ -100,7 +108,7 @@ export function parseRegions(spec: string): RegionMap {
   for (const part of spec.split(';')) {
     const p = part.trim();
     if (p === '') continue;
-    const m = /^([a-z]+):(?:(\d+)\/)?(0x[0-9a-fA-F]+|\d+)-(0x[0-9a-fA-F]+|\d+)$/.exec(p);
+    const m = /^([a-z-]+):(?:(\d+)\/)?(0x[0-9a-fA-F]+|\d+)-(0x[0-9a-fA-F]+|\d+)$/.exec(p);
     if (!m) throw new ConfigError(`pages.regions: expected type:start-end (4 KiB page numbers), found "${p}"`);
     const type = pageTypeOf(m[1], 'pages.regions');
     const vm = m[2] ? Number(m[2]) : 0;
@@ -131,7 +139,7 @@ export function parseMaps(text: string, where: string): RegionMap {
     const path = m[5];
     let type = PT_ANON;
     if (/^\/dev\/shm\/|^\/SYSV|^\/memfd:/.test(path) || (shared && inode === 0)) type = PT_SHMEM;
-    else if (inode !== 0) type = PT_FILE;
+    else if (inode !== 0) type = m[3][1] === 'w' ? PT_FILE : PT_FILE | PT_READ_ONLY;
     if (type !== PT_ANON) ranges.push({ vm: 0, start, end, type });
   });
   return new RegionMap(ranges);
@@ -160,8 +168,16 @@ export class PageTypes {
     return t;
   }
 
+  /** PT_* of the page (without the read-only flag). */
   of(page: number): number {
-    return page < this.type.length ? this.type[page] : PT_ANON;
+    return page < this.type.length ? this.type[page] & 3 : PT_ANON;
+  }
+
+  /** NUMA balancing never marks the page: unmapped page cache (no PTE) or a read-only file mapping. */
+  skipsNumaScan(page: number): boolean {
+    if (page >= this.type.length) return false;
+    const t = this.type[page];
+    return t === PT_CACHE || (t & PT_READ_ONLY) !== 0;
   }
 }
 

@@ -1,5 +1,6 @@
 // Long-term pinned pages and ZONE_MOVABLE tiers: memory a device holds (RDMA memory regions, GPU
-// and DMA buffers, vfio) or mlock, which page migration and reclaim cannot take away.
+// and DMA buffers, vfio: long-term GUP pins), which page migration and reclaim cannot take away.
+// (mlock is not a pin: an mlock'd page is unevictable but can migrate and may live in ZONE_MOVABLE.)
 //
 // What the kernel does, and what is modelled:
 // - A tier is onlined normal or movable (machine.tiers.N.zone; Documentation/admin-guide/mm/
@@ -20,7 +21,7 @@
 //   kernel counts it in pgmigrate_success only).
 // - A pinned page never moves again: migrate() refuses it (migrate_folio_move fails on the extra
 //   pin references: folio_expected_refcount), evict() refuses it (reclaim cannot unmap a
-//   maybe-DMA-pinned folio; mlock'd pages are unevictable), splitPage() refuses it
+//   maybe-DMA-pinned folio), splitPage() refuses it
 //   (can_split_folio counts the pins). Each refusal is counted per reason (pin.*).
 //
 // State: one byte per page id (pinned or not) in a typed array, grown with the page columns;
@@ -34,13 +35,14 @@ import type { Config, Schema } from './config.ts';
 import { ConfigError } from './config.ts';
 import { grow } from './columns.ts';
 import { K_BASE, K_SPLIT } from './memory.ts';
+import { workloadPinRanges } from '../traces/synthetic.ts';
 
 export const PIN_SCHEMA: Schema = {
   'pin.ranges': {
     default: '',
     type: 'string',
     doc:
-      'Long-term pinned address ranges (RDMA/GPU/DMA buffers, mlock), comma-separated: start-end (end exclusive) or start+size, bytes in hex (0x…) or decimal with an optional K/M/G/T suffix (binary). Pages overlapping a range are pinned at first touch (pin_user_pages FOLL_LONGTERM).',
+      'Long-term pinned address ranges (RDMA/GPU/DMA buffers, vfio), comma-separated: start-end (end exclusive) or start+size, bytes in hex (0x…) or decimal with an optional K/M/G/T suffix (binary). Pages overlapping a range are pinned at first touch (pin_user_pages FOLL_LONGTERM).',
   },
   'pin.mapsFile': { default: null, nullable: true, type: 'string', doc: 'A /proc/PID/maps-style file (start-end perms offset dev inode path); its lines are pinned ranges (see pin.mapsMatch).' },
   'pin.mapsMatch': { default: '', type: 'string', doc: 'Only lines of pin.mapsFile whose path column contains this text are pinned (empty: every line), e.g. uverbs or nvidia.' },
@@ -128,9 +130,11 @@ export function parseMaps(text: string, match: string, file = 'pin.mapsFile'): A
   return out;
 }
 
-/** Pinned byte ranges of a config (pin.ranges and pin.mapsFile), unsorted. */
+/** Pinned byte ranges of a config (pin.ranges, pin.mapsFile, and a synthetic workload's pin=1 phases), unsorted. */
 export function pinRangesOf(config: Config): Array<[number, number]> {
   const ranges = parsePinRanges((config['pin.ranges'] as string | undefined) ?? '');
+  const trace = config.trace;
+  if ((trace === null || trace === undefined) && typeof config.workload === 'string') ranges.push(...workloadPinRanges(config.workload));
   const file = config['pin.mapsFile'] as string | null | undefined;
   if (file) {
     let text: string;

@@ -62,7 +62,7 @@ export class ShadowOps {
     const core = this.core;
     const m = core.memory;
     const f = m.frame[page];
-    return f >= 0 && core.pageBytes === 4096 && !core.vm.on && (m.flags[page] & K_BASE) === 0 && m.frameRefs[f] === 1;
+    return f >= 0 && core.pageBytes === 4096 && !core.vm.on && (m.flags[page] & K_BASE) === 0 && m.frameRefs[f] === 1 && !core.pins.isPinned(page);
   }
 
   testAndClearDirty(page: number): boolean {

@@ -22,13 +22,17 @@
 //   over a large footprint goes to memory. Walk reads to memory add to the page-table tier's
 //   bandwidth use.
 // - Shootdown (Linux arch/x86/mm/tlb.c flush_tlb_mm_range → flush_tlb_multi) on migration, unmap
-//   (evict) and huge-page split: every CPU's entry for the page is invalidated (entries lost; the
+//   (evict), huge-page split, khugepaged collapse (one range flush, sim/thp.ts) and Nomad's shadow
+//   remap (sim/shadow-ops.ts): every CPU's entry for the page is invalidated (entries lost; the
 //   holder refills it with a walk on its next access). The initiator pays an IPI round,
 //   cost.tlbShootdownNs + cost.tlbShootdownPerCpuNs per receiving CPU, and each receiver pays
 //   tlb.shootdownReceiveNs on its clock. Receivers: `holders` = the other CPUs that held the entry
 //   (the issue's model; what a precise or broadcast invalidation achieves), `mm` = every other CPU
 //   running the address space (Linux x86 sends the IPI to mm_cpumask whether or not the CPU holds
 //   the entry). With no receiver the flush is local (invlpg), inside the migration's fixed cost.
+//   Shootdowns at one simulated time from one context (a policy callback's list, a fault) are one
+//   migrate_pages() batch of ≤ 512 pages: one IPI round to the union of their receivers
+//   (tlb.batchedFlush; mm/migrate.c migrate_pages_batch, try_to_unmap_flush).
 // - Not modelled: instruction TLB, PCID/ASID switches, nested (2D) walks of VMs (tlb.enabled with
 //   the VM model is an error), page-table pages' own capacity, the paging-structure caches'
 //   invalidation on shootdown (a migration changes only the leaf entry), 1 GiB pages (the run's
@@ -133,6 +137,7 @@ export const TLB_SCHEMA: Schema = {
   'tlb.ptCacheLines': { default: 8192, doc: 'Page-table cache lines (64 B: 8 PTEs, PDEs or PDPTEs) a CPU\'s data caches hold for its walks, 16-way LRU: a walk read that finds its line costs tlb.walkCacheHitNs, else the page-table tier\'s latency; 0 = every walk read goes to memory. Default 512 KiB: the part of L2 and the LLC slice page-table lines keep beside data. [estimate, 1024–65536]', type: 'number', integer: true, min: 0, max: 2 ** 18 },
   'tlb.walkCacheHitNs': { default: 5, doc: 'A page-walk read whose line is in the data caches (≈ an L2 hit, 15 cycles at 3 GHz). [estimate, 1.5–15 ns]', type: 'number', min: 0, max: 1000 },
   'tlb.shootdownTargets': { default: 'holders', doc: 'Which CPUs receive a shootdown IPI: holders (the other CPUs holding the entry) or mm (every other CPU of the address space, as Linux x86 flush_tlb_multi over mm_cpumask).', type: 'string', choices: ['holders', 'mm'] },
+  'tlb.batchedFlush': { default: true, doc: 'Shootdowns at the same simulated time from the same context form one migrate_pages() batch (≤ 512 pages) with one IPI round to the union of receivers (Linux ≥ 6.4, "migrate_pages: batch flushing TLB": flush IPIs −99 %, FACTS §8); false = one round per page.', type: 'boolean' },
   'tlb.shootdownReceiveNs': { default: 500, doc: 'Time a receiving CPU loses to a shootdown IPI (interrupt entry, invlpg, ack). [estimate, 200–2000 ns]', type: 'number', min: 0, max: MAX_EVENT_NS },
 };
 
@@ -379,6 +384,13 @@ export class Tlb {
   private vpnOf = new Float64Array(0);
   private readonly heldBy: Uint8Array;
   private readonly heldAny: Uint8Array;
+  /** The current flush round (tlb.batchedFlush): its time, context CPU, pages, whether it sent IPIs, and who received one. */
+  private readonly batched: boolean;
+  private roundNs = -1;
+  private roundCpu = -2;
+  private roundPages = 0;
+  private roundIpi = false;
+  private readonly inRound: Uint8Array;
   private readonly base: number;
   private readonly ptTier: number;
   private readonly cacheHitNs: number;
@@ -392,6 +404,8 @@ export class Tlb {
     this.on = config['tlb.enabled'] === true;
     this.heldBy = new Uint8Array(core.cpus);
     this.heldAny = new Uint8Array(core.cpus);
+    this.inRound = new Uint8Array(core.cpus);
+    this.batched = config['tlb.batchedFlush'] !== false;
     this.base = tlbCounterBase(core.tiers);
     this.ptTier = (config['tlb.pageTableTier'] as number | undefined) ?? 0;
     this.cacheHitNs = (config['tlb.walkCacheHitNs'] as number | undefined) ?? 5;
@@ -486,18 +500,33 @@ export class Tlb {
     const b = this.base;
     counters[b + TC_ENTRIES_LOST] += lost;
     const self = core.ctxCpu;
+    // Batched flush (tlb.batchedFlush): shootdowns at the same simulated time from the same context
+    // (one policy callback, one fault) are one migrate_pages() batch of up to 512 pages, whose
+    // flush is one IPI round to the union of the receivers (mm/migrate.c migrate_pages_batch →
+    // try_to_unmap_flush). A CPU already in the round costs nothing more.
+    const round = this.batched && this.roundCpu === self && this.roundNs === core.nowNs && this.roundPages + count <= 512;
+    if (!round) {
+      this.roundNs = core.nowNs;
+      this.roundCpu = self;
+      this.roundPages = 0;
+      this.roundIpi = false;
+      this.inRound.fill(0);
+    }
+    this.roundPages += count;
     const active = this.active;
     let receivers = 0;
     for (let k = 0; k < core.cpus; k++) {
-      if (k === self || (active !== null && !active[k])) continue;
+      if (k === self || (active !== null && !active[k]) || this.inRound[k] !== 0) continue;
       if (!this.toAll && held[k] === 0) continue;
+      this.inRound[k] = 1;
       receivers++;
       core.clockNs[k] += this.receiveNs;
       counters[C_STALL_NS] += this.receiveNs;
     }
     if (receivers === 0) return 0;
-    const ns = this.ipiBaseNs + this.ipiPerCpuNs * receivers;
-    counters[b + TC_SHOOTDOWNS]++;
+    const ns = (this.roundIpi ? 0 : this.ipiBaseNs) + this.ipiPerCpuNs * receivers;
+    if (!this.roundIpi) counters[b + TC_SHOOTDOWNS]++;
+    this.roundIpi = true;
     counters[b + TC_IPIS] += receivers;
     counters[b + TC_SHOOTDOWN_NS] += ns + this.receiveNs * receivers;
     return ns;

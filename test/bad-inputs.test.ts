@@ -147,7 +147,7 @@ describe('bad flags and values of npm run sim', () => {
   it('npm run sim --policy tpp (no --) exits 2 with the call to make, through npm itself', () => {
     const r = spawnSync('npm', ['run', '--silent', 'sim', '--policy', 'tpp'], { cwd: ROOT, encoding: 'utf8' });
     expectUserError({ code: r.status, text: r.stderr.split('\n').filter((l) => !l.startsWith('npm ')).join('\n') }, /npm run sim -- --policy tpp/);
-  });
+  }, 180_000); // npm's own start-up plus tsx: over 60 s on a loaded 2-core machine
 });
 
 describe('bad config files', () => {

@@ -4,7 +4,7 @@
 // index() so that collisions are known, and the counts are then worked out by hand.
 
 import { describe, expect, it } from 'vitest';
-import { CountMinSketch, histogramPercentile } from '../policies/lib/count-min.ts';
+import { CountMinSketch, histogramPercentile, histogramPercentileReversed } from '../policies/lib/count-min.ts';
 
 /** Two keys that share their row-0 cell but not their row-1 cell. */
 function collidingInRow0(s: CountMinSketch): [number, number] {
@@ -74,5 +74,14 @@ describe('count-min sketch', () => {
     expect(histogramPercentile(h, 100)).toBe(3);
     expect(histogramPercentile(h, 0)).toBe(0);
     expect(histogramPercentile(new Float64Array([0, 0, 5, 5]), 50)).toBe(2);
+  });
+
+  it('reversed percentile (get_neomem_hist_percentile_reversed): from the top bin down to fraction · total, at least 1', () => {
+    // {0: 5, 1: 0, 2: 5, 3: 5}, total 15: top 1/3 (5) is reached at bin 3; top 2/3 (10) at bin 2;
+    // everything at bin 0, which the function lifts to 1.
+    const h = new Float64Array([5, 0, 5, 5]);
+    expect(histogramPercentileReversed(h, 1 / 3)).toBe(3);
+    expect(histogramPercentileReversed(h, 2 / 3)).toBe(2);
+    expect(histogramPercentileReversed(h, 1)).toBe(1);
   });
 });

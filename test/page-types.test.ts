@@ -3,7 +3,9 @@ import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeEngine } from './helpers.ts';
-import { RegionMap, parseRegions, parseMaps, PT_ANON, PT_SHMEM, PT_FILE, PT_CACHE } from '../sim/page-types.ts';
+import { RegionMap, parseRegions, parseMaps, PT_ANON, PT_SHMEM, PT_FILE, PT_CACHE, PT_READ_ONLY } from '../sim/page-types.ts';
+import { probePolicy } from './helpers.ts';
+import { FAULT_FIRST_TOUCH } from '../policies/policy.ts';
 import { Storage, ST_PAGE_CACHE_MISSES, ST_READS, ST_WRITES } from '../sim/storage.ts';
 import { workloadRegions, SyntheticSource } from '../traces/synthetic.ts';
 import { resolveConfig, relevantConfig } from '../sim/run.ts';
@@ -47,11 +49,13 @@ describe('page types: region maps', () => {
       '7f1000000000-7f1000004000 rw-s 00000000 00:00 0',
     ].join('\n');
     const mm = parseMaps(maps, 'maps');
-    // Byte addresses / 4096: 0x400 … 0x452 file, heap anon, 0x7f0000000 … shmem, 0x7f1000000 … shmem.
-    expect([mm.lookup(0, 0x400), mm.lookup(0, 0x451), mm.lookup(0, 0x452), mm.lookup(0, 0x1000), mm.lookup(0, 0x7f0000000), mm.lookup(0, 0x7f1000003)]).toEqual([PT_FILE, PT_FILE, PT_ANON, PT_ANON, PT_SHMEM, PT_SHMEM]);
+    // Byte addresses / 4096: 0x400 … 0x452 a read-only file mapping (r-xp: file | read-only), heap
+    // anon, 0x7f0000000 … shmem, 0x7f1000000 … shmem.
+    expect([mm.lookup(0, 0x400), mm.lookup(0, 0x451), mm.lookup(0, 0x452), mm.lookup(0, 0x1000), mm.lookup(0, 0x7f0000000), mm.lookup(0, 0x7f1000003)]).toEqual([PT_FILE | PT_READ_ONLY, PT_FILE | PT_READ_ONLY, PT_ANON, PT_ANON, PT_SHMEM, PT_SHMEM]);
+    expect(parseMaps('00600000-00601000 rw-p 00000000 08:02 173521 /usr/bin/app', 'maps').lookup(0, 0x600)).toBe(PT_FILE);
     const dir = mkdtempSync(join(tmpdir(), 'maps-'));
     writeFileSync(join(dir, 'maps'), maps);
-    expect(parseRegions(`@${join(dir, 'maps')}`).lookup(0, 0x400)).toBe(PT_FILE);
+    expect(parseRegions(`@${join(dir, 'maps')}`).lookup(0, 0x400)).toBe(PT_FILE | PT_READ_ONLY);
   });
 
   it('derives typed regions from synthetic phases with type=', () => {
@@ -130,5 +134,25 @@ describe('page-type report of npm run sim', () => {
     expect(out).toContain('7 reads (6 page-cache misses, 2.500 ms waited), 3 writes');
     expect(out).toContain('(compression ratio 2.67)');
     expect(formatTypeReport(2, counts, false, null, null, 4096)).toBe('');
+  });
+});
+
+describe('NUMA balancing and file pages (task_numa_work)', () => {
+  it('never marks unmapped page cache or read-only file mappings for hint faults', async () => {
+    // Pages 1–2 cache, 3–4 file-ro, 5–6 file (writable), 7–8 anon. Once all eight exist, the probe
+    // marks every page: only the writable file and anon pages (4) can be marked.
+    let armed = -1;
+    const policy = probePolicy((host) => ({
+      onFault(page, kind) {
+        if (kind !== FAULT_FIRST_TOUCH || host.pageCount() < 8) return;
+        const all = Int32Array.from({ length: 8 }, (_, i) => i);
+        armed = host.armHintFaults(all, 0, 8, 0, null);
+      },
+    }), { name: 'marker' });
+    const sets = { 'pages.regions': 'cache:1-3;file-ro:3-5;file:5-7' };
+    const e = makeEngine({ perCpu: [[1, 2, 3, 4, 5, 6, 7, 8].map((p) => [p, 'R'] as [number, 'R'])], localPages: 16, cxlPages: 16, policy, sets });
+    await e.run();
+    expect(armed).toBe(4);
+    expect([1, 3, 5, 7].map((vpn) => e.host.pageType(vpn - 1))).toEqual([PT_CACHE, PT_FILE, PT_FILE, PT_ANON]);
   });
 });

@@ -5,6 +5,10 @@ import type { Host } from '../policies/policy.ts';
 import * as S from '../sim/stats.ts';
 import { parseMaps, parsePinRanges } from '../sim/pins.ts';
 import type { EngineResult } from '../sim/engine.ts';
+import { relevantConfig, resolveConfig, runSimulation } from '../sim/run.ts';
+import { summaryRow } from '../results/rows.ts';
+import { findPolicy } from '../policies/registry.ts';
+import { workloadPinRanges } from '../traces/synthetic.ts';
 
 // Costs of the hand computations (SIMPLE_MACHINE in helpers.ts): first touch 1000 ns + 1 ns zeroing;
 // local read 100 ns, CXL read 200 ns; mlp 1. A 4 KiB migration: fixed 2000 + 4096 B / 4.096 GB/s
@@ -221,8 +225,14 @@ describe('pinned pages and ZONE_MOVABLE tiers (sim/pins.ts)', () => {
       if (page >= 1000 && page < 1400) touchedInRange.add(page);
       accesses.push([page, next() < 0.3 ? 'W' : 'R', 200]);
     }
-    for (const policy of ['numa-tiering', 'tpp']) {
+    for (const [policy, boundary] of [['numa-tiering', false], ['tpp', false], ['tpp', true]] as const) {
       const e = makeEngine({ perCpu: [accesses], localPages: 800, cxlPages: 3600, policy, sets: { ...CXL_MOVABLE, 'pin.ranges': `${1000 * 4096}+${400 * 4096}` } });
+      if (boundary) {
+        // The pinnable part of local moves by 64 pages every 0.5 ms while pins arrive.
+        const mb = findPolicy('movable-boundary');
+        const params = Object.fromEntries(Object.entries(mb.params).map(([k, v]) => [k, v.default]));
+        e.attachWith(mb, { ...params, intervalMs: 0.5, blockMiB: (64 * 4096) / 2 ** 20, lowMBps: 50, highMBps: 200 });
+      }
       const res = await e.run();
       const c = pins(res);
       expect(c['pin.pinned'] + c['pin.failed']).toBe(touchedInRange.size);
@@ -236,6 +246,38 @@ describe('pinned pages and ZONE_MOVABLE tiers (sim/pins.ts)', () => {
     const sets = { 'tlb.enabled': true, 'tlb.pageTableTier': 1 };
     expect(() => makeEngine({ perCpu: [[[0, 'R']]], localPages: 1, cxlPages: 1, sets: { ...sets, ...CXL_MOVABLE } })).toThrow(/page tables are unmovable/);
     expect(() => makeEngine({ perCpu: [[[0, 'R']]], localPages: 1, cxlPages: 1, sets })).not.toThrow();
+  });
+
+  it('a synthetic run reports pin.* after the tier columns and before policy.*; default pin keys stay out of the run identity', async () => {
+    // Dense layout: 4 KiB page k at 0x10000000 + 4096 k. Pages 3000 … 3199 pinned; init=1 touches
+    // every page once, so each of the 200 is pinned or fails.
+    const ranges = `${0x10000000 + 3000 * 4096}+${200 * 4096}`;
+    const flags = { policy: 'tpp', workload: 'hotset:pages=4000,accesses=20k,init=1,gapNs=2000' };
+    const { config } = resolveConfig({ flags, sets: { 'pin.ranges': ranges, 'machine.tiers.1.zone': 'movable' } });
+    const o = await runSimulation(config);
+    const row = summaryRow(config, o.tiers, o.result);
+    expect((row['pin.pinned'] as number) + (row['pin.failed'] as number)).toBe(200);
+    const cols = Object.keys(row);
+    const firstPin = cols.indexOf('pin.pinned');
+    expect(firstPin).toBeGreaterThan(cols.indexOf('tier1GBps'));
+    expect(cols.findIndex((k) => k.startsWith('policy.'))).toBeGreaterThan(firstPin);
+    expect(Object.keys(relevantConfig(config)).filter((k) => k.startsWith('pin.') || k.endsWith('.zone'))).toEqual(['machine.tiers.1.zone', 'pin.ranges']);
+    const plain = resolveConfig({ flags }).config;
+    expect(Object.keys(relevantConfig(plain)).filter((k) => k.startsWith('pin.') || k.endsWith('.zone'))).toEqual([]);
+  });
+
+  it('a synthetic phase with pin=1 is a pinned range: the RDMA-like buffer of a workload spec', async () => {
+    // Phase 1 initialises pages 0 … 999, phase 2 pages 1000 … 1099 (pin=1). Footprint 1100 pages,
+    // 1:4 → local 220: phase 1 fills it, so the 100 pinned pages land on CXL (normal here) and are pinned there.
+    const workload = 'uniform:pages=1000,accesses=2000,init=1+uniform:pages=100,offset=1000,accesses=200,init=1,pin=1';
+    expect(workloadPinRanges(workload)).toEqual([[(0x10000 + 1000) * 4096, (0x10000 + 1100) * 4096]]);
+    const { config } = resolveConfig({ flags: { policy: 'first-touch', workload } });
+    const o = await runSimulation(config);
+    const row = summaryRow(config, o.tiers, o.result);
+    expect([row['pin.pinned'], row['pin.tier0PinnedPages'], row['pin.tier1PinnedPages']]).toEqual([100, 0, 100]);
+    expect(() => workloadPinRanges('uniform:pages=10,pin=1,layout=sparse')).toThrow(/pin=1, which needs layout=dense/);
+    expect(() => workloadPinRanges('uniform:pages=10,pin=2')).toThrow(/pin 0 or 1/);
+    expect(workloadPinRanges('uniform:pages=10')).toEqual([]);
   });
 
   it('parses pin.ranges (start-end, start+size, suffixes) and /proc/PID/maps lines', () => {

@@ -3,8 +3,7 @@
 // watermark is 0, so pages 0 … 5 are first touched on node 0 and a promotion needs node 0 free
 // > 0 + 1. At 1 ms the test demotes pages A = 0 and B = 1 by hand. kneomemd scans at 100 ms, 200 ms,
 // …; scan k (from 0) resets the sketch when k % 10 = 0 (100 ms, 1.1 s), after draining the FIFO.
-// Hot: estimate > 2 (the artifact's threshold); the histogram's 50th percentile is 0 here (almost
-// every counter of 2^16 is 0), so the threshold stays 2.
+// Hot: estimate > 2 (the daemon's threshold) until the threshold strategy first writes one, at 1 s.
 
 import { describe, expect, it } from 'vitest';
 import { makeEngine, probePolicy } from './helpers.ts';
@@ -67,12 +66,28 @@ describe('neomem', () => {
     expect(tierOf(0)).toBe(1);
   });
 
-  it('2 + 2 accesses within one reset period (150 ms and 1.05 s) make it hot; it moves at the 1.1 s scan', async () => {
-    const { c, tierOf } = await scenario([at(0, 150 * MS), at(0, 0), at(0, 900 * MS), at(0, 0), at(2, 200 * MS)]);
+  it('2 + 2 accesses within one reset period (150 ms and 850 ms) make it hot; it moves at the 900 ms scan', async () => {
+    // Resets: scan 0 (100 ms) and the threshold strategy's first write (1 s); the run ends at ≈ 1.05 s.
+    const { c, tierOf } = await scenario([at(0, 150 * MS), at(0, 0), at(0, 700 * MS), at(0, 0), at(2, 200 * MS)]);
     expect(c('neomemHotReported')).toBe(1);
     expect(c('neomemPromoted')).toBe(1);
-    expect(c('neomemResets')).toBe(2); // scans 0 and 10
+    expect(c('neomemResets')).toBe(2);
     expect(tierOf(0)).toBe(0);
+  });
+
+  it('the threshold strategy sets the threshold to the reversed histogram percentile: 1 here, so 2 accesses make a page hot', async () => {
+    // Histogram read at scan 0 (100 ms): page B's row-0 counter holds 2 (its accesses at ≈ 2 ms),
+    // every other of the 2^16 counters 0. At 1 s the percentile becomes 10 · (1 + bw) / (1 + 0/1)²
+    // ≈ 10 (1/10000); walking the bins down, the top 0.1 % (≥ 65.5 counters) is reached only at
+    // bin 0 → threshold max(0, 1) = 1. Page A's 2 accesses at ≈ 1.05 s then exceed it: hot, promoted
+    // at the 1.1 s scan. Without the strategy the threshold stays 2 and A stays.
+    const trace = [at(1, 2 * MS), at(1, 0), at(0, 1048 * MS), at(0, 0), at(2, 100 * MS)];
+    const on = await scenario(trace);
+    expect([on.c('neomemStrategyRuns'), on.c('neomemHotReported'), on.c('neomemPromoted')]).toEqual([1, 1, 1]);
+    expect(on.tierOf(0)).toBe(0);
+    const off = await scenario(trace, { strategy: false });
+    expect([off.c('neomemHotReported'), off.c('neomemPromoted')]).toEqual([0, 0]);
+    expect(off.tierOf(0)).toBe(1);
   });
 
   it('the migration quota throttles: with one page per scan, the second hot page waits', async () => {

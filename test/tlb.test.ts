@@ -212,6 +212,43 @@ describe('translation in the engine', () => {
   });
 });
 
+describe('batched TLB flush', () => {
+  // As the shootdown runs above, but the timer migrates page 0 (held by CPUs 0 and 1) and page 5
+  // (held by CPU 2) in one callback: one migrate_pages() batch.
+  async function twoMigrations(batched: boolean) {
+    const policy = probePolicy((h) => {
+      h.after(20000, 1);
+      return { onTimer: () => void (h.migrate(0, 1, true), h.migrate(1, 1, true)) };
+    });
+    const res = await makeEngine({
+      perCpu: [
+        [[0, 'R', 0], [0, 'R', 30000]],
+        [[0, 'R', 100], [0, 'R', 30000]],
+        [[5, 'R', 100], [5, 'R', 30000]],
+      ],
+      localPages: 20,
+      cxlPages: 20,
+      policy,
+      sets: { ...TLB_SMALL, 'tlb.batchedFlush': batched, 'cost.tlbShootdownNs': 1000, 'cost.tlbShootdownPerCpuNs': 200, 'tlb.shootdownReceiveNs': 500 },
+    }).run();
+    return tlbCounters(res);
+  }
+
+  it('migrations of one callback share one IPI round to the union of their holders', async () => {
+    const t = await twoMigrations(true);
+    expect(t.tlbShootdowns).toBe(1);
+    expect(t.tlbShootdownIpis).toBe(3);
+    expect(t.tlbShootdownNs).toBe(1000 + 3 * 200 + 3 * 500);
+  });
+
+  it('without batching each migration is a round of its own', async () => {
+    const t = await twoMigrations(false);
+    expect(t.tlbShootdowns).toBe(2);
+    expect(t.tlbShootdownIpis).toBe(3);
+    expect(t.tlbShootdownNs).toBe(1000 + 2 * 200 + 1000 + 200 + 3 * 500);
+  });
+});
+
 describe('translation model runs are deterministic and keep the engine invariants', () => {
   it('two runs of a multi-CPU migrating policy with the TLB (and THP) on give identical counters', async () => {
     const { resolveConfig: rc, policyParams } = await import('../sim/run.ts');

@@ -13,6 +13,7 @@ import { OP_READ, OP_WRITE } from './batch.ts';
 import { MAX_COUNT, MAX_EVENT_NS, parseNumber } from '../sim/config.ts';
 import { VMS_PARAMS, VmsWorkload, isVmsWorkload, parseVmsWorkload } from './synthetic-vms.ts';
 import { cachedFootprint, countFootprint } from './synthetic-footprint.ts';
+import { DB_PARAMS, DbWorkload, isDbWorkload, parseDbWorkload } from './synthetic-db.ts';
 import type { Footprint } from './synthetic-footprint.ts';
 
 export class WorkloadError extends Error {
@@ -37,7 +38,8 @@ const COMMON: Record<string, ParamDoc> = {
   threads: { default: 1, doc: 'Threads (simulated CPUs); must be the same in every phase.' },
   offset: { default: 0, doc: 'First page of this phase in the address space (phases may use different regions).' },
   layout: { default: 'dense', doc: 'dense: pages are contiguous from 0x10000000; sparse: 64 Ki-page regions scattered over the 64-bit address space.' },
-  type: { default: 'anon', doc: 'Page type of this phase\'s pages: anon, shmem (shared memory, swap-backed), file (a mapped file: page cache reached through page tables) or cache (page cache reached by read()/write(), never mapped). Phases over the same pages must agree; dense layout only for types other than anon (sim/page-types.ts).' },
+  type: { default: 'anon', doc: 'Page type of this phase\'s pages: anon, shmem (shared memory, swap-backed), file (a mapped file: page cache reached through page tables), file-ro (a read-only file mapping, which NUMA balancing skips) or cache (page cache reached by read()/write(), never mapped). Phases over the same pages must agree; dense layout only for types other than anon (sim/page-types.ts).' },
+  pin: { default: 0, doc: '1: this phase\'s pages are long-term pinned (an RDMA, GPU or DMA buffer registered at first touch: pin_user_pages FOLL_LONGTERM, sim/pins.ts); dense layout only.' },
   init: { default: 0, doc: '1: each thread first writes its share of the pages once, in address order (a program initialising its arrays), before the random accesses; first-touch placement then follows address order.' },
 };
 
@@ -63,6 +65,10 @@ export const WORKLOAD_KINDS: Record<string, { summary: string; params: Record<st
     summary: 'Sequential scan over the pages, repeated: lines consecutive cache lines of each page, then the next page.',
     params: { ...COMMON, lines: { default: 64, doc: 'Cache-line accesses per page before moving on (64 = the whole 4 KiB page).' } },
   },
+  db: {
+    summary: 'A database with double caching: shared buffers (shmem) with clock-sweep eviction (usage count ≤ 5) over a page cache of Zipf-popular blocks, read()/write() or O_DIRECT (traces/synthetic-db.ts). A workload of its own: no other phases.',
+    params: DB_PARAMS,
+  },
   vms: {
     summary: 'Several VMs (vm column) with page contents: shared OS images, zero pages, private data; boot then OS reads and data reads/writes (traces/synthetic-vms.ts). A workload of its own: no other phases.',
     params: VMS_PARAMS,
@@ -70,7 +76,9 @@ export const WORKLOAD_KINDS: Record<string, { summary: string; params: Record<st
 };
 
 /** Page types a phase may declare (the names of sim/page-types.ts PAGE_TYPE_NAMES, in order). */
-const PHASE_TYPES = ['anon', 'shmem', 'file', 'cache'];
+const PHASE_TYPES = ['anon', 'shmem', 'file', 'cache', 'file-ro'];
+/** Region type code of each phase type (sim/page-types.ts: file-ro = PT_FILE | PT_READ_ONLY = 6). */
+const PHASE_TYPE_CODES = [0, 1, 2, 3, 6];
 const BASE_PAGE = 0x10000; // dense layout starts at 0x10000000 (page 0x10000), like a heap mapping
 const REGION_PAGES_LOG2 = 16;
 const PAGE_LOG2 = 12;
@@ -98,6 +106,8 @@ interface Phase {
   lines: number;
   /** Page type name (anon, shmem, file, cache). */
   type: string;
+  /** The phase's pages are long-term pinned (sim/pins.ts). */
+  pin: boolean;
   // Zipf sampling tables (alias method), shared by all threads of the phase.
   // Always present (null when unused) so every Phase has one hidden class and fill() stays optimised.
   aliasProb: Float32Array | null;
@@ -110,6 +120,10 @@ export function parseWorkload(spec: string): { phases: Phase[]; threads: number 
   if (isVmsWorkload(spec)) {
     const v = parseVmsWorkload(spec);
     return { phases: [], threads: v.count * v.threads };
+  }
+  if (isDbWorkload(spec)) {
+    parseDbWorkload(spec);
+    return { phases: [], threads: 1 };
   }
   const parts = spec.split(/\+(?=[a-z])/);
   let threads = -1;
@@ -159,6 +173,7 @@ export function parseWorkload(spec: string): { phases: Phase[]; threads: number 
       shiftFrac: kind.params.shiftFrac ? val('shiftFrac') : 0,
       lines: kind.params.lines ? Math.floor(val('lines')) : 64,
       type: given.type ?? 'anon',
+      pin: val('pin') !== 0,
       aliasProb: null,
       aliasIdx: null,
       perm: null,
@@ -186,6 +201,8 @@ export function parseWorkload(spec: string): { phases: Phase[]; threads: number 
       if (need > p.pages) throw bad(`places a hot set of ${hotPages} pages at ${p.hotAt} (plus its shift) beyond the ${p.pages} pages; lower hotAt, hot or shiftFrac`);
     }
     if (!PHASE_TYPES.includes(p.type)) throw bad(`needs type in ${PHASE_TYPES.join(', ')}, found "${p.type}"`);
+    if (!(val('pin') === 0 || val('pin') === 1)) throw bad(`needs pin 0 or 1, found ${val('pin')}`);
+    if (p.pin && p.sparse) throw bad('has pin=1, which needs layout=dense (pinned ranges are address ranges)');
     if (p.type !== 'anon' && p.sparse) throw bad(`has type ${p.type}, which needs layout=dense (typed regions are address ranges)`);
     if (p.kind === KIND_SCAN && !(p.lines >= 1 && p.lines <= 64)) throw bad(`needs lines in [1, 64], found ${p.lines}`);
     return p;
@@ -200,9 +217,21 @@ export function parseWorkload(spec: string): { phases: Phase[]; threads: number 
  */
 export function workloadRegions(spec: string): Array<{ vm: number; start: number; end: number; type: number }> {
   if (isVmsWorkload(spec)) return [];
+  if (isDbWorkload(spec)) return new DbWorkload(spec, 1, zipfAlias, permutation).regions();
   return parseWorkload(spec)
     .phases.filter((p) => p.type !== 'anon')
-    .map((p) => ({ vm: 0, start: BASE_PAGE + p.offset, end: BASE_PAGE + p.offset + p.pages, type: PHASE_TYPES.indexOf(p.type) }));
+    .map((p) => ({ vm: 0, start: BASE_PAGE + p.offset, end: BASE_PAGE + p.offset + p.pages, type: PHASE_TYPE_CODES[PHASE_TYPES.indexOf(p.type)] }));
+}
+
+/**
+ * The pinned ranges of a workload (phases with pin=1), in bytes: [4096 · (0x10000 + offset), + 4096 ·
+ * pages) of the dense layout, for sim/pins.ts. Empty for vms workloads.
+ */
+export function workloadPinRanges(spec: string): Array<[number, number]> {
+  if (isVmsWorkload(spec) || isDbWorkload(spec)) return [];
+  return parseWorkload(spec)
+    .phases.filter((p) => p.pin)
+    .map((p) => [(BASE_PAGE + p.offset) * 4096, (BASE_PAGE + p.offset + p.pages) * 4096] as [number, number]);
 }
 
 /**
@@ -244,6 +273,8 @@ export class SyntheticSource implements AccessSource {
   readonly vms: number;
   /** The multi-VM generator when the spec is a vms workload (then phases is empty). */
   private readonly vmsWorkload: VmsWorkload | null;
+  /** The database generator when the spec is a db workload (then phases is empty). */
+  readonly dbWorkload: DbWorkload | null;
   private readonly phases: Phase[];
   /** Per thread: current phase, accesses done in it, and its generator. */
   private readonly phaseOf: Int32Array;
@@ -259,6 +290,7 @@ export class SyntheticSource implements AccessSource {
     this.footprintCacheDir = opts.footprintCacheDir;
     const { phases, threads } = parseWorkload(spec);
     this.vmsWorkload = isVmsWorkload(spec) ? new VmsWorkload(spec, seed) : null;
+    this.dbWorkload = isDbWorkload(spec) ? new DbWorkload(spec, seed, zipfAlias, permutation) : null;
     this.vms = this.vmsWorkload?.vms ?? 1;
     this.name = spec;
     this.phases = phases;
@@ -287,6 +319,7 @@ export class SyntheticSource implements AccessSource {
    */
   footprintPages(pageBytes: number): number | undefined {
     if (this.vmsWorkload) return this.vmsWorkload.footprintPages(pageBytes);
+    if (this.dbWorkload) return this.dbWorkload.footprintPages(pageBytes);
     if (pageBytes !== 4096 && pageBytes !== 2 << 20) return undefined;
     this.touched ??= cachedFootprint(this.name, this.seed, this.footprintCacheDir, () =>
       countFootprint(new SyntheticSource(this.name, this.seed), PAGE_ALIGN, pageIndexOf),
@@ -318,6 +351,7 @@ export class SyntheticSource implements AccessSource {
 
   read(cpu: number, batch: AccessBatch): number {
     if (this.vmsWorkload) return this.vmsWorkload.read(cpu, batch);
+    if (this.dbWorkload) return this.dbWorkload.read(cpu, batch);
     let filled = 0;
     while (filled < batch.capacity) {
       const pi = this.phaseOf[cpu];

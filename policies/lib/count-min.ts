@@ -122,3 +122,23 @@ export function histogramPercentile(hist: Float64Array, percentile: number): num
   }
   return 0;
 }
+
+/**
+ * The counter value above which the top `fraction` of the histogram lies: walking the bins from the
+ * highest, the first whose cumulative count reaches fraction · total, at least 1 (NeoMem's
+ * get_neomem_hist_percentile_reversed).
+ */
+export function histogramPercentileReversed(hist: Float64Array, fraction: number): number {
+  let total = 0;
+  for (let i = 0; i < hist.length; i++) total += hist[i];
+  let acc = 0;
+  let value = 0;
+  for (let i = hist.length - 1; i >= 0; i--) {
+    acc += hist[i];
+    if (acc >= fraction * total) {
+      value = i;
+      break;
+    }
+  }
+  return value <= 0 ? 1 : value;
+}

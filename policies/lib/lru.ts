@@ -55,6 +55,16 @@ export interface Reclaimer {
 const INACTIVE = 0;
 const ACTIVE = 1;
 
+/**
+ * inactive_is_low (mm/vmscan.c): an LRU type's inactive list is low when inactive · ratio < active,
+ * ratio = ⌊√(10 · size in GiB)⌋ (1 below 1 GiB).
+ */
+export function inactiveIsLow(inactive: number, active: number, pageBytes: number): boolean {
+  const gb = Math.floor(((inactive + active) * pageBytes) / 2 ** 30);
+  const ratio = gb ? Math.floor(Math.sqrt(10 * gb)) : 1;
+  return inactive * ratio < active;
+}
+
 export class ActiveInactiveLru implements Reclaimer {
   readonly lists: PageLists;
   private pgReferenced = new Uint8Array(1024);
@@ -115,11 +125,7 @@ export class ActiveInactiveLru implements Reclaimer {
 
   /** inactive_is_low for the anon lists of a node. */
   inactiveIsLow(tier: number): boolean {
-    const inactive = this.lists.size[tier * 2];
-    const active = this.lists.size[tier * 2 + 1];
-    const gb = Math.floor(((inactive + active) * this.host.pageBytes) / 2 ** 30);
-    const ratio = gb ? Math.floor(Math.sqrt(10 * gb)) : 1;
-    return inactive * ratio < active;
+    return inactiveIsLow(this.lists.size[tier * 2], this.lists.size[tier * 2 + 1], this.host.pageBytes);
   }
 
   shrink(tier: number, reclaimOne: (page: number) => boolean, done: () => boolean): number {

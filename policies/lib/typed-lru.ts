@@ -28,7 +28,7 @@ import { PAGE_DIRTY } from '../policy.ts';
 import { PageLists, NO_PAGE } from './page-lists.ts';
 import { grow } from './grow.ts';
 import type { Reclaimer } from './lru.ts';
-import { ADD_FAULT, SWAP_CLUSTER_MAX } from './lru.ts';
+import { ADD_FAULT, SWAP_CLUSTER_MAX, inactiveIsLow } from './lru.ts';
 import { ScanCost, getScanCount, cacheTrimMode, DEF_PRIORITY, DEFAULT_SWAPPINESS } from './scan-balance.ts';
 import { Workingset, REFAULT_ACTIVATE } from './workingset.ts';
 import type { LruSizes } from './workingset.ts';
@@ -167,11 +167,7 @@ export class TypedLru implements Reclaimer {
   /** inactive_is_low for one type of a node (ratio ⌊√(10 · GiB)⌋, 1 below 1 GiB). */
   inactiveIsLow(tier: number, file: boolean): boolean {
     const b = tier * 4 + (file ? INACTIVE_FILE : INACTIVE_ANON);
-    const inactive = this.lists.size[b];
-    const active = this.lists.size[b + 1];
-    const gb = Math.floor(((inactive + active) * this.host.pageBytes) / 2 ** 30);
-    const ratio = gb ? Math.floor(Math.sqrt(10 * gb)) : 1;
-    return inactive * ratio < active;
+    return inactiveIsLow(this.lists.size[b], this.lists.size[b + 1], this.host.pageBytes);
   }
 
   shrink(tier: number, reclaimOne: (page: number) => boolean, done: () => boolean): number {
