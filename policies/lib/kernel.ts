@@ -45,7 +45,6 @@ import { Mglru } from './mglru.ts';
 import { TypedLru, flushTypedStats, slowFirst, PT_ANON } from './typed-lru.ts';
 import { DEFAULT_SWAPPINESS } from './scan-balance.ts';
 import { EarlyReclaim } from './early-reclaim.ts';
-import { MAX_MIB, MAX_SIM_MS } from '../../sim/config.ts';
 import { grow } from './grow.ts';
 import { NUMA_BALANCING_COLLOID } from './colloid.ts';
 import type { ColloidTiering } from './colloid.ts';
@@ -610,52 +609,5 @@ export function createKernel(host: Host, o: KernelOptions): PolicyHooks & { kern
   return { ...kernel.hooks(), kernel };
 }
 
-/** Values of SCAN_PARAMS, WATERMARK_PARAMS and TIERING_PARAMS, as a tiering policy receives them. */
-export type TieringParamValues = ScanParams & {
-  minFreeKbytes: number;
-  watermarkScaleFactor: number;
-  hotThresholdMs: number;
-  promoteRateLimitMBps: number;
-  demotionEnabled: boolean;
-  swappiness?: number;
-  reclaimEarlyPct?: number;
-  kswapdPageNs: number;
-};
-
-/** The kernel options every memory-tiering policy takes straight from its parameters (mode 2). */
-export function tieringOptions(p: TieringParamValues): Omit<KernelOptions, 'reclaimer'> {
-  return {
-    numaMode: NUMA_BALANCING_MEMORY_TIERING,
-    demotionEnabled: p.demotionEnabled,
-    scan: p,
-    hotThresholdMs: p.hotThresholdMs,
-    promoteRateLimitMBps: p.promoteRateLimitMBps,
-    minFreeKbytes: p.minFreeKbytes,
-    watermarkScaleFactor: p.watermarkScaleFactor,
-    swappiness: p.swappiness,
-    reclaimEarlyPct: p.reclaimEarlyPct,
-    kswapdPageNs: p.kswapdPageNs,
-  };
-}
-
-/** Parameter specs shared by the NUMA-balancing policies (names, units, kernel defaults). */
-export const SCAN_PARAMS = {
-  scanDelayMs: { default: 1000, min: 0, max: MAX_SIM_MS, doc: 'kernel.numa_balancing_scan_delay_ms: delay before the first scan pass of a task (kernel default 1000).' },
-  scanPeriodMinMs: { default: 1000, min: 1, max: MAX_SIM_MS, doc: 'kernel.numa_balancing_scan_period_min_ms: minimum time to scan the whole address space (kernel default 1000).' },
-  scanPeriodMaxMs: { default: 60000, min: 1, max: MAX_SIM_MS, doc: 'kernel.numa_balancing_scan_period_max_ms: maximum time to scan the whole address space; also the hot-threshold adjustment period (kernel default 60000).' },
-  scanSizeMB: { default: 256, min: 1, max: MAX_MIB, doc: 'kernel.numa_balancing_scan_size_mb: address space marked per scan pass (kernel default 256).' },
-} as const;
-
-export const WATERMARK_PARAMS = {
-  minFreeKbytes: { default: 0, min: 0, max: 2 ** 30, doc: 'vm.min_free_kbytes; 0 = as the kernel computes it at boot, clamp(√(16 · memory_kB), 128, 262144).' },
-  watermarkScaleFactor: { default: 10, min: 1, max: 3000, doc: 'vm.watermark_scale_factor in 1/10000 of a node: distance between the min/low/high/promo watermarks (kernel default 10 = 0.1 %).' },
-  reclaimEarlyPct: { default: 0, min: 0, max: 100, doc: 'Reclaim early: once the frames in use across all tiers exceed this % of all memory, evict cold pages (to zswap or swap) until 1 % below it, instead of waiting for the watermarks (policies/lib/early-reclaim.ts); 0 = off.' },
-  swappiness: { default: 60, min: 0, max: 200, doc: 'vm.swappiness (mm/vmscan.c get_scan_count): anon vs file reclaim pressure, 0–200 (kernel default 60); used only when the run declares page types (policies/lib/typed-lru.ts).' },
-  kswapdPageNs: { default: 500, min: 0, max: 1e6, doc: 'ns of kswapd time per LRU page it scans (isolate, rmap walk, put back or hand to demotion), on top of the PTE test and the migration the cost model charges; kswapd is a thread, so this sets how long its batches take, not a stall [estimate, 200–2000].' },
-} as const;
-
-export const TIERING_PARAMS = {
-  hotThresholdMs: { default: 1000, min: 1, max: MAX_SIM_MS, doc: 'kernel.numa_balancing_hot_threshold_ms: hint-fault latency below which a slow-tier page is hot (kernel default 1000).' },
-  promoteRateLimitMBps: { default: 65536, min: 0, max: MAX_MIB, doc: 'kernel.numa_balancing_promote_rate_limit_MBps: promotion candidates allowed per 1 s window, in MB/s (kernel default 65536).' },
-  demotionEnabled: { default: true, doc: '/sys/kernel/mm/numa/demotion_enabled: reclaim demotes to the next tier instead of swapping (kernel default false; a tiering setup turns it on).' },
-} as const;
+export { tieringOptions, SCAN_PARAMS, WATERMARK_PARAMS, TIERING_PARAMS } from './kernel-params.ts';
+export type { TieringParamValues } from './kernel-params.ts';
