@@ -489,7 +489,8 @@ export class TieringKernel {
     const marked = sc.work(this.o.numaMode === NUMA_BALANCING_MEMORY_TIERING ? this.accessTimeMs : null, Math.floor(now / 1e6));
     host.count(this.c.scans);
     host.count(this.c.marked, marked);
-    const periodSettled = this.o.numaMode !== NUMA_BALANCING_MEMORY_TIERING || sc.periodMs >= sc.scanMaxMs();
+    // Colloid (mode 6) records no fault statistics, so its scan period never moves: nothing to wait for.
+    const periodSettled = this.o.numaMode !== NUMA_BALANCING_MEMORY_TIERING || this.o.colloid !== undefined || sc.periodMs >= sc.scanMaxMs();
     if (sc.passes >= SETTLED_PASSES && periodSettled && !this.scannerSettled) {
       this.scannerSettled = true;
       host.warn(SCANNER_UNSETTLED, now); // a run that reaches this point has settled: retract
