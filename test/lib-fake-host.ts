@@ -2,7 +2,7 @@
 // address; capacities per tier; a settable clock. Migration and eviction change nothing but the
 // page's tier, so worked examples can be followed by hand. Not a test file (no .test suffix).
 
-import type { Host } from '../policies/policy.ts';
+import type { Host, LoadHost } from '../policies/policy.ts';
 import { PAGE_ACCESSED, PAGE_HINT_ARMED, PAGE_SWAPPED } from '../policies/policy.ts';
 
 export class FakeHost implements Host {
@@ -195,5 +195,22 @@ export class FakeHost implements Host {
   }
   random(): number {
     return 0.5;
+  }
+}
+
+/** FakeHost with settable per-tier arrival and occupancy counters (the CHA TOR counters Colloid reads). */
+export class LoadFakeHost extends FakeHost implements LoadHost {
+  arrivals = [0, 0];
+  occupancyNs = [0, 0];
+  tierArrivals(t: number): number {
+    return this.arrivals[t];
+  }
+  tierOccupancyNs(t: number): number {
+    return this.occupancyNs[t];
+  }
+  /** `lines` arrive at tier t, each waiting `latNs`. */
+  serve(t: number, lines: number, latNs: number): void {
+    this.arrivals[t] += lines;
+    this.occupancyNs[t] += lines * latNs;
   }
 }

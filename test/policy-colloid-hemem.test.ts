@@ -1,25 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ColloidHemem } from '../policies/colloid-hemem.ts';
 import type { ColloidHememParams } from '../policies/colloid-hemem.ts';
-import type { LoadHost } from '../policies/policy.ts';
 import { EVENT_LOAD_LOCAL, EVENT_LOAD_REMOTE, FAULT_FIRST_TOUCH } from '../policies/policy.ts';
-import { FakeHost } from './lib-fake-host.ts';
-
-/** FakeHost with settable per-tier arrival and occupancy counters (the CHA TOR counters). */
-class LoadFakeHost extends FakeHost implements LoadHost {
-  arrivals = [0, 0];
-  occupancyNs = [0, 0];
-  tierArrivals(t: number): number {
-    return this.arrivals[t];
-  }
-  tierOccupancyNs(t: number): number {
-    return this.occupancyNs[t];
-  }
-  serve(t: number, lines: number, latNs: number): void {
-    this.arrivals[t] += lines;
-    this.occupancyNs[t] += lines * latNs;
-  }
-}
+import { LoadFakeHost } from './lib-fake-host.ts';
 
 const PARAMS: ColloidHememParams = {
   preset: 'sosp21',

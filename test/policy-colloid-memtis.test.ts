@@ -2,25 +2,8 @@ import { describe, expect, it } from 'vitest';
 import colloidMemtisDef, { ColloidMemtis, COLLOID_ONE } from '../policies/colloid-memtis.ts';
 import type { ColloidMemtisParams } from '../policies/colloid-memtis.ts';
 import { Memtis, L_SLOW_ACTIVE } from '../policies/memtis.ts';
-import type { LoadHost } from '../policies/policy.ts';
 import { FAULT_FIRST_TOUCH } from '../policies/policy.ts';
-import { FakeHost } from './lib-fake-host.ts';
-
-/** FakeHost with settable per-tier arrival and occupancy counters (the CHA TOR counters). */
-class LoadFakeHost extends FakeHost implements LoadHost {
-  arrivals = [0, 0];
-  occupancyNs = [0, 0];
-  tierArrivals(t: number): number {
-    return this.arrivals[t];
-  }
-  tierOccupancyNs(t: number): number {
-    return this.occupancyNs[t];
-  }
-  serve(t: number, lines: number, latNs: number): void {
-    this.arrivals[t] += lines;
-    this.occupancyNs[t] += lines * latNs;
-  }
-}
+import { FakeHost, LoadFakeHost } from './lib-fake-host.ts';
 
 const DEFAULTS = Object.fromEntries(Object.entries(colloidMemtisDef.params).map(([k, v]) => [k, v.default])) as unknown as ColloidMemtisParams;
 // No EWMA smoothing in the worked examples (each poll sees its own sample); checked on its own below.

@@ -3,30 +3,12 @@ import { TieringKernel } from '../policies/lib/kernel.ts';
 import type { KernelOptions } from '../policies/lib/kernel.ts';
 import { NUMA_BALANCING_MEMORY_TIERING } from '../policies/lib/numa-balancing.ts';
 import { ColloidMonitor, ColloidTiering } from '../policies/lib/colloid.ts';
-import type { LoadHost } from '../policies/policy.ts';
 import { FAULT_FIRST_TOUCH, FAULT_HINT, PAGE_HINT_ARMED } from '../policies/policy.ts';
-import { FakeHost } from './lib-fake-host.ts';
+import { LoadFakeHost } from './lib-fake-host.ts';
 import { makeEngine } from './helpers.ts';
 import type { Access } from './helpers.ts';
 
 const MS = 1e6;
-
-/** FakeHost with settable per-tier arrival and occupancy counters (the CHA TOR counters). */
-class LoadFakeHost extends FakeHost implements LoadHost {
-  arrivals = [0, 0];
-  occupancyNs = [0, 0];
-  tierArrivals(t: number): number {
-    return this.arrivals[t];
-  }
-  tierOccupancyNs(t: number): number {
-    return this.occupancyNs[t];
-  }
-  /** `lines` arrive at tier t, each waiting `latNs`. */
-  serve(t: number, lines: number, latNs: number): void {
-    this.arrivals[t] += lines;
-    this.occupancyNs[t] += lines * latNs;
-  }
-}
 
 const MON = { pollNs: 10_000, ewmaExp: 1, minLocalLatNs: 75, minRemoteLatNs: 135 };
 
