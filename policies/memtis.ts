@@ -82,6 +82,8 @@ import { PageLists, NO_PAGE } from './lib/page-lists.ts';
 import { grow } from './lib/grow.ts';
 import { demoteToSlower } from './lib/demote.ts';
 import { BASE_INCR, HugeSplit, NR_BINS, binOf, hotThresholdBin } from './lib/memtis-split.ts';
+import { PEBS_PERIOD_LIST, memtisWatermark } from './lib/memtis-params.ts';
+import type { MemtisParams } from './lib/memtis-params.ts';
 import { MAX_COUNT, MAX_EVENT_NS, MAX_GIB, MAX_MIB, MAX_SIM_MS } from '../sim/config.ts';
 
 export const L_FAST_ACTIVE = 0;
@@ -89,6 +91,8 @@ export const L_FAST_INACTIVE = 1;
 export const L_SLOW_ACTIVE = 2;
 export const L_SLOW_INACTIVE = 3;
 export { NR_BINS, NR_SKEW, binOf, hotThresholdBin, skewIndex } from './lib/memtis-split.ts';
+export { PEBS_PERIOD_LIST, memtisWatermark } from './lib/memtis-params.ts';
+export type { MemtisParams } from './lib/memtis-params.ts';
 
 const TIMER_MIGRATE = 1;
 const TIMER_QUOTA = 2;
@@ -97,54 +101,6 @@ const TIMER_DIRECT = 3;
 const HUGE_PAGE_BYTES = 2 * 1024 * 1024;
 const BASE_PAGE_BYTES = 4096;
 const MB = 1024 * 1024;
-
-/** htmm_sampler.c pebs_period_list: load sample periods, primes from 199 to 19997. */
-export const PEBS_PERIOD_LIST = [
-  199, 293, 401, 499, 599, 701, 797, 907, 997, 1201, 1399, 1601, 1801, 1999, 2503, 3001, 3499, 4001, 4507, 4999, 6007, 7001, 7993, 9001, 10007, 12007, 13999, 16001, 17989, 19997,
-] as const;
-
-export interface MemtisParams {
-  coolingPeriodSamples: number;
-  adaptationPeriodSamples: number;
-  coolingAllocGiB: number;
-  migrationPeriodMs: number;
-  demoteWatermarkPct: number;
-  demoteWatermarkMinMB: number;
-  demoteWatermarkMaxMB: number;
-  promoteWatermarkPct: number;
-  promoteWatermarkMinMB: number;
-  promoteWatermarkMaxMB: number;
-  minHotThreshold: number;
-  warm: boolean;
-  skipFirstCooling: boolean;
-  adaptiveSampling: boolean;
-  loadPeriodIndex: number;
-  storePeriod: number;
-  cpuQuotaPct: number;
-  quotaCheckMs: number;
-  listOpNs: number;
-  split: boolean;
-  splitPeriod: number;
-  gammaTenths: number;
-  maxSplitsPerRun: number;
-  modelDramLatencyNs: number;
-  modelSlowLatencyNs: number;
-}
-
-/** 4 KiB pages per MiB: the kernel's watermark limits are in base pages (MIN_WATERMARK_LOWER_LIMIT = 128 · 100 = 50 MiB). */
-const BASE_PER_MIB = MB / BASE_PAGE_BYTES;
-
-/**
- * A Memtis watermark in 4 KiB pages (htmm_migrater.c): v = maxBasePages · pct / 100 (integer
- * division); v below lowerMiB gives belowMiB, above upperMiB gives aboveMiB, else v. Demotion:
- * (2, 50, 1000, 50, 1000); promotion: (3, 100, 1500, 50, 1000), as the code has it.
- */
-export function memtisWatermark(maxBasePages: number, pct: number, lowerMiB: number, upperMiB: number, belowMiB: number, aboveMiB: number): number {
-  const v = Math.floor((maxBasePages * pct) / 100);
-  if (v < lowerMiB * BASE_PER_MIB) return belowMiB * BASE_PER_MIB;
-  if (v > upperMiB * BASE_PER_MIB) return aboveMiB * BASE_PER_MIB;
-  return v;
-}
 
 /** need_toptier_demotion's extra for direct demotion: 1U · 128 · 100 base pages (50 MiB; its comment says 100 MB). */
 const DIRECT_DEMOTION_EXTRA_BASE = 128 * 100;
