@@ -93,6 +93,8 @@ export class ThpRange {
     return {
       onMigrated: (page, from, to) => this.onMigrated(page, from, to),
       onTimer: (id) => (id === TIMER_SCAN ? this.scan() : this.moveQueued()),
+      // A collapsed range's coverage is stale if it is ever split again.
+      onCollapsed: (range) => void (range < this.coverage.length && (this.coverage[range] = UNMEASURED)),
     };
   }
 
@@ -119,8 +121,9 @@ export class ThpRange {
    * runs outside the policy's Host call, as work of its own: kernel time, not the faulting task's).
    */
   onMigrated(page: number, from: number, to: number): void {
-    if (from < 0 || from === to) return;
     const host = this.host;
+    // Only a 4 KiB page of a range (a huge page that migrate_pages split on the way is not).
+    if (from < 0 || from === to || (host.flags(page) & PAGE_BASE) === 0) return;
     const range = host.rangeOf(page);
     if (range < 0) return;
     const cov = range < this.coverage.length ? this.coverage[range] : UNMEASURED;

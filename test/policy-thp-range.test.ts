@@ -28,7 +28,7 @@ function policyCounter(res: { policyCounterNames: string[]; policyCounters: Floa
   return res.policyCounters[i];
 }
 
-async function scenario(o: { home: number; target: number; touched: number[]; later: number[]; params?: Record<string, unknown>; localPages?: number }) {
+async function scenario(o: { home: number; target: number; touched: number[]; later: number[]; params?: Record<string, unknown>; localPages?: number; sets?: Record<string, unknown> }) {
   let host!: Host;
   let ok: boolean | null = null;
   const probe = probePolicy((h) => {
@@ -46,7 +46,7 @@ async function scenario(o: { home: number; target: number; touched: number[]; la
   const acc: Access[] = [[A, 'R', 10]];
   o.touched.forEach((k, i) => acc.push([A + k, 'R', i === 0 ? 120000 : 10]));
   o.later.forEach((k, i) => acc.push([A + k, 'R', i === 0 ? (o.touched.length > 0 ? 200000 : 320000) : 10]));
-  const e = makeEngine({ perCpu: [acc], localPages: o.localPages ?? 4 * 512, cxlPages: 10 * 512, policy: probe, sets: THP });
+  const e = makeEngine({ perCpu: [acc], localPages: o.localPages ?? 4 * 512, cxlPages: 10 * 512, policy: probe, sets: { ...THP, ...o.sets } });
   const def = findPolicy('thp-range');
   const params = Object.fromEntries(Object.entries(def.params).map(([k, v]) => [k, v.default]));
   e.attachWith(def, { ...params, scanPeriodMs: 0.1, promoteMinYoung: 4, ...o.params });
@@ -90,6 +90,20 @@ describe('thp-range: translation-aware migration of whole 2 MiB ranges', () => {
     expect(r.host.flags(0) & PAGE_SPLIT).toBe(PAGE_SPLIT);
     expect(r.res.usedFrames[0]).toBe(1 / 512);
     expect(r.walks).toBe(1 + 3 + 8);
+  });
+
+  it('with a tiny TLB (4-entry L1 and L2 for 4 KiB pages) the collapsed range keeps its reach: 1 walk for 16 later accesses instead of 16', async () => {
+    // Later: 4 KiB pages 100–107 twice. Collapsed (K = 4 touched): one 2 MiB walk, then 15 L1 hits.
+    // Not moved (3 touched): 8 pages cycle through 4 LRU entries in L1 and in L2, so each of the 16
+    // accesses walks. Totals: 1 (A) + 4 + 1 = 6 and 1 + 3 + 16 = 20.
+    const tiny = { 'tlb.l1Entries4KiB': 4, 'tlb.l1Ways4KiB': 4, 'tlb.l2Entries': 4, 'tlb.l2Ways': 4 };
+    const twice = [...later, ...later];
+    const moved = await scenario({ home: 1, target: 0, touched: [1, 2, 3, 4], later: twice, sets: tiny });
+    expect(moved.c('rangeCollapses')).toBe(1);
+    expect(moved.walks).toBe(6);
+    const left = await scenario({ home: 1, target: 0, touched: [1, 2, 3], later: twice, sets: tiny });
+    expect(left.res.counters[S.C_MIGRATED_BYTES]).toBe(4096);
+    expect(left.walks).toBe(20);
   });
 
   it('without collapse the range moves whole but stays mapped with 4 KiB pages (8 walks later)', async () => {
