@@ -19,8 +19,10 @@
 // - File I/O through the guest's buffer cache (`file` > 0, off by default): each guest has a file
 //   set of `file` 4 KiB blocks on its virtual disk; a share `fileShare` of its accesses after boot
 //   are read()/write() calls on a uniformly random block (a share `fileWrite` of them writes, which
-//   leave new content). File blocks are at their own addresses after the guest's memory pages
-//   (vmsGuestCacheRange); they are not touched at boot.
+//   leave new content). File blocks are guest page-cache pages at their own addresses after the
+//   guest's memory pages (vmsGuestCacheRange): the engine's guest model knows them as cache, fills
+//   free guest memory with them, reads a missing block from the guest's virtual disk and reclaims
+//   cache before anon pages (sim/vm-model.ts). They are not touched at boot.
 // - ws, osShare and gapNs take one value per VM separated by "/", the last repeating ("ws=1/0.05": VM 0
 //   uses all its data, every other VM 5 %).
 // Fingerprints are 32-bit (0 = unknown); data fingerprints of different pages may collide with
