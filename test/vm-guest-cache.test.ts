@@ -93,6 +93,25 @@ describe('guest page cache', () => {
     expect(e.checkInvariants()).toEqual([]);
   });
 
+  it('with a storage device, misses read the block from it: on first touch and after a drop', async () => {
+    // storage.device nvme: a 4 KiB read waits 4096 B / 3.5 B/ns + 80 µs = 81170.29 ns (the device
+    // is idle at every read here). A guest of 1 page reads blocks 100, 101, 100:
+    //   R 100: 1001 + 81170.29 + 100; R 101: the same, and the guest drops 100 (clean, no stall);
+    //   R 100: a re-read through the fault path's major fault (1000) + 81170.29, drops 101; + 100.
+    const read = 4096 / 3.5 + 80000;
+    const e = vmEngine({
+      vms: 1,
+      localPages: 10,
+      cxlPages: 10,
+      sets: { ...CACHE, 'vm.memMiB': pagesMiB(1), 'storage.device': 'nvme' },
+      perCpu: [[[0, 100, 'R'], [0, 101, 'R'], [0, 100, 'R']]],
+    });
+    const res = await e.run();
+    expect(res.simTimeNs).toBeCloseTo(3 * read + 2 * (1001 + 100) + 1000 + 100, 3);
+    expect(Array.from(res.vm!.final.cache!)).toEqual([1, 3, 2, 0]);
+    expect(e.checkInvariants()).toEqual([]);
+  });
+
   it('rejects a malformed vm.guestCachePages, naming the key', () => {
     expect(() => vmEngine({ vms: 1, localPages: 10, cxlPages: 10, sets: { 'vm.guestCachePages': '300-200' }, perCpu: [touch(0, 0, 1)] })).toThrow(/vm\.guestCachePages/);
   });
