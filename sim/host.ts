@@ -64,6 +64,8 @@ export interface Host {
   pageType(page: number): number;
   /** The run declares page types (typed regions): kernels then keep separate anon and file LRUs. */
   pageTypesOn(): boolean;
+  /** PSI memory `some` total so far, in ns: time the workload stalled on memory (sim/psi.ts); what Senpai reads. */
+  memPressureNs(): number;
   /**
    * Move the page's frame to `tier`. Synchronous when called from a fault (the faulting CPU stalls
    * for the copy, fixed cost and TLB shootdown); asynchronous otherwise or when `async` is true

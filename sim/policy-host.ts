@@ -64,6 +64,9 @@ export class PolicyHost implements VmHost, OracleHost, LoadHost, ShadowHost, Pin
   pageTypesOn(): boolean {
     return this.core.types.on;
   }
+  memPressureNs(): number {
+    return this.core.psi.memSomeTotalNs();
+  }
   flags(page: number): number {
     return this.core.memory.publicFlags(page);
   }
