@@ -25,6 +25,7 @@ import { Oracle, oracleUndeclared } from './oracle.ts';
 import type { PageTypes } from './page-types.ts';
 import type { Storage } from './storage.ts';
 import type { Zswap } from './swap.ts';
+import { Psi } from './psi.ts';
 
 export class SimError extends Error {
   override name = 'SimError';
@@ -69,6 +70,8 @@ export class Core {
   pins!: Pins;
   /** Address translation (sim/tlb.ts); tlb.on is false unless tlb.enabled. */
   tlb!: Tlb;
+  /** Memory stall account (PSI memory some, sim/psi.ts), read by Senpai-style reclaim. */
+  readonly psi: Psi;
 
   constructor(
     readonly config: Config,
@@ -88,6 +91,7 @@ export class Core {
     this.counters = new Float64Array(counterCount(this.tiers));
     this.clockNs = new Float64Array(cpus);
     this.idealNs = new Float64Array(cpus);
+    this.psi = new Psi(cpus);
   }
 
   /** Whole-run access counts per stream id, for oracle policies (set by Engine when one is attached). */
