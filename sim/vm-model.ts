@@ -16,10 +16,11 @@
 //   only when it holds no other cache page: Linux prepare_scan_control's cache_trim_mode
 //   (mm/vmscan.c) reclaims "plenty of inactive file pages that aren't thrashing" before anon; the
 //   model does not detect a thrashing cache (refaults), which would turn that mode off. A clean
-//   cache page is dropped (no write), a dirty one written back first (cost.guestPageOutNs). No periodic flusher: dirty
-//   pages are written when reclaimed (Linux's flusher would write them after 30 s,
-//   dirty_expire_centisecs). A cache page the host swapped behind the guest's back lost its dirty
-//   bit with the swap-out, so the guest writes it back as it would a dirty one (double paging).
+//   cache page is dropped (no write), a dirty one written back first (cost.guestPageOutNs). No
+//   periodic flusher: dirty pages are written when reclaimed (Linux's flusher would write them
+//   after 30 s, dirty_expire_centisecs). A cache page the host swapped behind the guest's back lost
+//   its dirty bit with the swap-out, so the guest writes it back as it would a dirty one (double
+//   paging).
 // - A VM over its limit (ESX max size) has the host page out one of its own pages.
 // - Sharing: share() remaps a page copy-on-write onto another page's frame after comparing their
 //   contents (the byte compare; contents stand for the page bytes).
@@ -151,7 +152,7 @@ export class VmModel {
     for (let p = 0; p < m.pages; p++) {
       if (this.classifyCache(p)) {
         this.cachePages!.add(ids.vm(p), p);
-        if (m.frame[p] >= 0) this.cacheStats![Math.min(ids.vm(p), this.count - 1) * GC_STRIDE + GC_PAGES]++;
+        this.cacheStats![Math.min(ids.vm(p), this.count - 1) * GC_STRIDE + GC_PAGES]++;
       } else this.guestPages.add(ids.vm(p), p);
       const v = Math.min(ids.vm(p), this.count - 1) * VS_STRIDE;
       this.stats[v + VS_TOUCHED]++;
@@ -277,23 +278,22 @@ export class VmModel {
    */
   private guestVictim(vm: number, except: number): number {
     if (this.cachePages !== null && this.cacheStats![vm * GC_STRIDE + GC_PAGES] > 0) {
-      const p = this.clockVictim(this.cachePages, vm, except, 2, true);
+      const p = this.clockVictim(this.cachePages, vm, except);
       if (p >= 0) return p;
     }
-    return this.clockVictim(this.guestPages!, vm, except, 2, true);
+    return this.clockVictim(this.guestPages!, vm, except);
   }
 
   /**
    * A CLOCK over one of the guest's lists (first-touch order; pages it paged out are skipped until
    * they come back); a page whose accessed bit is set gets a second chance (cleared as a charged PTE
-   * scan). Up to `laps` turns; if every page was referenced, the last referenced one (its bit now
-   * clear) when `fallback`, else -1; -1 if the list holds nothing but `except`.
+   * scan). -1 if the list holds nothing but `except`.
    */
-  private clockVictim(list: VmPageLists, vm: number, except: number, laps: number, fallback: boolean): number {
+  private clockVictim(list: VmPageLists, vm: number, except: number): number {
     const flags = this.core.memory.flags;
     const n = list.count(vm);
     let referenced = -1;
-    for (let steps = 0; steps < laps * n; steps++) {
+    for (let steps = 0; steps < 2 * n; steps++) {
       const p = list.next(vm);
       if (p === except || flags[p] & K_GUEST_PAGED) continue;
       if (this.core.ops.testAndClearAccessed(p)) {
@@ -302,7 +302,7 @@ export class VmModel {
       }
       return p;
     }
-    return fallback ? referenced : -1;
+    return referenced;
   }
 
   /** A mapped page of the VM other than `except`, not referenced since the hand last passed (CLOCK over page ids). */
