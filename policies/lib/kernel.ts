@@ -182,7 +182,7 @@ export class TieringKernel {
     if (o.reclaimer === 'mglru') {
       Object.assign(this.c, { agings: count('mglruAgings'), pmdSkips: count('mglruBloomSkippedPmds'), lookAround: count('mglruLookAroundYoung'), minTtl: count('mglruMinTtlBlocked') });
       // With page types: anon and file generations, tiers and the refault controller (lib/mglru.ts).
-      if (host.pageTypesOn()) Object.assign(this.c, { dropped: count('reclaimDroppedClean'), writtenBack: count('reclaimWrittenBack'), swapped: count('reclaimSwapped'), refaults: count('workingsetRefaults'), protectedPages: count('mglruTierProtected') });
+      if (host.pageTypesOn()) Object.assign(this.c, { dropped: count('reclaimDroppedClean'), writtenBack: count('reclaimWrittenBack'), swapped: count('reclaimSwapped'), refaults: count('workingsetRefaults'), protectedTier1: count('mglruProtectedTier1'), protectedTier2: count('mglruProtectedTier2'), protectedTier3: count('mglruProtectedTier3') });
       this.reclaimer = new Mglru(host, this.addr, o.mglruMinTtlMs ?? 0, { swappiness: o.swappiness ?? DEFAULT_SWAPPINESS, swap: o.mglruSwap ?? true, canDemote: (t) => o.demotionEnabled && t < n - 1 });
     } else if (host.pageTypesOn()) {
       // Page types declared: separate anon and file lists balanced by swappiness (typed-lru.ts).

@@ -95,7 +95,8 @@ export interface MglruStats {
   dropped: number;
   writtenBack: number;
   refaults: number;
-  protectedPages: number;
+  /** Pages sort_folio protected, by tier (index 0 unused: tier 0 is never protected). */
+  protectedPages: Float64Array;
 }
 
 export interface MglruOptions {
@@ -131,7 +132,7 @@ export class Mglru implements Reclaimer {
   private readonly pt: PageTableWalk;
   /** Pages the eviction walk scanned so far (Reclaimer.scanned). */
   scanned = 0;
-  readonly stats: MglruStats = { agings: 0, pmdsSkipped: 0, lookAroundYoung: 0, evictScanned: 0, minTtlBlocked: 0, swapped: 0, dropped: 0, writtenBack: 0, refaults: 0, protectedPages: 0 };
+  readonly stats: MglruStats = { agings: 0, pmdsSkipped: 0, lookAroundYoung: 0, evictScanned: 0, minTtlBlocked: 0, swapped: 0, dropped: 0, writtenBack: 0, refaults: 0, protectedPages: new Float64Array(MAX_NR_TIERS) };
 
   constructor(
     private readonly host: Host,
@@ -502,7 +503,7 @@ export class Mglru implements Reclaimer {
         this.gen[page] = ((minSeq + 1) % MAX_NR_GENS) + 1;
         this.clearRefs(page);
         this.ctrl.noteProtected(tier, type, t);
-        this.stats.protectedPages++;
+        this.stats.protectedPages[t]++;
         continue;
       }
       isolated++;
@@ -572,6 +573,7 @@ export function flushMglruStats(r: Mglru, host: Host, c: Record<string, number>)
   host.count(c.writtenBack, s.writtenBack);
   host.count(c.swapped, s.swapped);
   host.count(c.refaults, s.refaults);
-  host.count(c.protectedPages, s.protectedPages);
-  s.dropped = s.writtenBack = s.swapped = s.refaults = s.protectedPages = 0;
+  for (let t = 1; t < MAX_NR_TIERS; t++) host.count(c[`protectedTier${t}`], s.protectedPages[t]);
+  s.dropped = s.writtenBack = s.swapped = s.refaults = 0;
+  s.protectedPages.fill(0);
 }
