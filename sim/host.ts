@@ -351,6 +351,33 @@ export function asThpHost(host: Host, policy: string): ThpHost {
   return host as ThpHost;
 }
 
+/**
+ * The Host of reclaimers that count accesses through file descriptors (MGLRU's refs, sim/page-ops.ts
+ * fdCount): kept apart from Host, like VmHost, so fakes of the plain Host need not implement it;
+ * a policy tests for it with fdHostOf(host). An access to an unmapped page-cache page (PT_CACHE) is
+ * a read() or write() copy, which marks the folio accessed in the syscall (folio_mark_accessed);
+ * the engine can count such accesses per page, for free, without a fault.
+ */
+export interface FdHost extends Host {
+  /**
+   * Reset the page's count of accesses to 0 and count its later accesses (each one a read() or
+   * write() of the page), up to FD_COUNT_MAX; no cost and no fault. Returns false and counts nothing
+   * when the page has no frame or the run has the VM model on (its active-memory sampling uses the
+   * same trap).
+   */
+  armFdCount(page: number): boolean;
+  /** Accesses counted since armFdCount (0 … FD_COUNT_MAX; 0 when not armed). Free to read. */
+  fdCount(page: number): number;
+}
+
+/** Accesses a page's fd count saturates at (sim/page-ops.ts): past it the engine stops counting. */
+export const FD_COUNT_MAX = 8;
+
+/** The host as an FdHost, or null when it cannot count accesses through file descriptors (a test fake). */
+export function fdHostOf(host: Host): FdHost | null {
+  return typeof (host as Partial<FdHost>).armFdCount === 'function' ? (host as FdHost) : null;
+}
+
 export interface PolicyHooks {
   /** Tier preferred for a page being allocated on first touch (the engine falls back to slower tiers, then faster ones, when full). */
   place?(page: number, cpu: number): number;

@@ -41,7 +41,7 @@ import { NumaScanner, PromotionControl, NUMA_BALANCING_MEMORY_TIERING, NUMA_BALA
 import type { ScanParams } from './numa-balancing.ts';
 import { ActiveInactiveLru, ADD_FAULT, ADD_MIGRATED, SWAP_CLUSTER_MAX } from './lru.ts';
 import type { Reclaimer } from './lru.ts';
-import { Mglru } from './mglru.ts';
+import { Mglru, flushMglruStats } from './mglru.ts';
 import { TypedLru, flushTypedStats, slowFirst, PT_ANON } from './typed-lru.ts';
 import { DEFAULT_SWAPPINESS } from './scan-balance.ts';
 import { EarlyReclaim } from './early-reclaim.ts';
@@ -79,6 +79,8 @@ export interface KernelOptions {
   watermarkScaleFactor: number;
   reclaimer: 'lru' | 'mglru';
   mglruMinTtlMs?: number;
+  /** MGLRU with page types: a swap device with room (default true); false = anon only where it can be demoted. */
+  mglruSwap?: boolean;
   tpp?: { demoteScaleFactor: number; promoteActiveOnly: boolean; kswapdRetryMs: number; fileOnSlowTier?: boolean };
   /** vm.swappiness for the anon/file balance when the run has page types (typed-lru.ts); default 60. */
   swappiness?: number;
@@ -187,7 +189,9 @@ export class TieringKernel {
     }
     if (o.reclaimer === 'mglru') {
       Object.assign(this.c, { agings: count('mglruAgings'), pmdSkips: count('mglruBloomSkippedPmds'), lookAround: count('mglruLookAroundYoung'), minTtl: count('mglruMinTtlBlocked') });
-      this.reclaimer = new Mglru(host, this.addr, o.mglruMinTtlMs ?? 0);
+      // With page types: anon and file generations, tiers and the refault controller (lib/mglru.ts).
+      if (host.pageTypesOn()) Object.assign(this.c, { dropped: count('reclaimDroppedClean'), writtenBack: count('reclaimWrittenBack'), swapped: count('reclaimSwapped'), refaults: count('workingsetRefaults'), protectedTier1: count('mglruProtectedTier1'), protectedTier2: count('mglruProtectedTier2'), protectedTier3: count('mglruProtectedTier3') });
+      this.reclaimer = new Mglru(host, this.addr, o.mglruMinTtlMs ?? 0, { swappiness: o.swappiness ?? DEFAULT_SWAPPINESS, swap: o.mglruSwap ?? true, canDemote: (t) => o.demotionEnabled && t < n - 1 });
     } else if (host.pageTypesOn()) {
       // Page types declared: separate anon and file lists balanced by swappiness (typed-lru.ts).
       Object.assign(this.c, { dropped: count('reclaimDroppedClean'), writtenBack: count('reclaimWrittenBack'), swapped: count('reclaimSwapped'), refaults: count('workingsetRefaults'), activated: count('workingsetActivated') });
@@ -498,16 +502,7 @@ export class TieringKernel {
   private flushReclaimerStats(): void {
     const r = this.reclaimer;
     if (r instanceof TypedLru) flushTypedStats(r, this.host, this.c);
-    if (r instanceof Mglru) {
-      const s = r.stats;
-      const host = this.host;
-      host.count(this.c.agings, s.agings);
-      host.count(this.c.pmdSkips, s.pmdsSkipped);
-      host.count(this.c.lookAround, s.lookAroundYoung);
-      host.count(this.c.minTtl, s.minTtlBlocked);
-      host.count(this.c.scanned, s.evictScanned);
-      s.agings = s.pmdsSkipped = s.lookAroundYoung = s.minTtlBlocked = s.evictScanned = 0;
-    }
+    if (r instanceof Mglru) flushMglruStats(r, this.host, this.c);
   }
 
   // ------------------------------------------------------------------ NUMA balancing
