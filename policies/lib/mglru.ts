@@ -29,7 +29,7 @@ import { PageLists, NO_PAGE } from './page-lists.ts';
 import type { AddressOrder } from './address-order.ts';
 import { BloomPair, pmdKey } from './bloom.ts';
 import { ADD_FAULT } from './lru.ts';
-import { grow } from './grow.ts';
+import { grow, initialPages } from './grow.ts';
 import type { Reclaimer } from './lru.ts';
 
 export const MIN_NR_GENS = 2;
@@ -49,7 +49,7 @@ export interface MglruStats {
 export class Mglru implements Reclaimer {
   readonly lists: PageLists;
   /** (seq % 4) + 1 of each page's generation; 0 = not on a list. */
-  gen = new Uint8Array(1024);
+  gen: Uint8Array;
   readonly maxSeq: Float64Array;
   readonly minSeq: Float64Array;
   /** Birth time (ns) of generation slot g of node t at [t · 4 + g]. */
@@ -70,7 +70,8 @@ export class Mglru implements Reclaimer {
     private readonly minTtlMs: number,
   ) {
     const n = host.tiers;
-    this.lists = new PageLists(n * MAX_NR_GENS);
+    this.lists = new PageLists(n * MAX_NR_GENS, initialPages(host));
+    this.gen = new Uint8Array(initialPages(host));
     this.maxSeq = new Float64Array(n).fill(MIN_NR_GENS + 1);
     this.minSeq = new Float64Array(n);
     this.birthNs = new Float64Array(n * MAX_NR_GENS);
@@ -80,7 +81,8 @@ export class Mglru implements Reclaimer {
 
   ensure(pages: number): void {
     this.lists.ensure(pages);
-    this.gen = grow(this.gen, pages);
+    // Speed trick: called on every fault; grow() is megamorphic, so the common case returns here.
+    if (pages > this.gen.length) this.gen = grow(this.gen, pages);
   }
 
   /** Number of generations of a node. */
