@@ -54,6 +54,13 @@ export interface Host {
   free(tier: number): number;
   /** Pages known so far; page ids are dense, 0 … pageCount() − 1, in first-touch order. */
   pageCount(): number;
+  /**
+   * Pages the run expects to touch (the translated stream's pages, or the footprint its source
+   * reports), known before the first access: a hint to size per-page columns once instead of
+   * growing them by doubling (each doubling copies, and fresh memory costs a page fault per 4 KiB).
+   * Page ids may go past it (sub-pages of split huge pages, sources of unknown footprint).
+   */
+  expectedPages?(): number;
   /** Tier holding the page's frame, or -1 if the page is swapped out. */
   tierOf(page: number): number;
   /** Virtual page number (low 32 bits / high bits) and VM of a page, e.g. to walk in address order. */

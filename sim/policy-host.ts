@@ -46,6 +46,9 @@ export class PolicyHost implements VmHost, OracleHost, LoadHost, ShadowHost, Pin
   pageCount(): number {
     return this.core.memory.pages;
   }
+  expectedPages(): number {
+    return this.core.expectedPages;
+  }
   tierOf(page: number): number {
     return this.core.memory.tierOf(page);
   }

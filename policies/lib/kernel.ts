@@ -47,7 +47,7 @@ import { DEFAULT_SWAPPINESS } from './scan-balance.ts';
 import { EarlyReclaim } from './early-reclaim.ts';
 import { Senpai } from './senpai.ts';
 import type { SenpaiOptions } from './senpai.ts';
-import { grow } from './grow.ts';
+import { grow, initialPages } from './grow.ts';
 import { NUMA_BALANCING_COLLOID } from './colloid.ts';
 import type { ColloidTiering } from './colloid.ts';
 
@@ -114,9 +114,9 @@ export class TieringKernel {
   readonly promo = new PromotionControl();
   readonly addr: AddressOrder;
   /** Per page: ms of the last scan stamp / hint fault (folio access time, tiering mode). */
-  accessTimeMs = new Float64Array(1024);
+  accessTimeMs: Float64Array;
   /** Per page: CPU of the last hint fault (last_cpupid; -1 unset). */
-  lastCpu = new Int16Array(1024).fill(-1);
+  lastCpu: Int16Array;
   /** Per node: kswapd is awake (a batch is due), and pages its current run has reclaimed. */
   private readonly kswapdRunning: Uint8Array;
   private readonly kswapdRunReclaimed: Float64Array;
@@ -146,6 +146,9 @@ export class TieringKernel {
     private readonly host: Host,
     private readonly o: KernelOptions,
   ) {
+    // Per-page columns sized once for the pages the run expects (lib/grow.ts initialPages).
+    this.accessTimeMs = new Float64Array(initialPages(host));
+    this.lastCpu = new Int16Array(initialPages(host)).fill(-1);
     const n = host.tiers;
     const caps = Array.from({ length: n }, (_, t) => host.capacity(t));
     // The kernel counts watermarks and free memory in base pages; a run with 2 MiB pages allocates
@@ -342,6 +345,9 @@ export class TieringKernel {
 
   private ensure(pages: number): void {
     this.reclaimer.ensure(pages);
+    // Speed trick: runs on every fault; grow() is shared by every column type (megamorphic, not
+    // inlined), so the columns' common case, room already, returns here.
+    if (pages <= this.accessTimeMs.length && pages <= this.lastCpu.length) return;
     this.accessTimeMs = grow(this.accessTimeMs, pages);
     this.lastCpu = grow(this.lastCpu, pages, -1);
   }
