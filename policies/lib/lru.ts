@@ -12,9 +12,12 @@
 //   rebalance at the end of shrink_lruvec). It stops once the caller's goal is met.
 // - Active tail: the accessed bits are cleared (folio_referenced) and the page moves to the
 //   inactive head whether referenced or not (only VM_EXEC file pages stay active).
-// - Inactive tail: a page whose PTE was young is activated (anon pages are activated on the first
-//   reference); otherwise it is reclaimed (demoted, or evicted); a page that cannot be reclaimed
-//   goes back to the inactive head.
+// - Inactive tail (folio_check_references): a page whose PTE was young is marked PG_referenced; it
+//   is activated if it was marked already, else kept on the inactive list (back at its head) for
+//   another trip — anon pages too since v5.9 (b518154e59aa, "protect the workingset on anonymous
+//   LRU"; before it a young anon page was activated at once). Activated pages keep the mark, so a
+//   deactivated page found young once comes straight back. A page that is not young is reclaimed
+//   (demoted, or evicted) whatever its mark; one that cannot be reclaimed goes back to the head.
 // - folio_mark_accessed (used by TPP's hint-fault rule): inactive+unreferenced → referenced;
 //   inactive+referenced → active; active+unreferenced → referenced.
 
@@ -197,11 +200,17 @@ export class ActiveInactiveLru implements Reclaimer {
     for (let i = 0; i < k; i++) {
       const page = batch[i];
       const young = host.testAndClearAccessed(page);
-      this.pgReferenced[page] = 0; // folio_test_clear_referenced
+      const referenced = this.pgReferenced[page] !== 0; // folio_test_clear_referenced
       if (young) {
-        lists.pushHead(active, page); // FOLIOREF_ACTIVATE: anon pages are activated on one reference
+        // folio_check_references: a young page is marked referenced (activated ones too, "so that
+        // recently deactivated but used folios are quickly recovered"); it is activated only if it
+        // was marked already (FOLIOREF_ACTIVATE), else kept for another trip round the inactive
+        // list (FOLIOREF_KEEP). Anon pages follow the rule too since v5.9 (b518154e59aa).
+        this.pgReferenced[page] = 1;
+        lists.pushHead(referenced ? active : inactive, page);
         continue;
       }
+      this.pgReferenced[page] = 0;
       if (reclaimOne(page)) reclaimed++;
       else lists.pushHead(inactive, page);
     }
