@@ -45,13 +45,17 @@ import { Mglru, flushMglruStats } from './mglru.ts';
 import { TypedLru, flushTypedStats, slowFirst, PT_ANON } from './typed-lru.ts';
 import { DEFAULT_SWAPPINESS } from './scan-balance.ts';
 import { EarlyReclaim } from './early-reclaim.ts';
-import { grow } from './grow.ts';
+import { Senpai } from './senpai.ts';
+import type { SenpaiOptions } from './senpai.ts';
+import { grow, initialPages } from './grow.ts';
 import { NUMA_BALANCING_COLLOID } from './colloid.ts';
 import type { ColloidTiering } from './colloid.ts';
 
 export const MAX_RECLAIM_RETRIES = 16;
 const BASE_PAGE_BYTES = 4096;
 const TIMER_SCAN = 1;
+/** Senpai's 1 s tick (senpai.ts). */
+const TIMER_SENPAI = 4;
 const TIMER_KSWAPD = 8; // + node
 /** Share of a tier the kswapd target may keep free before the run warns (stated in README "How faithful is it") [model]. */
 export const RESERVE_WARN_SHARE = 0.1;
@@ -82,6 +86,8 @@ export interface KernelOptions {
   swappiness?: number;
   /** Early reclaim at this % of all memory (early-reclaim.ts); 0 or unset = off. */
   reclaimEarlyPct?: number;
+  /** Senpai/TMO proactive reclaim (senpai.ts); unset = off. */
+  senpai?: SenpaiOptions;
   /** Colloid (numa_balancing mode 6, lib/colloid.ts): hint faults on top-tier pages too, promotion gate, hot local pages moved away. */
   colloid?: ColloidTiering;
   /**
@@ -108,9 +114,9 @@ export class TieringKernel {
   readonly promo = new PromotionControl();
   readonly addr: AddressOrder;
   /** Per page: ms of the last scan stamp / hint fault (folio access time, tiering mode). */
-  accessTimeMs = new Float64Array(1024);
+  accessTimeMs: Float64Array;
   /** Per page: CPU of the last hint fault (last_cpupid; -1 unset). */
-  lastCpu = new Int16Array(1024).fill(-1);
+  lastCpu: Int16Array;
   /** Per node: kswapd is awake (a batch is due), and pages its current run has reclaimed. */
   private readonly kswapdRunning: Uint8Array;
   private readonly kswapdRunReclaimed: Float64Array;
@@ -133,11 +139,16 @@ export class TieringKernel {
   private readonly reclaimFromKswapd: Array<(page: number) => boolean>;
   private readonly reclaimDirect: Array<(page: number) => boolean>;
   private readonly early: EarlyReclaim | null = null;
+  /** Senpai's controller (senpai.ts), or null when off; public for benches and tests. */
+  readonly senpai: Senpai | null = null;
 
   constructor(
     private readonly host: Host,
     private readonly o: KernelOptions,
   ) {
+    // Per-page columns sized once for the pages the run expects (lib/grow.ts initialPages).
+    this.accessTimeMs = new Float64Array(initialPages(host));
+    this.lastCpu = new Int16Array(initialPages(host)).fill(-1);
     const n = host.tiers;
     const caps = Array.from({ length: n }, (_, t) => host.capacity(t));
     // The kernel counts watermarks and free memory in base pages; a run with 2 MiB pages allocates
@@ -201,6 +212,11 @@ export class TieringKernel {
     if (o.reclaimEarlyPct) {
       this.early = new EarlyReclaim(host, o.reclaimEarlyPct);
       Object.assign(this.c, { earlyRuns: count('earlyReclaimRuns'), earlyEvicted: count('earlyReclaimEvicted') });
+    }
+    if (o.senpai) {
+      this.senpai = new Senpai(host, o.senpai);
+      Object.assign(this.c, { senpaiProbes: count('senpaiProbes'), senpaiBackoffs: count('senpaiBackoffs'), senpaiTick: count('senpaiReclaimedAtTick'), senpaiTask: count('senpaiReclaimedInTask') });
+      host.every(o.senpai.tickMs * 1e6, TIMER_SENPAI);
     }
     this.kswapdFailures = new Float64Array(n);
     this.kswapdFailNs = new Float64Array(n);
@@ -285,6 +301,7 @@ export class TieringKernel {
     this.lastCpu[page] = -1;
     if (kind === FAULT_SWAP_IN) this.reclaimer.refault(t);
     if (this.early && this.reclaiming === 0) this.earlyReclaim();
+    if (this.senpai && this.reclaiming === 0 && this.senpai.over()) this.senpaiReclaim(true);
     if (this.directReclaimDue) {
       // In the faulting CPU's context: its demotions are synchronous and stall it.
       this.directReclaimDue = false;
@@ -305,14 +322,39 @@ export class TieringKernel {
     this.flushReclaimerStats();
   }
 
+  /** Senpai's tick: move memory.high by the pressure, then reclaim down to it (memory_high_write). */
+  private senpaiTick(): void {
+    const s = this.senpai!;
+    const p = s.probes;
+    const b = s.backoffs;
+    s.tick();
+    this.host.count(this.c.senpaiProbes, s.probes - p);
+    this.host.count(this.c.senpaiBackoffs, s.backoffs - b);
+    if (s.over()) this.senpaiReclaim(false);
+  }
+
+  /** Reclaim over memory.high: in the allocating task (reclaim_high, stalls it) or at Senpai's tick (asynchronous). */
+  private senpaiReclaim(inTask: boolean): void {
+    this.reclaiming++;
+    const n = this.senpai!.reclaim(this.reclaimer, inTask);
+    this.reclaiming--;
+    this.reclaimedPages += n;
+    this.host.count(inTask ? this.c.senpaiTask : this.c.senpaiTick, n);
+    this.flushReclaimerStats();
+  }
+
   private ensure(pages: number): void {
     this.reclaimer.ensure(pages);
+    // Speed trick: runs on every fault; grow() is shared by every column type (megamorphic, not
+    // inlined), so the columns' common case, room already, returns here.
+    if (pages <= this.accessTimeMs.length && pages <= this.lastCpu.length) return;
     this.accessTimeMs = grow(this.accessTimeMs, pages);
     this.lastCpu = grow(this.lastCpu, pages, -1);
   }
 
   onTimer(id: number): void {
     if (id === TIMER_SCAN) this.scanTick();
+    else if (id === TIMER_SENPAI) this.senpaiTick();
     else if (id >= TIMER_KSWAPD && id < TIMER_KSWAPD + this.host.tiers) this.kswapd(id - TIMER_KSWAPD);
   }
 

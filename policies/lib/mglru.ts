@@ -58,7 +58,7 @@ import { PageLists, NO_PAGE } from './page-lists.ts';
 import type { AddressOrder } from './address-order.ts';
 import { PageTableWalk } from './mglru-walk.ts';
 import { ADD_FAULT } from './lru.ts';
-import { grow } from './grow.ts';
+import { grow, initialPages } from './grow.ts';
 import type { Reclaimer } from './lru.ts';
 import { Workingset, TierCtrl, LRU_GEN_ANON, LRU_GEN_FILE, orderBase2, MAX_NR_TIERS } from './workingset.ts';
 import { DEFAULT_SWAPPINESS } from './scan-balance.ts';
@@ -111,9 +111,9 @@ export interface MglruOptions {
 export class Mglru implements Reclaimer {
   readonly lists: PageLists;
   /** (seq % 4) + 1 of each page's generation; 0 = not on a list. */
-  gen = new Uint8Array(1024);
+  gen: Uint8Array;
   /** Per page: accesses through file descriptors known to the policy since its refs were cleared (5 = saturated). */
-  fdBase = new Uint8Array(1024);
+  fdBase: Uint8Array;
   readonly maxSeq: Float64Array;
   /** min_seq per type and node: anon at [tier], file at [tiers + tier]. */
   readonly minSeq: Float64Array;
@@ -142,7 +142,9 @@ export class Mglru implements Reclaimer {
   ) {
     const n = (this.n = host.tiers);
     this.typed = host.pageTypesOn();
-    this.lists = new PageLists(n * 2 * MAX_NR_GENS);
+    this.lists = new PageLists(n * 2 * MAX_NR_GENS, initialPages(host));
+    this.gen = new Uint8Array(initialPages(host));
+    this.fdBase = new Uint8Array(this.typed ? initialPages(host) : 0);
     this.maxSeq = new Float64Array(n).fill(MIN_NR_GENS + 1);
     this.minSeq = new Float64Array(2 * n);
     this.birthNs = new Float64Array(n * MAX_NR_GENS);
@@ -157,7 +159,8 @@ export class Mglru implements Reclaimer {
 
   ensure(pages: number): void {
     this.lists.ensure(pages);
-    this.gen = grow(this.gen, pages);
+    // Speed trick: called on every fault; grow() is megamorphic, so the common case returns here.
+    if (pages > this.gen.length) this.gen = grow(this.gen, pages);
     if (this.typed) {
       this.fdBase = grow(this.fdBase, pages);
       this.ws.ensure(pages);
