@@ -162,7 +162,7 @@ export class Mglru implements Reclaimer {
     // Speed trick: called on every fault; grow() is megamorphic, so the common case returns here.
     if (pages > this.gen.length) this.gen = grow(this.gen, pages);
     if (this.typed) {
-      this.fdBase = grow(this.fdBase, pages);
+      if (pages > this.fdBase.length) this.fdBase = grow(this.fdBase, pages);
       this.ws.ensure(pages);
     }
   }
