@@ -54,6 +54,13 @@ export interface Host {
   free(tier: number): number;
   /** Pages known so far; page ids are dense, 0 … pageCount() − 1, in first-touch order. */
   pageCount(): number;
+  /**
+   * Pages the run expects to touch (the translated stream's pages, or the footprint its source
+   * reports), known before the first access: a hint to size per-page columns once instead of
+   * growing them by doubling (each doubling copies, and fresh memory costs a page fault per 4 KiB).
+   * Page ids may go past it (sub-pages of split huge pages, sources of unknown footprint).
+   */
+  expectedPages?(): number;
   /** Tier holding the page's frame, or -1 if the page is swapped out. */
   tierOf(page: number): number;
   /** Virtual page number (low 32 bits / high bits) and VM of a page, e.g. to walk in address order. */
@@ -64,6 +71,8 @@ export interface Host {
   pageType(page: number): number;
   /** The run declares page types (typed regions): kernels then keep separate anon and file LRUs. */
   pageTypesOn(): boolean;
+  /** PSI memory `some` total so far, in ns: time the workload stalled on memory (sim/psi.ts); what Senpai reads. */
+  memPressureNs(): number;
   /**
    * Move the page's frame to `tier`. Synchronous when called from a fault (the faulting CPU stalls
    * for the copy, fixed cost and TLB shootdown); asynchronous otherwise or when `async` is true
@@ -347,6 +356,33 @@ export interface ThpHost extends Host {
 export function asThpHost(host: Host, policy: string): ThpHost {
   if (typeof (host as Partial<ThpHost>).collapseRange !== 'function') throw new Error(`policy ${policy} needs a host with transparent huge-page support (the simulation engine)`);
   return host as ThpHost;
+}
+
+/**
+ * The Host of reclaimers that count accesses through file descriptors (MGLRU's refs, sim/page-ops.ts
+ * fdCount): kept apart from Host, like VmHost, so fakes of the plain Host need not implement it;
+ * a policy tests for it with fdHostOf(host). An access to an unmapped page-cache page (PT_CACHE) is
+ * a read() or write() copy, which marks the folio accessed in the syscall (folio_mark_accessed);
+ * the engine can count such accesses per page, for free, without a fault.
+ */
+export interface FdHost extends Host {
+  /**
+   * Reset the page's count of accesses to 0 and count its later accesses (each one a read() or
+   * write() of the page), up to FD_COUNT_MAX; no cost and no fault. Returns false and counts nothing
+   * when the page has no frame or the run has the VM model on (its active-memory sampling uses the
+   * same trap).
+   */
+  armFdCount(page: number): boolean;
+  /** Accesses counted since armFdCount (0 … FD_COUNT_MAX; 0 when not armed). Free to read. */
+  fdCount(page: number): number;
+}
+
+/** Accesses a page's fd count saturates at (sim/page-ops.ts): past it the engine stops counting. */
+export const FD_COUNT_MAX = 8;
+
+/** The host as an FdHost, or null when it cannot count accesses through file descriptors (a test fake). */
+export function fdHostOf(host: Host): FdHost | null {
+  return typeof (host as Partial<FdHost>).armFdCount === 'function' ? (host as FdHost) : null;
 }
 
 export interface PolicyHooks {

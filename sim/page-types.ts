@@ -16,6 +16,8 @@
 import { readFileSync } from 'node:fs';
 import type { Config, Schema } from './config.ts';
 import { workloadRegions } from '../traces/synthetic.ts';
+import { csvTypeRanges } from '../traces/csv-types.ts';
+import { CSV_PAGE_TYPES } from '../traces/csv-trace.ts';
 import { ConfigError } from './config.ts';
 import { grow } from './columns.ts';
 
@@ -183,12 +185,26 @@ export class PageTypes {
 
 /**
  * The run's region map: `pages.regions` if set, else the synthetic workload's typed phases (when the
- * run has no trace); null when every page is anon.
+ * run has no trace) or a CSV trace's type column (traces/csv-types.ts); null when every page is anon.
  */
 export function regionsFromConfig(config: Config): RegionMap | null {
   const spec = config['pages.regions'];
   if (typeof spec === 'string' && spec !== '') return parseRegions(spec);
   const trace = config.trace;
+  const format = config['trace.format'] ?? 'auto';
+  if (typeof trace === 'string' && trace !== '' && (format === 'auto' || format === 'csv')) {
+    let ranges: ReturnType<typeof csvTypeRanges> = null;
+    try {
+      ranges = csvTypeRanges(trace, config['trace.skipBad'] === true);
+    } catch (err) {
+      // A file that cannot be read is the reader's to report; a bad type is an error of its own.
+      if ((err as NodeJS.ErrnoException).code === undefined) throw err;
+    }
+    if (ranges !== null) {
+      const typed = ranges.map((r) => ({ vm: r.vm, start: r.start, end: r.end, type: pageTypeOf(CSV_PAGE_TYPES[r.type], trace) }));
+      return typed.length > 0 ? new RegionMap(typed) : null;
+    }
+  }
   if ((trace === null || trace === undefined) && typeof config.workload === 'string') {
     const ranges = workloadRegions(config.workload);
     return ranges.length > 0 ? new RegionMap(ranges) : null;

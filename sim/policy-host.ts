@@ -4,12 +4,12 @@
 // the sampler, the oracle); host calls never re-enter the policy.
 
 import type { Core } from './core.ts';
-import type { LoadHost, OracleHost, PinHost, ShadowHost, ThpHost, VmHost } from './host.ts';
+import type { FdHost, LoadHost, OracleHost, PinHost, ShadowHost, ThpHost, VmHost } from './host.ts';
 import { C_KERNEL_CPU_NS, C_MIGRATED_BYTES, LOAD_ARRIVALS, LOAD_OCCUPANCY_NS, loadBase } from './stats.ts';
 import { ShadowOps } from './shadow-ops.ts';
 import { PIN_SPLIT_REFUSED } from './pins.ts';
 
-export class PolicyHost implements VmHost, OracleHost, LoadHost, ShadowHost, PinHost, ThpHost {
+export class PolicyHost implements VmHost, OracleHost, LoadHost, ShadowHost, PinHost, ThpHost, FdHost {
   readonly pageBytes: number;
   readonly tiers: number;
   readonly cpus: number;
@@ -46,6 +46,9 @@ export class PolicyHost implements VmHost, OracleHost, LoadHost, ShadowHost, Pin
   pageCount(): number {
     return this.core.memory.pages;
   }
+  expectedPages(): number {
+    return this.core.expectedPages;
+  }
   tierOf(page: number): number {
     return this.core.memory.tierOf(page);
   }
@@ -63,6 +66,9 @@ export class PolicyHost implements VmHost, OracleHost, LoadHost, ShadowHost, Pin
   }
   pageTypesOn(): boolean {
     return this.core.types.on;
+  }
+  memPressureNs(): number {
+    return this.core.psi.memSomeTotalNs();
   }
   flags(page: number): number {
     return this.core.memory.publicFlags(page);
@@ -242,6 +248,15 @@ export class PolicyHost implements VmHost, OracleHost, LoadHost, ShadowHost, Pin
   }
   armTouchSample(page: number): void {
     this.core.ops.armTouchSample(page);
+  }
+
+  // ---- accesses through file descriptors (FdHost)
+
+  armFdCount(page: number): boolean {
+    return this.core.ops.armFdCount(page);
+  }
+  fdCount(page: number): number {
+    return this.core.ops.fdCount(page);
   }
 
   // ---- oracles (OracleHost)

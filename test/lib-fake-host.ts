@@ -76,6 +76,11 @@ export class FakeHost implements Host {
   pageTypesOn(): boolean {
     return this.typesOn;
   }
+  /** PSI memory some total (ns), set by the test. */
+  pressureNs = 0;
+  memPressureNs(): number {
+    return this.pressureNs;
+  }
   migrate(p: number, t: number): boolean {
     const from = this.tier[p];
     if (from < 0 || from === t || this.usedPages[t] >= this.caps[t]) return false;

@@ -6,6 +6,7 @@ import type { KernelOptions } from './kernel.ts';
 import type { ScanParams } from './numa-balancing.ts';
 import { NUMA_BALANCING_MEMORY_TIERING } from './numa-balancing.ts';
 import { MAX_MIB, MAX_SIM_MS } from '../../sim/config.ts';
+import { SENPAI_PARAMS, senpaiOptions } from './senpai.ts';
 
 /** Values of SCAN_PARAMS, WATERMARK_PARAMS and TIERING_PARAMS, as a tiering policy receives them. */
 export type TieringParamValues = ScanParams & {
@@ -17,6 +18,7 @@ export type TieringParamValues = ScanParams & {
   swappiness?: number;
   reclaimEarlyPct?: number;
   kswapdPageNs: number;
+  senpai?: boolean;
 };
 
 /** The kernel options every memory-tiering policy takes straight from its parameters (mode 2). */
@@ -32,6 +34,7 @@ export function tieringOptions(p: TieringParamValues): Omit<KernelOptions, 'recl
     swappiness: p.swappiness,
     reclaimEarlyPct: p.reclaimEarlyPct,
     kswapdPageNs: p.kswapdPageNs,
+    senpai: senpaiOptions(p as Parameters<typeof senpaiOptions>[0]),
   };
 }
 
@@ -48,6 +51,7 @@ export const WATERMARK_PARAMS = {
   watermarkScaleFactor: { default: 10, min: 1, max: 3000, doc: 'vm.watermark_scale_factor in 1/10000 of a node: distance between the min/low/high/promo watermarks (kernel default 10 = 0.1 %).' },
   reclaimEarlyPct: { default: 0, min: 0, max: 100, doc: 'Reclaim early: once the frames in use across all tiers exceed this % of all memory, evict cold pages (to zswap or swap) until 1 % below it, instead of waiting for the watermarks (policies/lib/early-reclaim.ts); 0 = off.' },
   swappiness: { default: 60, min: 0, max: 200, doc: 'vm.swappiness (mm/vmscan.c get_scan_count): anon vs file reclaim pressure, 0–200 (kernel default 60); used only when the run declares page types (policies/lib/typed-lru.ts).' },
+  ...SENPAI_PARAMS,
   kswapdPageNs: { default: 500, min: 0, max: 1e6, doc: 'ns of kswapd time per LRU page it scans (isolate, rmap walk, put back or hand to demotion), on top of the PTE test and the migration the cost model charges; kswapd is a thread, so this sets how long its batches take, not a stall [estimate, 200–2000].' },
 } as const;
 
