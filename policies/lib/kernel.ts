@@ -57,9 +57,12 @@ const TIMER_KSWAPD = 8; // + node
 export const RESERVE_WARN_SHARE = 0.1;
 /** Scanner passes over the whole address space before promotion is in steady state. */
 const SETTLED_PASSES = 2;
+/** With TPP's active-LRU gate a page promotes at its third hint fault, so one pass more. */
+const SETTLED_PASSES_TPP_GATE = 3;
 export const SCANNER_UNSETTLED =
   `NUMA balancing had not settled when the run ended: its scanner had not made ${SETTLED_PASSES} passes over the address space (the first starts after scanDelayMs; ` +
-  'a slow-tier page gets one hint fault per pass, and TPP\'s active-LRU gate needs two), or, in memory-tiering mode, its scan period was still doubling towards task_scan_max ' +
+  `a slow-tier page gets one hint fault per pass; with TPP's active-LRU gate, ${SETTLED_PASSES_TPP_GATE} passes, as a page promotes at its third), or, ` +
+  'in memory-tiering mode, its scan period was still doubling towards task_scan_max ' +
   '(the only faults recorded there are promotions, counted remote and private, so every update_task_scan_period doubles it): hint-fault and promotion rates are a transient';
 /** Pages a kswapd batch scans before it yields: SWAP_CLUSTER_MAX, the unit of shrink_inactive_list. */
 export const KSWAPD_BATCH_PAGES = SWAP_CLUSTER_MAX;
@@ -491,7 +494,8 @@ export class TieringKernel {
     host.count(this.c.marked, marked);
     // Colloid (mode 6) records no fault statistics, so its scan period never moves: nothing to wait for.
     const periodSettled = this.o.numaMode !== NUMA_BALANCING_MEMORY_TIERING || this.o.colloid !== undefined || sc.periodMs >= sc.scanMaxMs();
-    if (sc.passes >= SETTLED_PASSES && periodSettled && !this.scannerSettled) {
+    const passes = this.o.tpp?.promoteActiveOnly ? SETTLED_PASSES_TPP_GATE : SETTLED_PASSES;
+    if (sc.passes >= passes && periodSettled && !this.scannerSettled) {
       this.scannerSettled = true;
       host.warn(SCANNER_UNSETTLED, now); // a run that reaches this point has settled: retract
     }
@@ -573,11 +577,12 @@ export class TieringKernel {
     const host = this.host;
     const o = this.o;
     if (o.tpp?.promoteActiveOnly && !this.reclaimer.isActive(page)) {
+      // TPP's do_numa_page gate tests PageActive before mark_page_accessed and leaves the page
+      // whatever that call did: the fault that activates a page does not promote it; its next
+      // hint fault (a later scan pass) does.
       this.reclaimer.markAccessed(page);
-      if (!this.reclaimer.isActive(page)) {
-        host.count(this.c.inactive);
-        return false;
-      }
+      host.count(this.c.inactive);
+      return false;
     }
     const nowMs = Math.floor(host.now() / 1e6);
     if (this.freeBase(0) > this.wm.promo[0] + this.enoughFreePages) {
