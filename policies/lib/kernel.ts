@@ -38,7 +38,6 @@ import { computeWatermarks, demoteWatermark } from './watermarks.ts';
 import type { Watermarks } from './watermarks.ts';
 import { AddressOrder } from './address-order.ts';
 import { NumaScanner, PromotionControl, NUMA_BALANCING_MEMORY_TIERING, NUMA_BALANCING_NORMAL } from './numa-balancing.ts';
-import type { ScanParams } from './numa-balancing.ts';
 import { ActiveInactiveLru, ADD_FAULT, ADD_MIGRATED, SWAP_CLUSTER_MAX } from './lru.ts';
 import type { Reclaimer } from './lru.ts';
 import { Mglru } from './mglru.ts';
@@ -47,7 +46,7 @@ import { DEFAULT_SWAPPINESS } from './scan-balance.ts';
 import { EarlyReclaim } from './early-reclaim.ts';
 import { grow } from './grow.ts';
 import { NUMA_BALANCING_COLLOID } from './colloid.ts';
-import type { ColloidTiering } from './colloid.ts';
+import type { KernelOptions } from './kernel-params.ts';
 
 export const MAX_RECLAIM_RETRIES = 16;
 const BASE_PAGE_BYTES = 4096;
@@ -66,38 +65,6 @@ export const SCANNER_UNSETTLED =
   '(the only faults recorded there are promotions, counted remote and private, so every update_task_scan_period doubles it): hint-fault and promotion rates are a transient';
 /** Pages a kswapd batch scans before it yields: SWAP_CLUSTER_MAX, the unit of shrink_inactive_list. */
 export const KSWAPD_BATCH_PAGES = SWAP_CLUSTER_MAX;
-
-export interface KernelOptions {
-  /** 0 off, 1 NUMA_BALANCING_NORMAL, 2 NUMA_BALANCING_MEMORY_TIERING. */
-  numaMode: number;
-  demotionEnabled: boolean;
-  scan: ScanParams;
-  hotThresholdMs: number;
-  promoteRateLimitMBps: number;
-  minFreeKbytes: number;
-  watermarkScaleFactor: number;
-  reclaimer: 'lru' | 'mglru';
-  mglruMinTtlMs?: number;
-  tpp?: { demoteScaleFactor: number; promoteActiveOnly: boolean; kswapdRetryMs: number; fileOnSlowTier?: boolean };
-  /** vm.swappiness for the anon/file balance when the run has page types (typed-lru.ts); default 60. */
-  swappiness?: number;
-  /** Early reclaim at this % of all memory (early-reclaim.ts); 0 or unset = off. */
-  reclaimEarlyPct?: number;
-  /** Colloid (numa_balancing mode 6, lib/colloid.ts): hint faults on top-tier pages too, promotion gate, hot local pages moved away. */
-  colloid?: ColloidTiering;
-  /**
-   * Nomad (policies/nomad.ts): asynchronous promotion. A hint fault that decided to promote hands
-   * the page to this hook instead of checking room and migrating it in the faulting task; the
-   * hook's owner moves it later and calls asyncPromoted().
-   */
-  asyncPromote?: (page: number) => void;
-  /** Nomad: reclaim on a node frees shadow copies first (reclaim_shadow_page); returns pages freed. */
-  reclaimShadows?: (tier: number, pages: number) => number;
-  /** NeoMem: kswapd balances to the promo watermark (memory-tiering mode) with the NUMA scanner off. */
-  kswapdToPromo?: boolean;
-  /** kswapd's own time per LRU page scanned, beyond the cost model's PTE test and migration [estimate]. */
-  kswapdPageNs: number;
-}
 
 /** The composed kernel: hooks for the engine plus its state, exposed for tests. */
 export class TieringKernel {
@@ -616,4 +583,4 @@ export function createKernel(host: Host, o: KernelOptions): PolicyHooks & { kern
 }
 
 export { tieringOptions, SCAN_PARAMS, WATERMARK_PARAMS, TIERING_PARAMS } from './kernel-params.ts';
-export type { TieringParamValues } from './kernel-params.ts';
+export type { TieringParamValues, KernelOptions } from './kernel-params.ts';
