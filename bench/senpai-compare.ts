@@ -66,7 +66,8 @@ function memoryProbe(log: { timeS: number[]; currentMiB: number[]; poolMiB: numb
   });
 }
 
-export async function senpaiCompareRun(trigger: (typeof TRIGGERS)[number]) {
+/** One trigger's run; `extra` is layered over its settings last (the validation's sensitivity hook). */
+export async function senpaiCompareRun(trigger: (typeof TRIGGERS)[number], extra: Record<string, unknown> = {}) {
   const local = Math.floor(MEMORY / 5);
   const sets = {
     workload: `zipf:pages=${PAGES},accesses=${ACCESSES},init=1,gapNs=15000`,
@@ -74,6 +75,7 @@ export async function senpaiCompareRun(trigger: (typeof TRIGGERS)[number]) {
     'machine.tiers.1.capacityGiB': ((MEMORY - local) * 4096) / 2 ** 30,
     'zswap.enabled': true,
     ...trigger.sets,
+    ...extra,
   };
   const { config } = resolveConfig({ sets, flags: { policy: 'numa-tiering' } });
   const { source } = await openSource(config);
