@@ -156,4 +156,28 @@ describe('Senpai in a kernel run', () => {
     expect(log.deltaUs.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(out.engine.host.memPressureNs() / 1000);
     expect(out.engine.checkInvariants()).toEqual([]);
   });
+
+  it.each(['mglru', 'tpp', 'autonuma'])('works with %s\'s reclaimer, page types and a storage device: invariants hold, memory.current ≤ limit after each tick', async (policy) => {
+    const { resolveConfig, runSimulation } = await import('../sim/run.ts');
+    const sets = {
+      workload: 'scan:pages=800,accesses=800,lines=1,type=cache+zipf:pages=2000,offset=800,accesses=60000,init=1,gapNs=500',
+      'machine.tiers.0.capacityGiB': (600 * 4096) / 2 ** 30,
+      'machine.tiers.1.capacityGiB': (2400 * 4096) / 2 ** 30,
+      'zswap.enabled': true,
+      'storage.device': 'nvme',
+      [`policy.${policy}.senpai`]: true,
+      [`policy.${policy}.senpaiTickMs`]: 2,
+      [`policy.${policy}.senpaiPressureUs`]: 200,
+      [`policy.${policy}.senpaiMinSizeMiB`]: 4,
+    };
+    const { config } = resolveConfig({ sets, flags: { policy } });
+    const out = await runSimulation(config);
+    const kernel = (out.engine.policyHooks() as { kernel?: import('../policies/lib/kernel.ts').TieringKernel }).kernel!;
+    const s = kernel.senpai!;
+    expect(kernel.checkLists()).toEqual([]);
+    expect(s.log.timeNs.length).toBeGreaterThan(5);
+    for (let i = 0; i < s.log.timeNs.length; i++) expect(s.log.currentBytes[i]).toBeLessThanOrEqual(s.log.limitBytes[i]);
+    expect(s.reclaimedInTask + s.reclaimedAtTick).toBeGreaterThan(0);
+    expect(out.engine.checkInvariants()).toEqual([]);
+  });
 });
