@@ -24,6 +24,9 @@ export class PolicySet {
   readonly hosts: PolicyHost[] = [];
   /** Any attached policy reads whole-run access counts (PolicyDefinition.oracle). */
   oracle = false;
+  /** Owners whose hooks have onMigrated (empty: Host.migrate pays nothing for the hook), and which of them is inside it. */
+  readonly migrateListeners: number[] = [];
+  private readonly inMigrated = new Uint8Array(MAX_POLICIES);
   private readonly randoms: Array<() => number> = [];
   private readonly timerPeriods: Float64Array[] = [];
   /** Policy counters: names (prefixed for `with` policies) and values, reported as policy.<name>. */
@@ -58,7 +61,26 @@ export class PolicySet {
     this.hosts.push(host);
     const hooks = policy.create(params as never, host);
     this.all.push(hooks);
+    if (hooks.onMigrated) this.migrateListeners.push(owner);
     return hooks;
+  }
+
+  /**
+   * Policy `owner` migrated `page` from tier `from` to `to`: tell every other policy with an
+   * onMigrated hook, unless it is inside its own onMigrated already (its migrations do not call it back).
+   */
+  migrated(owner: number, page: number, from: number, to: number): void {
+    const ls = this.migrateListeners;
+    for (let i = 0; i < ls.length; i++) {
+      const k = ls[i];
+      if (k === owner || this.inMigrated[k]) continue;
+      this.inMigrated[k] = 1;
+      try {
+        this.all[k].onMigrated!(page, from, to);
+      } finally {
+        this.inMigrated[k] = 0;
+      }
+    }
   }
 
   /** One PolicyHooks that dispatches to every attached policy (built once, at attach time). */

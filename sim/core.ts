@@ -47,6 +47,8 @@ export class Core {
   readonly idealNs: Float64Array;
   /** Simulated time of the access or event being handled. */
   nowNs = 0;
+  /** Pages the run expects to touch (the stream's pages or the source's footprint): sizes columns up front. */
+  expectedPages = 1024;
   /** CPU whose fault is being handled (synchronous work stalls it), or -1 in a daemon. */
   ctxCpu = -1;
   /** Stall the faulting CPU accumulates while its fault is handled. */

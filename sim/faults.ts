@@ -125,7 +125,9 @@ export class Faults {
     const core = this.core;
     const state = core.memory.state;
     let stall = 0;
-    if (due & S_TOUCH) {
+    if (due & S_TOUCH && core.ops.fdAccess(page)) {
+      // A read()/write() of a page-cache page whose accesses a reclaimer counts (FdHost): free.
+    } else if (due & S_TOUCH) {
       state[page] &= ~S_TOUCH;
       core.counters[C_KERNEL_CPU_NS] += core.cost.touchSampleNs;
       stall += core.cost.touchSampleNs;

@@ -91,6 +91,35 @@ describe('numa-tiering promotion path (should_numa_migrate_memory, tiering mode)
     expect(host.free(0)).toBe(41);
   });
 
+  it('a promoted page used again is kept by reclaim; one not used since its promoting access is demoted on the next visit', () => {
+    // Node 0 empty; x then y hint-fault (latency 10 ms < 1000) and are promoted (free 1000 > high
+    // 29 + 1, below the bypass's promo + 1 GiB): as migrated folios without PG_active they go to
+    // node 0's inactive head (tail x, head y). The access that took each fault is replayed on the
+    // new page, so both are young (remove_migration_pte; the faulting access retried).
+    const { host, k, slowPage } = machine(1000, 10000, 0, small);
+    host.nowNs = 5000 * MS;
+    const [x, y] = [slowPage(10), slowPage(10)];
+    for (const p of [x, y]) {
+      k.onFault(p, FAULT_HINT, 0);
+      host.touch(p);
+    }
+    expect([host.tierOf(x), host.tierOf(y), k.reclaimer.isActive(x)]).toEqual([0, 0, false]);
+    const r = k.reclaimer;
+    const demote = (p: number) => k.reclaimPage(p, 0, true);
+    // Reclaim visits x, then y (one page each, prio 1: ⌊2/2⌋ = 1): each young but unmarked → kept
+    // with PG_referenced, young cleared (folio_check_references' FOLIOREF_KEEP).
+    r.shrink(0, demote, () => r.scanned >= 1);
+    r.shrink(0, demote, () => r.scanned >= 2);
+    expect(host.get('reclaimDemoted')).toBe(0);
+    // The workload uses x again, not y. Next visit (prio 1: x, the tail): young and marked →
+    // activated; rebalance: inactive 1 vs active 1, not low; prio 0: y, not young → demoted.
+    host.touch(x);
+    r.shrink(0, demote, () => host.get('reclaimDemoted') >= 1);
+    expect(r.isActive(x)).toBe(true);
+    expect([host.tierOf(x), host.tierOf(y)]).toEqual([0, 1]);
+    expect(host.log).toEqual([`promote ${x}`, `promote ${y}`, `demote ${y}`]);
+  });
+
   it('runs kswapd as a thread: batches of 32 scanned pages, each taking its time, wakes meanwhile are no-ops', () => {
     // watermark_scale_factor 1000: tmp = max(⌊9/4⌋, ⌊1000 · 1000/10000⌋ = 100) = 100 → low 109,
     // high 209, promo 309 (kswapd's target in tiering mode). Node 0 full of 1,000 cold pages.

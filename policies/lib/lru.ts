@@ -12,15 +12,18 @@
 //   rebalance at the end of shrink_lruvec). It stops once the caller's goal is met.
 // - Active tail: the accessed bits are cleared (folio_referenced) and the page moves to the
 //   inactive head whether referenced or not (only VM_EXEC file pages stay active).
-// - Inactive tail: a page whose PTE was young is activated (anon pages are activated on the first
-//   reference); otherwise it is reclaimed (demoted, or evicted); a page that cannot be reclaimed
-//   goes back to the inactive head.
+// - Inactive tail (folio_check_references): a page whose PTE was young is marked PG_referenced; it
+//   is activated if it was marked already, else kept on the inactive list (back at its head) for
+//   another trip — anon pages too since v5.9 (b518154e59aa, "protect the workingset on anonymous
+//   LRU"; before it a young anon page was activated at once). Activated pages keep the mark, so a
+//   deactivated page found young once comes straight back. A page that is not young is reclaimed
+//   (demoted, or evicted) whatever its mark; one that cannot be reclaimed goes back to the head.
 // - folio_mark_accessed (used by TPP's hint-fault rule): inactive+unreferenced → referenced;
 //   inactive+referenced → active; active+unreferenced → referenced.
 
 import type { Host } from '../policy.ts';
 import { PageLists, NO_PAGE } from './page-lists.ts';
-import { grow } from './grow.ts';
+import { grow, initialPages } from './grow.ts';
 
 export const SWAP_CLUSTER_MAX = 32;
 export const DEF_PRIORITY = 12;
@@ -67,7 +70,7 @@ export function inactiveIsLow(inactive: number, active: number, pageBytes: numbe
 
 export class ActiveInactiveLru implements Reclaimer {
   readonly lists: PageLists;
-  private pgReferenced = new Uint8Array(1024);
+  private pgReferenced: Uint8Array;
   private readonly refaults: Float64Array;
   scanned = 0;
 
@@ -75,13 +78,15 @@ export class ActiveInactiveLru implements Reclaimer {
     private readonly host: Host,
     private readonly onScan?: (n: number) => void,
   ) {
-    this.lists = new PageLists(host.tiers * 2);
+    this.lists = new PageLists(host.tiers * 2, initialPages(host));
+    this.pgReferenced = new Uint8Array(initialPages(host));
     this.refaults = new Float64Array(host.tiers);
   }
 
   ensure(pages: number): void {
     this.lists.ensure(pages);
-    this.pgReferenced = grow(this.pgReferenced, pages);
+    // Speed trick: called on every fault; grow() is megamorphic, so the common case returns here.
+    if (pages > this.pgReferenced.length) this.pgReferenced = grow(this.pgReferenced, pages);
   }
 
   add(page: number, tier: number, _how: number, active: boolean): void {
@@ -195,11 +200,17 @@ export class ActiveInactiveLru implements Reclaimer {
     for (let i = 0; i < k; i++) {
       const page = batch[i];
       const young = host.testAndClearAccessed(page);
-      this.pgReferenced[page] = 0; // folio_test_clear_referenced
+      const referenced = this.pgReferenced[page] !== 0; // folio_test_clear_referenced
       if (young) {
-        lists.pushHead(active, page); // FOLIOREF_ACTIVATE: anon pages are activated on one reference
+        // folio_check_references: a young page is marked referenced (activated ones too, "so that
+        // recently deactivated but used folios are quickly recovered"); it is activated only if it
+        // was marked already (FOLIOREF_ACTIVATE), else kept for another trip round the inactive
+        // list (FOLIOREF_KEEP). Anon pages follow the rule too since v5.9 (b518154e59aa).
+        this.pgReferenced[page] = 1;
+        lists.pushHead(referenced ? active : inactive, page);
         continue;
       }
+      this.pgReferenced[page] = 0;
       if (reclaimOne(page)) reclaimed++;
       else lists.pushHead(inactive, page);
     }

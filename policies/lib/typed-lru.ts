@@ -11,8 +11,9 @@
 //   deactivated only when its type may be (its inactive list is low, or that type refaulted since
 //   the last pass); cache_trim_mode takes only file while there is inactive file that does not
 //   refault.
-// - Inactive tail: a young anon page is activated; a young file page is activated on its second
-//   reference (PG_referenced), kept on the inactive list on its first; an old page is reclaimed
+// - Inactive tail (folio_check_references): a young page, anon or file, is activated on its second
+//   reference (PG_referenced), kept on the inactive list on its first (anon too since v5.9,
+//   b518154e59aa); activated pages keep the mark; an old page is reclaimed
 //   (demoted to the next tier, or evicted: a clean file page dropped, a dirty one written back, an
 //   anon one swapped) — and leaves a shadow entry when evicted. Each batch notes its cost: pages
 //   written (swap-out or write-back) as IO, pages scanned but not reclaimed as rotations.
@@ -250,14 +251,14 @@ export class TypedLru implements Reclaimer {
       const referenced = this.pgReferenced[page] !== 0;
       this.pgReferenced[page] = 0; // folio_test_clear_referenced
       if (young) {
-        if (!file || referenced) {
-          // FOLIOREF_ACTIVATE (swap-backed pages on one reference, file pages on the second).
-          lists.pushHead(active, page);
+        // folio_check_references, anon and file alike since v5.9 (b518154e59aa): a young page is
+        // marked referenced (activated ones too, so that a deactivated page in use comes back at
+        // once) and activated only if it was marked already; else kept for another trip.
+        this.pgReferenced[page] = 1;
+        if (referenced) {
+          lists.pushHead(active, page); // FOLIOREF_ACTIVATE
           this.ws.activation(tier);
-        } else {
-          this.pgReferenced[page] = 1; // FOLIOREF_KEEP: first reference of a file page
-          lists.pushHead(inactive, page);
-        }
+        } else lists.pushHead(inactive, page); // FOLIOREF_KEEP
         continue;
       }
       const dirty = (host.flags(page) & PAGE_DIRTY) !== 0;

@@ -1,0 +1,145 @@
+import { describe, expect, it } from 'vitest';
+import { makeEngine, probePolicy } from './helpers.ts';
+import type { Access } from './helpers.ts';
+import type { Host } from '../policies/policy.ts';
+import { PAGE_SPLIT } from '../policies/policy.ts';
+import { findPolicy } from '../policies/registry.ts';
+import * as S from '../sim/stats.ts';
+
+// 2 MiB runs with thp.enabled (khugepaged off); capacities in 4 KiB pages (512 per 2 MiB frame).
+// Huge page A is the 2 MiB range at 4 KiB page 0, page id 0. The probe (main) policy places it in
+// `home`, splits it at 50 µs (its 512 4 KiB pages get ids 1 … 512, in address order, and inherit
+// its accessed bit) and at 250 µs migrates 4 KiB page id 1 (A's first) to `target`. thp-range scans
+// every 100 µs: at 100 µs it clears the inherited bits (coverage 512), at 200 µs it reads the
+// pages accessed in between (the `touched` sub-pages, at ≈ 120 µs). Later accesses at ≈ 320 µs.
+const A = 0;
+const FIRST = 1;
+const THP = { pageSizeKiB: 2048, 'thp.enabled': true, 'thp.khugepaged': false, 'tlb.enabled': true };
+
+function policyCounter(res: { policyCounterNames: string[]; policyCounters: Float64Array }, name: string): number {
+  const i = res.policyCounterNames.indexOf(`thp-range.${name}`);
+  if (i < 0) throw new Error(`no counter thp-range.${name}`);
+  return res.policyCounters[i];
+}
+
+async function scenario(o: { home: number; target: number; touched: number[]; later: number[]; params?: Record<string, unknown>; localPages?: number }) {
+  let host!: Host;
+  let ok: boolean | null = null;
+  const probe = probePolicy((h) => {
+    host = h;
+    h.after(50000, 1);
+    h.after(250000, 2);
+    return {
+      place: () => o.home,
+      onTimer: (id) => {
+        if (id === 1) expect(h.splitPage(0)).toBe(FIRST);
+        else ok = h.migrate(FIRST, o.target, true);
+      },
+    };
+  });
+  const acc: Access[] = [[A, 'R', 10]];
+  o.touched.forEach((k, i) => acc.push([A + k, 'R', i === 0 ? 120000 : 10]));
+  o.later.forEach((k, i) => acc.push([A + k, 'R', i === 0 ? (o.touched.length > 0 ? 200000 : 320000) : 10]));
+  const e = makeEngine({ perCpu: [acc], localPages: o.localPages ?? 4 * 512, cxlPages: 10 * 512, policy: probe, sets: THP });
+  const def = findPolicy('thp-range');
+  const params = Object.fromEntries(Object.entries(def.params).map(([k, v]) => [k, v.default]));
+  e.attachWith(def, { ...params, scanPeriodMs: 0.1, promoteMinYoung: 4, ...o.params });
+  const res = await e.run();
+  expect(e.checkInvariants()).toEqual([]);
+  const c = (n: string) => policyCounter(res, n);
+  const tlbBase = S.tlbCounterBase(2);
+  return { res, host, ok, c, walks: res.counters[tlbBase + S.TLB_COUNTER_NAMES.indexOf('tlbL2Misses')], l1: res.counters[tlbBase + S.TLB_COUNTER_NAMES.indexOf('tlbL1Misses')] };
+}
+
+describe('thp-range: translation-aware migration of whole 2 MiB ranges', () => {
+  const later = [100, 101, 102, 103, 104, 105, 106, 107];
+
+  it('a promotion of one 4 KiB page moves the whole range when K = 4 of its pages were accessed, and collapses it', async () => {
+    // Coverage at 200 µs = 4 (sub-pages 1–4 touched at 120 µs) ≥ K = 4: the other 511 pages follow
+    // the probe's page to tier 0: 512 promotions, 2 MiB migrated; MADV_COLLAPSE maps A whole in tier 0.
+    // Walks: A's 2 MiB entry at first touch (1), sub-pages 1–4 (4), then the 8 later accesses to new
+    // sub-pages all hit A's one 2 MiB entry after a single walk (1): 6, each also an L1 miss.
+    const r = await scenario({ home: 1, target: 0, touched: [1, 2, 3, 4], later });
+    expect(r.ok).toBe(true);
+    expect(r.c('rangePromotions')).toBe(1);
+    expect(r.c('rangePagesMoved')).toBe(511);
+    expect(r.res.counters[S.C_PROMOTED]).toBe(512);
+    expect(r.res.counters[S.C_MIGRATED_BYTES]).toBe(512 * 4096);
+    expect(r.c('rangeCollapses')).toBe(1);
+    expect(r.host.flags(0) & PAGE_SPLIT).toBe(0);
+    expect(r.host.tierOf(0)).toBe(0);
+    expect(r.res.usedFrames[0]).toBe(1);
+    expect(r.res.usedFrames[1]).toBe(0);
+    expect(r.walks).toBe(1 + 4 + 1);
+    expect(r.l1).toBe(6);
+  });
+
+  it('with K − 1 = 3 pages accessed only the one 4 KiB page moves, and the later accesses walk 4 KiB entries', async () => {
+    // Coverage 3 < 4: nothing follows. 1 promotion, 4 KiB migrated; walks 1 + 3 + 8 (one per new 4 KiB page).
+    const r = await scenario({ home: 1, target: 0, touched: [1, 2, 3], later });
+    expect(r.c('rangeTooFewYoung')).toBe(1);
+    expect(r.c('rangePromotions')).toBe(0);
+    expect(r.res.counters[S.C_PROMOTED]).toBe(1);
+    expect(r.res.counters[S.C_MIGRATED_BYTES]).toBe(4096);
+    expect(r.host.flags(0) & PAGE_SPLIT).toBe(PAGE_SPLIT);
+    expect(r.res.usedFrames[0]).toBe(1 / 512);
+    expect(r.walks).toBe(1 + 3 + 8);
+  });
+
+  it('without collapse the range moves whole but stays mapped with 4 KiB pages (8 walks later)', async () => {
+    const r = await scenario({ home: 1, target: 0, touched: [1, 2, 3, 4], later, params: { collapse: false } });
+    expect(r.res.counters[S.C_PROMOTED]).toBe(512);
+    expect(r.c('rangeCollapses')).toBe(0);
+    expect(r.host.flags(0) & PAGE_SPLIT).toBe(PAGE_SPLIT);
+    expect(r.res.usedFrames[0]).toBe(1);
+    expect(r.walks).toBe(1 + 4 + 8);
+  });
+
+  it('a promotion before the range was measured, or without room for the range, moves one page', async () => {
+    // Scans every 1 ms: none before the promotion at 250 µs.
+    const early = await scenario({ home: 1, target: 0, touched: [1, 2, 3, 4], later, params: { scanPeriodMs: 1 } });
+    expect(early.c('rangeUnmeasured')).toBe(1);
+    expect(early.res.counters[S.C_PROMOTED]).toBe(1);
+    // Tier 0 of 2 blocks with reservePct 60: 2 − 1/512 − 511/512 = 1 frame free after the move < 1.2.
+    const full = await scenario({ home: 1, target: 0, touched: [1, 2, 3, 4], later, localPages: 2 * 512, params: { reservePct: 60 } });
+    expect(full.c('rangeNoRoom')).toBe(1);
+    expect(full.res.counters[S.C_PROMOTED]).toBe(1);
+  });
+
+  it('a demotion moves the whole range when none of its pages was accessed in the last period, one page otherwise', async () => {
+    // Range in tier 0, no access between the scans at 100 and 200 µs: coverage 0 ≤ demoteMaxYoung 0.
+    const cold = await scenario({ home: 0, target: 1, touched: [], later });
+    expect(cold.c('rangeDemotions')).toBe(1);
+    expect(cold.res.counters[S.C_DEMOTED]).toBe(512);
+    expect(cold.host.tierOf(0)).toBe(1); // collapsed in tier 1
+    expect(cold.res.usedFrames[0]).toBe(0);
+    // One page accessed (coverage 1): only the probe's page moves.
+    const warm = await scenario({ home: 0, target: 1, touched: [9], later });
+    expect(warm.c('rangeDemotions')).toBe(0);
+    expect(warm.res.counters[S.C_DEMOTED]).toBe(1);
+    expect(warm.res.usedFrames[0]).toBe(511 / 512);
+  });
+
+  it('the coverage scan tests 512 PTEs per 4 KiB-mapped range per period', async () => {
+    // Scans at 100, 200, 300 µs each test A's 512 pages (split at 50 µs); the run ends at ≈ 320 µs.
+    const r = await scenario({ home: 1, target: 0, touched: [1, 2, 3], later, params: { collapse: false } });
+    expect(r.c('rangesScanned')).toBe(3);
+    expect(r.res.counters[S.C_PTE_SCANS]).toBe(3 * 512);
+  });
+
+  it('a migration of a whole huge page is not a range move: nothing else moves and nothing is scanned', async () => {
+    const probe = probePolicy((h) => {
+      h.after(250000, 1);
+      return { place: () => 1, onTimer: () => void h.migrate(0, 0, true) };
+    });
+    const acc: Access[] = [[A, 'R', 10], [512, 'R', 10], [A + 5, 'R', 320000]];
+    const e = makeEngine({ perCpu: [acc], localPages: 4 * 512, cxlPages: 10 * 512, policy: probe, sets: THP });
+    const def = findPolicy('thp-range');
+    e.attachWith(def, { ...Object.fromEntries(Object.entries(def.params).map(([k, v]) => [k, v.default])), scanPeriodMs: 0.1 });
+    const res = await e.run();
+    expect(res.counters[S.C_PROMOTED]).toBe(1);
+    expect(res.usedFrames).toEqual(new Float64Array([1, 1]));
+    expect(policyCounter(res, 'rangesScanned')).toBe(0);
+    expect(res.counters[S.C_PTE_SCANS]).toBe(0);
+  });
+});
