@@ -117,10 +117,17 @@ export class Senpai {
    */
   readonly log: { timeNs: number[]; limitBytes: number[]; currentBytes: number[]; deltaUs: number[] } = { timeNs: [], limitBytes: [], currentBytes: [], deltaUs: [] };
 
+  /** Policy counters: senpaiProbes, senpaiBackoffs, senpaiReclaimedAtTick, senpaiReclaimedInTask. */
+  private readonly counters: Int32Array;
+
+  /** `timerId`: when given, Senpai asks for its tick every tickMs (the owner's onTimer calls tick()). */
   constructor(
     private readonly host: Host,
     readonly o: SenpaiOptions,
+    timerId = -1,
   ) {
+    this.counters = Int32Array.from(['senpaiProbes', 'senpaiBackoffs', 'senpaiReclaimedAtTick', 'senpaiReclaimedInTask'], (n) => host.counter(n));
+    if (timerId >= 0) host.every(o.tickMs * 1e6, timerId);
     this.minBytes = o.minSizeMiB * 2 ** 20;
     this.maxBytes = o.maxSizeMiB * 2 ** 20;
     this.capacity0 = startCapacities(host);
@@ -176,6 +183,7 @@ export class Senpai {
         this.limitBytes = Math.floor((cur - reclaimBytes) / 4096) * 4096;
         this.pokeTicks = 0;
         this.probes++;
+        this.host.count(this.counters[0]);
         outcome = SENPAI_PROBE;
       }
     }
@@ -202,6 +210,7 @@ export class Senpai {
       this.adjust(adj);
       this.graceTicks = o.intervalTicks - 1;
       this.backoffs++;
+      this.host.count(this.counters[1]);
       outcome = SENPAI_BACKOFF;
     } else if (this.graceTicks > 0) {
       this.graceTicks--;
@@ -212,6 +221,7 @@ export class Senpai {
       this.adjust(-adj);
       this.graceTicks = o.intervalTicks - 1;
       this.probes++;
+      this.host.count(this.counters[0]);
       outcome = SENPAI_PROBE;
     }
     this.log.limitBytes.push(this.limitBytes);
@@ -231,6 +241,7 @@ export class Senpai {
   reclaim(reclaimer: Reclaimer, inTask: boolean): number {
     let n = 0;
     for (let t = this.host.tiers - 1; t >= 0 && !this.reached(); t--) n += reclaimer.shrink(t, this.evictOne, this.reached);
+    this.host.count(this.counters[inTask ? 3 : 2], n);
     if (inTask) this.reclaimedInTask += n;
     else {
       this.reclaimedAtTick += n;
