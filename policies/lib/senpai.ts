@@ -42,7 +42,7 @@ import { framesInUse, startCapacities } from './early-reclaim.ts';
 /** Senpai's parameters on every kernel policy (policy.<name>.senpai…), senpai.py's argparse defaults. */
 export const SENPAI_PARAMS = {
   senpai: { default: false, doc: 'Senpai/TMO proactive reclaim (policies/lib/senpai.ts, facebookincubator/senpai senpai.py): every tick, move a memory.high limit so that PSI memory pressure stays near senpaiPressureUs per interval; off by default.' },
-  senpaiIntervalTicks: { default: 6, min: 1, max: 1e6, doc: 'senpai.py --interval: ticks between adjustments while pressure is below target (default 6, of senpaiTickMs each).' },
+  senpaiIntervalTicks: { default: 6, min: 1, max: 1e6, integer: true, doc: 'senpai.py --interval: ticks between adjustments while pressure is below target (default 6, of senpaiTickMs each).' },
   senpaiTickMs: { default: 1000, min: 1, max: MAX_SIM_MS, doc: 'Time between Senpai reads of memory.pressure, in ms (senpai.py Senpai.run: time.sleep(1) → 1000).' },
   senpaiPressureUs: { default: 10000, min: 1, max: 1e12, doc: 'senpai.py --pressure: target memory stall (PSI some) per interval, in µs (default 10 000 = 10 ms).' },
   senpaiMaxProbe: { default: 0.01, min: 0, max: 1, doc: 'senpai.py --max-probe: largest share the limit is tightened by in one step (default 0.01 = 1 %).' },
