@@ -61,24 +61,73 @@ describe('tpp', () => {
     expect(host.free(0)).toBe(0);
   });
 
-  it('promotes a slow-tier page only from the active LRU: the first hint fault marks it, the second activates and promotes', () => {
+  it('promotes a slow-tier page only from the active LRU: fault 1 marks it, fault 2 activates it, fault 3 promotes', () => {
+    // TPP RFC patch 5/5, do_numa_page: a hint fault on a !PageActive page of a non-toptier node
+    // counts the fault, calls mark_page_accessed and goes to `out` — whatever mark_page_accessed
+    // did, this fault migrates nothing and never reaches numa_migrate_prep (no access-time stamp).
     const { host, k, fault } = setup({ demoteScaleFactor: 200, promoteActiveOnly: true, kswapdRetryMs: 10000 });
     host.nowNs = 5000 * MS;
     const x = fault(1, 5000);
     k.accessTimeMs[x] = 4990; // scanned 10 ms ago
-    // Fault 1: x is inactive and unreferenced → folio_mark_accessed sets PG_referenced; no move.
+    // Fault 1: inactive, unreferenced → folio_mark_accessed sets PG_referenced; no move.
     k.onFault(x, FAULT_HINT, 0);
     expect(host.tierOf(x)).toBe(1);
     expect(k.reclaimer.isActive(x)).toBe(false);
     expect(host.get('promoteInactiveSkipped')).toBe(1);
-    // Fault 2 (100 ms later): inactive + referenced → activated, then the tiering checks:
-    // latency 5100 − 4990 = 110 ms < 1000 (the stamp was not exchanged by fault 1) → promoted,
-    // keeping PG_active on node 0. Node 0 is empty: free 1000 > high + 1.
+    // Fault 2 (100 ms later): inactive + referenced → folio_mark_accessed activates it, but the
+    // fault still ends there: not promoted, not a candidate, the stamp left at 4990.
+    host.nowNs += 100 * MS;
+    k.onFault(x, FAULT_HINT, 0);
+    expect(host.tierOf(x)).toBe(1);
+    expect(k.reclaimer.isActive(x)).toBe(true);
+    expect(host.get('promoteInactiveSkipped')).toBe(2);
+    expect(host.get('promoteCandidates')).toBe(0);
+    expect(k.accessTimeMs[x]).toBe(4990);
+    // Fault 3 (100 ms later): PageActive → the tiering checks: latency 5200 − 4990 = 210 ms < 1000
+    // → candidate, promoted with PG_active kept (node 0 empty: free 1000 > high 29 + 1).
     host.nowNs += 100 * MS;
     k.onFault(x, FAULT_HINT, 0);
     expect(host.tierOf(x)).toBe(0);
     expect(k.reclaimer.isActive(x)).toBe(true);
     expect(host.get('promoteCandidates')).toBe(1);
+    expect(host.get('promoteSuccess')).toBe(1);
+    expect(host.get('promoteInactiveSkipped')).toBe(2);
+    expect(host.get('numaHintFaults')).toBe(3);
+  });
+
+  it('without the gate the same page is promoted at its first hint fault', () => {
+    const { host, k, fault } = setup({ demoteScaleFactor: 200, promoteActiveOnly: false, kswapdRetryMs: 10000 });
+    host.nowNs = 5000 * MS;
+    const x = fault(1, 5000);
+    k.accessTimeMs[x] = 4990;
+    k.onFault(x, FAULT_HINT, 0); // latency 10 ms < 1000 → candidate → promoted
+    expect(host.tierOf(x)).toBe(0);
+    expect(host.get('promoteSuccess')).toBe(1);
+  });
+
+  it('reclaim on the slow node activates a page it finds young and PG_referenced: its next hint fault promotes', () => {
+    // Node 1 (10,000 pages): min 90, low 190, high 290, promo 390 (tiering mode: kswapd balances
+    // to promo). x is the first page on node 1, so the tail of its inactive list.
+    const { host, k, fault } = setup({ demoteScaleFactor: 200, promoteActiveOnly: true, kswapdRetryMs: 10000 });
+    host.nowNs = 5000 * MS;
+    const x = fault(1, 0);
+    k.accessTimeMs[x] = 4990;
+    k.onFault(x, FAULT_HINT, 0); // hint fault 1: PG_referenced
+    host.touch(x); // the faulting access itself leaves the PTE young (do_numa_page: pte_mkyoung)
+    expect(k.reclaimer.isActive(x)).toBe(false);
+    for (let i = 1; i < 9700; i++) fault(1, i); // free 300 < promo 390
+    k.wakeKswapd(1);
+    host.runTimers((id) => k.onTimer(id), Infinity, isKswapd);
+    // folio_check_references on x: young PTE and PG_referenced → FOLIOREF_ACTIVATE. The other,
+    // never touched pages are evicted (node 1 is the last tier) until free > 390.
+    expect(host.tierOf(x)).toBe(1);
+    expect(k.reclaimer.isActive(x)).toBe(true);
+    expect(host.free(1)).toBeGreaterThan(390);
+    // Next hint fault: PageActive → latency 5100 − 4990 = 110 ms < 1000 → promoted.
+    host.nowNs += 100 * MS;
+    k.onFault(x, FAULT_HINT, 0);
+    expect(host.tierOf(x)).toBe(0);
+    expect(host.get('promoteInactiveSkipped')).toBe(1);
   });
 
   it('warns when kswapd keeps more than 10 % of a tier free, and until the scanner has made two passes', () => {
@@ -111,7 +160,7 @@ describe('tpp', () => {
     expect(h2.warnings.get(SCANNER_UNSETTLED)).toBe(2000 * MS);
   });
 
-  it('a page demoted from node 0 arrives inactive and unreferenced: two hint faults before it can come back', () => {
+  it('a page demoted from node 0 arrives inactive and unreferenced: two hint faults before the one that can bring it back', () => {
     // demote_scale_factor 200 → WMARK_DEMOTE = 9 + 20 = 29 < promo 39, so kswapd's target is 39.
     // Page 0 is marked accessed once on node 0 (PG_referenced), never touched through its PTE.
     const { host, k, fault } = setup({ demoteScaleFactor: 200, promoteActiveOnly: true, kswapdRetryMs: 10000 });
@@ -130,7 +179,12 @@ describe('tpp', () => {
     expect(host.tierOf(x)).toBe(1);
     expect(host.get('promoteInactiveSkipped')).toBe(1);
     host.nowNs += 100 * MS;
-    k.onFault(x, FAULT_HINT, 0); // activates and promotes (node 0 free 54 > high 29 + 1)
+    k.onFault(x, FAULT_HINT, 0); // activates it; the fault ends there (patch 5/5: goto out)
+    expect(host.tierOf(x)).toBe(1);
+    expect(k.reclaimer.isActive(x)).toBe(true);
+    expect(host.get('promoteInactiveSkipped')).toBe(2);
+    host.nowNs += 100 * MS;
+    k.onFault(x, FAULT_HINT, 0); // active: latency 5200 − 4990 = 210 ms → promoted (free 54 > high 29 + 1)
     expect(host.tierOf(x)).toBe(0);
   });
 });

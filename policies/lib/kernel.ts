@@ -610,11 +610,11 @@ export class TieringKernel {
     const host = this.host;
     const o = this.o;
     if (o.tpp?.promoteActiveOnly && !this.reclaimer.isActive(page)) {
+      // TPP RFC patch 5/5 (do_numa_page): a !PageActive page only gets mark_page_accessed and the
+      // fault ends (goto out) even when that call activates it: it promotes from a later fault.
       this.reclaimer.markAccessed(page);
-      if (!this.reclaimer.isActive(page)) {
-        host.count(this.c.inactive);
-        return false;
-      }
+      host.count(this.c.inactive);
+      return false;
     }
     const nowMs = Math.floor(host.now() / 1e6);
     if (this.freeBase(0) > this.wm.promo[0] + this.enoughFreePages) {
