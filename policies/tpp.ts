@@ -9,17 +9,16 @@
 //   nodes"): an allocation or promotion that leaves node 0 below WMARK_DEMOTE = min +
 //   node · demoteScaleFactor/10000 wakes kswapd, which demotes until free exceeds it; allocation
 //   itself still only needs the low watermark.
-// - Promote only active pages (§5.3, RFC patch 5/5 "active LRU-based promotion to avoid
-//   ping-pong", mm/memory.c do_numa_page: "Only migrate pages that are active on non-toptier
-//   node"): a hint fault on a non-toptier page that is not PageActive counts the fault, calls
-//   mark_page_accessed and ends (goto out) before numa_migrate_prep — so it neither stamps the
-//   access time nor counts a candidate, and it migrates nothing even when that call activated the
-//   page. A page that reaches the slow node inactive and unreferenced (new anon pages; demoted
-//   ones, whose PG_referenced reclaim has cleared) needs three hint faults: the first sets
-//   PG_referenced, the second activates, the third promotes. Reclaim on the slow node also
-//   activates a page it finds young and PG_referenced (folio_check_references), after which its
-//   next hint fault promotes. At one hint fault per scan pass, the gate filters pages not touched
-//   in each of three consecutive passes.
+// - Promote only active pages (§5.3, RFC "only promote pages in the active LRU"; the patch's
+//   do_numa_page check "Only migrate pages that are active on non-toptier node": a hint fault on
+//   a non-toptier page that is not PageActive counts the fault, calls mark_page_accessed and
+//   leaves the page, before numa_migrate_prep, so it neither stamps the access time nor counts a
+//   candidate): the first such fault sets PG_referenced, the second activates (the gate tested
+//   PageActive before that call, so this fault leaves the page too), and the page promotes from
+//   its third hint fault — a third scan pass — at the earliest. Pages reach a slow node's lists inactive
+//   (new anon pages; demoted ones, whose PG_referenced reclaim has cleared), and only TPP's hint
+//   faults or reclaim on the slow node activate them, so the gate filters pages not touched again
+//   within a scan pass.
 // - kswapd, after MAX_RECLAIM_RETRIES failed runs, is tried again after kswapdRetryMs (10 s).
 // - Page-type-aware allocation (§5.4; file cache/tmpfs on CXL, anon local): with page types
 //   declared (sim/page-types.ts), pages other than anon try the slow tiers first (fileOnSlowTier,
@@ -38,7 +37,7 @@ export default definePolicy({
     ...TIERING_PARAMS,
     ...WATERMARK_PARAMS,
     demoteScaleFactor: { default: 200, min: 0, max: 10000, doc: 'vm.demote_scale_factor (TPP RFC) in 1/10000 of node 0: WMARK_DEMOTE = min + node · factor/10000; kswapd demotes until free exceeds it (TPP default 200 = 2 %) [secondary].' },
-    promoteActiveOnly: { default: true, doc: 'TPP RFC patch 5/5: promote a slow-tier page only if it is already on the active LRU at the hint fault; an inactive one is marked accessed instead (mark_page_accessed) and stays, even if that activates it.' },
+    promoteActiveOnly: { default: true, doc: 'TPP: promote a slow-tier page only if it is on the active LRU; an inactive one is marked accessed instead.' },
     fileOnSlowTier: { default: true, doc: 'TPP §5.4 page-type-aware allocation: page cache, mapped files and tmpfs/shmem are allocated on the slow tiers first, anon locally (needs page types; no effect on untyped runs).' },
     kswapdRetryMs: { default: 10000, min: 0, max: MAX_SIM_MS, doc: 'TPP: after MAX_RECLAIM_RETRIES failed kswapd runs, wake it again after this long (TPP: 10 s) [paper].' },
   },
