@@ -173,6 +173,8 @@ export class Memtis {
       place: () => this.place(),
       onFault: (page, kind) => this.onFault(page, kind),
       onSample: (page, _event, subpage) => this.onSample(page, subpage),
+      onMigrated: (page) => void (this.lists.listOf[page] >= 0 && this.lists.moveHead(this.listFor(page), page)),
+      onCollapsed: (range, first) => this.split.collapsed(range, first),
       onTimer: (id) => (id === TIMER_MIGRATE ? this.kmigraterd() : id === TIMER_DIRECT ? this.directDemotionTimer() : this.checkQuota()),
       // Every tier full: the allocation could not even fall back; demote as for a full fast tier, at once.
       onPressure: () => this.demoteNow(),

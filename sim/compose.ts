@@ -27,6 +27,8 @@ export class PolicySet {
   /** Owners whose hooks have onMigrated (empty: Host.migrate pays nothing for the hook), and which of them is inside it. */
   readonly migrateListeners: number[] = [];
   private readonly inMigrated = new Uint8Array(MAX_POLICIES);
+  /** Owners whose hooks have onCollapsed. */
+  readonly collapseListeners: number[] = [];
   private readonly randoms: Array<() => number> = [];
   private readonly timerPeriods: Float64Array[] = [];
   /** Policy counters: names (prefixed for `with` policies) and values, reported as policy.<name>. */
@@ -62,6 +64,7 @@ export class PolicySet {
     const hooks = policy.create(params as never, host);
     this.all.push(hooks);
     if (hooks.onMigrated) this.migrateListeners.push(owner);
+    if (hooks.onCollapsed) this.collapseListeners.push(owner);
     return hooks;
   }
 
@@ -101,6 +104,12 @@ export class PolicySet {
     out.onSample = each('onSample');
     out.onPressure = each('onPressure') as PolicyHooks['onPressure'];
     return out;
+  }
+
+  /** A 4 KiB-mapped range was collapsed (sim/thp.ts): tell every policy with an onCollapsed hook. */
+  collapsed(range: number, first: number, tier: number): void {
+    const ls = this.collapseListeners;
+    for (let i = 0; i < ls.length; i++) this.all[ls[i]].onCollapsed!(range, first, tier);
   }
 
   // ---- timers: tag = ((id << OWNER_BITS) | owner) · 2, + 1 if periodic

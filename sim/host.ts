@@ -406,6 +406,15 @@ export interface PolicyHooks {
    * without this hook costs nothing.
    */
   onMigrated?(page: number, from: number, to: number): void;
+  /**
+   * The 2 MiB range of huge page `range`, mapped with 4 KiB pages (ids first … first + 511), was
+   * collapsed into one 2 MiB page again (khugepaged or MADV_COLLAPSE), now mapped in `tier` under
+   * the id `range`; the 4 KiB ids are retired (no frame; host calls on them fail). As Linux frees
+   * the old folios and prepares a new THP (prep_transhuge_page), a policy with lists drops the old
+   * ids and takes the huge page as a new one. Called after the collapse, outside any Host call of
+   * the policy told.
+   */
+  onCollapsed?(range: number, first: number, tier: number): void;
   /** For idealised baselines only (no real kernel sees every access); named so that this is obvious. */
   onAccessOracle?(page: number, isWrite: boolean): void;
 }

@@ -38,7 +38,6 @@ import { computeWatermarks, demoteWatermark } from './watermarks.ts';
 import type { Watermarks } from './watermarks.ts';
 import { AddressOrder } from './address-order.ts';
 import { NumaScanner, PromotionControl, NUMA_BALANCING_MEMORY_TIERING, NUMA_BALANCING_NORMAL } from './numa-balancing.ts';
-import type { ScanParams } from './numa-balancing.ts';
 import { ActiveInactiveLru, ADD_FAULT, ADD_MIGRATED, SWAP_CLUSTER_MAX } from './lru.ts';
 import type { Reclaimer } from './lru.ts';
 import { Mglru, flushMglruStats } from './mglru.ts';
@@ -46,10 +45,9 @@ import { TypedLru, flushTypedStats, slowFirst, PT_ANON } from './typed-lru.ts';
 import { DEFAULT_SWAPPINESS } from './scan-balance.ts';
 import { EarlyReclaim } from './early-reclaim.ts';
 import { Senpai } from './senpai.ts';
-import type { SenpaiOptions } from './senpai.ts';
 import { grow, initialPages } from './grow.ts';
 import { NUMA_BALANCING_COLLOID } from './colloid.ts';
-import type { ColloidTiering } from './colloid.ts';
+import type { KernelOptions } from './kernel-params.ts';
 
 export const MAX_RECLAIM_RETRIES = 16;
 const BASE_PAGE_BYTES = 4096;
@@ -61,48 +59,15 @@ const TIMER_KSWAPD = 8; // + node
 export const RESERVE_WARN_SHARE = 0.1;
 /** Scanner passes over the whole address space before promotion is in steady state. */
 const SETTLED_PASSES = 2;
+/** With TPP's active-LRU gate a page promotes at its third hint fault, so one pass more. */
+const SETTLED_PASSES_TPP_GATE = 3;
 export const SCANNER_UNSETTLED =
   `NUMA balancing had not settled when the run ended: its scanner had not made ${SETTLED_PASSES} passes over the address space (the first starts after scanDelayMs; ` +
-  'a slow-tier page gets one hint fault per pass, and TPP\'s active-LRU gate needs two), or, in memory-tiering mode, its scan period was still doubling towards task_scan_max ' +
+  `a slow-tier page gets one hint fault per pass; with TPP's active-LRU gate, ${SETTLED_PASSES_TPP_GATE} passes, as a page promotes at its third), or, ` +
+  'in memory-tiering mode, its scan period was still doubling towards task_scan_max ' +
   '(the only faults recorded there are promotions, counted remote and private, so every update_task_scan_period doubles it): hint-fault and promotion rates are a transient';
 /** Pages a kswapd batch scans before it yields: SWAP_CLUSTER_MAX, the unit of shrink_inactive_list. */
 export const KSWAPD_BATCH_PAGES = SWAP_CLUSTER_MAX;
-
-export interface KernelOptions {
-  /** 0 off, 1 NUMA_BALANCING_NORMAL, 2 NUMA_BALANCING_MEMORY_TIERING. */
-  numaMode: number;
-  demotionEnabled: boolean;
-  scan: ScanParams;
-  hotThresholdMs: number;
-  promoteRateLimitMBps: number;
-  minFreeKbytes: number;
-  watermarkScaleFactor: number;
-  reclaimer: 'lru' | 'mglru';
-  mglruMinTtlMs?: number;
-  /** MGLRU with page types: a swap device with room (default true); false = anon only where it can be demoted. */
-  mglruSwap?: boolean;
-  tpp?: { demoteScaleFactor: number; promoteActiveOnly: boolean; kswapdRetryMs: number; fileOnSlowTier?: boolean };
-  /** vm.swappiness for the anon/file balance when the run has page types (typed-lru.ts); default 60. */
-  swappiness?: number;
-  /** Early reclaim at this % of all memory (early-reclaim.ts); 0 or unset = off. */
-  reclaimEarlyPct?: number;
-  /** Senpai/TMO proactive reclaim (senpai.ts); unset = off. */
-  senpai?: SenpaiOptions;
-  /** Colloid (numa_balancing mode 6, lib/colloid.ts): hint faults on top-tier pages too, promotion gate, hot local pages moved away. */
-  colloid?: ColloidTiering;
-  /**
-   * Nomad (policies/nomad.ts): asynchronous promotion. A hint fault that decided to promote hands
-   * the page to this hook instead of checking room and migrating it in the faulting task; the
-   * hook's owner moves it later and calls asyncPromoted().
-   */
-  asyncPromote?: (page: number) => void;
-  /** Nomad: reclaim on a node frees shadow copies first (reclaim_shadow_page); returns pages freed. */
-  reclaimShadows?: (tier: number, pages: number) => number;
-  /** NeoMem: kswapd balances to the promo watermark (memory-tiering mode) with the NUMA scanner off. */
-  kswapdToPromo?: boolean;
-  /** kswapd's own time per LRU page scanned, beyond the cost model's PTE test and migration [estimate]. */
-  kswapdPageNs: number;
-}
 
 /** The composed kernel: hooks for the engine plus its state, exposed for tests. */
 export class TieringKernel {
@@ -528,7 +493,8 @@ export class TieringKernel {
     host.count(this.c.marked, marked);
     // Colloid (mode 6) records no fault statistics, so its scan period never moves: nothing to wait for.
     const periodSettled = this.o.numaMode !== NUMA_BALANCING_MEMORY_TIERING || this.o.colloid !== undefined || sc.periodMs >= sc.scanMaxMs();
-    if (sc.passes >= SETTLED_PASSES && periodSettled && !this.scannerSettled) {
+    const passes = this.o.tpp?.promoteActiveOnly ? SETTLED_PASSES_TPP_GATE : SETTLED_PASSES;
+    if (sc.passes >= passes && periodSettled && !this.scannerSettled) {
       this.scannerSettled = true;
       host.warn(SCANNER_UNSETTLED, now); // a run that reaches this point has settled: retract
     }
@@ -610,11 +576,12 @@ export class TieringKernel {
     const host = this.host;
     const o = this.o;
     if (o.tpp?.promoteActiveOnly && !this.reclaimer.isActive(page)) {
+      // TPP's do_numa_page gate tests PageActive before mark_page_accessed and leaves the page
+      // whatever that call did: the fault that activates a page does not promote it; its next
+      // hint fault (a later scan pass) does.
       this.reclaimer.markAccessed(page);
-      if (!this.reclaimer.isActive(page)) {
-        host.count(this.c.inactive);
-        return false;
-      }
+      host.count(this.c.inactive);
+      return false;
     }
     const nowMs = Math.floor(host.now() / 1e6);
     if (this.freeBase(0) > this.wm.promo[0] + this.enoughFreePages) {
@@ -648,4 +615,4 @@ export function createKernel(host: Host, o: KernelOptions): PolicyHooks & { kern
 }
 
 export { tieringOptions, SCAN_PARAMS, WATERMARK_PARAMS, TIERING_PARAMS } from './kernel-params.ts';
-export type { TieringParamValues } from './kernel-params.ts';
+export type { TieringParamValues, KernelOptions } from './kernel-params.ts';

@@ -31,6 +31,7 @@
 import type { Ctx, SimRun, ValidationCase } from './case.ts';
 import { counter, fmt, pct, verdict } from './case.ts';
 import { dbRun } from '../../bench/db-double-cache.ts';
+import { senpaiCompareRun, TRIGGERS } from '../../bench/senpai-compare.ts';
 
 const LOCAL_PAGES = 4000;
 const CXL_PAGES = 16000;
@@ -209,6 +210,23 @@ export const PAGE_TYPE_CASES: ValidationCase[] = [
       return {
         measured: `pool ${fmt(z[5] / 2 ** 20, 2)} MiB of a ${fmt(limit / 2 ** 20, 2)} MiB limit, ${z[4]} entries written back, ratio ${fmt(ratio)} (${z[9]} pages held)`,
         ...verdict(ok, 'as documented and derived', 'the pool passed its limit, never wrote back, or its ratio is off the derived value'),
+      };
+    },
+  },
+  {
+    id: 'senpai-settles-at-its-target',
+    title: 'Senpai (TMO) settles where the memory stall meets its target: 10 ms per 6 s',
+    group: 'kernel',
+    source: 'Derivation from facebookincubator/senpai senpai.py Senpai.tick (defaults --pressure 10000 µs, --interval 6): it tightens only after 6 quiet ticks whose stall adds up to at most 10 ms, and backs off as soon as the stall since its last step passes 10 ms, so the limit comes to rest where the stall runs at about 10 ms per 6 s = 1.67 ms/s',
+    expected: 'bench/senpai-compare.ts "senpai" (Zipf 256 MiB, 12 M accesses 15 µs apart, numa-tiering + zswap, senpai.py defaults): memory stall (PSI some) over the last 60 s = 1.67 ms/s',
+    tolerance: '±25 %',
+    fast: false,
+    async run(ctx) {
+      const r = (await senpaiCompareRun(TRIGGERS[2], ctx.sets)).row;
+      const rate = r.memStallMsPerS_last60s;
+      return {
+        measured: `${fmt(rate, 2)} ms/s of memory stall over the last 60 s; memory.current ${fmt(r.memoryCurrentMiB, 1)} MiB of a 256 MiB footprint (limit ${fmt(r.senpaiLimitMiB as number, 1)} MiB)`,
+        ...verdict(Math.abs(rate / (10 / 6) - 1) <= 0.25, 'Senpai holds the stall at its target', 'the stall is off the target: the limit has not settled in 3 minutes, or the stall account (sim/psi.ts) and Senpai disagree'),
       };
     },
   },
