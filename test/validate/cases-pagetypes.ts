@@ -44,22 +44,32 @@ const FILE_READS_PER_ROUND = 14500;
 const HEAP_ACCESSES_PER_ROUND = 200000;
 const GAP_NS = 1000;
 
+/** The workload's [estimate] sizes, overridable to see how the verdicts move across their ranges (README). */
+export interface CacheShape {
+  filePages: number;
+  theta: number;
+  anonPages: number;
+}
+
 /**
  * The cache application's workload (synthetic phases, in order). `scale` multiplies every page and
- * access count (the README's 4× run: cacheWorkload(4) on 16 000 + 64 000 pages).
+ * access count (the README's 4× run: cacheWorkload(4) on 16 000 + 64 000 pages); `shape` replaces
+ * an estimate (sizes before scaling).
  */
-export function cacheWorkload(scale = 1): string {
-  const slice = (scale * ANON_PAGES) / HEAP_SLICES;
-  const file = `pages=${scale * FILE_PAGES},offset=${scale * ANON_PAGES},type=cache,write=0`;
-  const phases = [`scan:${file},accesses=${scale * FILE_PAGES},lines=1,gapNs=200`];
+export function cacheWorkload(scale = 1, shape: Partial<CacheShape> = {}): string {
+  const anonPages = scale * (shape.anonPages ?? ANON_PAGES);
+  const filePages = scale * (shape.filePages ?? FILE_PAGES);
+  const slice = anonPages / HEAP_SLICES;
+  const file = `pages=${filePages},offset=${anonPages},type=cache,write=0`;
+  const phases = [`scan:${file},accesses=${filePages},lines=1,gapNs=200`];
   for (let r = 0; r < ROUNDS; r++) {
-    phases.push(`zipf:${file},accesses=${scale * FILE_READS_PER_ROUND},theta=${FILE_THETA},gapNs=${GAP_NS}`);
+    phases.push(`zipf:${file},accesses=${scale * FILE_READS_PER_ROUND},theta=${shape.theta ?? FILE_THETA},gapNs=${GAP_NS}`);
     if (r < HEAP_SLICES) {
       // The heap grows: the next slice is first written in address order, then the heap so far is used.
       phases.push(`scan:pages=${slice},offset=${slice * r},accesses=${slice},lines=1,write=1,gapNs=${GAP_NS}`);
       phases.push(`uniform:pages=${slice * (r + 1)},accesses=${scale * HEAP_ACCESSES_PER_ROUND},gapNs=${GAP_NS}`);
     } else {
-      phases.push(`uniform:pages=${scale * ANON_PAGES},accesses=${scale * HEAP_ACCESSES_PER_ROUND},gapNs=${GAP_NS}`);
+      phases.push(`uniform:pages=${anonPages},accesses=${scale * HEAP_ACCESSES_PER_ROUND},gapNs=${GAP_NS}`);
     }
   }
   return phases.join('+');
