@@ -85,6 +85,21 @@ export class RegionMap {
     return this.types.length;
   }
 
+  /**
+   * Pages of `pageBytes` whose type is file-backed (file, file-ro, cache): the pages reclaim can drop
+   * and re-read from their file. A page takes the type of its first 4 KiB page (faults.ts assigns
+   * it so), so a range [s, e) holds ceil(e/u) − ceil(s/u) such pages of u 4 KiB pages each.
+   */
+  fileBackedPages(pageBytes: number): number {
+    const u = Math.max(1, Math.round(pageBytes / 4096));
+    let n = 0;
+    for (let i = 0; i < this.types.length; i++) {
+      // Keys are vm · 2^40 + page and u ≤ 2^40 is a power of two, so the VM part divides out.
+      if (isFileType(this.types[i] & 3)) n += Math.ceil(this.ends[i] / u) - Math.ceil(this.starts[i] / u);
+    }
+    return n;
+  }
+
   /** Type of 4 KiB page `page4k` of `vm` (anon outside every range). */
   lookup(vm: number, page4k: number): number {
     const k = key(vm, page4k);
