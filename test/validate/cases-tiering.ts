@@ -219,7 +219,8 @@ export const TIERING_CASES: ValidationCase[] = [
           f >= 5.5 && f <= 22,
           'close to the paper\'s factor',
           `the gate is the patch's rule (do_numa_page: a hint fault on a slow-tier page that is not PageActive only calls mark_page_accessed — the first sets PG_referenced, the second activates it — and leaves the page; its third promotes), but it filters only pages not touched in each of three scan passes, ` +
-            `and here a page outside the hot set is touched λ = ${fmt(coldTail(on).lambda, 2)} times a second, so within every 60 s pass: the gate delays its promotion by two passes instead of refusing it, and about a third of the hint faults promote with it against nearly all without. An 11× cut needs a tail that is rarely touched twice within the aging window`,
+            `and here a page outside the hot set is touched λ = ${fmt(coldTail(on).lambda, 2)} times a second, so within every 60 s pass: the gate delays its promotion by two passes instead of refusing it — a page that keeps being demoted and touched can promote at most at every third hint fault with it, at every one without (measured ×2.16 when the activating fault still promoted, ×4.2 with the patch's order). An 11× cut needs a tail that is rarely touched in three passes running. ` +
+            'And the 11× may not be the gate\'s: FACTS.md §1 gives it as default NUMA balancing promoting 11× slower than TPP (next to reclaiming 42× slower), a comparison of TPP with NUMA balancing, whose promotions wait for the room reclaim makes — not of TPP with and without the gate, as issue 13 reads it; the paper text was not at hand to settle which',
         ),
       };
     },
