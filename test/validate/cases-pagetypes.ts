@@ -3,8 +3,10 @@
 //
 // The workload is synthetic and stated here, so the reader can judge it. Sources for its shape: the
 // cover letter (via FACTS.md §1: a Meta cache application at local:CXL = 1:4 whose file pages fill
-// the fast tier) and the TPP paper (ASPLOS'23) as summarised by secondary sources: anon pages are
-// hotter than file pages, and a production host's memory is full, so reclaim runs all the time.
+// the fast tier) and the TPP paper (ASPLOS'23; arXiv 2206.02878) — its abstract: new allocations
+// are often for request processing, short-lived and hot; a course summary of its characterisation
+// (khale.github.io/mem-systems-w26, "TPP" post) [secondary]: anon pages are hotter than file pages,
+// 55–80 % of memory idle within minutes. A production host's memory is full, so reclaim runs.
 // Every size below is an [estimate] with its plausible range; none was chosen to make a case pass
 // (the old form of these cases used the same heap, machine and file-to-heap access mix):
 //
