@@ -33,6 +33,8 @@ export const TRIGGERS = [
   { name: 'senpai', sets: { 'policy.numa-tiering.senpai': true } },
   // The same with a 10× looser target (100 ms of stall per 6 s): how far the one knob moves it.
   { name: 'senpai 100 ms', sets: { 'policy.numa-tiering.senpai': true, 'policy.numa-tiering.senpaiPressureUs': 100000 } },
+  // oomd's stateless poking mode (memory.reclaim-like): 1 % of (current − 100 MiB) per 6 s while PSI avg10/avg60 < 0.1 %.
+  { name: 'senpai poking', sets: { 'policy.numa-tiering.senpai': true, 'policy.numa-tiering.senpaiPoking': true } },
 ] as const;
 
 /**
@@ -108,7 +110,8 @@ export async function senpaiCompareRun(trigger: (typeof TRIGGERS)[number], extra
     memStallMs: host.memPressureNs() / 1e6,
     memStallMsPerS_last60s: (probe.psiMs[k] - probe.psiMs[k0]) / (probe.timeS[k] - probe.timeS[k0]),
     memoryCurrentMiB_last60sMean: probe.currentMiB.slice(k0 + 1, k + 1).reduce((a, b) => a + b, 0) / (k - k0),
-    senpaiLimitMiB: senpai ? senpai.limitBytes / MiB : '',
+    senpaiLimitMiB: senpai && Number.isFinite(senpai.limitBytes) ? senpai.limitBytes / MiB : '',
+    senpaiProbes: senpai ? senpai.probes : '',
   };
   // Over time, every PROBE_S: memory.current, the pool, memory stall per second since the last sample, Senpai's limit.
   const time = probe.timeS.map((t, i) => {
@@ -116,7 +119,7 @@ export async function senpaiCompareRun(trigger: (typeof TRIGGERS)[number], extra
     if (senpai) {
       let at = -1;
       for (let j = 0; j < senpai.log.timeNs.length && senpai.log.timeNs[j] <= t * 1e9; j++) at = j;
-      if (at >= 0) limit = senpai.log.limitBytes[at] / MiB;
+      if (at >= 0 && Number.isFinite(senpai.log.limitBytes[at])) limit = senpai.log.limitBytes[at] / MiB;
     }
     return { trigger: trigger.name, timeS: t, memoryCurrentMiB: probe.currentMiB[i], poolMiB: probe.poolMiB[i], memStallMsPerS: (probe.psiMs[i] - (i > 0 ? probe.psiMs[i - 1] : 0)) / PROBE_S, senpaiLimitMiB: limit };
   });

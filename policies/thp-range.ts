@@ -16,7 +16,8 @@
 //   (HawkEye, Panwar et al. ASPLOS'19: "access-coverage", base pages accessed per 2 MiB region in a
 //   sampling interval [paper, secondary]). Charged as PTE scans (512 per range per period). The
 //   scan clears accessed bits that an LRU-based main policy also reads (its reclaim then sees those
-//   pages as unreferenced); with a sampling policy (memtis, hemem, pebs) nothing else reads them.
+//   pages as unreferenced); with a sampling policy (memtis, hemem, pebs) only khugepaged reads them
+//   (a range needs one young page to collapse).
 // - Promotion: when the policy promotes a 4 KiB page of a range whose coverage ≥ promoteMinYoung
 //   (K), every other page of the range in a slower tier moves to the same tier, if that tier keeps
 //   reservePct of its capacity free afterwards (migrate_balanced_pgdat's "free above the high

@@ -48,8 +48,13 @@ export class PolicySet {
     if (this.all.length === 0) throw new SimError('attachWith: attach the main policy first');
     if (this.names.includes(policy.name)) throw new SimError(`policy ${policy.name} is attached twice (--policy / --with)`);
     if (this.all.length >= MAX_POLICIES) throw new SimError(`at most ${MAX_POLICIES} policies can be attached`);
-    this.create(policy, params);
+    const hooks = this.create(policy, params);
     this.hooks = this.dispatcher();
+    // A mechanism that listens to the main policy's migrations moves pages of its own (thp-range):
+    // a main policy without onMigrated does not hear of them.
+    if (hooks.onMigrated && !this.all[0].onMigrated) {
+      this.hosts[this.all.length - 1].warn(`the pages it moves beside ${this.names[0]} are not reported to it (no onMigrated hook): if ${this.names[0]} keeps lists of its pages (LRU, hot/cold), they miss those moves`);
+    }
   }
 
   private create(policy: PolicyDefinition, params: Record<string, unknown>): PolicyHooks {

@@ -73,6 +73,8 @@ export interface Host {
   pageTypesOn(): boolean;
   /** PSI memory `some` total so far, in ns: time the workload stalled on memory (sim/psi.ts); what Senpai reads. */
   memPressureNs(): number;
+  /** PSI averages now (sim/psi.ts, psi.c update_averages): [memory some avg10, avg60, io some avg10, avg60] in %. */
+  pressureAverages(): Float64Array;
   /**
    * Move the page's frame to `tier`. Synchronous when called from a fault (the faulting CPU stalls
    * for the copy, fixed cost and TLB shootdown); asynchronous otherwise or when `async` is true

@@ -147,6 +147,17 @@ describe('thp-range: translation-aware migration of whole 2 MiB ranges', () => {
     expect(r.res.counters[S.C_PTE_SCANS]).toBe(3 * 512);
   });
 
+  it('attached beside a policy without onMigrated it warns that the policy misses its moves; beside memtis it does not', async () => {
+    const warnings = async (main: string) => {
+      const e = makeEngine({ perCpu: [[[0, 'R', 10]]], localPages: 4 * 512, cxlPages: 4 * 512, policy: main, sets: THP });
+      const def = findPolicy('thp-range');
+      e.attachWith(def, Object.fromEntries(Object.entries(def.params).map(([k, v]) => [k, v.default])));
+      return (await e.run()).warnings.filter((w) => w.includes('onMigrated'));
+    };
+    expect(await warnings('numa-tiering')).toHaveLength(1);
+    expect(await warnings('memtis')).toHaveLength(0);
+  });
+
   it('a migration of a whole huge page is not a range move: nothing else moves and nothing is scanned', async () => {
     const probe = probePolicy((h) => {
       h.after(250000, 1);
@@ -169,7 +180,7 @@ describe('thp-range with memtis: the policy hears of range moves and collapses, 
   // sub-pages 0–399 (broad). With local = 6 huge pages thp-range moves split ranges whole (memtis's
   // onMigrated); with 8, khugepaged (every 2 ms) collapses split ranges (memtis's onCollapsed).
   for (const [local, exercised] of [[6, 'rangePromotions'], [8, 'thpCollapses']] as const) {
-    it(`local ${local}: ${exercised} happen; every mapped page is on one memtis list of its tier, retired 4 KiB ids and split huge pages on none`, async () => {
+    it(`local ${local}: ${exercised} happen${local === 6 ? ', deterministically' : ''}; every mapped page is on one memtis list of its tier, retired 4 KiB ids and split huge pages on none`, async () => {
       const rng = seedrandom.alea('thp-range-memtis');
       const trace: Access[] = [];
       for (let i = 0; i < 16 * 512; i += 64) trace.push([i, 'R', 100]);
@@ -208,6 +219,14 @@ describe('thp-range with memtis: the policy hears of range moves and collapses, 
         hist[inst.bin[p]] += inst.lists.weightOf(p);
       }
       expect(Array.from(inst.hist)).toEqual(Array.from(hist));
+      if (local === 6) {
+        // Deterministic: the same run again gives the same counters.
+        const again = makeEngine({ perCpu: [trace], localPages: local * 512, cxlPages: 20 * 512, policy: memtis, sets: { ...THP, 'sampler.drainIntervalUs': 10, 'thp.khugepaged': true, 'thp.scanSleepMs': 2 } });
+        again.attachWith(def, { ...Object.fromEntries(Object.entries(def.params).map(([k, v]) => [k, v.default])), scanPeriodMs: 2, promoteMinYoung: 100, reservePct: 0 });
+        const res2 = await again.run();
+        expect(Array.from(res2.counters)).toEqual(Array.from(res.counters));
+        expect(Array.from(res2.policyCounters)).toEqual(Array.from(res.policyCounters));
+      }
     }, 60_000);
   }
 

@@ -178,11 +178,7 @@ export class TieringKernel {
       this.early = new EarlyReclaim(host, o.reclaimEarlyPct);
       Object.assign(this.c, { earlyRuns: count('earlyReclaimRuns'), earlyEvicted: count('earlyReclaimEvicted') });
     }
-    if (o.senpai) {
-      this.senpai = new Senpai(host, o.senpai);
-      Object.assign(this.c, { senpaiProbes: count('senpaiProbes'), senpaiBackoffs: count('senpaiBackoffs'), senpaiTick: count('senpaiReclaimedAtTick'), senpaiTask: count('senpaiReclaimedInTask') });
-      host.every(o.senpai.tickMs * 1e6, TIMER_SENPAI);
-    }
+    if (o.senpai) this.senpai = new Senpai(host, o.senpai, TIMER_SENPAI); // its counters and 1 s timer
     this.kswapdFailures = new Float64Array(n);
     this.kswapdFailNs = new Float64Array(n);
     this.rateLimitPages = (o.promoteRateLimitMBps * 1048576) / host.pageBytes;
@@ -287,24 +283,11 @@ export class TieringKernel {
     this.flushReclaimerStats();
   }
 
-  /** Senpai's tick: move memory.high by the pressure, then reclaim down to it (memory_high_write). */
-  private senpaiTick(): void {
-    const s = this.senpai!;
-    const p = s.probes;
-    const b = s.backoffs;
-    s.tick();
-    this.host.count(this.c.senpaiProbes, s.probes - p);
-    this.host.count(this.c.senpaiBackoffs, s.backoffs - b);
-    if (s.over()) this.senpaiReclaim(false);
-  }
-
-  /** Reclaim over memory.high: in the allocating task (reclaim_high, stalls it) or at Senpai's tick (asynchronous). */
+  /** Reclaim over memory.high (senpai.ts): in the allocating task (reclaim_high) or after Senpai's tick moved it. */
   private senpaiReclaim(inTask: boolean): void {
     this.reclaiming++;
-    const n = this.senpai!.reclaim(this.reclaimer, inTask);
+    this.reclaimedPages += this.senpai!.reclaim(this.reclaimer, inTask);
     this.reclaiming--;
-    this.reclaimedPages += n;
-    this.host.count(inTask ? this.c.senpaiTask : this.c.senpaiTick, n);
     this.flushReclaimerStats();
   }
 
@@ -319,7 +302,10 @@ export class TieringKernel {
 
   onTimer(id: number): void {
     if (id === TIMER_SCAN) this.scanTick();
-    else if (id === TIMER_SENPAI) this.senpaiTick();
+    else if (id === TIMER_SENPAI) {
+      this.senpai!.tick(); // then memory_high_write reclaims down to the limit
+      if (this.senpai!.over()) this.senpaiReclaim(false);
+    }
     else if (id >= TIMER_KSWAPD && id < TIMER_KSWAPD + this.host.tiers) this.kswapd(id - TIMER_KSWAPD);
   }
 
