@@ -126,7 +126,7 @@ export const PAGE_TYPE_CASES: ValidationCase[] = [
           Math.abs(r.anonLocal - 0.14) <= 0.1,
           'the page cache traps the anon heap on CXL, as the cover letter measured',
           `direction right (${pct(r.anonLocal)} of the heap local, well under half) but above the band: ${promoted === 0 ? 'classic NUMA balancing promoted nothing (node 0 is never above high + 1 while reclaim churns), so ' : ''}` +
-            'the heap stays where it was allocated, and allocation under churn takes node 0 whenever kswapd has just freed frames there. kswapd reclaims in 32-page batches until free > high, and node 0\'s watermark band is only 14 pages on this 20 000-page machine (56 on CXL), so node 0 gets more than its 20 % share of the freed frames; the share falls as the machine grows (31.0 % at 4× size, README "TPP\'s cache case") but no scale was run at which it reaches the letter\'s 14 %',
+            'the heap stays where allocation put it, and under churn allocation takes node 0 whenever it is above its watermark (low, or min in the slow path while kswapd runs), so node 0 takes more than its 20 % share of new pages. How much more depends on kswapd\'s speed against the allocation rate, an estimate here (kswapdPageNs 200 / 2 000 ns: 34.3 / 60.2 % local; README "TPP\'s cache case" also shows 4× and 16× machine sizes): no setting tried reaches the letter\'s 14 %, and the cause of the gap is not established',
         ),
       };
     },
@@ -167,7 +167,7 @@ export const PAGE_TYPE_CASES: ValidationCase[] = [
       // The split follows from where each kind of page is and how much of the traffic each kind
       // takes (7.25 file reads per 100 heap accesses here, an estimate): say which side is off.
       const why: string[] = [];
-      if (!okD) why.push(`default ${pct(d.remote)} (80 % expected): its remote share is the heap's (${pct(1 - d.anonLocal)} of it on CXL, too little per the default case) plus the file reads'`);
+      if (!okD) why.push(`default ${pct(d.remote)} (80 % expected): its remote share is the heap's (${pct(1 - d.anonLocal)} of it on CXL: too little, see tpp-cache-default-traps-anon) plus the file reads'`);
       if (!okT) why.push(`TPP ${pct(t.remote)} (40 % expected)`);
       return {
         measured: `remote accesses: default ${pct(d.remote)}, TPP ${pct(t.remote)}`,

@@ -1,10 +1,11 @@
 // Reproduces the README's tables for TPP's cache case (README "Page types and storage"): the case's
 // workload (cases-pagetypes.ts cacheWorkload) under autonuma and tpp with one [estimate] at a time
 // moved to an end of its range, and optionally the diagnostic runs behind the verdict's
-// explanation (the same run at 4× size; watermarkScaleFactor 100 under autonuma).
+// explanation (the same run at 4× and 16× size; watermarkScaleFactor 100 and kswapdPageNs 200 / 2000
+// under autonuma).
 //
 //   npx tsx test/validate/tpp-cache-sweep.ts            the range table (12 runs + 2, a few minutes)
-//   npx tsx test/validate/tpp-cache-sweep.ts --diag     the 4× and watermark runs (about 4× longer)
+//   npx tsx test/validate/tpp-cache-sweep.ts --diag     the size, watermark and kswapd runs (a few minutes)
 //
 // Prints one JSON line per run: anon pages local, page-cache pages local, remote share, simulated s.
 
@@ -45,7 +46,9 @@ async function run(policy: string, scale: number, shape: Partial<CacheShape>, se
 const diag = process.argv.includes('--diag');
 if (diag) {
   await run('autonuma', 1, {}, { 'policy.autonuma.watermarkScaleFactor': 100 });
+  for (const ns of [200, 2000]) await run('autonuma', 1, {}, { 'policy.autonuma.kswapdPageNs': ns });
   for (const policy of ['autonuma', 'tpp']) await run(policy, 4, {});
+  await run('autonuma', 16, {});
 } else {
   const shapes: Array<Partial<CacheShape>> = [{}, { filePages: 20000 }, { filePages: 60000 }, { theta: 0.7 }, { theta: 1.1 }, { anonPages: 3000 }, { anonPages: 7000 }];
   for (const shape of shapes) for (const policy of ['autonuma', 'tpp']) await run(policy, 1, shape);
