@@ -18,6 +18,7 @@
 import { definePolicy } from './policy.ts';
 import { createKernel, SCAN_PARAMS, WATERMARK_PARAMS } from './lib/kernel.ts';
 import { NUMA_BALANCING_NORMAL } from './lib/numa-balancing.ts';
+import { senpaiOptions } from './lib/senpai.ts';
 
 export default definePolicy({
   name: 'autonuma',
@@ -36,6 +37,7 @@ export default definePolicy({
       watermarkScaleFactor: p.watermarkScaleFactor,
       swappiness: p.swappiness,
       reclaimEarlyPct: p.reclaimEarlyPct,
+      senpai: senpaiOptions(p),
       reclaimer: 'lru',
     });
   },

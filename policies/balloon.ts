@@ -12,9 +12,10 @@
 //   Mem.CtlMaxPercent = 65; ESX 2.x: 50).
 // - Inflating (Host.setBalloonSize): the driver allocates pinned pages from the guest, so the guest
 //   gives up its free pages first (they have no host frame: the host gains nothing now, but the
-//   guest can no longer grow into them), then pages out its own coldest pages, whose host frames
-//   the host frees. At most inflateRatePagesPerS [estimate]; the balloon stops short if the guest
-//   has nothing left to give.
+//   guest can no longer grow into them), then reclaims: its page cache first when it has one
+//   (clean pages dropped, dirty ones written back; sim/vm-model.ts), then its own coldest pages,
+//   paged out; the host frees their frames. At most inflateRatePagesPerS [estimate]; the balloon
+//   stops short if the guest has nothing left to give.
 // - Deflating returns pages to the guest's free list (it faults its paged-out pages back in on
 //   demand), at most deflateRatePagesPerS [estimate].
 // - Counters: inflated / deflated pages, free pages given, pages the guest paged out to fill the

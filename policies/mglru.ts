@@ -16,8 +16,11 @@
 //   counts it; the kernel would OOM-kill).
 // - Promotion: NUMA balancing mode 2 as in numa-tiering (scanner, hot threshold, rate limit,
 //   free-space bypass, kswapd wake on a full node 0); numaTiering = false turns it off.
-// - Not modelled: file pages, tiers within a generation and the refault PID controller (they need
-//   accesses through file descriptors, which traces do not carry), swappiness (one type).
+// - With page types declared (pages.regions or a typed workload): anon and file generations per
+//   node, swappiness (and `swap`) choosing the type with the refault controller, tiers of page
+//   cache reached by read()/write() (refs counted by the engine, FdHost), sort_folio protecting
+//   tiers that refault more than tier 0, shadow entries and lru_gen_refault (lib/mglru.ts). Without
+//   types every page is anon and none of that applies (the runs are as before).
 
 import { definePolicy } from './policy.ts';
 import { createKernel, tieringOptions, SCAN_PARAMS, TIERING_PARAMS, WATERMARK_PARAMS } from './lib/kernel.ts';
@@ -27,10 +30,11 @@ import { MAX_SIM_MS } from '../sim/config.ts';
 export default definePolicy({
   name: 'mglru',
   summary: 'Multi-gen LRU reclaim (aging walk + bloom filter + look-around) demoting to the next tier; promotion by NUMA balancing mode 2.',
-  source: 'Linux v6.6 mm/vmscan.c CONFIG_LRU_GEN (inc_max_seq, walk_mm, lru_gen_look_around, evict_folios); Documentation/mm/multigen_lru.rst',
+  source: 'Linux v6.6 mm/vmscan.c CONFIG_LRU_GEN (inc_max_seq, walk_mm, lru_gen_look_around, isolate_folios, sort_folio, evict_folios), mm/workingset.c (lru_gen_eviction, lru_gen_refault); Documentation/mm/multigen_lru.rst',
   params: {
     minTtlMs: { default: 0, min: 0, max: MAX_SIM_MS, doc: '/sys/kernel/mm/lru_gen/min_ttl_ms: never evict the working set of the last N ms (kernel default 0 = off).' },
     numaTiering: { default: true, doc: 'Promote through NUMA balancing in memory-tiering mode (kernel.numa_balancing = 2); false = no promotion.' },
+    swap: { default: true, doc: 'With page types: a swap device with room. false = no swap, so anon pages are reclaimed only from nodes that can demote, and swappiness counts as 0 elsewhere (get_swappiness).' },
     ...SCAN_PARAMS,
     ...TIERING_PARAMS,
     ...WATERMARK_PARAMS,
@@ -42,6 +46,7 @@ export default definePolicy({
       numaMode: p.numaTiering ? NUMA_BALANCING_MEMORY_TIERING : NUMA_BALANCING_DISABLED,
       reclaimer: 'mglru',
       mglruMinTtlMs: p.minTtlMs,
+      mglruSwap: p.swap,
     });
   },
 });

@@ -38,6 +38,7 @@
 
 import { definePolicy } from './policy.ts';
 import { createKernel, WATERMARK_PARAMS } from './lib/kernel.ts';
+import { senpaiOptions } from './lib/senpai.ts';
 import type { KernelOptions } from './lib/kernel.ts';
 import { CountMinSketch, histogramPercentileReversed } from './lib/count-min.ts';
 import { grow } from './lib/grow.ts';
@@ -85,6 +86,8 @@ export default definePolicy({
       watermarkScaleFactor: p.watermarkScaleFactor,
       swappiness: p.swappiness,
       kswapdPageNs: p.kswapdPageNs,
+      reclaimEarlyPct: p.reclaimEarlyPct,
+      senpai: senpaiOptions(p),
       reclaimer: 'lru',
       kswapdToPromo: true,
     };

@@ -25,8 +25,9 @@ import neomem from './neomem.ts';
 import oracleLru from './oracle-lru.ts';
 import oracleStatic from './oracle-static.ts';
 import movableBoundary from './movable-boundary.ts';
+import thpRange from './thp-range.ts';
 
-export const POLICIES: readonly PolicyDefinition[] = [firstTouch, interleave, numaTiering, tpp, mglru, autonuma, pebs, hemem, memtis, balloon, idleTax, pageSharing, damonTiering, arms, colloidTpp, colloidHemem, colloidMemtis, nomad, neomem, oracleLru, oracleStatic, movableBoundary] as PolicyDefinition[];
+export const POLICIES: readonly PolicyDefinition[] = [firstTouch, interleave, numaTiering, tpp, mglru, autonuma, pebs, hemem, memtis, balloon, idleTax, pageSharing, damonTiering, arms, colloidTpp, colloidHemem, colloidMemtis, nomad, neomem, oracleLru, oracleStatic, movableBoundary, thpRange] as PolicyDefinition[];
 
 export function findPolicy(name: string): PolicyDefinition {
   const p = POLICIES.find((d) => d.name === name);

@@ -8,6 +8,7 @@ import type { EngineResult } from '../sim/engine.ts';
 import * as S from '../sim/stats.ts';
 import { VS_NAMES, VS_STRIDE, VS_GUEST_RESIDENT, VS_MAPPED, VS_TOUCHED } from '../sim/engine.ts';
 import type { VmEpochRow } from '../sim/engine.ts';
+import { GC_NAMES, GC_STRIDE } from '../sim/vm-model.ts';
 import type { TraceRunStats } from '../traces/source.ts';
 
 export type Row = Record<string, string | number>;
@@ -178,6 +179,8 @@ function vmSummaryColumns(row: Row, config: Config, res: EngineResult): void {
     const s = v * VS_STRIDE;
     row[`vm${v}MemPages`] = vm.spec.memPages[v];
     for (let k = 0; k < VS_STRIDE; k++) row[`vm${v}${cap(VS_NAMES[k])}`] = r6(f.stats[s + k]);
+    // Guest page cache (vms workloads with a file set only, so other runs keep their columns).
+    if (f.cache) for (let k = 0; k < GC_STRIDE; k++) row[`vm${v}${cap(GC_NAMES[k])}`] = f.cache[v * GC_STRIDE + k];
     row[`vm${v}TimeNs`] = Math.round(f.timeNs[v]);
     row[`vm${v}Slowdown`] = r6(ratio(f.timeNs[v], f.idealNs[v]));
   }
@@ -195,6 +198,7 @@ export function vmTimeseriesRows(res: EngineResult): Row[] {
       const s = v * VS_STRIDE;
       const row: Row = { epoch, endMs: r6(e.endMs), vm: v, memPages: vm.spec.memPages[v], shares: r6(vm.spec.shares[v]) };
       for (let k = 0; k < VS_STRIDE; k++) row[VS_NAMES[k]] = r6(e.stats[s + k]);
+      if (e.cache) for (let k = 0; k < GC_STRIDE; k++) row[GC_NAMES[k]] = e.cache[v * GC_STRIDE + k];
       row.guestPagedPages = e.stats[s + VS_TOUCHED] - e.stats[s + VS_GUEST_RESIDENT];
       row.hostPagedPages = e.stats[s + VS_GUEST_RESIDENT] - e.stats[s + VS_MAPPED];
       row.timeNs = Math.round(e.timeNs[v]);

@@ -259,7 +259,10 @@ export class AccessLoop {
     const core = this.core;
     const m = core.memory;
     if (page < 0 || page >= m.pages) page = core.ids.touch(sid);
-    if (m.flags[page] & K_SPLIT) page = core.huge.splitBase[page] + sub;
+    // Speed trick: a split page has no frame (an engine invariant, invariants.ts), so the flag byte
+    // (a cache miss of its own on a hint fault to a random page) is read only when the state byte,
+    // already loaded, says "no frame".
+    if (m.state[page] & S_NO_FRAME && m.flags[page] & K_SPLIT) page = core.huge.splitBase[page] + sub;
     const armedBefore = m.state[page] & (S_TRAP_ANY | (w << S_COW_SHIFT));
     let stall = 0;
     let firstTouchNs = 0;
@@ -276,7 +279,7 @@ export class AccessLoop {
         stall += t - firstTouchNs;
       }
       // A huge page placed as 4 KiB pages (thp.enabled, no free 2 MiB block): go to the sub-page.
-      if (m.flags[page] & K_SPLIT) page = core.huge.splitBase[page] + sub;
+      if (m.state[page] & S_NO_FRAME && m.flags[page] & K_SPLIT) page = core.huge.splitBase[page] + sub;
     }
     const due = m.state[page] & armedBefore;
     if (due !== 0) {
@@ -284,7 +287,7 @@ export class AccessLoop {
       stall += core.faults.trap(page, c, due);
       // The fault may have migrated the page, or even evicted it: then it comes back in first.
       if (m.state[page] & S_NO_FRAME) stall += core.faults.allocate(page, c, true);
-      if (m.flags[page] & K_SPLIT) page = core.huge.splitBase[page] + sub;
+      if (m.state[page] & S_NO_FRAME && m.flags[page] & K_SPLIT) page = core.huge.splitBase[page] + sub;
     }
     this.slowPage = page;
     this.slowFirstTouchNs = firstTouchNs;

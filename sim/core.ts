@@ -25,6 +25,7 @@ import { Oracle, oracleUndeclared } from './oracle.ts';
 import type { PageTypes } from './page-types.ts';
 import type { Storage } from './storage.ts';
 import type { Zswap } from './swap.ts';
+import { Psi } from './psi.ts';
 
 export class SimError extends Error {
   override name = 'SimError';
@@ -46,6 +47,8 @@ export class Core {
   readonly idealNs: Float64Array;
   /** Simulated time of the access or event being handled. */
   nowNs = 0;
+  /** Pages the run expects to touch (the stream's pages or the source's footprint): sizes columns up front. */
+  expectedPages = 1024;
   /** CPU whose fault is being handled (synchronous work stalls it), or -1 in a daemon. */
   ctxCpu = -1;
   /** Stall the faulting CPU accumulates while its fault is handled. */
@@ -69,6 +72,8 @@ export class Core {
   pins!: Pins;
   /** Address translation (sim/tlb.ts); tlb.on is false unless tlb.enabled. */
   tlb!: Tlb;
+  /** Memory stall account (PSI memory some, sim/psi.ts), read by Senpai-style reclaim. */
+  readonly psi: Psi;
 
   constructor(
     readonly config: Config,
@@ -88,6 +93,7 @@ export class Core {
     this.counters = new Float64Array(counterCount(this.tiers));
     this.clockNs = new Float64Array(cpus);
     this.idealNs = new Float64Array(cpus);
+    this.psi = new Psi(cpus);
   }
 
   /** Whole-run access counts per stream id, for oracle policies (set by Engine when one is attached). */

@@ -135,6 +135,7 @@ export class Engine {
     // Columns are sized from what the stream will touch: exactly for a stored stream, the
     // source's footprint for one translated as it runs.
     const expected = Math.max(src.streamPages(), src.footprintPages(this.pageBytes) ?? 0) || 1024;
+    core.expectedPages = expected;
     core.memory = new Memory(tiers, this.pageBytes, expected);
     core.ids = new PageIds(core.memory, src.keys, src.cpus > 1, expected);
     core.load = new LoadedLatency(core.cost, core.counters, config);

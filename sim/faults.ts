@@ -73,12 +73,18 @@ export class Faults {
       if (isFileType(ptype)) storage.stats[ST_PAGE_CACHE_MISSES]++;
       stall = cost + storage.read(core.nowNs, core.pageBytes);
     }
+    // PSI (psi.ts): a swap-in or refault is a memory stall; a first touch (even a page-cache miss) is
+    // not. A device read (swap, not zswap; a page-cache miss) is an IO stall.
+    if (swapIn) core.psi.memStall(c, stall);
+    if (!fromZswap && (swapIn || (storage.on && isFileType(ptype)))) core.psi.ioStall(c, stall);
     if (tier < 0 && hooks.onPressure) {
       // Every tier is full: direct reclaim in the faulting CPU's context, then retry once.
       core.ctxCpu = c;
       hooks.onPressure(want, 1);
       core.ctxCpu = -1;
-      stall += core.takePendingStall();
+      const reclaimNs = core.takePendingStall();
+      stall += reclaimNs;
+      core.psi.memStall(c, reclaimNs); // direct reclaim in the task: a memory stall
       tier = m.tierWithRoom(want, unit);
     }
     if (tier < 0) {
@@ -105,7 +111,10 @@ export class Faults {
       core.ctxCpu = c;
       hooks.onFault(page, swapIn ? FAULT_SWAP_IN : FAULT_FIRST_TOUCH, c);
       core.ctxCpu = -1;
-      stall += core.takePendingStall();
+      // What the policy does in an allocating fault (reclaim: direct, or over a memory limit) stalls on memory.
+      const reclaimNs = core.takePendingStall();
+      stall += reclaimNs;
+      core.psi.memStall(c, reclaimNs);
     }
     this.checkPressure();
     return stall;
@@ -116,7 +125,9 @@ export class Faults {
     const core = this.core;
     const state = core.memory.state;
     let stall = 0;
-    if (due & S_TOUCH) {
+    if (due & S_TOUCH && core.ops.fdAccess(page)) {
+      // A read()/write() of a page-cache page whose accesses a reclaimer counts (FdHost): free.
+    } else if (due & S_TOUCH) {
       state[page] &= ~S_TOUCH;
       core.counters[C_KERNEL_CPU_NS] += core.cost.touchSampleNs;
       stall += core.cost.touchSampleNs;

@@ -54,6 +54,13 @@ export interface Host {
   free(tier: number): number;
   /** Pages known so far; page ids are dense, 0 … pageCount() − 1, in first-touch order. */
   pageCount(): number;
+  /**
+   * Pages the run expects to touch (the translated stream's pages, or the footprint its source
+   * reports), known before the first access: a hint to size per-page columns once instead of
+   * growing them by doubling (each doubling copies, and fresh memory costs a page fault per 4 KiB).
+   * Page ids may go past it (sub-pages of split huge pages, sources of unknown footprint).
+   */
+  expectedPages?(): number;
   /** Tier holding the page's frame, or -1 if the page is swapped out. */
   tierOf(page: number): number;
   /** Virtual page number (low 32 bits / high bits) and VM of a page, e.g. to walk in address order. */
@@ -64,6 +71,10 @@ export interface Host {
   pageType(page: number): number;
   /** The run declares page types (typed regions): kernels then keep separate anon and file LRUs. */
   pageTypesOn(): boolean;
+  /** PSI memory `some` total so far, in ns: time the workload stalled on memory (sim/psi.ts); what Senpai reads. */
+  memPressureNs(): number;
+  /** PSI averages now (sim/psi.ts, psi.c update_averages): [memory some avg10, avg60, io some avg10, avg60] in %. */
+  pressureAverages(): Float64Array;
   /**
    * Move the page's frame to `tier`. Synchronous when called from a fault (the faulting CPU stalls
    * for the copy, fixed cost and TLB shootdown); asynchronous otherwise or when `async` is true
@@ -318,6 +329,64 @@ export function asShadowHost(host: Host, policy: string): ShadowHost {
   return host as ShadowHost;
 }
 
+/**
+ * The Host of translation-aware mechanisms (policies/thp-range.ts; README "Translation-aware
+ * migration"): the 2 MiB ranges that transparent huge pages map with 4 KiB pages (fallen back at
+ * fault, or split). Kept apart from Host, like VmHost; policies that need it call asThpHost(host).
+ */
+export interface ThpHost extends Host {
+  /**
+   * The huge page id of the 2 MiB range, mapped with 4 KiB pages now, that holds `page` (`page`
+   * itself when it is that split huge page, PAGE_SPLIT), or -1 (a whole huge page, a 4 KiB run, a
+   * retired sub-page id of a range collapsed since). Free to read.
+   */
+  rangeOf(page: number): number;
+  /** The first of that range's 512 4 KiB page ids (first … first + 511, in address order), or -1. Free to read. */
+  rangeFirst(range: number): number;
+  /**
+   * MADV_COLLAPSE (mm/khugepaged.c madvise_collapse, Linux 6.1): collapse the range into one 2 MiB
+   * page in the tier holding most of its pages (ties: the faster), as khugepaged does but without
+   * its young-page requirement. Needs thp.enabled, all 512 pages present, private and unpinned, and
+   * a free 2 MiB block in that tier. Charged as khugepaged's collapse (2 MiB copy, one range TLB
+   * flush, thp.collapseFixedNs). The old 4 KiB ids are retired (frame-less); the range's huge page
+   * id is mapped again. Returns false and changes nothing when it cannot.
+   */
+  collapseRange(range: number): boolean;
+}
+
+/** The host as a ThpHost, or a clear error naming the policy that needs the engine's huge-page ranges. */
+export function asThpHost(host: Host, policy: string): ThpHost {
+  if (typeof (host as Partial<ThpHost>).collapseRange !== 'function') throw new Error(`policy ${policy} needs a host with transparent huge-page support (the simulation engine)`);
+  return host as ThpHost;
+}
+
+/**
+ * The Host of reclaimers that count accesses through file descriptors (MGLRU's refs, sim/page-ops.ts
+ * fdCount): kept apart from Host, like VmHost, so fakes of the plain Host need not implement it;
+ * a policy tests for it with fdHostOf(host). An access to an unmapped page-cache page (PT_CACHE) is
+ * a read() or write() copy, which marks the folio accessed in the syscall (folio_mark_accessed);
+ * the engine can count such accesses per page, for free, without a fault.
+ */
+export interface FdHost extends Host {
+  /**
+   * Reset the page's count of accesses to 0 and count its later accesses (each one a read() or
+   * write() of the page), up to FD_COUNT_MAX; no cost and no fault. Returns false and counts nothing
+   * when the page has no frame or the run has the VM model on (its active-memory sampling uses the
+   * same trap).
+   */
+  armFdCount(page: number): boolean;
+  /** Accesses counted since armFdCount (0 … FD_COUNT_MAX; 0 when not armed). Free to read. */
+  fdCount(page: number): number;
+}
+
+/** Accesses a page's fd count saturates at (sim/page-ops.ts): past it the engine stops counting. */
+export const FD_COUNT_MAX = 8;
+
+/** The host as an FdHost, or null when it cannot count accesses through file descriptors (a test fake). */
+export function fdHostOf(host: Host): FdHost | null {
+  return typeof (host as Partial<FdHost>).armFdCount === 'function' ? (host as FdHost) : null;
+}
+
 export interface PolicyHooks {
   /** Tier preferred for a page being allocated on first touch (the engine falls back to slower tiers, then faster ones, when full). */
   place?(page: number, cpu: number): number;
@@ -332,6 +401,22 @@ export interface PolicyHooks {
   onTimer?(id: number): void;
   /** A tier's free frames fell below its low watermark, or an allocation found every tier full. */
   onPressure?(tier: number, pages: number): void;
+  /**
+   * Another attached policy's Host.migrate moved `page` from tier `from` to `to` (for `--with`
+   * mechanisms that extend what the policy moves; called inside that migrate call, after the move).
+   * Never for the policy's own migrations nor the engine's (splits, pins, khugepaged); a policy
+   * without this hook costs nothing.
+   */
+  onMigrated?(page: number, from: number, to: number): void;
+  /**
+   * The 2 MiB range of huge page `range`, mapped with 4 KiB pages (ids first … first + 511), was
+   * collapsed into one 2 MiB page again (khugepaged or MADV_COLLAPSE), now mapped in `tier` under
+   * the id `range`; the 4 KiB ids are retired (no frame; host calls on them fail). As Linux frees
+   * the old folios and prepares a new THP (prep_transhuge_page), a policy with lists drops the old
+   * ids and takes the huge page as a new one. Called after the collapse, outside any Host call of
+   * the policy told.
+   */
+  onCollapsed?(range: number, first: number, tier: number): void;
   /** For idealised baselines only (no real kernel sees every access); named so that this is obvious. */
   onAccessOracle?(page: number, isWrite: boolean): void;
 }

@@ -18,6 +18,8 @@ import { Thp } from './thp.ts';
 export class HugePages {
   /** Per split huge page, the page id of its first sub-page. */
   splitBase = new Int32Array(0);
+  /** Per 4 KiB sub-page id, the huge page whose range it maps (-1 for other ids); for ThpHost.rangeOf. */
+  private headOf = new Int32Array(0);
   /** Distinct 4 KiB sub-pages touched so far. */
   touchedSubpages = 0;
   /** Per stream id: one bit per sub-page touched (words per page), and how many are set. */
@@ -129,13 +131,32 @@ export class HugePages {
     m.flags[page] |= K_SPLIT;
     this.splitBase = grow(this.splitBase, page + 1);
     this.splitBase[page] = first;
+    this.headOf = grow(this.headOf, first + subs, -1);
+    this.headOf.fill(page, first, first + subs);
     // One huge frame freed, subs base frames of baseUnit each taken: use is unchanged.
     m.usedFrames[tier] += subs * m.baseUnit - 1;
     m.mappedPages += subs - 1;
     return first;
   }
 
+  /**
+   * ThpHost.rangeOf: the huge page whose 2 MiB range, mapped with 4 KiB pages now, holds `page`
+   * (`page` itself when it is that split huge page), or -1: a huge page mapped whole, a 4 KiB run,
+   * or a retired sub-page id of a range collapsed since (flagged base + split, frame-less).
+   */
+  rangeOf(page: number): number {
+    const m = this.core.memory;
+    if (page < 0 || page >= m.pages) return -1;
+    let h = page;
+    if (m.flags[page] & K_BASE) {
+      if (m.flags[page] & K_SPLIT) return -1;
+      h = page < this.headOf.length ? this.headOf[page] : -1;
+      if (h < 0) return -1;
+    }
+    return (m.flags[h] & (K_SPLIT | K_BASE)) === K_SPLIT ? h : -1;
+  }
+
   bytes(): number {
-    return this.subTouched.byteLength + this.subCount.byteLength + this.splitBase.byteLength + (this.thp?.bytes() ?? 0);
+    return this.subTouched.byteLength + this.subCount.byteLength + this.splitBase.byteLength + this.headOf.byteLength + (this.thp?.bytes() ?? 0);
   }
 }

@@ -6,8 +6,8 @@
 // found (empty when all hold).
 
 import type { Core } from './core.ts';
-import { S_COW, S_NO_FRAME, S_TIER_SHIFT, K_SPLIT, K_SWAPPED } from './memory.ts';
-import { VS_GUEST_RESIDENT, VS_MAPPED, VS_STRIDE, VS_TOUCHED } from './vm-model.ts';
+import { S_COW, S_NO_FRAME, S_TIER_SHIFT, K_SPLIT, K_SWAPPED, K_GUEST_PAGED } from './memory.ts';
+import { GC_PAGES, GC_STRIDE, VS_GUEST_RESIDENT, VS_MAPPED, VS_STRIDE, VS_TOUCHED } from './vm-model.ts';
 
 export function checkInvariants(core: Core): string[] {
   const errors: string[] = [];
@@ -138,5 +138,13 @@ function checkVms(core: Core, errors: string[]): void {
     if (vm.stats[s + VS_MAPPED] > vm.stats[s + VS_GUEST_RESIDENT]) errors.push(`vm ${v}: more pages backed than the guest holds`);
     // The guest never holds more than its memory less its kernel and balloon (one page over while it has nothing left to page out).
     if (vm.stats[s + VS_GUEST_RESIDENT] > Math.max(1, vm.guestCapacity(v))) errors.push(`vm ${v}: guest holds ${vm.stats[s + VS_GUEST_RESIDENT]} pages but has room for ${vm.guestCapacity(v)}`);
+  }
+  // Guest page cache: each guest's cache-page counter is the cache pages it holds (not paged out by it).
+  if (vm.cacheStats !== null) {
+    const held = new Float64Array(vm.count);
+    for (let p = 0; p < m.pages; p++) if (vm.isGuestCache(p) && !(m.flags[p] & K_GUEST_PAGED)) held[Math.min(core.ids.vm(p), vm.count - 1)]++;
+    for (let v = 0; v < vm.count; v++) {
+      if (held[v] !== vm.cacheStats[v * GC_STRIDE + GC_PAGES]) errors.push(`vm ${v}: guest holds ${held[v]} page-cache pages but its counter says ${vm.cacheStats[v * GC_STRIDE + GC_PAGES]}`);
+    }
   }
 }

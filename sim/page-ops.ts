@@ -11,6 +11,7 @@ import { CONTENT_ZERO_PAGE } from '../traces/synthetic-vms.ts';
 import { S_ACCESSED, S_DIRTY, S_HINT, S_COW, S_TOUCH, S_NO_FRAME, S_TIER_SHIFT, K_BASE, K_SWAPPED } from './memory.ts';
 import { VS_HOST_PAGE_OUTS, VS_MAPPED, VS_STRIDE } from './vm-model.ts';
 import { remapShadowed } from './shadow-ops.ts';
+import { FD_COUNT_MAX } from './host.ts';
 import { PIN_EVICT_REFUSED, PIN_REFUSED_NO_ROOM, PIN_REFUSED_PINNED } from './pins.ts';
 import { C_DEMOTED, C_EVICTED, C_KERNEL_CPU_NS, C_MIGRATED_BYTES, C_PROMOTED, C_PTE_SCANS, C_TIER_BASE, TIER_STRIDE, MP_APP, MP_KERNEL, migrationPayerBase } from './stats.ts';
 
@@ -134,6 +135,11 @@ export class PageOps {
     if (freedTier >= 0 && core.huge.thp !== null) core.huge.thp.evicted(page, freedTier);
     // A page that comes back gets a private frame, so it is no longer copy-on-write.
     m.state[page] &= ~(S_ACCESSED | S_DIRTY | S_HINT | S_COW);
+    if (this.fdCounts !== null && page < this.fdCounts.length && this.fdCounts[page] !== 0) {
+      // Its page-cache folio is gone: the count ends with it (the policy arms the new folio).
+      this.fdCounts[page] = 0;
+      m.state[page] &= ~S_TOUCH;
+    }
     m.flags[page] |= K_SWAPPED;
     core.counters[C_EVICTED]++;
     m.mappedPages--;
@@ -172,6 +178,45 @@ export class PageOps {
   armHintFault(page: number): void {
     this.core.memory.state[page] |= S_HINT;
     this.chargeScan();
+  }
+
+  /**
+   * Per page: 0 = accesses not counted, else 1 + accesses counted since FdHost.armFdCount (reads and
+   * writes through file descriptors of a page-cache page). Null until the first armFdCount, so runs
+   * that never count pay nothing. Counting reuses the S_TOUCH trap (faults.ts trap), which only the
+   * VM model's active-memory sampling uses otherwise: armFdCount is refused when the VM model is on.
+   */
+  fdCounts: Uint8Array | null = null;
+
+  /** FdHost.armFdCount: free (read() marks the folio accessed in the syscall, no PTE is involved). */
+  armFdCount(page: number): boolean {
+    const core = this.core;
+    const m = core.memory;
+    if (core.vm.on || page < 0 || page >= m.pages || m.frame[page] < 0) return false;
+    if (this.fdCounts === null || this.fdCounts.length < m.pages) {
+      const next = new Uint8Array(Math.max(1024, m.state.length));
+      if (this.fdCounts !== null) next.set(this.fdCounts);
+      this.fdCounts = next;
+    }
+    this.fdCounts[page] = 1;
+    m.state[page] |= S_TOUCH;
+    return true;
+  }
+
+  /** FdHost.fdCount. */
+  fdCount(page: number): number {
+    const fd = this.fdCounts;
+    return fd !== null && page < fd.length && fd[page] !== 0 ? fd[page] - 1 : 0;
+  }
+
+  /** The S_TOUCH trap of a page whose accesses are counted (faults.ts trap): one more, free; false if not counted. */
+  fdAccess(page: number): boolean {
+    const fd = this.fdCounts;
+    if (fd === null || page >= fd.length || fd[page] === 0) return false;
+    // Saturated: stop trapping, so a hot page-cache page leaves the slow path after FD_COUNT_MAX accesses.
+    if (fd[page] <= FD_COUNT_MAX) fd[page]++;
+    if (fd[page] > FD_COUNT_MAX) this.core.memory.state[page] &= ~S_TOUCH;
+    return true;
   }
 
   /** VmHost.armTouchSample: the next access clears S_TOUCH at the cost of a minor fault; charged as a PTE scan. */
@@ -264,11 +309,6 @@ export class PageOps {
 
   /** Host.copyPageKeys. */
   copyPageKeys(from: number, to: number, vm: Uint16Array, vpnHi: Uint32Array, vpnLo: Uint32Array): void {
-    const ids = this.core.ids;
-    for (let p = from; p < to; p++) {
-      vm[p] = ids.vm(p);
-      vpnHi[p] = ids.vpnHi(p);
-      vpnLo[p] = ids.vpnLo(p);
-    }
+    this.core.ids.copyKeys(from, to, vm, vpnHi, vpnLo);
   }
 }

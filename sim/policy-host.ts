@@ -4,12 +4,12 @@
 // the sampler, the oracle); host calls never re-enter the policy.
 
 import type { Core } from './core.ts';
-import type { LoadHost, OracleHost, PinHost, ShadowHost, VmHost } from './host.ts';
+import type { FdHost, LoadHost, OracleHost, PinHost, ShadowHost, ThpHost, VmHost } from './host.ts';
 import { C_KERNEL_CPU_NS, C_MIGRATED_BYTES, LOAD_ARRIVALS, LOAD_OCCUPANCY_NS, loadBase } from './stats.ts';
 import { ShadowOps } from './shadow-ops.ts';
 import { PIN_SPLIT_REFUSED } from './pins.ts';
 
-export class PolicyHost implements VmHost, OracleHost, LoadHost, ShadowHost, PinHost {
+export class PolicyHost implements VmHost, OracleHost, LoadHost, ShadowHost, PinHost, ThpHost, FdHost {
   readonly pageBytes: number;
   readonly tiers: number;
   readonly cpus: number;
@@ -46,6 +46,9 @@ export class PolicyHost implements VmHost, OracleHost, LoadHost, ShadowHost, Pin
   pageCount(): number {
     return this.core.memory.pages;
   }
+  expectedPages(): number {
+    return this.core.expectedPages;
+  }
   tierOf(page: number): number {
     return this.core.memory.tierOf(page);
   }
@@ -64,6 +67,12 @@ export class PolicyHost implements VmHost, OracleHost, LoadHost, ShadowHost, Pin
   pageTypesOn(): boolean {
     return this.core.types.on;
   }
+  memPressureNs(): number {
+    return this.core.psi.memSomeTotalNs();
+  }
+  pressureAverages(): Float64Array {
+    return this.core.psi.averages(this.core.nowNs);
+  }
   flags(page: number): number {
     return this.core.memory.publicFlags(page);
   }
@@ -80,7 +89,13 @@ export class PolicyHost implements VmHost, OracleHost, LoadHost, ShadowHost, Pin
   // ---- page operations (charged)
 
   migrate(page: number, tier: number, async = false): boolean {
-    return this.core.ops.migrate(page, tier, async);
+    const policies = this.core.policies;
+    if (policies.migrateListeners.length === 0) return this.core.ops.migrate(page, tier, async);
+    // A --with mechanism listens (onMigrated): tell it what this policy moved.
+    const from = this.core.memory.tierOf(page);
+    const ok = this.core.ops.migrate(page, tier, async);
+    if (ok) policies.migrated(this.owner, page, from, tier);
+    return ok;
   }
   evict(page: number): boolean {
     return this.core.ops.evict(page);
@@ -113,6 +128,19 @@ export class PolicyHost implements VmHost, OracleHost, LoadHost, ShadowHost, Pin
   }
   chargePteScans(n: number): void {
     this.core.ops.chargePteScans(n);
+  }
+
+  // ---- huge-page ranges mapped with 4 KiB pages (sim/huge-pages.ts, sim/thp.ts)
+
+  rangeOf(page: number): number {
+    return this.core.huge.rangeOf(page);
+  }
+  rangeFirst(range: number): number {
+    return this.core.huge.rangeOf(range) === range ? this.core.huge.splitBase[range] : -1;
+  }
+  collapseRange(range: number): boolean {
+    const thp = this.core.huge.thp;
+    return thp !== null && this.core.huge.rangeOf(range) === range && thp.collapseNow(range) > 0;
   }
 
   // ---- pinned memory (sim/pins.ts)
@@ -223,6 +251,15 @@ export class PolicyHost implements VmHost, OracleHost, LoadHost, ShadowHost, Pin
   }
   armTouchSample(page: number): void {
     this.core.ops.armTouchSample(page);
+  }
+
+  // ---- accesses through file descriptors (FdHost)
+
+  armFdCount(page: number): boolean {
+    return this.core.ops.armFdCount(page);
+  }
+  fdCount(page: number): number {
+    return this.core.ops.fdCount(page);
   }
 
   // ---- oracles (OracleHost)

@@ -25,11 +25,13 @@
 //   has a free block and room; otherwise khugepaged sleeps thp.allocSleepMs
 //   (khugepaged_alloc_sleep_millisecs = 60000). A collapse copies 2 MiB, flushes the range's TLB
 //   entries (one IPI round) and costs thp.collapseFixedNs [estimate] of kernel CPU on top.
+// - MADV_COLLAPSE (mm/khugepaged.c madvise_collapse; ThpHost.collapseRange, used by
+//   policies/thp-range.ts): the same collapse on request, without the young-page requirement.
 // - The TLB-reach effect: a fallen-back or split range uses 512 4 KiB TLB entries, a collapsed one
 //   one 2 MiB entry (sim/tlb.ts, tlb.enabled).
 // - Not modelled: compaction (kcompactd, defrag at fault), the deferred split queue, max_ptes_none /
-//   max_ptes_swap other than "all present", policies are not told of collapses (the old sub-page ids
-//   stay, frame-less and flagged base + split, so that host calls on them fail harmlessly).
+//   max_ptes_swap other than "all present". The old sub-page ids stay, frame-less and flagged base +
+//   split, so that host calls on them fail harmlessly; policies with an onCollapsed hook are told.
 
 import type { Schema } from './config.ts';
 import type { Core } from './core.ts';
@@ -279,8 +281,17 @@ export class Thp {
     core.events.push(nowNs + sleepNs, TAG_KHUGEPAGED);
   }
 
+  /**
+   * MADV_COLLAPSE (mm/khugepaged.c madvise_collapse, Linux 6.1; ThpHost.collapseRange): khugepaged's
+   * collapse of split range `page` run on request, without its young-page requirement
+   * (cc->is_khugepaged is false). 1 done, 0 not eligible, -1 no free 2 MiB block or no room.
+   */
+  collapseNow(page: number): number {
+    return this.tryCollapse(page, false);
+  }
+
   /** Collapse split range `page`: 1 done, 0 not eligible, -1 no huge page could be allocated. */
-  private tryCollapse(page: number): number {
+  private tryCollapse(page: number, needYoung = true): number {
     const core = this.core;
     const m = core.memory;
     const first = this.huge.splitBase[page];
@@ -295,7 +306,7 @@ export class Thp {
       perTier[m.state[q] >>> S_TIER_SHIFT]++;
       if (m.state[q] & S_ACCESSED) young++;
     }
-    if (young === 0) return 0;
+    if (needYoung && young === 0) return 0;
     let target = 0;
     for (let t = 1; t < m.tiers; t++) if (perTier[t] > perTier[target]) target = t;
     const incoming = (SLOTS - perTier[target]) * m.baseUnit;
@@ -329,6 +340,8 @@ export class Thp {
     core.load.windowBytes[target] += core.pageBytes;
     core.counters[C_KERNEL_CPU_NS] += kernelNs;
     core.counters[this.base + HC_COLLAPSES]++;
+    // The old 4 KiB folios are freed and a new THP prepared: policies that keep lists are told.
+    if (core.policies.collapseListeners.length > 0) core.policies.collapsed(page, first, target);
     return 1;
   }
 

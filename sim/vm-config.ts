@@ -35,6 +35,7 @@ function vmSchema(): Schema {
     // its kernel. The per-frame descriptor is the bulk: Linux keeps one struct page per 4 KiB frame
     // (mem_map), 64 bytes on x86-64 (include/linux/mm_types.h), i.e. 1/64 of configured memory;
     // other memory-sized tables (page-cache and dentry/inode hashes) are left out.
+    'vm.guestCachePages': { default: null, nullable: true, type: 'string', doc: 'Guest page cache for traces: "start-end" (4 KiB page numbers, hex with 0x, end exclusive), the same in every VM: pages in it are file blocks in the guest\'s buffer cache (read from its virtual disk on a miss, reclaimed by the guest before its other pages). Unset: the vms workload\'s file set (file=), else no guest page cache.' },
     'vm.guestOsBytesPer4KiB': num(64, 'Guest kernel memory per 4 KiB of configured VM memory (Linux struct page: 64 B on x86-64), taken from what the guest can use for its workload; also the memory-sized part of ballooning\'s overhead (paper §3.2). Not backed by host frames in the model. [estimate]', { max: 2048 }),
   };
   for (const [k, [doc, max]] of Object.entries(PER_VM)) out[`vm.${k}`] = num(0, `${doc} Default for every VM.`, { max });
@@ -59,6 +60,19 @@ export interface VmSpec {
 /** Guest kernel pages of a VM configured with memPages pages: ceil(memPages · bytesPer4KiB / 4096) (one descriptor per 4 KiB frame, in the run's page units). */
 export function guestOsPages(memPages: number, bytesPer4KiB: number): number {
   return Math.ceil((memPages * bytesPer4KiB) / 4096);
+}
+
+/** The guest page-cache range of vm.guestCachePages ("start-end", 4 KiB page numbers), or null when unset. */
+export function guestCacheRangeOf(config: Config): [number, number] | null {
+  const text = config['vm.guestCachePages'];
+  if (typeof text !== 'string' || text.trim() === '') return null;
+  const m = /^\s*(0x[0-9a-f]+|\d+)\s*-\s*(0x[0-9a-f]+|\d+)\s*$/i.exec(text);
+  const start = m ? Number(m[1]) : NaN;
+  const end = m ? Number(m[2]) : NaN;
+  if (!(Number.isSafeInteger(start) && Number.isSafeInteger(end) && end > start && end <= 2 ** 52)) {
+    throw new ConfigError(`vm.guestCachePages: expected "start-end" in 4 KiB page numbers with start < end (e.g. 0x20000-0x30000), found "${text}"`);
+  }
+  return [start, end];
 }
 
 /** The attached extra policies named by `with` (empty list when none). */

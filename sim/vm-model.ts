@@ -8,6 +8,19 @@
 //   Short of room, it pages out its coldest pages (a CLOCK over its pages with the accessed bits)
 //   to its virtual disk, stalling its CPUs; a page the host swapped behind its back is swapped in
 //   for the guest to write out (double paging, paper §3.2, §6.3).
+// - Guest page cache (the vms workload's file set, vmsGuestCacheRange; off without one): file blocks
+//   are guest pages that fill the guest's free memory as it reads and writes them. A block the guest
+//   does not hold is read from its virtual disk (cost.swapInNs, or the storage device when
+//   storage.device is set), on first touch as after a drop. The guest's reclaim takes cache pages
+//   first, in the order of a CLOCK over them (second chance for a referenced one), and anon pages
+//   only when it holds no other cache page: Linux prepare_scan_control's cache_trim_mode
+//   (mm/vmscan.c) reclaims "plenty of inactive file pages that aren't thrashing" before anon; the
+//   model does not detect a thrashing cache (refaults), which would turn that mode off. A clean
+//   cache page is dropped (no write), a dirty one written back first (cost.guestPageOutNs). No
+//   periodic flusher: dirty pages are written when reclaimed (Linux's flusher would write them
+//   after 30 s, dirty_expire_centisecs). A cache page the host swapped behind the guest's back lost
+//   its dirty bit with the swap-out, so the guest writes it back as it would a dirty one (double
+//   paging).
 // - A VM over its limit (ESX max size) has the host page out one of its own pages.
 // - Sharing: share() remaps a page copy-on-write onto another page's frame after comparing their
 //   contents (the byte compare; contents stand for the page bytes).
@@ -15,11 +28,12 @@
 import type { Core } from './core.ts';
 import { SimError } from './core.ts';
 import type { VmSpec } from './vm-config.ts';
-import { resolveVms } from './vm-config.ts';
+import { resolveVms, guestCacheRangeOf } from './vm-config.ts';
 import { VmPageLists } from './vm-pages.ts';
 import { grow } from './columns.ts';
-import { S_ACCESSED, S_COW, K_GUEST_PAGED } from './memory.ts';
+import { S_ACCESSED, S_COW, S_DIRTY, K_GUEST_PAGED } from './memory.ts';
 import { C_KERNEL_CPU_NS, C_STALL_NS } from './stats.ts';
+import { vmsGuestCacheRange } from '../traces/synthetic-vms.ts';
 
 /**
  * Per-VM state, VS_STRIDE Float64 columns per VM (reported in vm-timeseries.csv).
@@ -44,6 +58,18 @@ export const VS_NAMES = [
   'guestPageOuts', 'guestPageIns', 'hostPageOuts', 'hostPageIns', 'cowBreaks', 'vmStallNs',
 ];
 
+/**
+ * Per-VM guest page-cache state, GC_STRIDE Float64 columns per VM, apart from VS_* so that runs
+ * without a guest page cache report exactly as before. Level: cache pages the guest holds.
+ * Cumulative: misses (blocks read from the virtual disk), clean pages dropped, dirty pages written back.
+ */
+export const GC_PAGES = 0;
+export const GC_MISSES = 1;
+export const GC_DROPS = 2;
+export const GC_WRITEBACKS = 3;
+export const GC_STRIDE = 4;
+export const GC_NAMES = ['cachePages', 'cacheMisses', 'cacheDrops', 'cacheWritebacks'];
+
 /** One epoch of the VM model: per-VM state columns (VS_*), clocks and the host's sharing and memory state. */
 export interface VmEpochRow {
   endMs: number;
@@ -54,6 +80,8 @@ export interface VmEpochRow {
   memState: number;
   sharedPages: number;
   framesSaved: number;
+  /** Guest page-cache columns (GC_*), null without a guest page cache. */
+  cache: Float64Array | null;
 }
 
 export interface VmResult {
@@ -76,6 +104,13 @@ export class VmModel {
   private readonly limitHand: Float64Array;
   /** Each guest's pages in first-touch order with a CLOCK hand: the guest OS's LRU. */
   private guestPages: VmPageLists | null = null;
+  /** Guest page cache: [start, end) of 4 KiB page numbers that are file blocks (every VM), or null. */
+  private readonly cacheRange: readonly [number, number] | null;
+  /** Per page: 1 = a guest page-cache page (set at first touch). */
+  private guestCache = new Uint8Array(0);
+  /** Each guest's cache pages with their own CLOCK hand (reclaimed before guestPages). */
+  private cachePages: VmPageLists | null = null;
+  readonly cacheStats: Float64Array | null;
   pageContent = new Uint32Array(0);
   /** The host's free-memory state (0 high, 1 soft, 2 hard, 3 low), as the idle-tax policy records it. */
   memState = 0;
@@ -94,6 +129,9 @@ export class VmModel {
     for (let v = 0; v < this.count; v++) this.stats[v * VS_STRIDE + VS_BALLOON_TARGET] = this.spec.balloonPages[v];
     this.cpuVm = new Int32Array(core.cpus).fill(-1);
     this.limitHand = new Float64Array(this.count);
+    const workload = core.config.workload;
+    this.cacheRange = guestCacheRangeOf(core.config) ?? (typeof workload === 'string' ? vmsGuestCacheRange(workload) : null);
+    this.cacheStats = this.cacheRange !== null ? new Float64Array(this.count * GC_STRIDE) : null;
     if (((core.config['vm.count'] as number | undefined) ?? 0) > 0 || sourceVms > 1) this.enable();
   }
 
@@ -107,13 +145,36 @@ export class VmModel {
     this.pageContent = new Uint32Array(Math.max(1024, m.state.length));
     // Pages touched before (none in a normal run: policies attach before it starts) are counted now.
     this.guestPages = new VmPageLists(this.count);
+    if (this.cacheRange !== null) {
+      this.cachePages = new VmPageLists(this.count);
+      this.guestCache = new Uint8Array(Math.max(1024, m.state.length));
+    }
     for (let p = 0; p < m.pages; p++) {
-      this.guestPages.add(ids.vm(p), p);
+      if (this.classifyCache(p)) {
+        this.cachePages!.add(ids.vm(p), p);
+        this.cacheStats![Math.min(ids.vm(p), this.count - 1) * GC_STRIDE + GC_PAGES]++;
+      } else this.guestPages.add(ids.vm(p), p);
       const v = Math.min(ids.vm(p), this.count - 1) * VS_STRIDE;
       this.stats[v + VS_TOUCHED]++;
       this.stats[v + VS_GUEST_RESIDENT]++;
       if (m.frame[p] >= 0) this.stats[v + VS_MAPPED]++;
     }
+  }
+
+  /** Is the page a guest page-cache page? Decided from its address at its first touch and recorded. */
+  private classifyCache(page: number): boolean {
+    if (this.cacheRange === null) return false;
+    const ids = this.core.ids;
+    const vpn4k = (ids.vpnHi(page) * 2 ** 32 + ids.vpnLo(page)) * this.core.subPages;
+    const cache = vpn4k >= this.cacheRange[0] && vpn4k < this.cacheRange[1];
+    this.guestCache = grow(this.guestCache, page + 1);
+    this.guestCache[page] = cache ? 1 : 0;
+    return cache;
+  }
+
+  /** Is the page one of its guest's page-cache pages? */
+  isGuestCache(page: number): boolean {
+    return page < this.guestCache.length && this.guestCache[page] === 1;
   }
 
   content(page: number): number {
@@ -134,23 +195,36 @@ export class VmModel {
     const s = this.stats;
     const v = vm * VS_STRIDE;
     s[v + VS_MAPPED]++;
+    const cache = this.cacheRange !== null && (swapIn ? this.isGuestCache(page) : this.classifyCache(page));
     if (!swapIn) {
       s[v + VS_TOUCHED]++;
       s[v + VS_GUEST_RESIDENT]++;
-      this.guestPages!.add(vm, page);
+      (cache ? this.cachePages! : this.guestPages!).add(vm, page);
     } else if (guestPaged) {
-      s[v + VS_GUEST_PAGE_INS]++;
+      if (!cache) s[v + VS_GUEST_PAGE_INS]++;
       s[v + VS_GUEST_RESIDENT]++;
     } else {
       s[v + VS_HOST_PAGE_INS]++;
     }
     let stall = 0;
+    if (cache && (!swapIn || guestPaged)) {
+      // A block the guest does not hold: read from its virtual disk into a free guest page. After a
+      // drop the fault path charged the read as a guest page-in; a first touch pays it here.
+      const g = vm * GC_STRIDE;
+      this.cacheStats![g + GC_PAGES]++;
+      this.cacheStats![g + GC_MISSES]++;
+      if (!swapIn) {
+        const read = core.storage.on ? core.storage.read(core.nowNs, core.pageBytes) : core.cost.swapInNs;
+        core.counters[C_KERNEL_CPU_NS] += read;
+        stall += read;
+      }
+    }
     if (s[v + VS_GUEST_RESIDENT] > this.guestCapacity(vm)) {
       // The guest is short of memory: its own direct reclaim, in the faulting CPU's context.
       core.ctxCpu = c;
       this.guestShrink(vm, page);
       core.ctxCpu = -1;
-      stall = core.takePendingStall();
+      stall += core.takePendingStall();
     }
     if (s[v + VS_MAPPED] > this.spec.limitPages[vm]) {
       // Over its limit (ESX max size): the host pages out one of the VM's own pages (the swap
@@ -177,12 +251,17 @@ export class VmModel {
     while (this.stats[s + VS_GUEST_RESIDENT] > this.guestCapacity(vm)) {
       const p = this.guestVictim(vm, except);
       if (p < 0) break;
+      const cache = this.isGuestCache(p);
       if (core.memory.frame[p] >= 0) {
-        this.guestPageOut(p);
+        if (cache) this.cacheReclaim(p);
+        else this.guestPageOut(p);
       } else {
         // Host-swapped behind the guest's back: swapped in for the guest to write out.
         core.memory.flags[p] |= K_GUEST_PAGED;
-        this.stats[s + VS_GUEST_PAGE_OUTS]++;
+        if (cache) {
+          this.cacheStats![vm * GC_STRIDE + GC_PAGES]--;
+          this.cacheStats![vm * GC_STRIDE + GC_WRITEBACKS]++;
+        } else this.stats[s + VS_GUEST_PAGE_OUTS]++;
         this.stats[s + VS_GUEST_RESIDENT]--;
         core.counters[C_KERNEL_CPU_NS] += core.cost.swapInNs;
         this.stall(vm, core.cost.swapInNs + core.cost.guestPageOutNs);
@@ -193,13 +272,25 @@ export class VmModel {
   }
 
   /**
-   * The guest's LRU: a CLOCK over the pages in its memory (first-touch order; pages it paged out are
-   * skipped until they come back); a page whose accessed bit is set gets a second chance (cleared as
-   * a charged PTE scan). -1 if the guest holds nothing but `except`.
+   * The guest's reclaim victim: with a page cache, the next cache page under the cache's CLOCK
+   * (cache_trim_mode); else, or when the guest holds no other cache page, its CLOCK over the rest.
+   * -1 if the guest holds nothing but `except`.
    */
   private guestVictim(vm: number, except: number): number {
+    if (this.cachePages !== null && this.cacheStats![vm * GC_STRIDE + GC_PAGES] > 0) {
+      const p = this.clockVictim(this.cachePages, vm, except);
+      if (p >= 0) return p;
+    }
+    return this.clockVictim(this.guestPages!, vm, except);
+  }
+
+  /**
+   * A CLOCK over one of the guest's lists (first-touch order; pages it paged out are skipped until
+   * they come back); a page whose accessed bit is set gets a second chance (cleared as a charged PTE
+   * scan). -1 if the list holds nothing but `except`.
+   */
+  private clockVictim(list: VmPageLists, vm: number, except: number): number {
     const flags = this.core.memory.flags;
-    const list = this.guestPages!;
     const n = list.count(vm);
     let referenced = -1;
     for (let steps = 0; steps < 2 * n; steps++) {
@@ -235,6 +326,24 @@ export class VmModel {
     }
     this.limitHand[vm] = hand;
     return fallback;
+  }
+
+  /** The guest reclaims one of its cache pages: a clean one is dropped, a dirty one written back first. */
+  private cacheReclaim(page: number): void {
+    const core = this.core;
+    const m = core.memory;
+    const vm = core.ids.vm(page);
+    const dirty = (m.state[page] & S_DIRTY) !== 0;
+    // The guest frees the page itself: the host has nothing to swap out for it.
+    m.state[page] &= ~S_DIRTY;
+    core.ops.evict(page);
+    m.flags[page] |= K_GUEST_PAGED;
+    this.stats[vm * VS_STRIDE + VS_HOST_PAGE_OUTS]--; // evict counted it as host paging
+    this.stats[vm * VS_STRIDE + VS_GUEST_RESIDENT]--;
+    const g = vm * GC_STRIDE;
+    this.cacheStats![g + GC_PAGES]--;
+    this.cacheStats![g + (dirty ? GC_WRITEBACKS : GC_DROPS)]++;
+    if (dirty) this.stall(vm, core.cost.guestPageOutNs);
   }
 
   /** Host.share: remap `page` copy-on-write onto the frame of `withPage` (see VmHost.share). */
@@ -346,7 +455,7 @@ export class VmModel {
       if (core.idealNs[c] > idealNs[v]) idealNs[v] = core.idealNs[c];
     }
     const m = core.memory;
-    return { endMs: endNs / 1e6, stats: this.stats.slice(), timeNs, idealNs, memState: this.memState, sharedPages: m.sharedMapped, framesSaved: m.mappedPages - m.liveFrames };
+    return { endMs: endNs / 1e6, stats: this.stats.slice(), timeNs, idealNs, memState: this.memState, sharedPages: m.sharedMapped, framesSaved: m.mappedPages - m.liveFrames, cache: this.cacheStats?.slice() ?? null };
   }
 
   result(endNs: number): VmResult | undefined {

@@ -88,6 +88,43 @@ describe('tpp', () => {
     expect(host.get('promoteCandidates')).toBe(1);
   });
 
+  it('without the gate the same page is promoted at its first hint fault', () => {
+    const { host, k, fault } = setup({ demoteScaleFactor: 200, promoteActiveOnly: false, kswapdRetryMs: 10000 });
+    host.nowNs = 5000 * MS;
+    const x = fault(1, 5000);
+    k.accessTimeMs[x] = 4990;
+    k.onFault(x, FAULT_HINT, 0); // latency 10 ms < 1000 → candidate → promoted
+    expect(host.tierOf(x)).toBe(0);
+    expect(host.get('promoteSuccess')).toBe(1);
+  });
+
+  it('reclaim on the slow node activates a page it finds young and PG_referenced: its next hint fault promotes', () => {
+    // How a slow-tier page reaches the active list other than by two gated hint faults:
+    // folio_check_references during reclaim on its node. Node 1 (10,000 pages): min 90, low 190,
+    // high 290, promo 390 (tiering mode: kswapd balances to promo). x is the first page on node 1,
+    // so the tail of its inactive list, the first page kswapd looks at.
+    const { host, k, fault } = setup({ demoteScaleFactor: 200, promoteActiveOnly: true, kswapdRetryMs: 10000 });
+    host.nowNs = 5000 * MS;
+    const x = fault(1, 0);
+    k.accessTimeMs[x] = 4990;
+    k.onFault(x, FAULT_HINT, 0); // hint fault 1: PG_referenced
+    host.touch(x); // the faulting access itself leaves the PTE young (do_numa_page: pte_mkyoung)
+    expect(k.reclaimer.isActive(x)).toBe(false);
+    for (let i = 1; i < 9700; i++) fault(1, i); // free 300 < promo 390
+    k.wakeKswapd(1);
+    host.runTimers((id) => k.onTimer(id), Infinity, isKswapd);
+    // x: young PTE and PG_referenced → FOLIOREF_ACTIVATE. The other, never touched pages are
+    // evicted (node 1 is the last tier) until free > 390.
+    expect(host.tierOf(x)).toBe(1);
+    expect(k.reclaimer.isActive(x)).toBe(true);
+    expect(host.free(1)).toBeGreaterThan(390);
+    // Next hint fault: PageActive → latency 5100 − 4990 = 110 ms < 1000 → promoted.
+    host.nowNs += 100 * MS;
+    k.onFault(x, FAULT_HINT, 0);
+    expect(host.tierOf(x)).toBe(0);
+    expect(host.get('promoteInactiveSkipped')).toBe(1);
+  });
+
   it('warns when kswapd keeps more than 10 % of a tier free, and until the scanner has made three passes (the gate promotes at a third hint fault)', () => {
     // demote_scale_factor 1000 → node 0's target 109 of 1000 pages = 10.9 % > 10 %: one warning.
     // Node 1 (10,000 pages): min ⌊100 · 10000/11000⌋ = 90, tmp max(22, 100) = 100 → promo 390 =

@@ -9,7 +9,8 @@ import { resolveConfig, runSimulation } from '../sim/run.ts';
 import { summaryRow, vmTimeseriesRows } from '../results/rows.ts';
 import { toCsv } from '../results/write.ts';
 import * as S from '../sim/stats.ts';
-import { VS_STRIDE, VS_MAPPED, VS_GUEST_PAGE_OUTS } from '../sim/engine.ts';
+import { VS_STRIDE, VS_MAPPED, VS_GUEST_PAGE_OUTS, VS_GUEST_RESIDENT } from '../sim/engine.ts';
+import { GC_STRIDE, GC_PAGES, GC_MISSES, GC_DROPS, GC_WRITEBACKS } from '../sim/vm-model.ts';
 
 const MAINS = ['first-touch', 'tpp', 'mglru'];
 
@@ -88,6 +89,49 @@ describe('VM model invariants under seeded random runs', () => {
       }
     }
     expect(guestPaged).toBeGreaterThan(0); // the runs did exercise the guest model
+  }, 120_000);
+
+  it('guests with a page cache (file sets), balloons and host overcommit: cache counters, pages and frames stay consistent', async () => {
+    const rng = seedrandom.alea('vm-fuzz/guest-cache');
+    let drops = 0;
+    let writebacks = 0;
+    for (let round = 0; round < 4; round++) {
+      const vms = 2 + Math.floor(rng() * 2);
+      const pages = 400 + Math.floor(rng() * 800);
+      const file = 300 + Math.floor(rng() * 1500);
+      const workload = `vms:count=${vms},pages=${pages},accesses=8k,os=0.3,zero=0.1,dup=0.05,write=${rng().toFixed(2)},file=${file},fileShare=${(0.2 + rng() * 0.5).toFixed(2)},fileWrite=${rng().toFixed(2)},gapNs=20000`;
+      // Guests configured with room for part of their file set; host at 50–90 % of the guests' memory.
+      const memPages = pages + Math.floor(file * (0.2 + rng() * 0.6));
+      const hostPages = Math.floor(vms * memPages * (0.5 + rng() * 0.4));
+      const sets: Record<string, unknown> = {
+        'machine.tiers.0.capacityGiB': (Math.floor(hostPages / 4) * 4096) / 1024 ** 3,
+        'machine.tiers.1.capacityGiB': ((hostPages - Math.floor(hostPages / 4)) * 4096) / 1024 ** 3,
+        'vm.memMiB': (memPages * 4096) / 1024 ** 2,
+        'policy.idle-tax.samplePeriodS': 0.05,
+        'policy.idle-tax.reallocIntervalS': 0.02,
+        'policy.idle-tax.stateCheckMs': 2,
+        'policy.balloon.pollIntervalMs': 5,
+        'policy.page-sharing.scanRatePerVmPagesPerS': 20000,
+        'policy.page-sharing.scanRateTotalPagesPerS': 50000,
+        'policy.page-sharing.scanIntervalMs': 1,
+      };
+      for (const cut of [6000, 0]) {
+        const { config } = resolveConfig({ sets, flags: { workload, with: 'balloon,idle-tax,page-sharing', policy: MAINS[round % MAINS.length], seed: round + 1, 'run.maxAccesses': cut } });
+        const { engine, result } = await runSimulation(config);
+        const where = `${workload} mem ${memPages} host ${hostPages} cut ${cut}`;
+        expect(engine.checkInvariants(), where).toEqual([]);
+        const vm = result.vm!;
+        for (let v = 0; v < vm.count; v++) {
+          const c = vm.final.cache!;
+          drops += c[v * GC_STRIDE + GC_DROPS];
+          writebacks += c[v * GC_STRIDE + GC_WRITEBACKS];
+          expect(c[v * GC_STRIDE + GC_PAGES], where).toBeLessThanOrEqual(vm.final.stats[v * VS_STRIDE + VS_GUEST_RESIDENT]);
+          expect(c[v * GC_STRIDE + GC_MISSES], where).toBe(c[v * GC_STRIDE + GC_PAGES] + c[v * GC_STRIDE + GC_DROPS] + c[v * GC_STRIDE + GC_WRITEBACKS]);
+        }
+      }
+    }
+    expect(drops).toBeGreaterThan(0); // the runs did reclaim cache, clean and dirty
+    expect(writebacks).toBeGreaterThan(0);
   }, 120_000);
 
   it('same config and seed give byte-identical summary and vm-timeseries CSV; another seed changes them', async () => {

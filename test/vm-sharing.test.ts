@@ -9,6 +9,8 @@ import { vmEngine } from './vm-helpers.ts';
 import { probePolicy } from './helpers.ts';
 import * as S from '../sim/stats.ts';
 import { VS_STRIDE, VS_COW_BREAKS } from '../sim/engine.ts';
+import { resolveConfig, runSimulation } from '../sim/run.ts';
+import { parseVmsWorkload } from '../traces/synthetic-vms.ts';
 
 describe('engine: page sharing on frames', () => {
   it('shares two identical pages, refuses different ones, breaks sharing on write and reuses the last mapper', async () => {
@@ -87,5 +89,44 @@ describe('engine: page sharing on frames', () => {
     expect(res.vm!.final.framesSaved).toBe(1); // 2 mapped pages on 1 frame
     expect(res.vm!.final.sharedPages).toBe(2);
     expect(e.checkInvariants()).toEqual([]);
+  });
+});
+
+describe('vms workload: duplicate content within one guest (dup=)', () => {
+  // One guest of 1000 pages: OS image 20 % (200 pages), zero pages z, duplicates 5 % (50 pages: page
+  // 200 + z + k copies OS page k), the rest private data with distinct contents. write=0, so nothing
+  // changes after boot. The scanner at 100 000 pages/s for ~200 ms scans ~20 000 random pages: a page
+  // is never scanned with probability (999/1000)^20000 ≈ 2e-9, so every pair is found.
+  // Frames saved: each of the 50 pairs saves one frame; z zero pages share one frame (z − 1 saved).
+  const run = async (zero: number) => {
+    const { config } = resolveConfig({
+      sets: {
+        'machine.tiers.0.capacityGiB': (512 * 4096) / 1024 ** 3,
+        'machine.tiers.1.capacityGiB': (1024 * 4096) / 1024 ** 3,
+        'policy.page-sharing.scanRatePerVmPagesPerS': 100_000,
+        'policy.page-sharing.scanRateTotalPagesPerS': 100_000,
+        'policy.page-sharing.scanIntervalMs': 1,
+      },
+      flags: { policy: 'first-touch', with: 'page-sharing', workload: `vms:count=1,pages=1000,os=0.2,zero=${zero},dup=0.05,accesses=1000,osShare=0.5,write=0,gapNs=200000` },
+    });
+    const { engine, result } = await runSimulation(config);
+    expect(engine.checkInvariants()).toEqual([]);
+    return result.vm!.final;
+  };
+
+  it('50 duplicate pairs in one guest save exactly 50 frames', async () => {
+    const f = await run(0);
+    expect(f.framesSaved).toBe(50);
+    expect(f.sharedPages).toBe(100);
+  });
+
+  it('with 100 zero pages besides: 50 + 99 frames saved', async () => {
+    const f = await run(0.1);
+    expect(f.framesSaved).toBe(50 + 99);
+    expect(f.sharedPages).toBe(100 + 100);
+  });
+
+  it('rejects more duplicates than OS pages to copy', () => {
+    expect(() => parseVmsWorkload('vms:count=1,pages=100,os=0.1,dup=0.2')).toThrow(/0 ≤ dup ≤ os/);
   });
 });

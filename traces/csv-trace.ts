@@ -10,6 +10,15 @@
 //   vm       virtual machine number (0–65535)
 //   size     bytes; an access crossing a 64 B line becomes one record per line
 //   content  content fingerprint (0x-hex or decimal, 32 bits)
+//   type     page type of addr's pages: anon, shmem, file, file-ro, cache (empty = not said); the
+//            types become the run's region map before it starts (traces/csv-types.ts), so the
+//            records themselves carry nothing more
+//   buf      user buffer address of a read()/write() copy: op `fread` (page-cache page → buffer:
+//            each 64 B line a read of addr, then a write of buf) or `fwrite` (buffer → page cache:
+//            a read of buf, then a write of addr); size ≤ 4096 (the kernel copies a folio at a
+//            time, filemap_read / generic_perform_write). addr's pages are page cache (type cache
+//            unless the type column says otherwise). Expanded here, so the engine sees plain reads
+//            and writes.
 // perf mem -D columns: PID (ignored), TID (→ cpu), IP, SYMBOL, LOCAL WEIGHT (ignored: the engine's
 // cost model gives latency), DSRC (PERF_MEM_OP bits of perf_event.h: STORE 0x4 → write, else read),
 // ADDR (→ addr).
@@ -17,7 +26,7 @@
 // error), text in trailing unused columns (perf's SYMBOL) may contain anything.
 
 import type { TraceFormat } from './reader.ts';
-import { LineReader, ADDR, CpuIds, TOK_END, TOK_START, parseAddress, parseDecimal, tokenize, trimEol } from './reader.ts';
+import { LineReader, ADDR, CpuIds, TOK_END, TOK_START, extraLines, lineBase, parseAddress, parseDecimal, tokenize, trimEol } from './reader.ts';
 import { OP_READ, OP_WRITE } from './batch.ts';
 import { TraceError, cut } from './open.ts';
 import { MAX_ACCESS_BYTES, threadIdInRange } from './limits.ts';
@@ -31,11 +40,31 @@ const COL_VM = 5;
 const COL_SIZE = 6;
 const COL_CONTENT = 7;
 const COL_DSRC = 8;
+const COL_TYPE = 9;
+const COL_BUF = 10;
 const COL_IGNORED = -1;
 
 export const CSV_COLUMNS: Record<string, number> = {
-  addr: COL_ADDR, op: COL_OP, time: COL_TIME, gap: COL_GAP, cpu: COL_CPU, vm: COL_VM, size: COL_SIZE, content: COL_CONTENT,
+  addr: COL_ADDR, op: COL_OP, time: COL_TIME, gap: COL_GAP, cpu: COL_CPU, vm: COL_VM, size: COL_SIZE, content: COL_CONTENT, type: COL_TYPE, buf: COL_BUF,
 };
+
+/** Page type names of the type column: sim/page-types.ts pageTypeOf's names. */
+export const CSV_PAGE_TYPES = ['anon', 'shmem', 'file', 'file-ro', 'cache'] as const;
+/** Index of the page-cache type in CSV_PAGE_TYPES (what fread/fwrite make addr's pages by default). */
+export const CSV_TYPE_CACHE = 4;
+
+/** The type field b[s, e): an index into CSV_PAGE_TYPES, -1 when empty (not said), -2 when not a type name. */
+export function csvPageType(b: Buffer, s: number, e: number): number {
+  if (s === e) return -1;
+  const word = b.toString('latin1', s, e).toLowerCase();
+  return (CSV_PAGE_TYPES as readonly string[]).indexOf(word) >= 0 ? (CSV_PAGE_TYPES as readonly string[]).indexOf(word) : -2;
+}
+
+/** Op codes opCode returns beyond read (0), write (1) and modify (2): a read() or a write() copy. */
+export const OPC_FREAD = 3;
+export const OPC_FWRITE = 4;
+/** Largest fread/fwrite copy of one record: one 4 KiB page. */
+export const MAX_COPY_BYTES = 4096;
 /** perf mem report -D -x, header names. */
 const PERF_MEM_COLUMNS: Record<string, number> = {
   pid: COL_IGNORED, tid: COL_CPU, ip: COL_IGNORED, 'local weight': COL_IGNORED, weight: COL_IGNORED, dsrc: COL_DSRC, symbol: COL_IGNORED,
@@ -45,8 +74,9 @@ const PERF_MEM_COLUMNS: Record<string, number> = {
 const PERF_MEM_OP_STORE = 4;
 
 export class CsvReader extends LineReader {
-  protected readonly maxPerLine = 2 * 5; // M × (size ≤ 256 spans ≤ 5 lines)
-  private colOf = new Int32Array(9).fill(-1);
+  // M: 2 × (size ≤ 256 spans ≤ 5 lines); with a buf column (fread/fwrite) 2 × (a 4 KiB copy spans ≤ 65 lines).
+  protected maxPerLine = 2 * 5;
+  private colOf = new Int32Array(11).fill(-1);
   private usedCols = 0;
   private headerSeen = false;
   private readonly cpus = new CpuIds();
@@ -74,15 +104,40 @@ export class CsvReader extends LineReader {
     const lo = ADDR[1];
     let op = OP_READ;
     let modify = false;
+    /** 0, or OPC_FREAD / OPC_FWRITE: a read()/write() copy between addr and buf. */
+    let copy = 0;
     const oi = col[COL_OP];
     if (oi >= 0) {
       const k = opCode(b, TOK_START[oi], TOK_END[oi]);
       if (k < 0) {
-        this.bad(b, s, e, 'op R, W, M, read, write, load, store, L, S, 0 or 1');
+        this.bad(b, s, e, 'op R, W, M, read, write, load, store, L, S, 0, 1, fread or fwrite');
         return;
       }
-      op = k === 2 ? OP_READ : k;
+      if (k >= OPC_FREAD) {
+        copy = k;
+        if (col[COL_BUF] < 0) {
+          this.bad(b, s, e, `a buf column (the user buffer of op ${k === OPC_FREAD ? 'fread' : 'fwrite'}) in the header`);
+          return;
+        }
+      }
+      op = k === 2 || k >= OPC_FREAD ? OP_READ : k;
       modify = k === 2;
+    }
+    const yi = col[COL_TYPE];
+    if (yi >= 0 && csvPageType(b, TOK_START[yi], TOK_END[yi]) === -2) {
+      this.bad(b, s, e, `a page type (${CSV_PAGE_TYPES.join(', ')}) or nothing in column type`);
+      return;
+    }
+    let bufHi = 0;
+    let bufLo = 0;
+    if (copy !== 0) {
+      const bi = col[COL_BUF];
+      if (!parseAddress(b, TOK_START[bi], TOK_END[bi], false)) {
+        this.bad(b, s, e, 'a buffer address (0x-hex or decimal, ≤ 64 bits) in column buf');
+        return;
+      }
+      bufHi = ADDR[0];
+      bufLo = ADDR[1];
     }
     const di = col[COL_DSRC];
     if (di >= 0) {
@@ -115,8 +170,9 @@ export class CsvReader extends LineReader {
     const si = col[COL_SIZE];
     if (si >= 0) {
       size = parseDecimal(b, TOK_START[si], TOK_END[si]);
-      if (!(Number.isInteger(size) && size >= 1 && size <= MAX_ACCESS_BYTES)) {
-        this.bad(b, s, e, `a size 1–${MAX_ACCESS_BYTES} in column size`);
+      const max = copy !== 0 ? MAX_COPY_BYTES : MAX_ACCESS_BYTES;
+      if (!(Number.isInteger(size) && size >= 1 && size <= max)) {
+        this.bad(b, s, e, copy !== 0 ? `a size 1–${MAX_COPY_BYTES} in column size (one page per fread/fwrite record)` : `a size 1–${MAX_ACCESS_BYTES} in column size`);
         return;
       }
     }
@@ -159,12 +215,40 @@ export class CsvReader extends LineReader {
       if (gi < 0 && prev === prev) gap = t - prev;
     }
     if (!this.gapOk(cpu, gap, gi >= 0 ? 'a gap of' : 'a time since this cpu\'s previous record of') || !this.sizeFits(hi, lo, size)) return;
+    if (copy !== 0 && !this.sizeFits(bufHi, bufLo, size)) return;
     if (ti >= 0) this.lastTime[cpu] = t;
-    if (modify) {
+    if (copy !== 0) {
+      // fread: the page-cache page is the source, the buffer the destination; fwrite the reverse.
+      if (copy === OPC_FREAD) this.emitCopy(cpu, vm, hi, lo, bufHi, bufLo, size, gap);
+      else this.emitCopy(cpu, vm, bufHi, bufLo, hi, lo, size, gap);
+    } else if (modify) {
       this.emitSized(cpu, vm, hi, lo, size, OP_READ, gap, content);
       this.emitSized(cpu, vm, hi, lo, size, OP_WRITE, 0, content);
     } else {
       this.emitSized(cpu, vm, hi, lo, size, op, gap, content);
+    }
+  }
+
+  /**
+   * A copy of `size` bytes from (sHi, sLo) to (dHi, dLo), as copy_to_user / copy_from_user do it:
+   * line by line, each source line read then the matching destination line written (when the two
+   * are aligned differently, the one covering more lines goes on alone at the end). The gap goes
+   * to the first record.
+   */
+  private emitCopy(cpu: number, vm: number, sHi: number, sLo: number, dHi: number, dLo: number, size: number, gap: number): void {
+    const srcLines = extraLines(sLo, size) + 1;
+    const dstLines = extraLines(dLo, size) + 1;
+    const s0 = lineBase(sLo);
+    const d0 = lineBase(dLo);
+    for (let k = 0; k < srcLines || k < dstLines; k++) {
+      if (k < srcLines) {
+        const a = s0 + 64 * k;
+        this.emit(cpu, vm, a > 0xffffffff ? (sHi + 1) >>> 0 : sHi, a >>> 0, OP_READ, k === 0 ? gap : 0, 0);
+      }
+      if (k < dstLines) {
+        const a = d0 + 64 * k;
+        this.emit(cpu, vm, a > 0xffffffff ? (dHi + 1) >>> 0 : dHi, a >>> 0, OP_WRITE, 0, 0);
+      }
     }
   }
 
@@ -194,10 +278,12 @@ export class CsvReader extends LineReader {
     }
     this.usedCols = used;
     this.headerSeen = true;
+    if (this.colOf[COL_BUF] >= 0) this.maxPerLine = 2 * (MAX_COPY_BYTES / 64 + 1);
   }
 }
 
-/** 0 read, 1 write, 2 modify (read then write), -1 unknown. */
+/** 0 read, 1 write, 2 modify (read then write), OPC_FREAD, OPC_FWRITE, -1 unknown. */
+export { opCode as csvOpCode };
 function opCode(b: Buffer, s: number, e: number): number {
   const len = e - s;
   if (len === 0) return -1;
@@ -212,12 +298,14 @@ function opCode(b: Buffer, s: number, e: number): number {
   if (word === 'read' || word === 'load') return 0;
   if (word === 'write' || word === 'store') return 1;
   if (word === 'modify') return 2;
+  if (word === 'fread') return OPC_FREAD;
+  if (word === 'fwrite') return OPC_FWRITE;
   return -1;
 }
 
 export const csvFormat: TraceFormat = {
   name: 'csv',
-  summary: 'CSV with a header (columns addr, op, time, gap, cpu, vm, size, content), or perf mem report -D -x, output',
+  summary: 'CSV with a header (columns addr, op, time, gap, cpu, vm, size, content, type, buf), or perf mem report -D -x, output',
   instructionLevel: false,
   detect(head) {
     const nl = head.indexOf(10);

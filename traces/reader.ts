@@ -360,7 +360,7 @@ export function trimEol(b: Buffer, s: number, e: number): number {
  */
 export abstract class LineReader extends TextReader {
   /** Most records one line can produce. */
-  protected abstract readonly maxPerLine: number;
+  protected abstract maxPerLine: number;
   protected abstract parseLine(b: Buffer, s: number, e: number): void;
 
   /** The line being parsed, for messages about a record found bad after its fields parsed (gapOk). */
@@ -371,10 +371,13 @@ export abstract class LineReader extends TextReader {
   private spanNs = new Float64Array(16);
 
   protected parse(b: Buffer, p: number, end: number): number {
-    const max = this.maxPerLine;
     this.lineBuf = b;
     while (p < end) {
-      if (!this.room(max)) break;
+      // Read per line: a header can raise it (CSV with a buf column: fread/fwrite copies).
+      if (!this.room(this.maxPerLine)) {
+        if (this.n === 0) throw new Error(`${this.opts.path}: a batch of ${this.out.capacity} records cannot hold one line's ${this.maxPerLine}`);
+        break;
+      }
       let q = p;
       while (b[q] !== 10) q++;
       this.lineNo++;

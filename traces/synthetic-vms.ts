@@ -5,15 +5,24 @@
 //
 // - Each guest's memory (pages 4 KiB pages at the same guest-physical addresses in every VM) is
 //   laid out as an OS / library image (share `os`), zero pages (share `zero`: free guest memory the
-//   guest zeroed) and private data (the rest).
+//   guest zeroed), duplicate pages (share `dup`) and private data (the rest).
 // - Boot: every guest first writes each of its pages once, in address order, with its content: OS
 //   page j of image i has the fingerprint of (i, j) — identical in every guest running image i
-//   (VM v runs image v mod `images`) —, zero pages the zero-page fingerprint, data pages a
-//   fingerprint of (vm, page).
+//   (VM v runs image v mod `images`) —, zero pages the zero-page fingerprint, duplicate page k a
+//   copy of the guest's own OS page k (a library mapped twice, a buffer holding a copy of a file
+//   page: content equal to another page of the same guest, so page sharing saves frames within one
+//   guest), data pages a fingerprint of (vm, page).
 // - Then `accesses` per guest: a share `osShare` are reads of random OS pages (code, libraries:
 //   read-only, so they stay identical); the rest go uniformly to the first `ws` share of the guest's
 //   data pages, a share `write` of them writes that leave new content (so writes really change
-//   pages). Zero pages are not touched after boot.
+//   pages). Zero and duplicate pages are not touched after boot.
+// - File I/O through the guest's buffer cache (`file` > 0, off by default): each guest has a file
+//   set of `file` 4 KiB blocks on its virtual disk; a share `fileShare` of its accesses after boot
+//   are read()/write() calls on a uniformly random block (a share `fileWrite` of them writes, which
+//   leave new content). File blocks are guest page-cache pages at their own addresses after the
+//   guest's memory pages (vmsGuestCacheRange): the engine's guest model knows them as cache, fills
+//   free guest memory with them, reads a missing block from the guest's virtual disk and reclaims
+//   cache before anon pages (sim/vm-model.ts). They are not touched at boot.
 // - ws, osShare and gapNs take one value per VM separated by "/", the last repeating ("ws=1/0.05": VM 0
 //   uses all its data, every other VM 5 %).
 // Fingerprints are 32-bit (0 = unknown); data fingerprints of different pages may collide with
@@ -32,6 +41,10 @@ export const VMS_PARAMS: Record<string, { default: number | string; doc: string 
   pages: { default: '16Ki', doc: 'Memory of each guest in 4 KiB pages (all touched at boot).' },
   os: { default: 0.4, doc: 'Share of each guest\'s pages holding its OS / library image (identical across guests running the same image).' },
   zero: { default: 0.15, doc: 'Share of each guest\'s pages that are zero pages (zeroed free memory, not touched after boot).' },
+  dup: { default: 0, doc: 'Share of each guest\'s pages that copy one of its own OS pages (duplicate page k = OS page k; at most os), so one guest alone can share non-zero pages. Paper §4.3: one VM alone shared ~5 MB, 55 % of it zero pages, i.e. ≈ 2.25 MB non-zero: dup ≈ 2.25 MB / guest memory.' },
+  file: { default: 0, doc: 'File set of each guest in 4 KiB blocks, read and written through its buffer cache (0 = no file I/O).' },
+  fileShare: { default: 0, doc: 'Share of accesses after boot that are file reads/writes (read()/write() of a random block of the file set); needs file > 0.' },
+  fileWrite: { default: 0, doc: 'Share of file accesses that write (dirty the cache page).' },
   images: { default: 1, doc: 'Distinct guest images; VM v runs image v mod images (1 = identical guests).' },
   accesses: { default: '1M', doc: 'Accesses per VM after boot.' },
   osShare: { default: '0.3', doc: 'Share of accesses that read OS / library pages, per VM separated by "/" (last repeats).' },
@@ -53,6 +66,10 @@ export interface VmsSpec {
   pages: number;
   osPages: number;
   zeroPages: number;
+  dupPages: number;
+  filePages: number;
+  fileShare: number;
+  fileWrite: number;
   images: number;
   accesses: number;
   osShare: number[];
@@ -100,6 +117,10 @@ export function parseVmsWorkload(spec: string): VmsSpec {
     pages,
     osPages: Math.floor(os * pages),
     zeroPages: Math.floor(zero * pages),
+    dupPages: Math.floor(val('dup') * pages),
+    filePages: Math.floor(val('file')),
+    fileShare: val('fileShare'),
+    fileWrite: val('fileWrite'),
     images: Math.floor(val('images')),
     accesses: Math.floor(val('accesses')),
     osShare: list('osShare'),
@@ -116,6 +137,12 @@ export function parseVmsWorkload(spec: string): VmsSpec {
   if (s.gapNs.some((g) => !(g >= 0))) throw bad(`needs every gapNs ≥ 0, found ${raw('gapNs')}`);
   if (s.threads < 1 || s.threads * count > 4096) throw bad(`needs threads ≥ 1 and threads · count ≤ 4096, found ${s.threads}`);
   if (s.osShare.some((o) => o > 0) && s.osPages === 0) throw bad('has osShare > 0 but no OS pages (raise os)');
+  if (!(val('dup') >= 0) || s.dupPages > s.osPages) throw bad(`needs 0 ≤ dup ≤ os (a duplicate page copies one of the guest's OS pages), found dup ${val('dup')}, os ${os}`);
+  if (s.osPages + s.zeroPages + s.dupPages >= pages) throw bad(`needs os + zero + dup < 1 (data pages remain), found ${os} + ${zero} + ${val('dup')}`);
+  if (s.filePages < 0 || s.filePages > 1 << 27) throw bad(`needs file in [0, 2^27] blocks, found ${s.filePages}`);
+  if (!(s.fileShare >= 0 && s.fileShare < 1)) throw bad(`needs fileShare in [0, 1), found ${s.fileShare}`);
+  if (!(s.fileWrite >= 0 && s.fileWrite <= 1)) throw bad(`needs fileWrite in [0, 1], found ${s.fileWrite}`);
+  if ((s.filePages > 0) !== (s.fileShare > 0)) throw bad(`needs file > 0 and fileShare > 0 together (a file set and accesses to it), found file ${s.filePages}, fileShare ${s.fileShare}`);
   return s;
 }
 
@@ -149,7 +176,7 @@ export class VmsWorkload {
   }
 
   footprintPages(pageBytes: number): number {
-    return this.vms * Math.ceil((this.s.pages * 4096) / pageBytes);
+    return this.vms * Math.ceil(((this.s.pages + this.s.filePages) * 4096) / pageBytes);
   }
 
   read(cpu: number, b: AccessBatch): number {
@@ -166,7 +193,8 @@ export class VmsWorkload {
     const image = vm % s.images;
     const gap = s.gapNs[Math.min(vm, s.gapNs.length - 1)];
     const osShare = s.osShare[Math.min(vm, s.osShare.length - 1)];
-    const dataFirst = s.osPages + s.zeroPages;
+    const dupFirst = s.osPages + s.zeroPages;
+    const dataFirst = dupFirst + s.dupPages;
     const dataPages = s.pages - dataFirst;
     const wsPages = Math.max(1, Math.floor(s.ws[Math.min(vm, s.ws.length - 1)] * dataPages));
     for (let j = 0; j < n; j++) {
@@ -177,7 +205,19 @@ export class VmsWorkload {
       if (seq < boot) {
         page = bootFirst + seq;
         op = OP_WRITE;
-        content = page < s.osPages ? fingerprint(0x05, image, page) : page < dataFirst ? CONTENT_ZERO_PAGE : fingerprint(vm + 0x100, page, 0);
+        content =
+          page < s.osPages ? fingerprint(0x05, image, page)
+          : page < dupFirst ? CONTENT_ZERO_PAGE
+          : page < dataFirst ? fingerprint(0x05, image, page - dupFirst) // a copy of OS page k
+          : fingerprint(vm + 0x100, page, 0);
+      } else if (s.filePages > 0 && rng() < s.fileShare) {
+        // read()/write() of a file block: a guest page-cache page after the guest's memory pages.
+        const block = Math.min(s.filePages - 1, Math.floor(rng() * s.filePages));
+        page = s.pages + block;
+        if (s.fileWrite > 0 && rng() < s.fileWrite) {
+          op = OP_WRITE;
+          content = fingerprint(0x10000 + vm, block, seq + 1);
+        }
       } else {
         const u = rng();
         if (u < osShare) {
@@ -203,6 +243,16 @@ export class VmsWorkload {
     b.count = n;
     return n;
   }
+}
+
+/**
+ * The guest page-cache pages of a vms workload (its file blocks) as a range of 4 KiB page numbers,
+ * the same in every VM: [start, end), or null when the spec is not a vms workload with a file set.
+ */
+export function vmsGuestCacheRange(spec: string): [start: number, end: number] | null {
+  if (!isVmsWorkload(spec)) return null;
+  const s = parseVmsWorkload(spec);
+  return s.filePages > 0 ? [BASE_PAGE + s.pages, BASE_PAGE + s.pages + s.filePages] : null;
 }
 
 function share(total: number, n: number, t: number): number {

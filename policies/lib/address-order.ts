@@ -7,20 +7,28 @@
 // Sync runs only from daemons (timers, reclaim), never on the per-access path.
 
 import type { Host } from '../policy.ts';
-import { grow } from './grow.ts';
+import { grow, initialPages } from './grow.ts';
 
 export class AddressOrder {
   /** Page ids sorted by (vm, vpnHi, vpnLo). */
-  order = new Int32Array(1024);
+  order: Int32Array;
   /** Position of each page in `order`. */
-  rank = new Int32Array(1024);
+  rank: Int32Array;
   /** Per-page key columns (copied from the host once, so comparisons stay in typed arrays). */
-  vm = new Uint16Array(1024);
-  hi = new Uint32Array(1024);
-  lo = new Uint32Array(1024);
+  vm: Uint16Array;
+  hi: Uint32Array;
+  lo: Uint32Array;
   n = 0;
 
-  constructor(private readonly host: Host) {}
+  constructor(private readonly host: Host) {
+    // Sized for the pages the run expects, so that a sync after the init pass does not copy by doubling.
+    const n = initialPages(host);
+    this.order = new Int32Array(n);
+    this.rank = new Int32Array(n);
+    this.vm = new Uint16Array(n);
+    this.hi = new Uint32Array(n);
+    this.lo = new Uint32Array(n);
+  }
 
   /** Add pages touched since the last call. */
   sync(): void {

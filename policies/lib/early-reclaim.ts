@@ -44,9 +44,7 @@ export class EarlyReclaim {
 
   /** Frames in use, the zswap pool's included (it is memory too, charged as cgroup v2 charges it). */
   usedFrames(): number {
-    let used = 0;
-    for (let t = 0; t < this.host.tiers; t++) used += this.host.used(t) + this.capacity0[t] - this.host.capacity(t);
-    return used;
+    return framesInUse(this.host, this.capacity0);
   }
 
   /** After an allocation: reclaim down to the stop mark if usage crossed the start mark. */
@@ -56,4 +54,21 @@ export class EarlyReclaim {
     for (let t = this.host.tiers - 1; t >= 0 && !this.reached(); t--) reclaimer.shrink(t, this.evictOne, this.reached);
     return true;
   }
+}
+
+/** Each tier's capacity now (before a zswap pool takes frames out of it): pass to framesInUse later. */
+export function startCapacities(host: Host): Float64Array {
+  const c = new Float64Array(host.tiers);
+  for (let t = 0; t < host.tiers; t++) c[t] = host.capacity(t);
+  return c;
+}
+
+/**
+ * Frames in use across all tiers, the zswap pool's included (cgroup v2 charges the pool to the
+ * cgroup: memory.current). `capacity0`: each tier's capacity at the start (startCapacities).
+ */
+export function framesInUse(host: Host, capacity0: Float64Array): number {
+  let used = 0;
+  for (let t = 0; t < host.tiers; t++) used += host.used(t) + capacity0[t] - host.capacity(t);
+  return used;
 }

@@ -7,6 +7,8 @@ import type { ScanParams } from './numa-balancing.ts';
 import type { ColloidTiering } from './colloid.ts';
 import { NUMA_BALANCING_MEMORY_TIERING } from './numa-balancing.ts';
 import { MAX_MIB, MAX_SIM_MS } from '../../sim/config.ts';
+import { SENPAI_PARAMS, senpaiOptions } from './senpai.ts';
+import type { SenpaiOptions } from './senpai.ts';
 
 /** How a policy file configures the kernel composition (kernel.ts TieringKernel). */
 export interface KernelOptions {
@@ -20,11 +22,15 @@ export interface KernelOptions {
   watermarkScaleFactor: number;
   reclaimer: 'lru' | 'mglru';
   mglruMinTtlMs?: number;
+  /** MGLRU with page types: a swap device with room (default true); false = anon only where it can be demoted. */
+  mglruSwap?: boolean;
   tpp?: { demoteScaleFactor: number; promoteActiveOnly: boolean; kswapdRetryMs: number; fileOnSlowTier?: boolean };
   /** vm.swappiness for the anon/file balance when the run has page types (typed-lru.ts); default 60. */
   swappiness?: number;
   /** Early reclaim at this % of all memory (early-reclaim.ts); 0 or unset = off. */
   reclaimEarlyPct?: number;
+  /** Senpai/TMO proactive reclaim (senpai.ts); unset = off. */
+  senpai?: SenpaiOptions;
   /** Colloid (numa_balancing mode 6, lib/colloid.ts): hint faults on top-tier pages too, promotion gate, hot local pages moved away. */
   colloid?: ColloidTiering;
   /**
@@ -51,6 +57,7 @@ export type TieringParamValues = ScanParams & {
   swappiness?: number;
   reclaimEarlyPct?: number;
   kswapdPageNs: number;
+  senpai?: boolean;
 };
 
 /** The kernel options every memory-tiering policy takes straight from its parameters (mode 2). */
@@ -66,6 +73,7 @@ export function tieringOptions(p: TieringParamValues): Omit<KernelOptions, 'recl
     swappiness: p.swappiness,
     reclaimEarlyPct: p.reclaimEarlyPct,
     kswapdPageNs: p.kswapdPageNs,
+    senpai: senpaiOptions(p as Parameters<typeof senpaiOptions>[0]),
   };
 }
 
@@ -82,6 +90,7 @@ export const WATERMARK_PARAMS = {
   watermarkScaleFactor: { default: 10, min: 1, max: 3000, doc: 'vm.watermark_scale_factor in 1/10000 of a node: distance between the min/low/high/promo watermarks (kernel default 10 = 0.1 %).' },
   reclaimEarlyPct: { default: 0, min: 0, max: 100, doc: 'Reclaim early: once the frames in use across all tiers exceed this % of all memory, evict cold pages (to zswap or swap) until 1 % below it, instead of waiting for the watermarks (policies/lib/early-reclaim.ts); 0 = off.' },
   swappiness: { default: 60, min: 0, max: 200, doc: 'vm.swappiness (mm/vmscan.c get_scan_count): anon vs file reclaim pressure, 0–200 (kernel default 60); used only when the run declares page types (policies/lib/typed-lru.ts).' },
+  ...SENPAI_PARAMS,
   kswapdPageNs: { default: 500, min: 0, max: 1e6, doc: 'ns of kswapd time per LRU page it scans (isolate, rmap walk, put back or hand to demotion), on top of the PTE test and the migration the cost model charges; kswapd is a thread, so this sets how long its batches take, not a stall [estimate, 200–2000].' },
 } as const;
 

@@ -40,17 +40,20 @@ import { AddressOrder } from './address-order.ts';
 import { NumaScanner, PromotionControl, NUMA_BALANCING_MEMORY_TIERING, NUMA_BALANCING_NORMAL } from './numa-balancing.ts';
 import { ActiveInactiveLru, ADD_FAULT, ADD_MIGRATED, SWAP_CLUSTER_MAX } from './lru.ts';
 import type { Reclaimer } from './lru.ts';
-import { Mglru } from './mglru.ts';
+import { Mglru, flushMglruStats } from './mglru.ts';
 import { TypedLru, flushTypedStats, slowFirst, PT_ANON } from './typed-lru.ts';
 import { DEFAULT_SWAPPINESS } from './scan-balance.ts';
 import { EarlyReclaim } from './early-reclaim.ts';
-import { grow } from './grow.ts';
+import { Senpai } from './senpai.ts';
+import { grow, initialPages } from './grow.ts';
 import { NUMA_BALANCING_COLLOID } from './colloid.ts';
 import type { KernelOptions } from './kernel-params.ts';
 
 export const MAX_RECLAIM_RETRIES = 16;
 const BASE_PAGE_BYTES = 4096;
 const TIMER_SCAN = 1;
+/** Senpai's 1 s tick (senpai.ts). */
+const TIMER_SENPAI = 4;
 const TIMER_KSWAPD = 8; // + node
 /** Share of a tier the kswapd target may keep free before the run warns (stated in README "How faithful is it") [model]. */
 export const RESERVE_WARN_SHARE = 0.1;
@@ -76,9 +79,9 @@ export class TieringKernel {
   readonly promo = new PromotionControl();
   readonly addr: AddressOrder;
   /** Per page: ms of the last scan stamp / hint fault (folio access time, tiering mode). */
-  accessTimeMs = new Float64Array(1024);
+  accessTimeMs: Float64Array;
   /** Per page: CPU of the last hint fault (last_cpupid; -1 unset). */
-  lastCpu = new Int16Array(1024).fill(-1);
+  lastCpu: Int16Array;
   /** Per node: kswapd is awake (a batch is due), and pages its current run has reclaimed. */
   private readonly kswapdRunning: Uint8Array;
   private readonly kswapdRunReclaimed: Float64Array;
@@ -101,11 +104,16 @@ export class TieringKernel {
   private readonly reclaimFromKswapd: Array<(page: number) => boolean>;
   private readonly reclaimDirect: Array<(page: number) => boolean>;
   private readonly early: EarlyReclaim | null = null;
+  /** Senpai's controller (senpai.ts), or null when off; public for benches and tests. */
+  readonly senpai: Senpai | null = null;
 
   constructor(
     private readonly host: Host,
     private readonly o: KernelOptions,
   ) {
+    // Per-page columns sized once for the pages the run expects (lib/grow.ts initialPages).
+    this.accessTimeMs = new Float64Array(initialPages(host));
+    this.lastCpu = new Int16Array(initialPages(host)).fill(-1);
     const n = host.tiers;
     const caps = Array.from({ length: n }, (_, t) => host.capacity(t));
     // The kernel counts watermarks and free memory in base pages; a run with 2 MiB pages allocates
@@ -149,7 +157,9 @@ export class TieringKernel {
     }
     if (o.reclaimer === 'mglru') {
       Object.assign(this.c, { agings: count('mglruAgings'), pmdSkips: count('mglruBloomSkippedPmds'), lookAround: count('mglruLookAroundYoung'), minTtl: count('mglruMinTtlBlocked') });
-      this.reclaimer = new Mglru(host, this.addr, o.mglruMinTtlMs ?? 0);
+      // With page types: anon and file generations, tiers and the refault controller (lib/mglru.ts).
+      if (host.pageTypesOn()) Object.assign(this.c, { dropped: count('reclaimDroppedClean'), writtenBack: count('reclaimWrittenBack'), swapped: count('reclaimSwapped'), refaults: count('workingsetRefaults'), protectedTier1: count('mglruProtectedTier1'), protectedTier2: count('mglruProtectedTier2'), protectedTier3: count('mglruProtectedTier3') });
+      this.reclaimer = new Mglru(host, this.addr, o.mglruMinTtlMs ?? 0, { swappiness: o.swappiness ?? DEFAULT_SWAPPINESS, swap: o.mglruSwap ?? true, canDemote: (t) => o.demotionEnabled && t < n - 1 });
     } else if (host.pageTypesOn()) {
       // Page types declared: separate anon and file lists balanced by swappiness (typed-lru.ts).
       Object.assign(this.c, { dropped: count('reclaimDroppedClean'), writtenBack: count('reclaimWrittenBack'), swapped: count('reclaimSwapped'), refaults: count('workingsetRefaults'), activated: count('workingsetActivated') });
@@ -168,6 +178,7 @@ export class TieringKernel {
       this.early = new EarlyReclaim(host, o.reclaimEarlyPct);
       Object.assign(this.c, { earlyRuns: count('earlyReclaimRuns'), earlyEvicted: count('earlyReclaimEvicted') });
     }
+    if (o.senpai) this.senpai = new Senpai(host, o.senpai, TIMER_SENPAI); // its counters and 1 s timer
     this.kswapdFailures = new Float64Array(n);
     this.kswapdFailNs = new Float64Array(n);
     this.rateLimitPages = (o.promoteRateLimitMBps * 1048576) / host.pageBytes;
@@ -251,6 +262,7 @@ export class TieringKernel {
     this.lastCpu[page] = -1;
     if (kind === FAULT_SWAP_IN) this.reclaimer.refault(t);
     if (this.early && this.reclaiming === 0) this.earlyReclaim();
+    if (this.senpai && this.reclaiming === 0 && this.senpai.over()) this.senpaiReclaim(true);
     if (this.directReclaimDue) {
       // In the faulting CPU's context: its demotions are synchronous and stall it.
       this.directReclaimDue = false;
@@ -271,14 +283,29 @@ export class TieringKernel {
     this.flushReclaimerStats();
   }
 
+  /** Reclaim over memory.high (senpai.ts): in the allocating task (reclaim_high) or after Senpai's tick moved it. */
+  private senpaiReclaim(inTask: boolean): void {
+    this.reclaiming++;
+    this.reclaimedPages += this.senpai!.reclaim(this.reclaimer, inTask);
+    this.reclaiming--;
+    this.flushReclaimerStats();
+  }
+
   private ensure(pages: number): void {
     this.reclaimer.ensure(pages);
+    // Speed trick: runs on every fault; grow() is shared by every column type (megamorphic, not
+    // inlined), so the columns' common case, room already, returns here.
+    if (pages <= this.accessTimeMs.length && pages <= this.lastCpu.length) return;
     this.accessTimeMs = grow(this.accessTimeMs, pages);
     this.lastCpu = grow(this.lastCpu, pages, -1);
   }
 
   onTimer(id: number): void {
     if (id === TIMER_SCAN) this.scanTick();
+    else if (id === TIMER_SENPAI) {
+      this.senpai!.tick(); // then memory_high_write reclaims down to the limit
+      if (this.senpai!.over()) this.senpaiReclaim(false);
+    }
     else if (id >= TIMER_KSWAPD && id < TIMER_KSWAPD + this.host.tiers) this.kswapd(id - TIMER_KSWAPD);
   }
 
@@ -432,16 +459,7 @@ export class TieringKernel {
   private flushReclaimerStats(): void {
     const r = this.reclaimer;
     if (r instanceof TypedLru) flushTypedStats(r, this.host, this.c);
-    if (r instanceof Mglru) {
-      const s = r.stats;
-      const host = this.host;
-      host.count(this.c.agings, s.agings);
-      host.count(this.c.pmdSkips, s.pmdsSkipped);
-      host.count(this.c.lookAround, s.lookAroundYoung);
-      host.count(this.c.minTtl, s.minTtlBlocked);
-      host.count(this.c.scanned, s.evictScanned);
-      s.agings = s.pmdsSkipped = s.lookAroundYoung = s.minTtlBlocked = s.evictScanned = 0;
-    }
+    if (r instanceof Mglru) flushMglruStats(r, this.host, this.c);
   }
 
   // ------------------------------------------------------------------ NUMA balancing

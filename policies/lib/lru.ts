@@ -23,7 +23,7 @@
 
 import type { Host } from '../policy.ts';
 import { PageLists, NO_PAGE } from './page-lists.ts';
-import { grow } from './grow.ts';
+import { grow, initialPages } from './grow.ts';
 
 export const SWAP_CLUSTER_MAX = 32;
 export const DEF_PRIORITY = 12;
@@ -70,7 +70,7 @@ export function inactiveIsLow(inactive: number, active: number, pageBytes: numbe
 
 export class ActiveInactiveLru implements Reclaimer {
   readonly lists: PageLists;
-  private pgReferenced = new Uint8Array(1024);
+  private pgReferenced: Uint8Array;
   private readonly refaults: Float64Array;
   scanned = 0;
 
@@ -78,13 +78,15 @@ export class ActiveInactiveLru implements Reclaimer {
     private readonly host: Host,
     private readonly onScan?: (n: number) => void,
   ) {
-    this.lists = new PageLists(host.tiers * 2);
+    this.lists = new PageLists(host.tiers * 2, initialPages(host));
+    this.pgReferenced = new Uint8Array(initialPages(host));
     this.refaults = new Float64Array(host.tiers);
   }
 
   ensure(pages: number): void {
     this.lists.ensure(pages);
-    this.pgReferenced = grow(this.pgReferenced, pages);
+    // Speed trick: called on every fault; grow() is megamorphic, so the common case returns here.
+    if (pages > this.pgReferenced.length) this.pgReferenced = grow(this.pgReferenced, pages);
   }
 
   add(page: number, tier: number, _how: number, active: boolean): void {

@@ -1,42 +1,88 @@
 // Multi-gen LRU per node (mm/vmscan.c CONFIG_LRU_GEN: lru_gen_add_folio, inc_min_seq,
 // try_to_inc_min_seq, inc_max_seq, walk_mm / walk_pte_range, suitable_to_scan,
-// lru_gen_look_around, should_run_aging, evict_folios; Documentation/mm/multigen_lru.rst).
-// Anonymous pages only: traces carry no file accesses, so there is one type and every page is in
-// tier 0 of its generation (tiers come from accesses through file descriptors) — the refault
-// PID controller that protects tiers has nothing to compare and is not modelled.
+// lru_gen_look_around, should_run_aging, isolate_folios, scan_folios, sort_folio, evict_folios;
+// include/linux/mm_inline.h lru_gen_add_folio, folio_lru_refs, lru_tier_from_refs; mm/swap.c
+// folio_inc_refs; mm/workingset.c lru_gen_eviction, lru_gen_refault, lru_gen_test_recent;
+// Documentation/mm/multigen_lru.rst). Linux v6.6 with "mm/mglru: fix underprotected page cache"
+// (v6.8, backported to 6.6.y); v6.14 reworked refs and tiers ("mm/mglru: rework workingset
+// protection") and is not what this follows.
 //
-// - Generations per node: seq numbers min_seq … max_seq, MIN_NR_GENS = 2 ≤ count ≤ MAX_NR_GENS = 4;
-//   a page's generation is stored as (seq % 4) + 1 (0 = not on a list); each generation has a
-//   birth time. A new node starts with max_seq = MIN_NR_GENS + 1, min_seq = 0.
-// - Placement: a page faulted in (new or refault) is active → max_seq; a migrated
-//   (demoted/promoted) anon page → max_seq − 1 (lru_gen_add_folio).
-// - Aging (producer), when eviction finds only two generations (must) or three with the youngest
-//   holding over 1/2 or the oldest under 1/4 of the pages (should_run_aging): if four exist,
-//   fold the oldest into the next (inc_min_seq); walk the page tables in address order, one PMD
-//   (512 PTEs) at a time, skipping PMDs absent from the bloom filter of this seq; clear accessed
-//   bits of this node's pages and move young ones to max_seq; add a PMD to the next seq's filter
-//   when young · 8 ≥ PTEs scanned (one young PTE per cache line); then max_seq++.
-// - Eviction (consumer), from the oldest generation's tail in batches of MIN_LRU_BATCH = 64:
-//   a young page (rmap finds the accessed bit) moves to max_seq, and look-around checks up to 64
-//   neighbouring PTEs of the same PMD, moving young ones too and feeding the bloom filter;
-//   other pages are reclaimed (demoted on a tiered machine, else evicted). An empty oldest
-//   generation is retired (min_seq++) while more than two remain.
+// - Generations per node and type (lrugen->folios[gen][type]): max_seq per node, min_seq per
+//   node and type (anon, file), MIN_NR_GENS = 2 ≤ count ≤ MAX_NR_GENS = 4; a page's generation is
+//   stored as (seq % 4) + 1 (0 = not on a list); each generation has a birth time. A new node
+//   starts with max_seq = MIN_NR_GENS + 1, min_seq = 0.
+// - Aging (producer), when eviction finds only two generations of the older evictable type
+//   (must) or three with the youngest holding over 1/2 or the oldest under 1/4 of the pages
+//   (should_run_aging): a type with four generations folds its oldest into the next
+//   (inc_min_seq; anon only moves its min_seq when it cannot be swapped); walk the page tables in
+//   address order, one PMD (512 PTEs) at a time, skipping PMDs absent from the bloom filter of
+//   this seq; clear accessed bits of this node's mapped pages and move young ones to max_seq; add a
+//   PMD to the next seq's filter when young · 8 ≥ PTEs scanned; then max_seq++.
+// - Eviction (consumer), from the oldest generation's tail in batches of MIN_LRU_BATCH = 64: a
+//   young page (rmap finds the accessed bit) moves to max_seq, and look-around checks up to 64
+//   neighbouring PTEs of the same PMD; other pages are reclaimed (demoted on a tiered machine, else
+//   evicted). An empty oldest generation is retired (min_seq++) while more than two remain.
 // - min_ttl_ms: pages of a generation younger than min_ttl are not evicted; the kernel would OOM
 //   kill instead, which a trace cannot do, so reclaim stops and counts it.
+// With page types declared (Host.pageTypesOn; the classic-LRU kernels switch to typed-lru.ts then):
+// - Types: anon and shmem on the anon generations, mapped files and unmapped page cache on the
+//   file ones (folio_is_file_lru). A page faulted in (lru_gen_in_fault) joins max_seq; page cache
+//   brought in by read()/write() joins min_seq[file] + 1, or min_seq[file] when three or fewer
+//   generations exist; a migrated page joins max_seq if it was in one of the two youngest
+//   generations (PG_active), else anon max_seq − 1 and file as page cache (lru_gen_add_folio).
+// - Refs: unmapped page cache has no PTE, so the aging walk and look-around never see it and rmap
+//   finds nothing young; each read()/write() marks it accessed (folio_mark_accessed →
+//   folio_inc_refs), counted by the engine (FdHost.armFdCount). A page accessed N times since its
+//   refs were last cleared has refs = N − 1 (0 for N ≤ 1), at most 4 (LRU_REFS_WIDTH = 2 plus
+//   PG_workingset), and sits in tier order_base_2(refs + 1) = order_base_2(N), capped at 3.
+//   Aging a page (folio_update_gen) or protecting it (folio_inc_gen) clears its refs.
+// - Type to evict (isolate_folios): swappiness 0 → file; anon's oldest generation older than
+//   file's → anon; 1 → file, 200 → anon; else the refault controller (workingset.ts TierCtrl,
+//   get_type_to_scan). The other type is tried when the chosen one has only two generations.
+//   Swappiness is 0 when anon cannot go anywhere: no swap and no demotion target (get_swappiness).
+// - sort_folio: a page in a tier above the controller's tier_idx, or with saturated refs (4), is
+//   protected — moved to the next generation (tail), refs cleared, counted in protected[tier].
+// - Eviction leaves a shadow (lru_gen_eviction: min_seq of its type and its refs) and counts it in
+//   evicted[tier]; a demoted page does not. A refault on the same node whose shadow min_seq still
+//   equals its type's min_seq (lru_gen_test_recent) counts in refaulted[tier]; if it refaulted in a
+//   page fault, or had refs ≥ 3, its refs are restored to 4 (lru_gen_refault), so the next
+//   sort_folio protects it. min_seq advancing halves the counts into the averages (reset_ctrl_pos).
+// Not modelled: memcgs (one lruvec per node), the mm_struct list (one walk over all pages), dirty
+// file pages waiting for the flusher (sort_folio's "waiting for writeback": the engine has no
+// flusher, so a dirty file page is written back when it is evicted), and with no swap an anon page
+// whose demotion fails is still evicted to swap (the kernel would keep it).
 
-import type { Host } from '../policy.ts';
+import type { Host, FdHost } from '../policy.ts';
+import { PAGE_DIRTY, fdHostOf } from '../policy.ts';
 import { PageLists, NO_PAGE } from './page-lists.ts';
 import type { AddressOrder } from './address-order.ts';
-import { BloomPair, pmdKey } from './bloom.ts';
+import { PageTableWalk } from './mglru-walk.ts';
 import { ADD_FAULT } from './lru.ts';
-import { grow } from './grow.ts';
+import { grow, initialPages } from './grow.ts';
 import type { Reclaimer } from './lru.ts';
+import { Workingset, TierCtrl, LRU_GEN_ANON, LRU_GEN_FILE, orderBase2, MAX_NR_TIERS } from './workingset.ts';
+import { DEFAULT_SWAPPINESS } from './scan-balance.ts';
 
 export const MIN_NR_GENS = 2;
 export const MAX_NR_GENS = 4;
 export const MIN_LRU_BATCH = 64;
-/** PTEs per cache line (64 B / 8 B), the young-density test of suitable_to_scan. */
-const PTES_PER_LINE = 8;
+/** mm/vmscan.c MAX_LRU_BATCH: the most pages scan_folios looks at in one call. */
+export const MAX_LRU_BATCH = 4096;
+/** BIT(LRU_REFS_WIDTH): refs of a page accessed five or more times through file descriptors. */
+export const MAX_REFS = 4;
+/** sim/page-types.ts PT_FILE and PT_CACHE (policies do not import sim/ internals). */
+const PT_FILE = 2;
+const PT_CACHE = 3;
+
+/** folio_lru_refs of a page accessed `n` times through file descriptors since its refs were cleared. */
+export function refsFromAccesses(n: number): number {
+  return n <= 1 ? 0 : Math.min(MAX_REFS, n - 1);
+}
+
+/** lru_tier_from_refs: order_base_2(refs + 1). */
+export function tierFromRefs(refs: number): number {
+  return Math.min(MAX_NR_TIERS - 1, orderBase2(refs + 1));
+}
 
 export interface MglruStats {
   agings: number;
@@ -44,72 +90,185 @@ export interface MglruStats {
   lookAroundYoung: number;
   evictScanned: number;
   minTtlBlocked: number;
+  /** With page types: evictions by kind, refaults, pages protected by tier. */
+  swapped: number;
+  dropped: number;
+  writtenBack: number;
+  refaults: number;
+  /** Pages sort_folio protected, by tier (index 0 unused: tier 0 is never protected). */
+  protectedPages: Float64Array;
+}
+
+export interface MglruOptions {
+  /** vm.swappiness, 0–200 (default 60); used only with page types. */
+  swappiness?: number;
+  /** A swap device with room (default true); without it anon is evicted only where it can be demoted. */
+  swap?: boolean;
+  /** can_demote(node): reclaim from this node can demote (default: never). */
+  canDemote?: (tier: number) => boolean;
 }
 
 export class Mglru implements Reclaimer {
   readonly lists: PageLists;
   /** (seq % 4) + 1 of each page's generation; 0 = not on a list. */
-  gen = new Uint8Array(1024);
+  gen: Uint8Array;
+  /** Per page: accesses through file descriptors known to the policy since its refs were cleared (5 = saturated). */
+  fdBase: Uint8Array;
   readonly maxSeq: Float64Array;
+  /** min_seq per type and node: anon at [tier], file at [tiers + tier]. */
   readonly minSeq: Float64Array;
   /** Birth time (ns) of generation slot g of node t at [t · 4 + g]. */
   readonly birthNs: Float64Array;
-  private readonly bloom: BloomPair[];
-  /** log2(PTEs per PMD table) in page units: 9 for 4 KiB pages, 0 for 2 MiB pages. */
-  private readonly pmdShift: number;
-  /** Scratch of the bulk accessed-bit tests (page ids found young, look-around candidates). */
-  private youngBuf = new Int32Array(512);
-  private lookBuf = new Int32Array(MIN_LRU_BATCH + 1);
+  /** Page types declared: two types, refs, tiers and the refault controller. */
+  readonly typed: boolean;
+  readonly ws: Workingset;
+  readonly ctrl: TierCtrl;
+  readonly swappiness: number;
+  private readonly n: number;
+  private readonly swap: boolean;
+  private readonly canDemote: (tier: number) => boolean;
+  private readonly fd: FdHost | null;
+  /** The page-table walk, look-around and their bloom filters (mglru-walk.ts). */
+  private readonly pt: PageTableWalk;
   /** Pages the eviction walk scanned so far (Reclaimer.scanned). */
   scanned = 0;
-  readonly stats: MglruStats = { agings: 0, pmdsSkipped: 0, lookAroundYoung: 0, evictScanned: 0, minTtlBlocked: 0 };
+  readonly stats: MglruStats = { agings: 0, pmdsSkipped: 0, lookAroundYoung: 0, evictScanned: 0, minTtlBlocked: 0, swapped: 0, dropped: 0, writtenBack: 0, refaults: 0, protectedPages: new Float64Array(MAX_NR_TIERS) };
 
   constructor(
     private readonly host: Host,
-    private readonly addr: AddressOrder,
+    addr: AddressOrder,
     private readonly minTtlMs: number,
+    o: MglruOptions = {},
   ) {
-    const n = host.tiers;
-    this.lists = new PageLists(n * MAX_NR_GENS);
+    const n = (this.n = host.tiers);
+    this.typed = host.pageTypesOn();
+    this.lists = new PageLists(n * 2 * MAX_NR_GENS, initialPages(host));
+    this.gen = new Uint8Array(initialPages(host));
+    this.fdBase = new Uint8Array(this.typed ? initialPages(host) : 0);
     this.maxSeq = new Float64Array(n).fill(MIN_NR_GENS + 1);
-    this.minSeq = new Float64Array(n);
+    this.minSeq = new Float64Array(2 * n);
     this.birthNs = new Float64Array(n * MAX_NR_GENS);
-    this.bloom = Array.from({ length: n }, () => new BloomPair());
-    this.pmdShift = Math.max(0, Math.round(Math.log2((2 * 1048576) / host.pageBytes)));
+    this.pt = new PageTableWalk(host, addr);
+    this.ws = new Workingset(n);
+    this.ctrl = new TierCtrl(n);
+    this.swappiness = o.swappiness ?? DEFAULT_SWAPPINESS;
+    this.swap = o.swap ?? true;
+    this.canDemote = o.canDemote ?? (() => false);
+    this.fd = this.typed ? fdHostOf(host) : null;
   }
 
   ensure(pages: number): void {
     this.lists.ensure(pages);
-    this.gen = grow(this.gen, pages);
+    // Speed trick: called on every fault; grow() is megamorphic, so the common case returns here.
+    if (pages > this.gen.length) this.gen = grow(this.gen, pages);
+    if (this.typed) {
+      if (pages > this.fdBase.length) this.fdBase = grow(this.fdBase, pages);
+      this.ws.ensure(pages);
+    }
   }
 
-  /** Number of generations of a node. */
-  nrGens(tier: number): number {
-    return this.maxSeq[tier] - this.minSeq[tier] + 1;
+  /** LRU_GEN_ANON or LRU_GEN_FILE (folio_is_file_lru); always anon without page types. */
+  typeOf(page: number): number {
+    if (!this.typed) return LRU_GEN_ANON;
+    const t = this.host.pageType(page);
+    return t === PT_FILE || t === PT_CACHE ? LRU_GEN_FILE : LRU_GEN_ANON;
   }
 
-  /** Pages in generation `seq` of a node. */
-  genSize(tier: number, seq: number): number {
-    return this.lists.size[tier * MAX_NR_GENS + (seq % MAX_NR_GENS)];
+  /** Unmapped page cache: no PTE, reached only through read()/write(). */
+  isCache(page: number): boolean {
+    return this.typed && this.host.pageType(page) === PT_CACHE;
+  }
+
+  private listOf(tier: number, type: number, seq: number): number {
+    return (type * this.n + tier) * MAX_NR_GENS + (seq % MAX_NR_GENS);
+  }
+
+  /** min_seq of a type of a node. */
+  min(tier: number, type: number): number {
+    return this.minSeq[type * this.n + tier];
+  }
+
+  /** Number of generations of a node's type (get_nr_gens). */
+  nrGens(tier: number, type = LRU_GEN_ANON): number {
+    return this.maxSeq[tier] - this.min(tier, type) + 1;
+  }
+
+  /** Pages in generation `seq` of a node's type. */
+  genSize(tier: number, seq: number, type = LRU_GEN_ANON): number {
+    return this.lists.size[this.listOf(tier, type, seq)];
   }
 
   size(tier: number): number {
     let s = 0;
-    for (let g = 0; g < MAX_NR_GENS; g++) s += this.lists.size[tier * MAX_NR_GENS + g];
+    for (let type = 0; type < 2; type++) {
+      const b = (type * this.n + tier) * MAX_NR_GENS;
+      for (let g = 0; g < MAX_NR_GENS; g++) s += this.lists.size[b + g];
+    }
     return s;
   }
 
-  add(page: number, tier: number, how: number, _active: boolean): void {
-    const seq = how === ADD_FAULT ? this.maxSeq[tier] : Math.max(this.minSeq[tier], this.maxSeq[tier] - 1);
-    this.moveTo(page, tier, seq);
+  add(page: number, tier: number, how: number, active: boolean): void {
+    if (!this.typed) {
+      // Anon only: a faulted page is active (max_seq), a migrated one not (max_seq − 1).
+      this.moveTo(page, tier, how === ADD_FAULT ? this.maxSeq[tier] : Math.max(this.min(tier, 0), this.maxSeq[tier] - 1));
+      return;
+    }
+    const type = this.typeOf(page);
+    const cache = this.isCache(page);
+    if (how === ADD_FAULT) {
+      // A page fault (mapped pages) or a read()/write() that missed the page cache (cache pages).
+      const restored = this.refaulted(page, tier, type, !cache);
+      this.fdBase[page] = restored ? 5 : cache ? 1 : 0; // the read() that brought it in marks it accessed
+      if (cache) this.fd?.armFdCount(page);
+      this.moveTo(page, tier, cache ? this.inactiveSeq(tier, type) : this.maxSeq[tier]);
+      return;
+    }
+    if (active) this.moveTo(page, tier, this.maxSeq[tier]);
+    else if (type === LRU_GEN_ANON) this.moveTo(page, tier, Math.max(this.min(tier, type), this.maxSeq[tier] - 1));
+    else this.moveTo(page, tier, this.inactiveSeq(tier, type));
   }
 
-  /** Put the page at the head of generation `seq` of `tier` (folio_update_gen + list move). */
+  /** lru_gen_add_folio's case 4: second oldest generation, or the oldest with three or fewer. */
+  private inactiveSeq(tier: number, type: number): number {
+    const min = this.min(tier, type);
+    return min + MIN_NR_GENS >= this.maxSeq[tier] ? min : min + 1;
+  }
+
+  /** lru_gen_refault for a page coming back with a shadow entry; true if its refs are restored. */
+  private refaulted(page: number, tier: number, type: number, inFault: boolean): boolean {
+    const ws = this.ws;
+    if (!ws.hasShadow(page)) return false;
+    if (ws.nodeOf(page) !== tier) {
+      // lruvec != folio_lruvec(folio): another node's refault is not this node's to count.
+      ws.forget(page);
+      return false;
+    }
+    this.stats.refaults++;
+    const refs = ws.refaultGen(page, this.min(tier, type));
+    if (refs < 0) return false; // evicted under an older min_seq: not recent
+    this.ctrl.noteRefaulted(tier, type, tierFromRefs(refs));
+    return inFault || refs >= MAX_REFS - 1;
+  }
+
+  /** folio_lru_refs of a page (0 … 4). */
+  refsOf(page: number): number {
+    if (!this.typed) return 0;
+    const base = this.fdBase[page];
+    return refsFromAccesses(base >= 5 ? 5 : base + (this.fd !== null && this.isCache(page) ? this.fd.fdCount(page) : 0));
+  }
+
+  /** Clear a page's refs and PG_referenced / PG_workingset (folio_update_gen, folio_inc_gen). */
+  private clearRefs(page: number): void {
+    if (!this.typed) return;
+    this.fdBase[page] = 0;
+    if (this.fd !== null && this.isCache(page)) this.fd.armFdCount(page);
+  }
+
+  /** Put the page at the head of generation `seq` of its type on `tier` (folio_update_gen + list move). */
   moveTo(page: number, tier: number, seq: number): void {
-    const g = seq % MAX_NR_GENS;
     this.lists.remove(page);
-    this.lists.pushHead(tier * MAX_NR_GENS + g, page);
-    this.gen[page] = g + 1;
+    this.lists.pushHead(this.listOf(tier, this.typeOf(page), seq), page);
+    this.gen[page] = (seq % MAX_NR_GENS) + 1;
   }
 
   remove(page: number): void {
@@ -117,18 +276,23 @@ export class Mglru implements Reclaimer {
     this.gen[page] = 0;
   }
 
+  /** Node and generation slot of a list index. */
+  private tierOfList(l: number): number {
+    return ((l / MAX_NR_GENS) | 0) % this.n;
+  }
+
   isActive(page: number): boolean {
     // MGLRU has no active list; the two youngest generations play its part (lru_gen_is_active).
     const l = this.lists.listOf[page];
     if (l < 0) return false;
-    const tier = (l / MAX_NR_GENS) | 0;
     const g = l % MAX_NR_GENS;
-    const max = this.maxSeq[tier];
+    const max = this.maxSeq[this.tierOfList(l)];
     return g === max % MAX_NR_GENS || g === (max - 1) % MAX_NR_GENS;
   }
 
-  markAccessed(_page: number): void {
-    // Only file-descriptor accesses set refs/tiers; there are none in a trace.
+  /** folio_mark_accessed → folio_inc_refs (an access through a file descriptor). */
+  markAccessed(page: number): void {
+    if (this.typed && this.fdBase[page] < 5) this.fdBase[page]++;
   }
 
   refault(_tier: number): void {}
@@ -136,76 +300,99 @@ export class Mglru implements Reclaimer {
   listTier(page: number): number {
     const l = page < this.lists.listOf.length ? this.lists.listOf[page] : -1;
     if (l < 0) return this.gen[page] === 0 ? -1 : -2; // -2: generation set without a list
-    const tier = (l / MAX_NR_GENS) | 0;
+    const tier = this.tierOfList(l);
+    const type = ((l / MAX_NR_GENS) | 0) >= this.n ? 1 : 0;
     const g = l % MAX_NR_GENS;
-    // The stored generation must match the list, and lie within [min_seq, max_seq].
-    if (this.gen[page] !== g + 1) return -2;
-    for (let s = this.minSeq[tier]; s <= this.maxSeq[tier]; s++) if (s % MAX_NR_GENS === g) return tier;
+    // The stored generation must match the list, and lie within [min_seq, max_seq] of its type.
+    if (this.gen[page] !== g + 1 || type !== this.typeOf(page)) return -2;
+    for (let s = this.min(tier, type); s <= this.maxSeq[tier]; s++) if (s % MAX_NR_GENS === g) return tier;
     return -2;
   }
 
-  /** should_run_aging: must with two generations; with three, when young > 1/2 or old < 1/4 of the pages. */
-  shouldRunAging(tier: number): boolean {
-    const gens = this.nrGens(tier);
-    if (gens <= MIN_NR_GENS) return true;
-    if (gens > MIN_NR_GENS + 1) return false;
+  /** get_swappiness: 0 when anon can go nowhere (no swap, no demotion target). */
+  swappinessOf(tier: number): number {
+    if (!this.typed) return this.swappiness;
+    return this.swap || this.canDemote(tier) ? this.swappiness : 0;
+  }
+
+  /** should_run_aging: over the evictable types, as min_seq[!can_swap] sees them. */
+  shouldRunAging(tier: number, canSwap = true): boolean {
+    const max = this.maxSeq[tier];
+    const first = canSwap ? LRU_GEN_ANON : LRU_GEN_FILE;
+    const min = this.min(tier, first);
+    if (min + MIN_NR_GENS > max) return true;
+    if (min + MIN_NR_GENS < max) return false;
     let total = 0;
-    for (let s = this.minSeq[tier]; s <= this.maxSeq[tier]; s++) total += this.genSize(tier, s);
-    const young = this.genSize(tier, this.maxSeq[tier]);
-    const old = this.genSize(tier, this.maxSeq[tier] - MIN_NR_GENS);
+    let young = 0;
+    let old = 0;
+    for (let type = first; type < 2; type++) {
+      for (let s = this.min(tier, type); s <= max; s++) {
+        const size = this.genSize(tier, s, type);
+        total += size;
+        if (s === max) young += size;
+        else if (s + MIN_NR_GENS === max) old += size;
+      }
+    }
     return young * MIN_NR_GENS > total || old * (MIN_NR_GENS + 2) < total;
   }
 
-  /** Aging: inc_min_seq if four generations exist, the page-table walk, then max_seq++. */
-  age(tier: number): void {
+  /** inc_min_seq: fold the oldest generation of a type into the next (anon that cannot swap only moves min_seq). */
+  private incMinSeqType(tier: number, type: number, canSwap: boolean): void {
+    const i = type * this.n + tier;
+    if (type === LRU_GEN_FILE || canSwap) {
+      const from = this.listOf(tier, type, this.minSeq[i]);
+      const to = this.listOf(tier, type, this.minSeq[i] + 1);
+      const g = ((this.minSeq[i] + 1) % MAX_NR_GENS) + 1;
+      for (let p = this.lists.head[from]; p !== NO_PAGE; p = this.lists.next[p]) {
+        this.gen[p] = g;
+        this.clearRefs(p); // folio_inc_gen
+      }
+      this.spliceTail(from, to);
+    }
+    if (this.typed) this.ctrl.carryOver(tier, type);
+    this.minSeq[i]++;
+  }
+
+  /** Aging (inc_max_seq after the walk): fold four-generation types, the page-table walk, then max_seq++. */
+  age(tier: number, canSwap = true): void {
     const host = this.host;
     this.stats.agings++;
-    if (this.nrGens(tier) >= MAX_NR_GENS) {
-      // inc_min_seq: the oldest generation's pages join the next one (at its old end).
-      const from = tier * MAX_NR_GENS + (this.minSeq[tier] % MAX_NR_GENS);
-      const to = tier * MAX_NR_GENS + ((this.minSeq[tier] + 1) % MAX_NR_GENS);
-      const g = ((this.minSeq[tier] + 1) % MAX_NR_GENS) + 1;
-      for (let p = this.lists.head[from]; p !== NO_PAGE; p = this.lists.next[p]) this.gen[p] = g;
-      this.spliceTail(from, to);
-      this.minSeq[tier]++;
-    }
+    for (let type = 1; type >= 0; type--) if (this.nrGens(tier, type) >= MAX_NR_GENS) this.incMinSeqType(tier, type, canSwap);
     const seq = this.maxSeq[tier];
-    const bloom = this.bloom[tier];
-    bloom.reset(seq + 1);
-    const a = this.addr;
-    a.sync();
-    const ord = a.order;
-    const shift = this.pmdShift;
-    const n = a.n;
-    let i = 0;
-    while (i < n) {
-      const first = ord[i];
-      let j = i + 1;
-      while (j < n && a.samePmd(first, ord[j], shift)) j++;
-      const key = pmdKey(a.vm[first], a.hi[first], a.lo[first] >>> shift);
-      if (!bloom.test(seq, key)) {
-        this.stats.pmdsSkipped++;
-        i = j;
-        continue;
-      }
-      // One bulk test-and-clear over the PMD's pages of this node (get_pfn_folio: another node's
-      // folio is left alone, at no cost); young pages on a list move to max_seq in address order.
-      const buf = (this.youngBuf = grow(this.youngBuf, j - i));
-      const young = host.testAndClearAccessedList(ord, i, j, tier, buf);
-      for (let k = 0; k < young; k++) if (this.gen[buf[k]] !== 0) this.moveTo(buf[k], tier, seq);
-      if (young * PTES_PER_LINE >= j - i) bloom.add(seq + 1, key);
-      i = j;
-    }
+    this.pt.walk(this, tier, seq, canSwap);
     this.maxSeq[tier] = seq + 1;
     this.birthNs[tier * MAX_NR_GENS + ((seq + 1) % MAX_NR_GENS)] = host.now();
   }
 
-  /** Retire empty oldest generations while more than MIN_NR_GENS remain (try_to_inc_min_seq). */
-  private incMinSeq(tier: number): void {
-    while (this.nrGens(tier) > MIN_NR_GENS && this.genSize(tier, this.minSeq[tier]) === 0) this.minSeq[tier]++;
+  /** try_to_inc_min_seq: retire empty oldest generations while more than MIN_NR_GENS remain. */
+  private incMinSeq(tier: number, canSwap = true): void {
+    const max = this.maxSeq[tier];
+    const n = this.n;
+    let anon = this.minSeq[tier];
+    let file = this.minSeq[n + tier];
+    if (canSwap) while (anon + MIN_NR_GENS <= max && this.genSize(tier, anon, LRU_GEN_ANON) === 0) anon++;
+    while (file + MIN_NR_GENS <= max && this.genSize(tier, file, LRU_GEN_FILE) === 0) file++;
+    if (canSwap) {
+      // Anon's oldest generation never passes file's (see the comment on lru_gen_folio).
+      anon = Math.min(anon, file);
+      file = Math.max(anon, this.minSeq[n + tier]);
+    }
+    if (anon !== this.minSeq[tier]) {
+      if (this.typed) this.ctrl.carryOver(tier, LRU_GEN_ANON);
+      this.minSeq[tier] = anon;
+    }
+    if (file !== this.minSeq[n + tier]) {
+      if (this.typed) this.ctrl.carryOver(tier, LRU_GEN_FILE);
+      this.minSeq[n + tier] = file;
+    }
   }
 
   shrink(tier: number, reclaimOne: (page: number) => boolean, done: () => boolean): number {
+    return this.typed ? this.shrinkTyped(tier, reclaimOne, done) : this.shrinkAnon(tier, reclaimOne, done);
+  }
+
+  /** Eviction without page types: every page anon. */
+  private shrinkAnon(tier: number, reclaimOne: (page: number) => boolean, done: () => boolean): number {
     const host = this.host;
     const lists = this.lists;
     let reclaimed = 0;
@@ -218,15 +405,12 @@ export class Mglru implements Reclaimer {
         this.incMinSeq(tier);
       }
       const oldest = this.minSeq[tier];
-      const list = tier * MAX_NR_GENS + (oldest % MAX_NR_GENS);
+      const list = this.listOf(tier, LRU_GEN_ANON, oldest);
       if (lists.size[list] === 0) {
         if (this.size(tier) === 0) break;
         continue; // only two generations and the oldest is empty: the next pass ages
       }
-      if (this.minTtlMs > 0 && host.now() - this.birthNs[list] < this.minTtlMs * 1e6) {
-        this.stats.minTtlBlocked++;
-        break;
-      }
+      if (this.minTtlBlocks(tier, oldest)) break;
       for (let k = 0; k < MIN_LRU_BATCH && !done(); k++) {
         const page = lists.tail[list];
         if (page === NO_PAGE) break;
@@ -246,55 +430,122 @@ export class Mglru implements Reclaimer {
     return reclaimed;
   }
 
-  /** lru_gen_look_around: up to MIN_LRU_BATCH PTEs around a young page, within its PMD. */
-  lookAround(page: number, tier: number): void {
-    const a = this.addr;
-    if (this.pmdShift === 0 || page >= a.n) return; // PMD-mapped pages: no PTE neighbours
+  /** min_ttl_ms: the oldest generation to evict is younger than min_ttl (counted; reclaim stops). */
+  private minTtlBlocks(tier: number, seq: number): boolean {
+    if (this.minTtlMs > 0 && this.host.now() - this.birthNs[tier * MAX_NR_GENS + (seq % MAX_NR_GENS)] < this.minTtlMs * 1e6) {
+      this.stats.minTtlBlocked++;
+      return true;
+    }
+    return false;
+  }
+
+  /** Eviction with page types: lru_gen_shrink_lruvec → evict_folios, one batch per pass. */
+  private shrinkTyped(tier: number, reclaimOne: (page: number) => boolean, done: () => boolean): number {
+    let reclaimed = 0;
+    let budget = 2 * this.size(tier) + MIN_LRU_BATCH;
+    let idle = 0;
+    while (!done() && budget > 0) {
+      const swappiness = this.swappinessOf(tier);
+      const canSwap = swappiness !== 0;
+      this.incMinSeq(tier, canSwap);
+      if (this.shouldRunAging(tier, canSwap)) {
+        this.age(tier, canSwap);
+        this.incMinSeq(tier, canSwap);
+      }
+      const evictable = canSwap ? Math.min(this.min(tier, LRU_GEN_ANON), this.min(tier, LRU_GEN_FILE)) : this.min(tier, LRU_GEN_FILE);
+      if (this.minTtlBlocks(tier, evictable)) break;
+      // isolate_folios: the obvious choice or the controller's, then the other type if it has nothing.
+      let type = this.ctrl.chooseType(tier, swappiness, this.min(tier, LRU_GEN_ANON), this.min(tier, LRU_GEN_FILE));
+      let tierIdx = this.ctrl.tierIdx;
+      let scanned = 0;
+      const before = this.reclaimedNow;
+      for (let i = canSwap ? 0 : 1; i < 2; i++) {
+        scanned = this.scanFolios(tier, type, tierIdx, reclaimOne, done);
+        if (scanned > 0) break;
+        type = 1 - type;
+        tierIdx = this.ctrl.getTierIdx(tier, type);
+      }
+      reclaimed += this.reclaimedNow - before;
+      budget -= Math.max(1, scanned);
+      // Nothing to scan twice in a row (after aging): every evictable type is down to two
+      // generations of pages that stay young, or empty.
+      if (scanned === 0 && ++idle >= 2) break;
+      if (scanned > 0) idle = 0;
+    }
+    return reclaimed;
+  }
+
+  /** Pages reclaimed by scanFolios so far (its batches count them here). */
+  private reclaimedNow = 0;
+
+  /**
+   * scan_folios + shrink_folio_list for one batch of the oldest generation of `type`: sort_folio
+   * protects high tiers; the rest are isolated (up to MIN_LRU_BATCH) and reclaimed unless young.
+   * Returns pages scanned (0 when the type has only two generations, as scan_folios).
+   */
+  private scanFolios(tier: number, type: number, tierIdx: number, reclaimOne: (page: number) => boolean, done: () => boolean): number {
+    if (this.nrGens(tier, type) <= MIN_NR_GENS) return 0;
     const host = this.host;
-    const lo = a.lo[page];
-    const base = lo - (lo % (1 << this.pmdShift));
-    const end = base + (1 << this.pmdShift);
-    const half = MIN_LRU_BATCH / 2;
-    let ws: number;
-    let we: number;
-    if (lo - base < half) {
-      ws = base;
-      we = base + MIN_LRU_BATCH;
-    } else if (end - lo < half) {
-      ws = end - MIN_LRU_BATCH;
-      we = end;
-    } else {
-      ws = lo - half;
-      we = lo + half;
+    const lists = this.lists;
+    const minSeq = this.min(tier, type);
+    const list = this.listOf(tier, type, minSeq);
+    let scanned = 0;
+    let isolated = 0;
+    while (isolated < MIN_LRU_BATCH && scanned < MAX_LRU_BATCH && !done()) {
+      const page = lists.tail[list];
+      if (page === NO_PAGE) break;
+      scanned++;
+      this.stats.evictScanned++;
+      this.scanned++;
+      const refs = this.refsOf(page);
+      const t = tierFromRefs(refs);
+      if (t > tierIdx || refs === MAX_REFS) {
+        // sort_folio "protected": to the next generation's tail (folio_inc_gen clears refs).
+        lists.remove(page);
+        lists.pushTail(this.listOf(tier, type, minSeq + 1), page);
+        this.gen[page] = ((minSeq + 1) % MAX_NR_GENS) + 1;
+        this.clearRefs(page);
+        this.ctrl.noteProtected(tier, type, t);
+        this.stats.protectedPages[t]++;
+        continue;
+      }
+      isolated++;
+      // shrink_folio_list → folio_referenced: only a mapped page has a PTE to find young.
+      if (!this.isCache(page) && host.testAndClearAccessed(page)) {
+        this.moveTo(page, tier, this.maxSeq[tier]);
+        this.clearRefs(page);
+        this.lookAround(page, tier);
+        continue;
+      }
+      const dirty = (host.flags(page) & PAGE_DIRTY) !== 0;
+      this.remove(page);
+      if (!reclaimOne(page)) {
+        // Rejected folios do not go back to the oldest generation (evict_folios: PG_active).
+        this.moveTo(page, tier, this.maxSeq[tier]);
+        this.clearRefs(page);
+        continue;
+      }
+      this.reclaimedNow++;
+      if (host.tierOf(page) >= 0) continue; // demoted: no shadow, not an eviction of this lruvec
+      // lru_gen_eviction: the shadow keeps min_seq of the type and the refs; evicted[tier] counts it.
+      this.ws.evictGen(page, tier, type === LRU_GEN_FILE, refs, minSeq);
+      this.ctrl.noteEvicted(tier, type, t);
+      if (type === LRU_GEN_ANON) this.stats.swapped++;
+      else if (dirty) this.stats.writtenBack++;
+      else this.stats.dropped++;
     }
-    const r = a.rank[page];
-    const ord = a.order;
-    const seq = this.maxSeq[tier];
-    // Neighbours on a list, below the page then above it (the order the PTEs are visited in),
-    // tested in one bulk call (only those of this node are tested and charged).
-    const cand = (this.lookBuf = grow(this.lookBuf, MIN_LRU_BATCH + 1));
-    let n = 0;
-    let visited = 1;
-    for (let k = r - 1; k >= 0; k--) {
-      const q = ord[k];
-      if (!a.samePmd(page, q, this.pmdShift) || a.lo[q] < ws) break;
-      visited++;
-      if (this.gen[q] !== 0) cand[n++] = q;
-    }
-    for (let k = r + 1; k < a.n; k++) {
-      const q = ord[k];
-      if (!a.samePmd(page, q, this.pmdShift) || a.lo[q] >= we) break;
-      visited++;
-      if (this.gen[q] !== 0) cand[n++] = q;
-    }
-    const youngBuf = (this.youngBuf = grow(this.youngBuf, n));
-    const found = host.testAndClearAccessedList(cand, 0, n, tier, youngBuf);
-    for (let k = 0; k < found; k++) this.moveTo(youngBuf[k], tier, seq);
-    const young = 1 + found;
-    this.stats.lookAroundYoung += young - 1;
-    if (young * PTES_PER_LINE >= visited) {
-      this.bloom[tier].add(seq, pmdKey(a.vm[page], a.hi[page], lo >>> this.pmdShift));
-    }
+    return scanned;
+  }
+
+  /** lru_gen_look_around (mglru-walk.ts). */
+  lookAround(page: number, tier: number): void {
+    this.pt.lookAround(this, page, tier);
+  }
+
+  /** A page found young by the walk or look-around: to generation `seq` (folio_update_gen clears its refs). */
+  young(page: number, tier: number, seq: number): void {
+    this.moveTo(page, tier, seq);
+    this.clearRefs(page);
   }
 
   /** Append list `from` after the tail of list `to`, keeping order. */
@@ -309,4 +560,23 @@ export class Mglru implements Reclaimer {
       p = next;
     }
   }
+}
+
+/** Move an Mglru's statistics into the kernel's policy counters (ids in `c`; the typed ones exist only with page types). */
+export function flushMglruStats(r: Mglru, host: Host, c: Record<string, number>): void {
+  const s = r.stats;
+  host.count(c.agings, s.agings);
+  host.count(c.pmdSkips, s.pmdsSkipped);
+  host.count(c.lookAround, s.lookAroundYoung);
+  host.count(c.minTtl, s.minTtlBlocked);
+  host.count(c.scanned, s.evictScanned);
+  s.agings = s.pmdsSkipped = s.lookAroundYoung = s.minTtlBlocked = s.evictScanned = 0;
+  if (!r.typed) return;
+  host.count(c.dropped, s.dropped);
+  host.count(c.writtenBack, s.writtenBack);
+  host.count(c.swapped, s.swapped);
+  host.count(c.refaults, s.refaults);
+  for (let t = 1; t < MAX_NR_TIERS; t++) host.count(c[`protectedTier${t}`], s.protectedPages[t]);
+  s.dropped = s.writtenBack = s.swapped = s.refaults = 0;
+  s.protectedPages.fill(0);
 }

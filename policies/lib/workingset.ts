@@ -83,7 +83,7 @@ export class Workingset {
   shadowFlags = new Uint8Array(1024);
   /** Node (tier index) the page was evicted from. */
   shadowNode = new Uint8Array(1024);
-  /** MGLRU tier at eviction. */
+  /** MGLRU refs at eviction (folio_lru_refs, 0 … 4; the token's low bits plus its workingset bit). */
   shadowTier = new Uint8Array(1024);
   /** WORKINGSET_REFAULT / _ACTIVATE / _RESTORE counters, [anon, file]. */
   readonly refaults = new Float64Array(2);
@@ -169,18 +169,22 @@ export class Workingset {
     return REFAULT_SEEN | REFAULT_ACTIVATE | REFAULT_RESTORE;
   }
 
-  /** lru_gen_eviction: the shadow holds min_seq of the page's type and its tier. */
-  evictGen(page: number, node: number, file: boolean, tier: number, minSeq: number): void {
+  /**
+   * lru_gen_eviction: the shadow holds min_seq of the page's type and its refs (token = min_seq and
+   * max(refs − 1, 0), workingset = refs ≠ 0, so lru_gen_refault reads back refs exactly).
+   */
+  evictGen(page: number, node: number, file: boolean, refs: number, minSeq: number): void {
     this.ensure(page + 1);
     this.shadowAge[page] = minSeq;
     this.shadowNode[page] = node;
-    this.shadowTier[page] = tier;
-    this.shadowFlags[page] = SH_PRESENT | (file ? SH_FILE : 0) | (tier > 0 ? SH_WORKINGSET : 0);
+    this.shadowTier[page] = refs;
+    this.shadowFlags[page] = SH_PRESENT | (file ? SH_FILE : 0) | (refs > 0 ? SH_WORKINGSET : 0);
   }
 
   /**
-   * lru_gen_refault: returns the tier to charge a refault to, or −1 when the shadow is missing or
-   * stale (evicted under an older min_seq than `minSeqNow` of its type). Consumes the shadow.
+   * lru_gen_refault: returns the refs the page had at eviction (its tier is lru_tier_from_refs), or
+   * −1 when the shadow is missing or stale (evicted under an older min_seq than `minSeqNow` of its
+   * type: lru_gen_test_recent). Consumes the shadow; counts a refault, and an activation if recent.
    */
   refaultGen(page: number, minSeqNow: number): number {
     if (!this.hasShadow(page)) return -1;
