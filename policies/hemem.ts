@@ -42,7 +42,7 @@
 import { definePolicy, EVENT_LOAD_LOCAL, EVENT_LOAD_REMOTE, EVENT_STORE, FAULT_HINT } from './policy.ts';
 import type { Host, PolicyHooks } from './policy.ts';
 import { PageLists, NO_PAGE } from './lib/page-lists.ts';
-import { grow } from './lib/grow.ts';
+import { grow, initialPages } from './lib/grow.ts';
 import { demoteToSlower } from './lib/demote.ts';
 import { MAX_COUNT, MAX_EVENT_NS, MAX_MIB, MAX_SIM_MS } from '../sim/config.ts';
 
@@ -91,13 +91,13 @@ export function resolveHememParams(p: HememParams): HememParams {
 /** HeMem's state and threads; exported so that tests can inspect counters and lists. */
 export class Hemem {
   readonly p: HememParams;
-  readonly lists = new PageLists(4);
+  readonly lists: PageLists;
   /** Sample counters per page: [3·page + event], event = EVENT_LOAD_LOCAL (DRAM read), EVENT_LOAD_REMOTE (slow read), EVENT_STORE. */
-  acc = new Uint32Array(3 * 1024);
+  acc: Uint32Array;
   /** Global clock value the page's counters were last brought up to (page->local_clock). */
-  localClock = new Uint32Array(1024);
+  localClock: Uint32Array;
   /** 1 if the page is on a hot list. */
-  hot = new Uint8Array(1024);
+  hot: Uint8Array;
   /** The global cooling clock (global_clock). */
   globalClock = 0;
   /** need_cool_dram / need_cool_nvm, and the walk cursor per hot list (-1 = walk not started). */
@@ -118,6 +118,12 @@ export class Hemem {
     protected readonly host: Host,
   ) {
     this.p = resolveHememParams(params);
+    // Per-page columns sized once for the pages the run expects (lib/grow.ts initialPages).
+    const n = initialPages(host);
+    this.lists = new PageLists(4, n);
+    this.acc = new Uint32Array(3 * n);
+    this.localClock = new Uint32Array(n);
+    this.hot = new Uint8Array(n);
     this.budgetBytes = this.p.migrateBudgetMiB * 1024 * 1024;
     this.cCoolings = host.counter('coolings');
     this.cBecameHot = host.counter('becameHot');

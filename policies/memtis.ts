@@ -79,7 +79,7 @@
 import { definePolicy, EVENT_LOAD_LOCAL, EVENT_LOAD_REMOTE, EVENT_STORE, FAULT_HINT, PAGE_BASE } from './policy.ts';
 import type { Host, PolicyHooks } from './policy.ts';
 import { PageLists, NO_PAGE } from './lib/page-lists.ts';
-import { grow } from './lib/grow.ts';
+import { grow, initialPages } from './lib/grow.ts';
 import { demoteToSlower } from './lib/demote.ts';
 import { BASE_INCR, HugeSplit, NR_BINS, binOf, hotThresholdBin } from './lib/memtis-split.ts';
 import { PEBS_PERIOD_LIST, memtisWatermark } from './lib/memtis-params.ts';
@@ -173,6 +173,8 @@ export class Memtis {
       place: () => this.place(),
       onFault: (page, kind) => this.onFault(page, kind),
       onSample: (page, _event, subpage) => this.onSample(page, subpage),
+      onMigrated: (page) => void (this.lists.listOf[page] >= 0 && this.lists.moveHead(this.listFor(page), page)),
+      onCollapsed: (range, first) => this.split.collapsed(range, first),
       onTimer: (id) => (id === TIMER_MIGRATE ? this.kmigraterd() : id === TIMER_DIRECT ? this.directDemotionTimer() : this.checkQuota()),
       // Every tier full: the allocation could not even fall back; demote as for a full fast tier, at once.
       onPressure: () => this.demoteNow(),
@@ -236,6 +238,7 @@ export class Memtis {
 
   ensure(n: number): void {
     if (n <= this.count.length) return;
+    n = Math.max(n, initialPages(this.host)); // grown once, to the pages the run expects (lib/grow.ts)
     this.count = grow(this.count, n);
     this.bin = grow(this.bin, n);
     this.split.ensure(n);

@@ -32,7 +32,7 @@
 import { definePolicy, EVENT_LOAD_LOCAL, EVENT_LOAD_REMOTE, EVENT_STORE, FAULT_HINT } from './policy.ts';
 import type { Host, PolicyHooks } from './policy.ts';
 import { PageLists, NO_PAGE } from './lib/page-lists.ts';
-import { grow } from './lib/grow.ts';
+import { grow, initialPages } from './lib/grow.ts';
 import { demoteToSlower } from './lib/demote.ts';
 import { MAX_COUNT, MAX_EVENT_NS, MAX_MIB, MAX_SIM_MS } from '../sim/config.ts';
 
@@ -54,10 +54,10 @@ export interface PebsParams {
 }
 
 export class Pebs {
-  readonly lists = new PageLists(3);
-  count = new Uint16Array(1024);
+  readonly lists: PageLists;
+  count: Uint16Array;
   /** Cooling clock each page's count was last brought up to (page->local_clock). */
-  localClock = new Uint32Array(1024);
+  localClock: Uint32Array;
   /** The global cooling clock (global_clock): advanced when a sampled count passes coolingThreshold. */
   globalClock = 0;
   private readonly budgetBytes: number;
@@ -71,6 +71,11 @@ export class Pebs {
     readonly p: PebsParams,
     private readonly host: Host,
   ) {
+    // Per-page columns sized once for the pages the run expects (lib/grow.ts initialPages).
+    const n = initialPages(host);
+    this.lists = new PageLists(3, n);
+    this.count = new Uint16Array(n);
+    this.localClock = new Uint32Array(n);
     this.budgetBytes = p.migrateBudgetMiB * 1024 * 1024;
     this.cCandidates = host.counter('becameHot');
     this.cCoolings = host.counter('coolings');

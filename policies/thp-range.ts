@@ -16,7 +16,8 @@
 //   (HawkEye, Panwar et al. ASPLOS'19: "access-coverage", base pages accessed per 2 MiB region in a
 //   sampling interval [paper, secondary]). Charged as PTE scans (512 per range per period). The
 //   scan clears accessed bits that an LRU-based main policy also reads (its reclaim then sees those
-//   pages as unreferenced); with a sampling policy (memtis, hemem, pebs) nothing else reads them.
+//   pages as unreferenced); with a sampling policy (memtis, hemem, pebs) only khugepaged reads them
+//   (a range needs one young page to collapse).
 // - Promotion: when the policy promotes a 4 KiB page of a range whose coverage ≥ promoteMinYoung
 //   (K), every other page of the range in a slower tier moves to the same tier, if that tier keeps
 //   reservePct of its capacity free afterwards (migrate_balanced_pgdat's "free above the high
@@ -28,15 +29,17 @@
 //   (default 0: no page of it accessed in the last period, as a PMD-mapped THP is cold when its
 //   young bit is clear), every other page of the range in a faster tier follows.
 // - Collapse (collapse = true): after a whole-range move, the range is collapsed in its new tier by
-//   MADV_COLLAPSE (mm/khugepaged.c madvise_collapse, Linux 6.1: khugepaged's collapse on request),
-//   in a timer at the same simulated time (not inside the policy's migrate call); it fails without
-//   a free 2 MiB block there (compaction is not modelled). Without it khugepaged collapses the range
-//   later (thp.scanSleepMs: 8 ranges per 10 s by default).
-// - The sibling moves run in the policy's context: inside a fault they stall the faulting CPU (a
-//   THP promoted at a hint fault stalls it for 2 MiB too), in a daemon they are kernel time; one
-//   range's moves share one TLB flush round (tlb.batchedFlush).
-// - Not modelled: the main policy is not told of the sibling moves nor of collapses (as with
-//   khugepaged: its records of the range's 4 KiB ids go stale; host calls on retired ids fail).
+//   MADV_COLLAPSE (mm/khugepaged.c madvise_collapse, Linux 6.1: khugepaged's collapse on request);
+//   it fails without a free 2 MiB block there (compaction is not modelled). Without it khugepaged
+//   collapses the range later (thp.scanSleepMs: 8 ranges per 10 s by default).
+// - When: the policy's migration is only noted (PolicyHooks.onMigrated, inside its Host call); the
+//   range's other pages move in this mechanism's timer at the same simulated time, asynchronously
+//   (kernel time and bandwidth, as a migration daemon's; a kernel would stall a task that promotes
+//   a PMD-mapped THP at a hint fault for the 2 MiB copy, a difference this mechanism keeps out of
+//   the faulting task). One range's moves share one TLB flush round (tlb.batchedFlush).
+// - The main policy hears of the moves through its onMigrated hook and of collapses through
+//   onCollapsed, if it has them (memtis has both; the kernel policies in policies/lib/kernel.ts
+//   have neither: their lists miss the moved pages, which reclaim then never demotes).
 
 import { definePolicy, asThpHost, PAGE_BASE, PAGE_SPLIT } from './policy.ts';
 import type { Host, PolicyHooks, ThpHost } from './policy.ts';
@@ -45,7 +48,7 @@ import { grow } from './lib/grow.ts';
 const SUBS = 512;
 const UNMEASURED = 0xffff;
 const TIMER_SCAN = 1;
-const TIMER_COLLAPSE = 2;
+const TIMER_MOVE = 2;
 
 export interface ThpRangeParams {
   promoteMinYoung: number;
@@ -58,8 +61,9 @@ export interface ThpRangeParams {
 export class ThpRange {
   /** Per range (its huge page id): pages accessed in the last scan period, UNMEASURED before the first. */
   coverage = new Uint16Array(0);
+  /** Ranges waiting for their whole-range move (flag per range id), and the queue: range, target tier, promote (1/0). */
   private queued = new Uint8Array(0);
-  private queue: number[] = [];
+  private readonly queue: number[] = [];
   private readonly ids = new Int32Array(SUBS);
   private readonly young = new Int32Array(SUBS);
   private readonly unit: number;
@@ -89,7 +93,9 @@ export class ThpRange {
   hooks(): PolicyHooks {
     return {
       onMigrated: (page, from, to) => this.onMigrated(page, from, to),
-      onTimer: (id) => (id === TIMER_SCAN ? this.scan() : this.collapseQueued()),
+      onTimer: (id) => (id === TIMER_SCAN ? this.scan() : this.moveQueued()),
+      // A collapsed range's coverage is stale if it is ever split again.
+      onCollapsed: (range) => void (range < this.coverage.length && (this.coverage[range] = UNMEASURED)),
     };
   }
 
@@ -110,57 +116,69 @@ export class ThpRange {
     host.count(this.c.scanned, ranges);
   }
 
-  /** The main policy moved `page` from tier `from` to `to`. */
+  /**
+   * The main policy moved `page` from tier `from` to `to`: decide from the range's coverage, and
+   * queue the whole-range move for this mechanism's timer at the same simulated time (so that it
+   * runs outside the policy's Host call, as work of its own: kernel time, not the faulting task's).
+   */
   onMigrated(page: number, from: number, to: number): void {
-    if (from < 0 || from === to) return;
     const host = this.host;
+    // Only a 4 KiB page of a range (a huge page that migrate_pages split on the way is not).
+    if (from < 0 || from === to || (host.flags(page) & PAGE_BASE) === 0) return;
     const range = host.rangeOf(page);
     if (range < 0) return;
     const cov = range < this.coverage.length ? this.coverage[range] : UNMEASURED;
-    if (to < from) {
+    const promote = to < from;
+    if (promote) {
       if (cov === UNMEASURED) return host.count(this.c.unmeasured);
       if (cov < this.p.promoteMinYoung) return host.count(this.c.tooFewYoung);
-      this.moveRange(range, page, to, true);
-    } else if (this.p.demoteMaxYoung >= 0 && cov !== UNMEASURED && cov <= this.p.demoteMaxYoung) {
-      this.moveRange(range, page, to, false);
-    }
+    } else if (this.p.demoteMaxYoung < 0 || cov === UNMEASURED || cov > this.p.demoteMaxYoung) return;
+    if (range >= this.queued.length) this.queued = grow(this.queued, host.pageCount());
+    if (this.queued[range]) return; // one move per range per batch: the first decides
+    this.queued[range] = 1;
+    this.queue.push(range, to, promote ? 1 : 0);
+    if (this.queue.length === 3) host.after(0, TIMER_MOVE);
   }
 
-  /** Move the range's other pages that are in a slower (promote) or faster tier than `to` to `to`. */
-  private moveRange(range: number, page: number, to: number, promote: boolean): void {
+  /** The queued whole-range moves, then MADV_COLLAPSE of each range moved (collapse = true). */
+  moveQueued(): void {
+    const host = this.host;
+    const q = this.queue;
+    for (let i = 0; i < q.length; i += 3) {
+      const range = q[i];
+      this.queued[range] = 0;
+      if (host.rangeOf(range) === range && this.moveRange(range, q[i + 1], q[i + 2] === 1) && this.p.collapse) {
+        host.count(host.collapseRange(range) ? this.c.collapses : this.c.collapseFailed);
+      }
+    }
+    q.length = 0;
+  }
+
+  /**
+   * Move every page of the range in a slower tier than `to` (promotion: `to` is where the policy's
+   * page went) or a faster one (demotion) to `to`, if `to` keeps reservePct free. False if no room.
+   */
+  private moveRange(range: number, to: number, promote: boolean): boolean {
     const host = this.host;
     const first = host.rangeFirst(range);
     let want = 0;
     for (let q = first; q < first + SUBS; q++) {
       const t = host.tierOf(q);
-      if (q !== page && t >= 0 && (promote ? t > to : t < to)) want++;
+      if (t >= 0 && (promote ? t > to : t < to)) want++;
     }
     // Room: the tier keeps reservePct of its capacity free after the move (migrate_balanced_pgdat).
-    if (host.free(to) - want * this.unit < (host.capacity(to) * this.p.reservePct) / 100) return host.count(this.c.noRoom);
+    if (host.free(to) - want * this.unit < (host.capacity(to) * this.p.reservePct) / 100) {
+      host.count(this.c.noRoom);
+      return false;
+    }
     let moved = 0;
     for (let q = first; q < first + SUBS; q++) {
       const t = host.tierOf(q);
-      if (q !== page && t >= 0 && (promote ? t > to : t < to) && host.migrate(q, to)) moved++;
+      if (t >= 0 && (promote ? t > to : t < to) && host.migrate(q, to, true)) moved++;
     }
     host.count(promote ? this.c.promotions : this.c.demotions);
     host.count(this.c.pagesMoved, moved);
-    if (!this.p.collapse) return;
-    if (range >= this.queued.length) this.queued = grow(this.queued, host.pageCount());
-    if (this.queued[range]) return;
-    this.queued[range] = 1;
-    this.queue.push(range);
-    if (this.queue.length === 1) host.after(0, TIMER_COLLAPSE);
-  }
-
-  /** MADV_COLLAPSE of the ranges moved whole since the last call. */
-  collapseQueued(): void {
-    const host = this.host;
-    for (const range of this.queue) {
-      this.queued[range] = 0;
-      if (host.rangeOf(range) !== range) continue; // collapsed already (khugepaged)
-      host.count(host.collapseRange(range) ? this.c.collapses : this.c.collapseFailed);
-    }
-    this.queue.length = 0;
+    return true;
   }
 }
 

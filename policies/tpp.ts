@@ -13,8 +13,9 @@
 //   do_numa_page check "Only migrate pages that are active on non-toptier node": a hint fault on
 //   a non-toptier page that is not PageActive counts the fault, calls mark_page_accessed and
 //   leaves the page, before numa_migrate_prep, so it neither stamps the access time nor counts a
-//   candidate): the first such fault sets PG_referenced, the second activates, and the page
-//   promotes from its second hint fault at the earliest. Pages reach a slow node's lists inactive
+//   candidate): the first such fault sets PG_referenced, the second activates (the gate tested
+//   PageActive before that call, so this fault leaves the page too), and the page promotes from
+//   its third hint fault — a third scan pass — at the earliest. Pages reach a slow node's lists inactive
 //   (new anon pages; demoted ones, whose PG_referenced reclaim has cleared), and only TPP's hint
 //   faults or reclaim on the slow node activate them, so the gate filters pages not touched again
 //   within a scan pass.

@@ -134,7 +134,7 @@ export async function main(argv: string[]): Promise<number> {
   if (format === 'table') {
     const e = outcome.engine;
     process.stdout.write(formatTable(summary) + '\n');
-    process.stdout.write(formatTypeReport(e.tiers, e.pageTypeCounts(), e.host.pageTypesOn(), config['storage.device'] === 'nvme' ? e.storageStats : null, config['zswap.enabled'] === true ? e.zswapStats : null, e.pageBytes));
+    process.stdout.write(formatTypeReport(e.tiers, e.pageTypeCounts(), e.host.pageTypesOn(), config['storage.device'] === 'nvme' ? e.storageStats : null, config['zswap.enabled'] === true ? e.zswapStats : null, e.pageBytes, e.host.memPressureNs()));
     process.stderr.write(`wrote ${dir}/ in ${(outcome.wallMs / 1e3).toFixed(2)} s (${(perSecond / 1e6).toFixed(1)} ${unit})${skipped}\n`);
     return 0;
   }

@@ -27,6 +27,8 @@ export class PolicySet {
   /** Owners whose hooks have onMigrated (empty: Host.migrate pays nothing for the hook), and which of them is inside it. */
   readonly migrateListeners: number[] = [];
   private readonly inMigrated = new Uint8Array(MAX_POLICIES);
+  /** Owners whose hooks have onCollapsed. */
+  readonly collapseListeners: number[] = [];
   private readonly randoms: Array<() => number> = [];
   private readonly timerPeriods: Float64Array[] = [];
   /** Policy counters: names (prefixed for `with` policies) and values, reported as policy.<name>. */
@@ -46,8 +48,13 @@ export class PolicySet {
     if (this.all.length === 0) throw new SimError('attachWith: attach the main policy first');
     if (this.names.includes(policy.name)) throw new SimError(`policy ${policy.name} is attached twice (--policy / --with)`);
     if (this.all.length >= MAX_POLICIES) throw new SimError(`at most ${MAX_POLICIES} policies can be attached`);
-    this.create(policy, params);
+    const hooks = this.create(policy, params);
     this.hooks = this.dispatcher();
+    // A mechanism that listens to the main policy's migrations moves pages of its own (thp-range):
+    // a main policy without onMigrated does not hear of them.
+    if (hooks.onMigrated && !this.all[0].onMigrated) {
+      this.hosts[this.all.length - 1].warn(`the pages it moves beside ${this.names[0]} are not reported to it (no onMigrated hook): if ${this.names[0]} keeps lists of its pages (LRU, hot/cold), they miss those moves`);
+    }
   }
 
   private create(policy: PolicyDefinition, params: Record<string, unknown>): PolicyHooks {
@@ -62,6 +69,7 @@ export class PolicySet {
     const hooks = policy.create(params as never, host);
     this.all.push(hooks);
     if (hooks.onMigrated) this.migrateListeners.push(owner);
+    if (hooks.onCollapsed) this.collapseListeners.push(owner);
     return hooks;
   }
 
@@ -101,6 +109,12 @@ export class PolicySet {
     out.onSample = each('onSample');
     out.onPressure = each('onPressure') as PolicyHooks['onPressure'];
     return out;
+  }
+
+  /** A 4 KiB-mapped range was collapsed (sim/thp.ts): tell every policy with an onCollapsed hook. */
+  collapsed(range: number, first: number, tier: number): void {
+    const ls = this.collapseListeners;
+    for (let i = 0; i < ls.length; i++) this.all[ls[i]].onCollapsed!(range, first, tier);
   }
 
   // ---- timers: tag = ((id << OWNER_BITS) | owner) · 2, + 1 if periodic

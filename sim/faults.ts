@@ -73,8 +73,10 @@ export class Faults {
       if (isFileType(ptype)) storage.stats[ST_PAGE_CACHE_MISSES]++;
       stall = cost + storage.read(core.nowNs, core.pageBytes);
     }
-    // PSI (psi.ts): a swap-in or refault is a memory stall; a first touch (even a page-cache miss) is not.
+    // PSI (psi.ts): a swap-in or refault is a memory stall; a first touch (even a page-cache miss) is
+    // not. A device read (swap, not zswap; a page-cache miss) is an IO stall.
     if (swapIn) core.psi.memStall(c, stall);
+    if (!fromZswap && (swapIn || (storage.on && isFileType(ptype)))) core.psi.ioStall(c, stall);
     if (tier < 0 && hooks.onPressure) {
       // Every tier is full: direct reclaim in the faulting CPU's context, then retry once.
       core.ctxCpu = c;

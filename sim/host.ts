@@ -73,6 +73,8 @@ export interface Host {
   pageTypesOn(): boolean;
   /** PSI memory `some` total so far, in ns: time the workload stalled on memory (sim/psi.ts); what Senpai reads. */
   memPressureNs(): number;
+  /** PSI averages now (sim/psi.ts, psi.c update_averages): [memory some avg10, avg60, io some avg10, avg60] in %. */
+  pressureAverages(): Float64Array;
   /**
    * Move the page's frame to `tier`. Synchronous when called from a fault (the faulting CPU stalls
    * for the copy, fixed cost and TLB shootdown); asynchronous otherwise or when `async` is true
@@ -406,6 +408,15 @@ export interface PolicyHooks {
    * without this hook costs nothing.
    */
   onMigrated?(page: number, from: number, to: number): void;
+  /**
+   * The 2 MiB range of huge page `range`, mapped with 4 KiB pages (ids first … first + 511), was
+   * collapsed into one 2 MiB page again (khugepaged or MADV_COLLAPSE), now mapped in `tier` under
+   * the id `range`; the 4 KiB ids are retired (no frame; host calls on them fail). As Linux frees
+   * the old folios and prepares a new THP (prep_transhuge_page), a policy with lists drops the old
+   * ids and takes the huge page as a new one. Called after the collapse, outside any Host call of
+   * the policy told.
+   */
+  onCollapsed?(range: number, first: number, tier: number): void;
   /** For idealised baselines only (no real kernel sees every access); named so that this is obvious. */
   onAccessOracle?(page: number, isWrite: boolean): void;
 }

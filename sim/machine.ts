@@ -5,6 +5,7 @@
 import type { Config, Schema, KeySpec } from './config.ts';
 import { ConfigError, MAX_GBPS, MAX_GIB, parseNumber } from './config.ts';
 import { LOAD_TIER_FIELDS } from './loaded-latency.ts';
+import { regionsFromConfig } from './page-types.ts';
 
 export const TIER_KINDS = ['local', 'cxl-direct', 'cxl-switch', 'remote-socket', 'pmem'] as const;
 export type TierKind = (typeof TIER_KINDS)[number];
@@ -171,10 +172,17 @@ export function resolveTiers(config: Config, footprintPages: number | undefined)
   });
   if (footprintPages !== undefined) {
     const total = tiers.reduce((a, t) => a + t.capacityFrames, 0);
-    if (footprintPages > total) {
+    // Page cache (file-backed pages of the run's typed regions) can be dropped and read again from
+    // its file, so a run may touch more of it than memory holds (a cache application streaming its
+    // data set). Only the pages that cannot be dropped must fit: refused only if the footprint less
+    // every declared file-backed page (an upper bound on those touched) is still over capacity.
+    // Looked up only when the whole footprint does not fit, so other runs never build the map.
+    const droppable = footprintPages > total ? (regionsFromConfig(config)?.fileBackedPages(pageBytes) ?? 0) : 0;
+    if (footprintPages - droppable > total) {
       throw new ConfigError(
         `the workload's footprint (${footprintPages} pages of ${pageBytes / 1024} KiB) fits nowhere: the tiers hold ${total} pages in all ` +
-          `(${tiers.map((t) => `${t.name} ${t.capacityFrames}`).join(', ')})`,
+          `(${tiers.map((t) => `${t.name} ${t.capacityFrames}`).join(', ')})` +
+          (droppable > 0 ? `, and at most ${droppable} of its pages are file-backed (can be dropped)` : ''),
       );
     }
   }

@@ -309,11 +309,6 @@ export class PageOps {
 
   /** Host.copyPageKeys. */
   copyPageKeys(from: number, to: number, vm: Uint16Array, vpnHi: Uint32Array, vpnLo: Uint32Array): void {
-    const ids = this.core.ids;
-    for (let p = from; p < to; p++) {
-      vm[p] = ids.vm(p);
-      vpnHi[p] = ids.vpnHi(p);
-      vpnLo[p] = ids.vpnLo(p);
-    }
+    this.core.ids.copyKeys(from, to, vm, vpnHi, vpnLo);
   }
 }

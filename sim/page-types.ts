@@ -85,6 +85,21 @@ export class RegionMap {
     return this.types.length;
   }
 
+  /**
+   * Pages of `pageBytes` whose type is file-backed (file, file-ro, cache): the pages reclaim can drop
+   * and re-read from their file. A page takes the type of its first 4 KiB page (faults.ts assigns
+   * it so), so a range [s, e) holds ceil(e/u) − ceil(s/u) such pages of u 4 KiB pages each.
+   */
+  fileBackedPages(pageBytes: number): number {
+    const u = Math.max(1, Math.round(pageBytes / 4096));
+    let n = 0;
+    for (let i = 0; i < this.types.length; i++) {
+      // Keys are vm · 2^40 + page and u ≤ 2^40 is a power of two, so the VM part divides out.
+      if (isFileType(this.types[i] & 3)) n += Math.ceil(this.ends[i] / u) - Math.ceil(this.starts[i] / u);
+    }
+    return n;
+  }
+
   /** Type of 4 KiB page `page4k` of `vm` (anon outside every range). */
   lookup(vm: number, page4k: number): number {
     const k = key(vm, page4k);
@@ -215,7 +230,8 @@ export function regionsFromConfig(config: Config): RegionMap | null {
 /**
  * Extra lines of `npm run sim`'s table when a run has page types, a storage device or zswap (none
  * of them is a summary column, so runs without them print and write what they did before):
- * resident pages per tier and type, the device's reads and writes, the zswap pool.
+ * resident pages per tier and type, the device's reads and writes, the zswap pool, and (with a
+ * device or zswap) the PSI memory stall total `psiMemNs` (sim/psi.ts) when given.
  */
 export function formatTypeReport(
   tiers: number,
@@ -224,6 +240,7 @@ export function formatTypeReport(
   storage: Float64Array | null,
   zswap: Float64Array | null,
   pageBytes: number,
+  psiMemNs?: number,
 ): string {
   const int = (x: number) => Math.round(x).toLocaleString('en-US');
   const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
@@ -242,6 +259,9 @@ export function formatTypeReport(
     // swap.ts ZS_DATA_PAGES = 9: compressed entries held (the rest of storedPages are same-filled).
     lines.push(['zswap', `${int(zswap[0])} stored (${int(zswap[1])} same-filled), ${int(zswap[2])} loaded, ${int(zswap[3])} rejected, ${int(zswap[4])} written back to swap`]);
     lines.push(['zswap pool', `${mib(zswap[5])} holding ${int(zswap[6])} pages${zswap[5] > 0 ? ` (compression ratio ${((zswap[9] * pageBytes) / zswap[5]).toFixed(2)})` : ''}, ${mib(zswap[8])} saved`]);
+  }
+  if ((storage || zswap) && psiMemNs !== undefined) {
+    lines.push(['memory stall', `${(psiMemNs / 1e6).toFixed(3)} ms (PSI some: swap-ins, refaults, reclaim in the task)`]);
   }
   const w = 14;
   return lines.map(([k, v]) => `${k.padEnd(w)}  ${v}\n`).join('');

@@ -70,6 +70,9 @@ export class PolicyHost implements VmHost, OracleHost, LoadHost, ShadowHost, Pin
   memPressureNs(): number {
     return this.core.psi.memSomeTotalNs();
   }
+  pressureAverages(): Float64Array {
+    return this.core.psi.averages(this.core.nowNs);
+  }
   flags(page: number): number {
     return this.core.memory.publicFlags(page);
   }

@@ -30,8 +30,8 @@
 // - The TLB-reach effect: a fallen-back or split range uses 512 4 KiB TLB entries, a collapsed one
 //   one 2 MiB entry (sim/tlb.ts, tlb.enabled).
 // - Not modelled: compaction (kcompactd, defrag at fault), the deferred split queue, max_ptes_none /
-//   max_ptes_swap other than "all present", policies are not told of collapses (the old sub-page ids
-//   stay, frame-less and flagged base + split, so that host calls on them fail harmlessly).
+//   max_ptes_swap other than "all present". The old sub-page ids stay, frame-less and flagged base +
+//   split, so that host calls on them fail harmlessly; policies with an onCollapsed hook are told.
 
 import type { Schema } from './config.ts';
 import type { Core } from './core.ts';
@@ -340,6 +340,8 @@ export class Thp {
     core.load.windowBytes[target] += core.pageBytes;
     core.counters[C_KERNEL_CPU_NS] += kernelNs;
     core.counters[this.base + HC_COLLAPSES]++;
+    // The old 4 KiB folios are freed and a new THP prepared: policies that keep lists are told.
+    if (core.policies.collapseListeners.length > 0) core.policies.collapsed(page, first, target);
     return 1;
   }
 

@@ -71,3 +71,23 @@ describe('translated streams', () => {
     expect([host.vpnLo(0), host.vpnLo(1)]).toEqual([20, 10]);
   });
 });
+
+describe('Host.copyPageKeys', () => {
+  it('gives each page its virtual page number, one CPU (identity) and two CPUs (page ids assigned at first touch)', async () => {
+    // Pages 2^32 + 7 (high word 1), 5 and 9 on CPU 0; page 3 on CPU 1 (its clock starts behind, so with
+    // two CPUs the engine touches page 3 second: page ids follow first touch, not stream order).
+    for (const perCpu of [[[[2 ** 32 + 7, 'R', 10], [5, 'R', 10], [9, 'W', 10]]], [[[2 ** 32 + 7, 'R', 10], [5, 'R', 10], [9, 'W', 10]], [[3, 'R', 15]]]] as const) {
+      let host: Host | undefined;
+      const engine = makeEngine({ perCpu: perCpu as never, localPages: 16, cxlPages: 16, policy: probePolicy((h) => ((host = h), { place: () => 0 })) });
+      await engine.run();
+      const n = host!.pageCount();
+      const vm = new Uint16Array(n);
+      const hi = new Uint32Array(n);
+      const lo = new Uint32Array(n);
+      host!.copyPageKeys(0, n, vm, hi, lo);
+      const vpns = Array.from({ length: n }, (_, p) => hi[p] * 2 ** 32 + lo[p]);
+      expect(vpns).toEqual(perCpu.length === 1 ? [2 ** 32 + 7, 5, 9] : [2 ** 32 + 7, 3, 5, 9]);
+      expect(Array.from(vm)).toEqual(new Array(n).fill(0));
+    }
+  });
+});

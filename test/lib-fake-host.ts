@@ -81,6 +81,11 @@ export class FakeHost implements Host {
   memPressureNs(): number {
     return this.pressureNs;
   }
+  /** PSI [mem avg10, mem avg60, io avg10, io avg60] (%), set by the test. */
+  avgs = new Float64Array(4);
+  pressureAverages(): Float64Array {
+    return this.avgs;
+  }
   migrate(p: number, t: number): boolean {
     const from = this.tier[p];
     if (from < 0 || from === t || this.usedPages[t] >= this.caps[t]) return false;

@@ -13,6 +13,8 @@ describe('Senpai (senpai.py Senpai.tick) on a fake host', () => {
     expect(d).toEqual({
       senpai: false, senpaiIntervalTicks: 6, senpaiTickMs: 1000, senpaiPressureUs: 10000, senpaiMaxProbe: 0.01, senpaiMaxBackoff: 1.0,
       senpaiCoeffProbe: 10, senpaiCoeffBackoff: 20, senpaiMinSizeMiB: 100, senpaiMaxSizeMiB: 102400,
+      // oomd SenpaiPoking: off unless asked; mem_pressure_pct_ = io_pressure_pct_ = 0.1.
+      senpaiPoking: false, senpaiPressurePct: 0.1,
     });
   });
 
@@ -104,6 +106,52 @@ describe('Senpai (senpai.py Senpai.tick) on a fake host', () => {
   });
 });
 
+describe('Senpai poking mode (oomd SenpaiPoking::tick)', () => {
+  it('pokes every interval ticks while PSI averages are low: (current − min) · max_probe, then no limit', () => {
+    const h = new FakeHost([10000, 10000]);
+    const lru = new ActiveInactiveLru(h);
+    lru.ensure(5000);
+    for (let i = 0; i < 5000; i++) lru.add(h.addPage(1, i), 1, ADD_FAULT, false);
+    const s = new Senpai(h, { ...SENPAI_PY, minSizeMiB: 1, poking: true, pressurePct: 0.1 });
+    expect(s.limitBytes).toBe(Infinity);
+    expect(s.over()).toBe(false);
+    for (let i = 0; i < 5; i++) expect(s.tick()).toBe(SENPAI_WAIT);
+    expect(s.tick()).toBe(SENPAI_PROBE); // 6th tick: ++ticks ≥ interval
+    // (20,480,000 − 1,048,576) · 0.01 = 194,314.24 B → limit ⌊(20,480,000 − 194,314.24) / 4096⌋ = 4952 pages.
+    expect(s.limitBytes).toBe(4952 * 4096);
+    expect(s.reclaim(lru, false)).toBeGreaterThanOrEqual(48);
+    expect(h.used(1)).toBeLessThanOrEqual(4952);
+    expect(s.limitBytes).toBe(Infinity); // memory.high reset to max
+    expect(s.over()).toBe(false);
+  });
+
+  it('holds off while any average is at or above pressure_pct, and pokes on the first tick after it falls', () => {
+    const h = new FakeHost([10000, 10000]);
+    for (let i = 0; i < 5000; i++) h.addPage(0, i);
+    const s = new Senpai(h, { ...SENPAI_PY, minSizeMiB: 1, poking: true, pressurePct: 0.1 });
+    h.avgs.set([0, 0, 0.1, 0]); // io avg10 at the threshold: not below it
+    for (let i = 0; i < 8; i++) expect(s.tick()).toBe(SENPAI_WAIT);
+    h.avgs.set([0.05, 0.09, 0, 0.02]);
+    expect(s.tick()).toBe(SENPAI_PROBE);
+  });
+});
+
+describe('PSI averages (psi.c update_averages, calc_avgs)', () => {
+  it('folds each 2 s period\'s stall share into avg10 / avg60 with EXP_10s = 1677, EXP_60s = 1981 (of 2048)', async () => {
+    const { Psi } = await import('../sim/psi.ts');
+    const p = new Psi(1);
+    p.memStall(0, 1e9); // 1 s of stall in the first 2 s: 50 %
+    expect(Array.from(p.averages(1.5e9))).toEqual([0, 0, 0, 0]); // not due before 2 s
+    const a = p.averages(2e9);
+    expect(a[0]).toBeCloseTo((50 * (2048 - 1677)) / 2048, 9); // 9.0576
+    expect(a[1]).toBeCloseTo((50 * (2048 - 1981)) / 2048, 9); // 1.6357
+    // Next due at 4 s; read at 6 s: one missed period decays, then a 0 % sample over the 4 s since.
+    const b = p.averages(6e9);
+    expect(b[0]).toBeCloseTo(((50 * (2048 - 1677)) / 2048) * (1677 / 2048) ** 2, 9);
+    expect(b[2]).toBe(0);
+  });
+});
+
 describe('Senpai in a kernel run', () => {
   it('keeps memory.current at its limit after every tick, and moves the limit as senpai.py would from the pressure it read', async () => {
     const { resolveConfig, runSimulation } = await import('../sim/run.ts');
@@ -154,6 +202,57 @@ describe('Senpai in a kernel run', () => {
     expect(out.result.policyCounters[names.indexOf('senpaiReclaimedInTask')]).toBeGreaterThan(0);
     // The PSI total Senpai read is the engine's: the deltas add up to it (µs, floored).
     expect(log.deltaUs.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(out.engine.host.memPressureNs() / 1000);
+    expect(out.engine.checkInvariants()).toEqual([]);
+  });
+
+  it.each(['mglru', 'tpp', 'autonuma'])('works with %s\'s reclaimer, page types and a storage device: invariants hold, memory.current ≤ limit after each tick', async (policy) => {
+    const { resolveConfig, runSimulation } = await import('../sim/run.ts');
+    const sets = {
+      workload: 'scan:pages=800,accesses=800,lines=1,type=cache+zipf:pages=2000,offset=800,accesses=60000,init=1,gapNs=500',
+      'machine.tiers.0.capacityGiB': (600 * 4096) / 2 ** 30,
+      'machine.tiers.1.capacityGiB': (2400 * 4096) / 2 ** 30,
+      'zswap.enabled': true,
+      'storage.device': 'nvme',
+      [`policy.${policy}.senpai`]: true,
+      [`policy.${policy}.senpaiTickMs`]: 2,
+      [`policy.${policy}.senpaiPressureUs`]: 200,
+      [`policy.${policy}.senpaiMinSizeMiB`]: 4,
+    };
+    const { config } = resolveConfig({ sets, flags: { policy } });
+    const out = await runSimulation(config);
+    const kernel = (out.engine.policyHooks() as { kernel?: import('../policies/lib/kernel.ts').TieringKernel }).kernel!;
+    const s = kernel.senpai!;
+    expect(kernel.checkLists()).toEqual([]);
+    expect(s.log.timeNs.length).toBeGreaterThan(5);
+    for (let i = 0; i < s.log.timeNs.length; i++) expect(s.log.currentBytes[i]).toBeLessThanOrEqual(s.log.limitBytes[i]);
+    expect(s.reclaimedInTask + s.reclaimedAtTick).toBeGreaterThan(0);
+    expect(out.engine.checkInvariants()).toEqual([]);
+  });
+
+  it('poking: reclaims at ticks only, never in the task, and keeps the invariants', async () => {
+    const { resolveConfig, runSimulation } = await import('../sim/run.ts');
+    const sets = {
+      workload: 'zipf:pages=3000,accesses=200000,init=1,gapNs=500',
+      'machine.tiers.0.capacityGiB': (800 * 4096) / 2 ** 30,
+      'machine.tiers.1.capacityGiB': (3200 * 4096) / 2 ** 30,
+      'zswap.enabled': true,
+      'policy.numa-tiering.senpai': true,
+      'policy.numa-tiering.senpaiPoking': true,
+      'policy.numa-tiering.senpaiTickMs': 2,
+      'policy.numa-tiering.senpaiMinSizeMiB': 4,
+      'policy.numa-tiering.senpaiPressurePct': 100, // always below: poke every interval
+    };
+    const { config } = resolveConfig({ sets, flags: { policy: 'numa-tiering' } });
+    const out = await runSimulation(config);
+    const kernel = (out.engine.policyHooks() as { kernel?: import('../policies/lib/kernel.ts').TieringKernel }).kernel!;
+    const s = kernel.senpai!;
+    // Ticks at 2, 4, … ms; pokes every 6th tick (PSI averages start being updated after 2 s, so 0 here).
+    const ticks = s.log.timeNs.length;
+    expect(s.probes).toBe(Math.floor(ticks / 6));
+    expect(s.reclaimedInTask).toBe(0);
+    expect(s.reclaimedAtTick).toBeGreaterThan(0);
+    for (let i = 0; i < ticks; i++) if (Number.isFinite(s.log.limitBytes[i])) expect(s.log.currentBytes[i]).toBeLessThanOrEqual(s.log.limitBytes[i]);
+    expect(kernel.checkLists()).toEqual([]);
     expect(out.engine.checkInvariants()).toEqual([]);
   });
 });

@@ -49,6 +49,21 @@ describe('typed LRU: anon and file lists balanced as get_scan_count', () => {
     expect(lru.ws.age[0]).toBe(5);
   });
 
+  it('keeps an anon page found young once on the inactive list, and activates it on the second reference (folio_check_references since v5.9)', () => {
+    // 2 inactive anon pages, no file; page 0 (the tail) referenced. prio 12–1 (SCAN_FRACT, costs 0:
+    // ap 60 of 200): ⌊(2 >> prio) · 60 / 200⌋ = 0. prio 0 (SCAN_EQUAL): both isolated; page 0 young,
+    // not marked → PG_referenced, back to the head (FOLIOREF_KEEP); page 1 not young → swapped.
+    const { host, lru, evicted, evict } = setup(2, 0);
+    host.touch(0);
+    expect(lru.shrink(0, evict, () => evicted.length >= 1)).toBe(1);
+    expect(evicted).toEqual([1]);
+    expect(lru.isActive(0)).toBe(false);
+    // Referenced again: at prio 0, young and marked → activated (stop there: the goal is "active").
+    host.touch(0);
+    expect(lru.shrink(0, evict, () => lru.isActive(0))).toBe(0);
+    expect(lru.isActive(0)).toBe(true);
+  });
+
   it('splits pressure 60 : 140 when the file inactive list is low, swapping anon and deactivating file', () => {
     // 8 anon inactive; file: 2 inactive, 6 active → inactive_is_low(file) (2 · 1 < 6) → no cache trim.
     // Costs 0 → ap = 60, fp = 140, denominator 200. prio 2: ⌊2·60/200⌋ = 0, 0, ⌊1·140/200⌋ = 0.

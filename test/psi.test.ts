@@ -55,4 +55,12 @@ describe('PSI memory some (sim/psi.ts)', () => {
     await e.run();
     expect(e.host.memPressureNs()).toBe(5000 + 20000 + 5000);
   });
+
+  it('shows in npm run sim\'s table when the run has a device or zswap', async () => {
+    const { formatTypeReport } = await import('../sim/page-types.ts');
+    const counts = new Float64Array(8);
+    const zswap = new Float64Array(10);
+    expect(formatTypeReport(2, counts, false, null, zswap, 4096, 1234567)).toContain('memory stall    1.235 ms (PSI some: swap-ins, refaults, reclaim in the task)');
+    expect(formatTypeReport(2, counts, false, null, null, 4096, 1234567)).toBe('');
+  });
 });

@@ -1,12 +1,51 @@
 // The parameters every NUMA-balancing tiering policy shares (numa-tiering, tpp, mglru, autonuma,
-// colloid-tpp, nomad, neomem): their specs with kernel names, units, defaults and sources, and the
-// kernel options a memory-tiering policy takes straight from them. Re-exported by kernel.ts.
+// colloid-tpp, nomad, neomem): their specs with kernel names, units, defaults and sources; the
+// options the kernel composition (kernel.ts) takes, and those a memory-tiering policy takes
+// straight from its parameters. Re-exported by kernel.ts.
 
-import type { KernelOptions } from './kernel.ts';
 import type { ScanParams } from './numa-balancing.ts';
+import type { ColloidTiering } from './colloid.ts';
 import { NUMA_BALANCING_MEMORY_TIERING } from './numa-balancing.ts';
 import { MAX_MIB, MAX_SIM_MS } from '../../sim/config.ts';
 import { SENPAI_PARAMS, senpaiOptions } from './senpai.ts';
+import type { SenpaiOptions } from './senpai.ts';
+
+/** How a policy file configures the kernel composition (kernel.ts TieringKernel). */
+export interface KernelOptions {
+  /** 0 off, 1 NUMA_BALANCING_NORMAL, 2 NUMA_BALANCING_MEMORY_TIERING. */
+  numaMode: number;
+  demotionEnabled: boolean;
+  scan: ScanParams;
+  hotThresholdMs: number;
+  promoteRateLimitMBps: number;
+  minFreeKbytes: number;
+  watermarkScaleFactor: number;
+  reclaimer: 'lru' | 'mglru';
+  mglruMinTtlMs?: number;
+  /** MGLRU with page types: a swap device with room (default true); false = anon only where it can be demoted. */
+  mglruSwap?: boolean;
+  tpp?: { demoteScaleFactor: number; promoteActiveOnly: boolean; kswapdRetryMs: number; fileOnSlowTier?: boolean };
+  /** vm.swappiness for the anon/file balance when the run has page types (typed-lru.ts); default 60. */
+  swappiness?: number;
+  /** Early reclaim at this % of all memory (early-reclaim.ts); 0 or unset = off. */
+  reclaimEarlyPct?: number;
+  /** Senpai/TMO proactive reclaim (senpai.ts); unset = off. */
+  senpai?: SenpaiOptions;
+  /** Colloid (numa_balancing mode 6, lib/colloid.ts): hint faults on top-tier pages too, promotion gate, hot local pages moved away. */
+  colloid?: ColloidTiering;
+  /**
+   * Nomad (policies/nomad.ts): asynchronous promotion. A hint fault that decided to promote hands
+   * the page to this hook instead of checking room and migrating it in the faulting task; the
+   * hook's owner moves it later and calls asyncPromoted().
+   */
+  asyncPromote?: (page: number) => void;
+  /** Nomad: reclaim on a node frees shadow copies first (reclaim_shadow_page); returns pages freed. */
+  reclaimShadows?: (tier: number, pages: number) => number;
+  /** NeoMem: kswapd balances to the promo watermark (memory-tiering mode) with the NUMA scanner off. */
+  kswapdToPromo?: boolean;
+  /** kswapd's own time per LRU page scanned, beyond the cost model's PTE test and migration [estimate]. */
+  kswapdPageNs: number;
+}
 
 /** Values of SCAN_PARAMS, WATERMARK_PARAMS and TIERING_PARAMS, as a tiering policy receives them. */
 export type TieringParamValues = ScanParams & {

@@ -38,7 +38,6 @@ import { computeWatermarks, demoteWatermark } from './watermarks.ts';
 import type { Watermarks } from './watermarks.ts';
 import { AddressOrder } from './address-order.ts';
 import { NumaScanner, PromotionControl, NUMA_BALANCING_MEMORY_TIERING, NUMA_BALANCING_NORMAL } from './numa-balancing.ts';
-import type { ScanParams } from './numa-balancing.ts';
 import { ActiveInactiveLru, ADD_FAULT, ADD_MIGRATED, SWAP_CLUSTER_MAX } from './lru.ts';
 import type { Reclaimer } from './lru.ts';
 import { Mglru, flushMglruStats } from './mglru.ts';
@@ -46,10 +45,9 @@ import { TypedLru, flushTypedStats, slowFirst, PT_ANON } from './typed-lru.ts';
 import { DEFAULT_SWAPPINESS } from './scan-balance.ts';
 import { EarlyReclaim } from './early-reclaim.ts';
 import { Senpai } from './senpai.ts';
-import type { SenpaiOptions } from './senpai.ts';
 import { grow, initialPages } from './grow.ts';
 import { NUMA_BALANCING_COLLOID } from './colloid.ts';
-import type { ColloidTiering } from './colloid.ts';
+import type { KernelOptions } from './kernel-params.ts';
 
 export const MAX_RECLAIM_RETRIES = 16;
 const BASE_PAGE_BYTES = 4096;
@@ -61,48 +59,15 @@ const TIMER_KSWAPD = 8; // + node
 export const RESERVE_WARN_SHARE = 0.1;
 /** Scanner passes over the whole address space before promotion is in steady state. */
 const SETTLED_PASSES = 2;
+/** With TPP's active-LRU gate a page promotes at its third hint fault, so one pass more. */
+const SETTLED_PASSES_TPP_GATE = 3;
 export const SCANNER_UNSETTLED =
   `NUMA balancing had not settled when the run ended: its scanner had not made ${SETTLED_PASSES} passes over the address space (the first starts after scanDelayMs; ` +
-  'a slow-tier page gets one hint fault per pass, and TPP\'s active-LRU gate needs two), or, in memory-tiering mode, its scan period was still doubling towards task_scan_max ' +
+  `a slow-tier page gets one hint fault per pass; with TPP's active-LRU gate, ${SETTLED_PASSES_TPP_GATE} passes, as a page promotes at its third), or, ` +
+  'in memory-tiering mode, its scan period was still doubling towards task_scan_max ' +
   '(the only faults recorded there are promotions, counted remote and private, so every update_task_scan_period doubles it): hint-fault and promotion rates are a transient';
 /** Pages a kswapd batch scans before it yields: SWAP_CLUSTER_MAX, the unit of shrink_inactive_list. */
 export const KSWAPD_BATCH_PAGES = SWAP_CLUSTER_MAX;
-
-export interface KernelOptions {
-  /** 0 off, 1 NUMA_BALANCING_NORMAL, 2 NUMA_BALANCING_MEMORY_TIERING. */
-  numaMode: number;
-  demotionEnabled: boolean;
-  scan: ScanParams;
-  hotThresholdMs: number;
-  promoteRateLimitMBps: number;
-  minFreeKbytes: number;
-  watermarkScaleFactor: number;
-  reclaimer: 'lru' | 'mglru';
-  mglruMinTtlMs?: number;
-  /** MGLRU with page types: a swap device with room (default true); false = anon only where it can be demoted. */
-  mglruSwap?: boolean;
-  tpp?: { demoteScaleFactor: number; promoteActiveOnly: boolean; kswapdRetryMs: number; fileOnSlowTier?: boolean };
-  /** vm.swappiness for the anon/file balance when the run has page types (typed-lru.ts); default 60. */
-  swappiness?: number;
-  /** Early reclaim at this % of all memory (early-reclaim.ts); 0 or unset = off. */
-  reclaimEarlyPct?: number;
-  /** Senpai/TMO proactive reclaim (senpai.ts); unset = off. */
-  senpai?: SenpaiOptions;
-  /** Colloid (numa_balancing mode 6, lib/colloid.ts): hint faults on top-tier pages too, promotion gate, hot local pages moved away. */
-  colloid?: ColloidTiering;
-  /**
-   * Nomad (policies/nomad.ts): asynchronous promotion. A hint fault that decided to promote hands
-   * the page to this hook instead of checking room and migrating it in the faulting task; the
-   * hook's owner moves it later and calls asyncPromoted().
-   */
-  asyncPromote?: (page: number) => void;
-  /** Nomad: reclaim on a node frees shadow copies first (reclaim_shadow_page); returns pages freed. */
-  reclaimShadows?: (tier: number, pages: number) => number;
-  /** NeoMem: kswapd balances to the promo watermark (memory-tiering mode) with the NUMA scanner off. */
-  kswapdToPromo?: boolean;
-  /** kswapd's own time per LRU page scanned, beyond the cost model's PTE test and migration [estimate]. */
-  kswapdPageNs: number;
-}
 
 /** The composed kernel: hooks for the engine plus its state, exposed for tests. */
 export class TieringKernel {
@@ -213,11 +178,7 @@ export class TieringKernel {
       this.early = new EarlyReclaim(host, o.reclaimEarlyPct);
       Object.assign(this.c, { earlyRuns: count('earlyReclaimRuns'), earlyEvicted: count('earlyReclaimEvicted') });
     }
-    if (o.senpai) {
-      this.senpai = new Senpai(host, o.senpai);
-      Object.assign(this.c, { senpaiProbes: count('senpaiProbes'), senpaiBackoffs: count('senpaiBackoffs'), senpaiTick: count('senpaiReclaimedAtTick'), senpaiTask: count('senpaiReclaimedInTask') });
-      host.every(o.senpai.tickMs * 1e6, TIMER_SENPAI);
-    }
+    if (o.senpai) this.senpai = new Senpai(host, o.senpai, TIMER_SENPAI); // its counters and 1 s timer
     this.kswapdFailures = new Float64Array(n);
     this.kswapdFailNs = new Float64Array(n);
     this.rateLimitPages = (o.promoteRateLimitMBps * 1048576) / host.pageBytes;
@@ -322,24 +283,11 @@ export class TieringKernel {
     this.flushReclaimerStats();
   }
 
-  /** Senpai's tick: move memory.high by the pressure, then reclaim down to it (memory_high_write). */
-  private senpaiTick(): void {
-    const s = this.senpai!;
-    const p = s.probes;
-    const b = s.backoffs;
-    s.tick();
-    this.host.count(this.c.senpaiProbes, s.probes - p);
-    this.host.count(this.c.senpaiBackoffs, s.backoffs - b);
-    if (s.over()) this.senpaiReclaim(false);
-  }
-
-  /** Reclaim over memory.high: in the allocating task (reclaim_high, stalls it) or at Senpai's tick (asynchronous). */
+  /** Reclaim over memory.high (senpai.ts): in the allocating task (reclaim_high) or after Senpai's tick moved it. */
   private senpaiReclaim(inTask: boolean): void {
     this.reclaiming++;
-    const n = this.senpai!.reclaim(this.reclaimer, inTask);
+    this.reclaimedPages += this.senpai!.reclaim(this.reclaimer, inTask);
     this.reclaiming--;
-    this.reclaimedPages += n;
-    this.host.count(inTask ? this.c.senpaiTask : this.c.senpaiTick, n);
     this.flushReclaimerStats();
   }
 
@@ -354,7 +302,10 @@ export class TieringKernel {
 
   onTimer(id: number): void {
     if (id === TIMER_SCAN) this.scanTick();
-    else if (id === TIMER_SENPAI) this.senpaiTick();
+    else if (id === TIMER_SENPAI) {
+      this.senpai!.tick(); // then memory_high_write reclaims down to the limit
+      if (this.senpai!.over()) this.senpaiReclaim(false);
+    }
     else if (id >= TIMER_KSWAPD && id < TIMER_KSWAPD + this.host.tiers) this.kswapd(id - TIMER_KSWAPD);
   }
 
@@ -528,7 +479,8 @@ export class TieringKernel {
     host.count(this.c.marked, marked);
     // Colloid (mode 6) records no fault statistics, so its scan period never moves: nothing to wait for.
     const periodSettled = this.o.numaMode !== NUMA_BALANCING_MEMORY_TIERING || this.o.colloid !== undefined || sc.periodMs >= sc.scanMaxMs();
-    if (sc.passes >= SETTLED_PASSES && periodSettled && !this.scannerSettled) {
+    const passes = this.o.tpp?.promoteActiveOnly ? SETTLED_PASSES_TPP_GATE : SETTLED_PASSES;
+    if (sc.passes >= passes && periodSettled && !this.scannerSettled) {
       this.scannerSettled = true;
       host.warn(SCANNER_UNSETTLED, now); // a run that reaches this point has settled: retract
     }
@@ -610,11 +562,12 @@ export class TieringKernel {
     const host = this.host;
     const o = this.o;
     if (o.tpp?.promoteActiveOnly && !this.reclaimer.isActive(page)) {
+      // TPP's do_numa_page gate tests PageActive before mark_page_accessed and leaves the page
+      // whatever that call did: the fault that activates a page does not promote it; its next
+      // hint fault (a later scan pass) does.
       this.reclaimer.markAccessed(page);
-      if (!this.reclaimer.isActive(page)) {
-        host.count(this.c.inactive);
-        return false;
-      }
+      host.count(this.c.inactive);
+      return false;
     }
     const nowMs = Math.floor(host.now() / 1e6);
     if (this.freeBase(0) > this.wm.promo[0] + this.enoughFreePages) {
@@ -648,4 +601,4 @@ export function createKernel(host: Host, o: KernelOptions): PolicyHooks & { kern
 }
 
 export { tieringOptions, SCAN_PARAMS, WATERMARK_PARAMS, TIERING_PARAMS } from './kernel-params.ts';
-export type { TieringParamValues } from './kernel-params.ts';
+export type { TieringParamValues, KernelOptions } from './kernel-params.ts';

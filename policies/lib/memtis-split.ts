@@ -7,6 +7,7 @@
 // explains the whole in its header. Logic only; no code is copied.
 
 import type { Memtis } from '../memtis.ts';
+import { FAULT_FIRST_TOUCH } from '../policy.ts';
 import { grow } from './grow.ts';
 
 export const NR_BINS = 16;
@@ -275,6 +276,25 @@ export class HugeSplit {
       left -= pages;
     }
     if (i !== NR_SKEW - 1) this.splitThreshold = i + 1;
+  }
+
+  /**
+   * A range mapped with 4 KiB pages (first … first + subs − 1) was collapsed back into huge page
+   * `range` (khugepaged, or MADV_COLLAPSE from policies/thp-range.ts): its 4 KiB pages are freed,
+   * so they leave the lists and the histogram, and the huge page starts as a new THP, as Memtis's
+   * __prep_transhuge_page_for_htmm runs for every THP prepared (khugepaged's collapse_huge_page too).
+   * (Memtis's onMigrated hook likewise re-lists a page that a --with mechanism moved.)
+   */
+  collapsed(range: number, first: number): void {
+    const m = this.m;
+    const lists = m.lists;
+    for (let q = first; q < first + m.subs && q < lists.listOf.length; q++) {
+      if (lists.listOf[q] < 0) continue;
+      m.histRemove(m.bin[q], lists.weightOf(q));
+      lists.remove(q);
+      m.ops++;
+    }
+    m.onFault(range, FAULT_FIRST_TOUCH);
   }
 
   /**

@@ -93,8 +93,25 @@ export class PageLists {
   }
 
   moveHead(list: number, page: number): void {
-    this.remove(page);
-    this.pushHead(list, page);
+    if (this.listOf[page] !== list) {
+      this.remove(page);
+      this.pushHead(list, page);
+      return;
+    }
+    // Speed trick: a page rotated within its own list (a walk keeping a page it looked at) is only
+    // relinked: its list, the list's size and units stay as they are (remove + pushHead would
+    // subtract and add them back, exactly).
+    const h = this.head[list];
+    if (h === page) return;
+    const p = this.prev[page]; // not NIL: the page is not the head
+    const n = this.next[page];
+    this.next[p] = n;
+    if (n !== NIL) this.prev[n] = p;
+    else this.tail[list] = p;
+    this.prev[page] = NIL;
+    this.next[page] = h;
+    this.prev[h] = page;
+    this.head[list] = page;
   }
 }
 

@@ -24,6 +24,12 @@
 // - What is reclaimed: the kernel's own LRU, slowest tier first, evicting (to zswap when it is on,
 //   else to swap or, for clean file pages, dropped), as early-reclaim.ts does. [model]
 // - Pressure: Host.memPressureNs (sim/psi.ts: swap-ins, refaults, reclaim in the task).
+// - Poking mode (`senpaiPoking`; facebookincubator/oomd src/oomd/plugins/SenpaiPoking.cpp, the
+//   oomd plugin `senpai_poking`, stateless like memory.reclaim): no standing limit. After `interval`
+//   ticks, if memory and IO PSI `some` avg10 and avg60 are all below `pressure_pct` (0.1 %), reclaim
+//   (memory.current − min_size) · max_probe at once (memory.high written, then reset to max) and
+//   count the interval again; otherwise check again the next tick. Allocations never reclaim.
+//   (oomd's min also adds the cgroup's unreclaimable memory: none here, all pages can be swapped.)
 // Defaults are senpai.py's: interval 6 (ticks of 1 s), pressure 10 000 µs, max_probe 0.01,
 // max_backoff 1.0, coeff_probe 10, coeff_backoff 20, min_size 100 MiB, max_size 100 GiB. TMO's
 // production fleet saved 20–32 % of memory with it [paper abstract, FACTS.md §6].
@@ -36,7 +42,7 @@ import { framesInUse, startCapacities } from './early-reclaim.ts';
 /** Senpai's parameters on every kernel policy (policy.<name>.senpai…), senpai.py's argparse defaults. */
 export const SENPAI_PARAMS = {
   senpai: { default: false, doc: 'Senpai/TMO proactive reclaim (policies/lib/senpai.ts, facebookincubator/senpai senpai.py): every tick, move a memory.high limit so that PSI memory pressure stays near senpaiPressureUs per interval; off by default.' },
-  senpaiIntervalTicks: { default: 6, min: 1, max: 1e6, doc: 'senpai.py --interval: ticks between adjustments while pressure is below target (default 6, of senpaiTickMs each).' },
+  senpaiIntervalTicks: { default: 6, min: 1, max: 1e6, integer: true, doc: 'senpai.py --interval: ticks between adjustments while pressure is below target (default 6, of senpaiTickMs each).' },
   senpaiTickMs: { default: 1000, min: 1, max: MAX_SIM_MS, doc: 'Time between Senpai reads of memory.pressure, in ms (senpai.py Senpai.run: time.sleep(1) → 1000).' },
   senpaiPressureUs: { default: 10000, min: 1, max: 1e12, doc: 'senpai.py --pressure: target memory stall (PSI some) per interval, in µs (default 10 000 = 10 ms).' },
   senpaiMaxProbe: { default: 0.01, min: 0, max: 1, doc: 'senpai.py --max-probe: largest share the limit is tightened by in one step (default 0.01 = 1 %).' },
@@ -45,6 +51,8 @@ export const SENPAI_PARAMS = {
   senpaiCoeffBackoff: { default: 20, min: 1e-6, max: 1e6, doc: 'senpai.py --coeff-backoff: the back-off reaches max_backoff when pressure is coeff_backoff × target (default 20).' },
   senpaiMinSizeMiB: { default: 100, min: 0, max: MAX_MIB, doc: 'senpai.py --min-size: the limit never goes below this, in MiB (default 100).' },
   senpaiMaxSizeMiB: { default: 102400, min: 0, max: MAX_MIB, doc: 'senpai.py --max-size: the limit never goes above this, in MiB (default 100 GiB).' },
+  senpaiPoking: { default: false, doc: 'Poking mode (oomd SenpaiPoking, stateless like memory.reclaim): every senpaiIntervalTicks, if memory and IO PSI avg10/avg60 are below senpaiPressurePct, reclaim (memory.current − senpaiMinSizeMiB) × senpaiMaxProbe once, keeping no limit.' },
+  senpaiPressurePct: { default: 0.1, min: 0, max: 100, doc: 'Poking mode: memory and IO PSI some avg10 and avg60 must all be below this, in % (oomd SenpaiPoking mem_pressure_pct_ / io_pressure_pct_, default 0.1).' },
 } as const;
 
 export interface SenpaiOptions {
@@ -57,6 +65,9 @@ export interface SenpaiOptions {
   coeffBackoff: number;
   minSizeMiB: number;
   maxSizeMiB: number;
+  /** oomd SenpaiPoking: no standing limit, a reclaim poke when PSI averages are low (default false). */
+  poking?: boolean;
+  pressurePct?: number;
 }
 
 /** The options of a policy whose params include SENPAI_PARAMS, or undefined when Senpai is off. */
@@ -73,6 +84,8 @@ export function senpaiOptions(p: { senpai?: boolean } & Partial<Record<keyof typ
     coeffBackoff: n('senpaiCoeffBackoff'),
     minSizeMiB: n('senpaiMinSizeMiB'),
     maxSizeMiB: n('senpaiMaxSizeMiB'),
+    poking: p.senpaiPoking === true,
+    pressurePct: n('senpaiPressurePct'),
   };
 }
 
@@ -98,20 +111,31 @@ export class Senpai {
   reclaimedInTask = 0;
   probes = 0;
   backoffs = 0;
-  /** Per tick (for plots and tests): time (ns), limit (bytes), memory.current (bytes), stall this tick (µs). */
+  /**
+   * Per tick (for plots and tests): time (ns), limit (bytes; poking: the poke's target, Infinity
+   * when it did not poke), memory.current after the tick's reclaim (bytes), stall this tick (µs).
+   */
   readonly log: { timeNs: number[]; limitBytes: number[]; currentBytes: number[]; deltaUs: number[] } = { timeNs: [], limitBytes: [], currentBytes: [], deltaUs: [] };
 
+  /** Policy counters: senpaiProbes, senpaiBackoffs, senpaiReclaimedAtTick, senpaiReclaimedInTask. */
+  private readonly counters: Int32Array;
+
+  /** `timerId`: when given, Senpai asks for its tick every tickMs (the owner's onTimer calls tick()). */
   constructor(
     private readonly host: Host,
     readonly o: SenpaiOptions,
+    timerId = -1,
   ) {
+    this.counters = Int32Array.from(['senpaiProbes', 'senpaiBackoffs', 'senpaiReclaimedAtTick', 'senpaiReclaimedInTask'], (n) => host.counter(n));
+    if (timerId >= 0) host.every(o.tickMs * 1e6, timerId);
     this.minBytes = o.minSizeMiB * 2 ** 20;
     this.maxBytes = o.maxSizeMiB * 2 ** 20;
     this.capacity0 = startCapacities(host);
     // Senpai.__init__: last_total = total(), grace_ticks = interval, limit reset to memory.current.
     this.lastTotalUs = this.totalUs();
     this.graceTicks = o.intervalTicks;
-    this.limitBytes = this.clamp(this.currentBytes());
+    // Poking keeps no limit (memory.high = max) between pokes.
+    this.limitBytes = o.poking ? Infinity : this.clamp(this.currentBytes());
     this.evictOne = (page: number) => this.host.evict(page);
     this.reached = () => this.currentBytes() <= this.limitBytes;
   }
@@ -137,9 +161,41 @@ export class Senpai {
     this.integralUs = 0;
   }
 
+  /** Ticks since the last poke (poking mode: SenpaiPoking's state.ticks). */
+  private pokeTicks = 0;
+
+  /**
+   * SenpaiPoking::tick: after `interval` ticks, if PSI is low, set the limit a max_probe share of the
+   * way from memory.current down to min_size, for the caller to reclaim to (reclaim() then resets it
+   * to max). Returns SENPAI_PROBE when it poked, else SENPAI_WAIT.
+   */
+  private tickPoking(): number {
+    const o = this.o;
+    this.log.timeNs.push(this.host.now());
+    this.log.deltaUs.push(0);
+    let outcome = SENPAI_WAIT;
+    if (++this.pokeTicks >= o.intervalTicks) {
+      const a = this.host.pressureAverages();
+      const pct = o.pressurePct ?? 0.1;
+      const cur = this.currentBytes();
+      if (Math.max(a[0], a[1]) < pct && Math.max(a[2], a[3]) < pct && cur > this.minBytes) {
+        const reclaimBytes = (cur - this.minBytes) * o.maxProbe;
+        this.limitBytes = Math.floor((cur - reclaimBytes) / 4096) * 4096;
+        this.pokeTicks = 0;
+        this.probes++;
+        this.host.count(this.counters[0]);
+        outcome = SENPAI_PROBE;
+      }
+    }
+    this.log.limitBytes.push(this.limitBytes);
+    this.log.currentBytes.push(this.currentBytes());
+    return outcome;
+  }
+
   /** Senpai.tick: read pressure and move the limit. Returns SENPAI_WAIT, _PROBE or _BACKOFF. */
   tick(): number {
     const o = this.o;
+    if (o.poking) return this.tickPoking();
     const total = this.totalUs();
     const delta = total - this.lastTotalUs;
     this.lastTotalUs = total;
@@ -154,6 +210,7 @@ export class Senpai {
       this.adjust(adj);
       this.graceTicks = o.intervalTicks - 1;
       this.backoffs++;
+      this.host.count(this.counters[1]);
       outcome = SENPAI_BACKOFF;
     } else if (this.graceTicks > 0) {
       this.graceTicks--;
@@ -164,6 +221,7 @@ export class Senpai {
       this.adjust(-adj);
       this.graceTicks = o.intervalTicks - 1;
       this.probes++;
+      this.host.count(this.counters[0]);
       outcome = SENPAI_PROBE;
     }
     this.log.limitBytes.push(this.limitBytes);
@@ -183,8 +241,15 @@ export class Senpai {
   reclaim(reclaimer: Reclaimer, inTask: boolean): number {
     let n = 0;
     for (let t = this.host.tiers - 1; t >= 0 && !this.reached(); t--) n += reclaimer.shrink(t, this.evictOne, this.reached);
+    this.host.count(this.counters[inTask ? 3 : 2], n);
     if (inTask) this.reclaimedInTask += n;
-    else this.reclaimedAtTick += n;
+    else {
+      this.reclaimedAtTick += n;
+      // The tick's log entry shows memory.current after the reclaim its write of memory.high made.
+      if (this.log.currentBytes.length > 0) this.log.currentBytes[this.log.currentBytes.length - 1] = this.currentBytes();
+    }
+    // Poking: memory.high goes back to max right after the poke (resetMemhigh).
+    if (this.o.poking) this.limitBytes = Infinity;
     return n;
   }
 }

@@ -1,30 +1,76 @@
 // Validation cases for page types (issue 15): TPP's cache case, where file pages fill the fast tier
 // and trap the anonymous ones (FACTS.md §1, the TPP cover letter's numbers).
 //
-// The workload is synthetic and stated here, so the reader can judge it: a machine of 20 000 pages
-// at local:CXL = 1:4 (4 000 + 16 000); a cache application that first reads its data files (14 500
-// pages of unmapped page cache, 72.5 % of memory: the warm cache the cover letter describes), then
-// allocates a 5 000-page anonymous heap (25 % of memory, 1.25× the local tier) and runs ten rounds
-// of re-reading its files (1 450 pages per round, page-cache hits) and 20 000 uniform accesses to
-// its heap (25 % writes). Storage is an NVMe device (sim/storage.ts), so the first read of each
-// file page is a page-cache miss. "Default Linux" is classic NUMA balancing (autonuma, the README's
-// default-Linux baseline); TPP is the tpp policy with its defaults (page cache on CXL first).
+// The workload is synthetic and stated here, so the reader can judge it. Sources for its shape: the
+// cover letter (via FACTS.md §1: a Meta cache application at local:CXL = 1:4 whose file pages fill
+// the fast tier) and the TPP paper (ASPLOS'23) as summarised by secondary sources: anon pages are
+// hotter than file pages, and a production host's memory is full, so reclaim runs all the time.
+// Every size below is an [estimate] with its plausible range; none was chosen to make a case pass
+// (the old form of these cases used the same heap, machine and file-to-heap access mix):
+//
+// - Machine: 4 000 + 16 000 pages (1:4 as the letter; absolute size scaled down [estimate]).
+// - Page cache: a 30 000-page data set (1.5× memory [estimate] 1–3×) read with read() (`cache`:
+//   never mapped), first once in full (the warm cache of a host that has been serving), then with
+//   Zipf(0.9) popularity [estimate 0.7–1.1]: more than memory holds, so kswapd reclaims page cache on
+//   both nodes all the time and misses go to the NVMe device.
+// - Anon heap: 5 000 pages (25 % of memory, 1.25× the local tier [estimate] 15–35 % of memory),
+//   accessed uniformly (all of it hot: anon is the hot part), 25 % writes. It grows in ten slices
+//   of 500 pages during the first ten rounds, so every heap page is allocated while reclaim churns,
+//   as on a long-running server (the letter's steady state), not into an idle machine.
+// - Thirty rounds of 14 500 file reads and 200 000 heap accesses (7.25 file reads per 100 heap
+//   accesses [estimate] 1–25: the old case's mix), 1 µs of compute between accesses [estimate]:
+//   about 17 s simulated, so NUMA balancing scans the heap several times (first scan after 1 s).
+//
+// "Default Linux" is classic NUMA balancing (autonuma, the README's default-Linux baseline); TPP is
+// the tpp policy with its defaults (page cache on CXL first). Footprint 35 000 pages on a 20 000-page
+// machine: allowed because the 30 000 page-cache pages can be dropped (sim/machine.ts).
+//
+// Not modelled: the short-lived anon allocations of request processing the paper stresses (the
+// synthetic generator never frees a page), and a read() copying a whole 4 KiB page (one access here).
 
 import type { Ctx, SimRun, ValidationCase } from './case.ts';
-import { fmt, pct, verdict } from './case.ts';
+import { counter, fmt, pct, verdict } from './case.ts';
 import { dbRun } from '../../bench/db-double-cache.ts';
+import { senpaiCompareRun, TRIGGERS } from '../../bench/senpai-compare.ts';
 
 const LOCAL_PAGES = 4000;
 const CXL_PAGES = 16000;
 const ANON_PAGES = 5000;
-const FILE_SLICE = 1450;
-const ROUNDS = 10;
+const HEAP_SLICES = 10;
+const FILE_PAGES = 30000;
+const FILE_THETA = 0.9;
+const ROUNDS = 30;
+const FILE_READS_PER_ROUND = 14500;
+const HEAP_ACCESSES_PER_ROUND = 200000;
+const GAP_NS = 1000;
 
-function cacheWorkload(): string {
-  const phases = [`scan:pages=${FILE_SLICE * ROUNDS},offset=${ANON_PAGES},accesses=${FILE_SLICE * ROUNDS},lines=1,write=0,type=cache,gapNs=200`];
+/** The workload's [estimate] sizes, overridable to see how the verdicts move across their ranges (README). */
+export interface CacheShape {
+  filePages: number;
+  theta: number;
+  anonPages: number;
+}
+
+/**
+ * The cache application's workload (synthetic phases, in order). `scale` multiplies every page and
+ * access count (the README's 4× run: cacheWorkload(4) on 16 000 + 64 000 pages); `shape` replaces
+ * an estimate (sizes before scaling).
+ */
+export function cacheWorkload(scale = 1, shape: Partial<CacheShape> = {}): string {
+  const anonPages = scale * (shape.anonPages ?? ANON_PAGES);
+  const filePages = scale * (shape.filePages ?? FILE_PAGES);
+  const slice = anonPages / HEAP_SLICES;
+  const file = `pages=${filePages},offset=${anonPages},type=cache,write=0`;
+  const phases = [`scan:${file},accesses=${filePages},lines=1,gapNs=200`];
   for (let r = 0; r < ROUNDS; r++) {
-    phases.push(`scan:pages=${FILE_SLICE},offset=${ANON_PAGES + FILE_SLICE * r},accesses=${FILE_SLICE},lines=1,write=0,type=cache,gapNs=200`);
-    phases.push(`uniform:pages=${ANON_PAGES},accesses=20000,init=${r === 0 ? 1 : 0},gapNs=200`);
+    phases.push(`zipf:${file},accesses=${scale * FILE_READS_PER_ROUND},theta=${shape.theta ?? FILE_THETA},gapNs=${GAP_NS}`);
+    if (r < HEAP_SLICES) {
+      // The heap grows: the next slice is first written in address order, then the heap so far is used.
+      phases.push(`scan:pages=${slice},offset=${slice * r},accesses=${slice},lines=1,write=1,gapNs=${GAP_NS}`);
+      phases.push(`uniform:pages=${slice * (r + 1)},accesses=${scale * HEAP_ACCESSES_PER_ROUND},gapNs=${GAP_NS}`);
+    } else {
+      phases.push(`uniform:pages=${anonPages},accesses=${scale * HEAP_ACCESSES_PER_ROUND},gapNs=${GAP_NS}`);
+    }
   }
   return phases.join('+');
 }
@@ -49,28 +95,36 @@ async function cacheRun(ctx: Ctx, policy: string): Promise<CacheRun> {
 
 function describe(r: CacheRun): string {
   const c = r.run.engine.pageTypeCounts();
-  return `anon local ${pct(r.anonLocal)} (${c[0]} of ${c[0] + c[4]} anon pages), page cache local ${c[3]} pages, remote accesses ${pct(r.remote)}, slowdown ${fmt(r.run.row.slowdown as number)}`;
+  const misses = r.run.engine.storageStats[5]; // storage.ts ST_PAGE_CACHE_MISSES
+  return (
+    `anon local ${pct(r.anonLocal)} (${c[0]} of ${c[0] + c[4]} anon pages), page cache local ${c[3]} pages, remote accesses ${pct(r.remote)}, ` +
+    `promoted ${counter(r.run, 'promoteSuccess')} (refused for room ${counter(r.run, 'promoteNoRoom')}), demoted ${counter(r.run, 'reclaimDemoted')}, ` +
+    `page cache dropped ${counter(r.run, 'reclaimDroppedClean')}, misses ${misses}, simulated ${fmt((r.run.row.simTimeNs as number) / 1e9, 2)} s`
+  );
 }
 
-const SOURCE = 'TPP cover letter (lkml cover.1637778851.git.hasanalmaruf@fb.com) via FACTS.md §1: Meta cache app at local:CXL = 1:4, default Linux 14 % of anon pages local and 80 % of reads remote; TPP 80 % of anon local and 40 % remote';
+const SOURCE =
+  'TPP cover letter (lkml cover.1637778851.git.hasanalmaruf@fb.com) via FACTS.md §1: Meta cache app at local:CXL = 1:4, default Linux 14 % of anon pages local and 80 % of reads remote; TPP 80 % of anon local and 40 % remote. Workload shape (file cache larger than memory, anon hotter than file) from the TPP paper (ASPLOS\'23) via secondary summaries; sizes [estimate] (test/validate/cases-pagetypes.ts header)';
 
 export const PAGE_TYPE_CASES: ValidationCase[] = [
   {
     id: 'tpp-cache-default-traps-anon',
-    title: 'Cache app at 1:4: default Linux leaves the anon heap on CXL behind a warm page cache',
+    title: 'Cache app at 1:4: default Linux leaves most of the anon heap on CXL behind a churning page cache',
     group: 'tpp',
     source: SOURCE,
     expected: 'autonuma (default Linux): 14 % of anon pages local at the end of the run',
     tolerance: '±10 percentage points (direction: well under half)',
-    fast: true,
+    fast: false,
     async run(ctx) {
       const r = await cacheRun(ctx, 'autonuma');
+      const promoted = counter(r.run, 'promoteSuccess');
       return {
         measured: describe(r),
         ...verdict(
           Math.abs(r.anonLocal - 0.14) <= 0.1,
           'the page cache traps the anon heap on CXL, as the cover letter measured',
-          'direction right (anon trapped) but below the band: the warm cache fills local before the heap is allocated and classic NUMA balancing never demotes, so no anon page gets in; the production 14 % comes from page-cache churn (memory full, kswapd reclaiming both nodes), which this workload cannot create because tiersim requires the footprint to fit in memory',
+          `direction right (${pct(r.anonLocal)} of the heap local, well under half) but above the band: ${promoted === 0 ? 'classic NUMA balancing promoted nothing (node 0 is never above high + 1 while reclaim churns), so ' : ''}` +
+            'the heap stays where it was allocated, and allocation under churn takes node 0 whenever kswapd has just freed frames there. kswapd reclaims in 32-page batches until free > high, and node 0\'s watermark band is only 14 pages on this 20 000-page machine (56 on CXL), so node 0 gets more than its 20 % share of the freed frames; the share falls as the machine grows (31.0 % at 4× size, README "TPP\'s cache case") but no scale was run at which it reaches the letter\'s 14 %',
         ),
       };
     },
@@ -82,12 +136,16 @@ export const PAGE_TYPE_CASES: ValidationCase[] = [
     source: SOURCE,
     expected: 'tpp: 80 % of anon pages local at the end of the run',
     tolerance: '±10 percentage points',
-    fast: true,
+    fast: false,
     async run(ctx) {
       const r = await cacheRun(ctx, 'tpp');
       return {
         measured: describe(r),
-        ...verdict(Math.abs(r.anonLocal - 0.8) <= 0.1, 'page-type-aware allocation keeps the cache on CXL and the heap local up to the local tier\'s size', 'TPP\'s file placement or demotion of page cache does not free the local tier for the heap in the model'),
+        ...verdict(
+          Math.abs(r.anonLocal - 0.8) <= 0.1,
+          'page-type-aware allocation keeps the page cache on CXL, kswapd demotes what lands locally, and promotion brings the heap local up to the local tier\'s size',
+          'TPP\'s file placement, demotion of page cache or promotion of the heap does not free the local tier for the heap in the model',
+        ),
       };
     },
   },
@@ -98,17 +156,23 @@ export const PAGE_TYPE_CASES: ValidationCase[] = [
     source: SOURCE,
     expected: 'remote share of accesses: default 80 %, TPP 40 % (the cover letter counts reads; the heap here has 25 % writes)',
     tolerance: '±10 percentage points each',
-    fast: true,
+    fast: false,
     async run(ctx) {
       const d = await cacheRun(ctx, 'autonuma');
       const t = await cacheRun(ctx, 'tpp');
-      const ok = Math.abs(d.remote - 0.8) <= 0.1 && Math.abs(t.remote - 0.4) <= 0.1;
+      const okD = Math.abs(d.remote - 0.8) <= 0.1;
+      const okT = Math.abs(t.remote - 0.4) <= 0.1;
+      // The split follows from where each kind of page is and how much of the traffic each kind
+      // takes (7.25 file reads per 100 heap accesses here, an estimate): say which side is off.
+      const why: string[] = [];
+      if (!okD) why.push(`default ${pct(d.remote)} (80 % expected): its remote share is the heap's (${pct(1 - d.anonLocal)} of it on CXL, too little per the default case) plus the file reads'`);
+      if (!okT) why.push(`TPP ${pct(t.remote)} (40 % expected)`);
       return {
         measured: `remote accesses: default ${pct(d.remote)}, TPP ${pct(t.remote)}`,
         ...verdict(
-          ok,
+          okD && okT,
           'both within the band',
-          `outside the band: default ${pct(d.remote)} (80 % expected), TPP ${pct(t.remote)} (40 % expected); the split depends on the workload's mix of file and heap accesses (here 1 450 file reads per 20 000 heap accesses) and on how much of the heap fits locally, which the paper does not state`,
+          `outside the band: ${why.join('; ')}. The split also depends on the share of traffic that is file reads, which the letter does not state (its own figures — 80 % of anon local and 40 % remote under TPP — imply about a quarter of read traffic from the page cache if heap accesses are uniform; here file reads are ${pct(FILE_READS_PER_ROUND / (FILE_READS_PER_ROUND + HEAP_ACCESSES_PER_ROUND))} of accesses, a read() counting one access, not a 4 KiB copy)`,
         ),
       };
     },
@@ -156,6 +220,23 @@ export const PAGE_TYPE_CASES: ValidationCase[] = [
       return {
         measured: `pool ${fmt(z[5] / 2 ** 20, 2)} MiB of a ${fmt(limit / 2 ** 20, 2)} MiB limit, ${z[4]} entries written back, ratio ${fmt(ratio)} (${z[9]} pages held)`,
         ...verdict(ok, 'as documented and derived', 'the pool passed its limit, never wrote back, or its ratio is off the derived value'),
+      };
+    },
+  },
+  {
+    id: 'senpai-settles-at-its-target',
+    title: 'Senpai (TMO) settles where the memory stall meets its target: 10 ms per 6 s',
+    group: 'kernel',
+    source: 'Derivation from facebookincubator/senpai senpai.py Senpai.tick (defaults --pressure 10000 µs, --interval 6): it tightens only after 6 quiet ticks whose stall adds up to at most 10 ms, and backs off as soon as the stall since its last step passes 10 ms, so the limit comes to rest where the stall runs at about 10 ms per 6 s = 1.67 ms/s',
+    expected: 'bench/senpai-compare.ts "senpai" (Zipf 256 MiB, 12 M accesses 15 µs apart, numa-tiering + zswap, senpai.py defaults): memory stall (PSI some) over the last 60 s = 1.67 ms/s',
+    tolerance: '±25 %',
+    fast: false,
+    async run(ctx) {
+      const r = (await senpaiCompareRun(TRIGGERS[2], ctx.sets)).row;
+      const rate = r.memStallMsPerS_last60s;
+      return {
+        measured: `${fmt(rate, 2)} ms/s of memory stall over the last 60 s; memory.current ${fmt(r.memoryCurrentMiB, 1)} MiB of a 256 MiB footprint (limit ${fmt(r.senpaiLimitMiB as number, 1)} MiB)`,
+        ...verdict(Math.abs(rate / (10 / 6) - 1) <= 0.25, 'Senpai holds the stall at its target', 'the stall is off the target: the limit has not settled in 3 minutes, or the stall account (sim/psi.ts) and Senpai disagree'),
       };
     },
   },

@@ -73,7 +73,7 @@ function coldTailWhy(r: SimRun): string {
     '(TNF_FAULT_LOCAL is the page\'s node before the move) and private, so every update_task_scan_period doubles the period ' +
     `(${r.row['policy.numaScanPeriodUpdates']} doubling(s) in the measured window) up to task_scan_max = 60 s / ${SCAN_WINDOWS} windows = ${60 / SCAN_WINDOWS} s, ≈ 64 s into the run. ` +
     `Derived for that steady state (a pass every 60 s): ${fmt(c.steadyFaultsPerS / 1000, 1)} k hint faults/s (${pct((c.steadyFaultsPerS * (r.config['cost.hintFaultNs'] as number)) / 1e9)} of the run) ` +
-    `and at most half as many promotions, ${fmt((c.steadyFaultsPerS / 2) * 4096 / 2 ** 20, 1)} MB/s — measured once settled in the tpp-settled cases. ` +
+    `and at most a third as many promotions (TPP's gate promotes a page at its third hint fault), ${fmt((c.steadyFaultsPerS / 3) * 4096 / 2 ** 20, 1)} MB/s — measured once settled in the tpp-settled cases. ` +
     'The paper\'s production workloads also have a tail that stays cold for minutes; this synthetic one does not. No cost was tuned to pass'
   );
 }
@@ -194,8 +194,8 @@ export const TIERING_CASES: ValidationCase[] = [
         ...verdict(
           mbps >= 4 && mbps <= 16,
           'in range',
-          `with the active-LRU gate a slow-tier page is promoted at its second hint fault (the first only sets PG_referenced), so promotions approach half the hint faults when every slow-tier page is touched on nearly every pass: ` +
-            `${fmt(coldTail(r).faultsPerS / 2000, 1)} k/s at most here, ${fmt(coldTail(r).promosPerS / 1000, 1)} k/s measured (the churn is of pages outside the hot set); ` +
+          `with the active-LRU gate a slow-tier page is promoted at its third hint fault (the first only sets PG_referenced, the second activates it), so promotions approach a third of the hint faults when every slow-tier page is touched on nearly every pass: ` +
+            `${fmt(coldTail(r).faultsPerS / 3000, 1)} k/s at most here, ${fmt(coldTail(r).promosPerS / 1000, 1)} k/s measured (the churn is of pages outside the hot set); ` +
             `if the scan period had not settled the hint faults would exceed the derivation (see tpp-settled-1to4)`,
         ),
       };
@@ -203,23 +203,70 @@ export const TIERING_CASES: ValidationCase[] = [
   },
   {
     id: 'tpp-active-lru-gate',
-    title: 'TPP\'s active-LRU gate cuts promotions by about the paper\'s factor',
+    title: 'TPP\'s active-LRU gate cuts promotions per hint fault as its rule predicts',
     group: 'tpp',
-    source: 'TPP ASPLOS\'23 §5.3 / FACTS.md §1 ("promotes 11× slower"), as issue 13 reads it for the gate',
-    expected: `promotions with promoteActiveOnly = false ÷ promotions with it true ≈ 11, same workload: the long hot-set run at 1:4 once NUMA balancing has settled (1100 M accesses, measured after ${SETTLED_WARMUP_MS / 1000} s, as tpp-settled-1to4)`,
-    tolerance: 'within a factor of 2 (5.5 … 22)',
+    source:
+      'TPP RFC patch 5/5 "active LRU-based promotion to avoid ping-pong" (lkml 2021-11-24, mm/memory.c do_numa_page: a hint fault on a !PageActive non-toptier page calls mark_page_accessed and ends) and mm/swap.c mark_page_accessed ' +
+      '(inactive: 1st call sets PG_referenced, 2nd activates). No published on/off factor of the gate alone was found: the 11× of FACTS.md §1 compares default NUMA balancing with the whole of TPP (case tpp-vs-numa-balancing-1to4), which issue 13 read as the gate\'s',
+    expected:
+      `the long hot-set run at 1:4 once NUMA balancing has settled (1100 M accesses, measured after ${SETTLED_WARMUP_MS / 1000} s, as tpp-settled-1to4), with and without the gate. ` +
+      'Every slow-tier page takes one hint fault per scan pass in which it is touched; a page outside the hot set is touched λ times a second (10 % of the accesses over 262144 pages), so in 1 − e^(−60 λ) ≈ 100 % of the 60 s passes. ' +
+      'With the gate a page arrives on the slow node inactive and unreferenced (demoted by reclaim, which cleared PG_referenced; no reclaim runs on the slow node, which has room): two gated faults, then the third promotes — 2 gated faults per promotion. ' +
+      'Without it a fault promotes when its latency from the scan is under the hot threshold (≥ 1 s): a share 1 − e^(−λ · 1 s). ' +
+      'Promotions per hint fault, without ÷ with = 3 (1 − e^(−λ)) (per fault, since the two runs may hold a different number of scans in the window)',
+    tolerance: 'gated faults per promotion 2 ± 10 %; the per-fault factor ± 15 %',
     fast: false,
     async run(ctx) {
       const on = await settled(ctx, '1:4');
       const off = await settled(ctx, '1:4', { 'policy.tpp.promoteActiveOnly': false });
-      const f = (off.row.promotedPages as number) / Math.max(1, on.row.promotedPages as number);
+      const perFault = (r: SimRun) => (r.row.promotedPages as number) / Math.max(1, r.row.hintFaults as number);
+      const f = perFault(off) / Math.max(1e-9, perFault(on));
+      const raw = (off.row.promotedPages as number) / Math.max(1, on.row.promotedPages as number);
+      const gatedPerPromotion = (on.row['policy.promoteInactiveSkipped'] as number) / Math.max(1, on.row.promotedPages as number);
+      const lambda = coldTail(on).lambda;
+      const derived = 3 * (1 - Math.exp(-lambda));
+      const okGated = Math.abs(gatedPerPromotion / 2 - 1) <= 0.1;
+      const okFactor = Math.abs(f / derived - 1) <= 0.15;
+      const why: string[] = [];
+      if (!okGated) why.push(`${fmt(gatedPerPromotion, 2)} gated faults per promotion, not 2: pages reach the slow node's active list by another way (reclaim there), or arrive PG_referenced`);
+      if (!okFactor) why.push(`per-fault factor ${fmt(f, 2)} against ${fmt(derived, 2)} derived: without the gate faults fail for lack of room on node 0 (${off.row['policy.promoteNoRoom']} of ${off.row.hintFaults}) or latency over the threshold (${off.row['policy.promoteBelowThreshold']})`);
       return {
-        measured: `${off.row.promotedPages} promotions without the gate, ${on.row.promotedPages} with it: ×${fmt(f, 2)}`,
+        measured:
+          `promotions per hint fault ${fmt(perFault(off), 3)} without the gate (${off.row.promotedPages} of ${off.row.hintFaults}), ${fmt(perFault(on), 3)} with it (${on.row.promotedPages} of ${on.row.hintFaults}): ×${fmt(f, 2)} (derived ${fmt(derived, 2)}, λ = ${fmt(lambda, 2)}/s); ` +
+          `${fmt(gatedPerPromotion, 2)} gated faults per promotion; promotions alone ×${fmt(raw, 2)}`,
         ...verdict(
-          f >= 5.5 && f <= 22,
-          'close to the paper\'s factor',
-          `the gate is the patch's rule (do_numa_page: a hint fault on a slow-tier page that is not PageActive only calls mark_page_accessed; the second activates it and promotes), but it filters only pages not touched again by the next scan pass, ` +
-            `and here a page outside the hot set is touched λ = ${fmt(coldTail(on).lambda, 2)} times a second, so within every 60 s pass: the gate delays its promotion by a pass instead of refusing it, and about half the hint faults promote with it against nearly all without. An 11× cut needs a tail that is rarely touched twice within the aging window`,
+          okGated && okFactor,
+          'the gate acts as the patch\'s rule predicts: on this tail, touched on every pass, it delays each promotion by two passes instead of refusing it, a cut of about ×3; a cut like 11× needs slow-tier pages mostly touched in one pass but not in three in a row',
+          why.join('; '),
+        ),
+      };
+    },
+  },
+  {
+    id: 'tpp-vs-numa-balancing-1to4',
+    title: 'Default NUMA balancing promotes 11× and reclaims 42× slower than TPP',
+    group: 'tpp',
+    source: 'FACTS.md §1 (TPP ASPLOS\'23, [secondary/paper]): "Default NUMA balancing reclaims 42× slower and promotes 11× slower than TPP"; default NUMA balancing on a tiered machine = numa-tiering (mode 2 + demotion in reclaim; autonuma, mode 1, never demotes)',
+    expected: `on the long hot-set run at 1:4 after the ${WARMUP_MS / 1000} s warm-up (the runs of done-beat-first-touch-1to4): tpp's promotions ÷ numa-tiering's ≈ 11 and tpp's demotions ÷ numa-tiering's ≈ 42`,
+    tolerance: 'within a factor of 2 each (5.5 … 22; 21 … 84)',
+    fast: false,
+    async run(ctx) {
+      const [nt, tpp] = [await long(ctx, 'numa-tiering', '1:4'), await long(ctx, 'tpp', '1:4')];
+      const promo = (tpp.row.promotedPages as number) / Math.max(1, nt.row.promotedPages as number);
+      const demo = (tpp.row.demotedPages as number) / Math.max(1, nt.row.demotedPages as number);
+      const ok = promo >= 5.5 && promo <= 22 && demo >= 21 && demo <= 84;
+      return {
+        measured:
+          `promotions tpp ${tpp.row.promotedPages}, numa-tiering ${nt.row.promotedPages} (×${fmt(promo, 2)}); demotions tpp ${tpp.row.demotedPages}, numa-tiering ${nt.row.demotedPages} (×${fmt(demo, 2)}); ` +
+          `promotions that found no room on node 0: tpp ${tpp.row['policy.promoteNoRoom']}, numa-tiering ${nt.row['policy.promoteNoRoom']}`,
+        ...verdict(
+          ok,
+          'TPP promotes and reclaims by about the paper\'s factors more than default NUMA balancing',
+          `TPP's cover letter (cover.1637778851) puts the difference in reclaim: TPP demotes ahead of allocation (its demotion watermark) so node 0 keeps room for promotions, which default NUMA balancing's full node 0 refuses. ` +
+            `Here room is not what limits numa-tiering: it models today's upstream tiering mode, whose kswapd already reclaims node 0 up to the promo watermark, and this workload allocates nothing after its first touch, ` +
+            `so only ${pct((nt.row['policy.promoteNoRoom'] as number) / Math.max(1, nt.row.hintFaults as number))} of its hint faults found no room (tpp ${pct((tpp.row['policy.promoteNoRoom'] as number) / Math.max(1, tpp.row.hintFaults as number))}). ` +
+            `Both promote pages of the tail, which kswapd demotes again; TPP's active-LRU gate lets only one in three of its hint faults promote (tpp-active-lru-gate), so TPP moves fewer pages than numa-tiering, not more. ` +
+            'Reproducing the factors needs the paper\'s NUMA balancing (without the promo watermark) under a workload that keeps allocating; neither is modelled here. No parameter was tuned',
         ),
       };
     },
