@@ -59,9 +59,9 @@ function spawnWorker(): Worker {
  * preloads the registry): a worker inherits them and would load that .ts file before the boot has
  * registered tsx's hooks in it. The boot imports those modules itself.
  */
-export function withoutCatalogPreloads(execArgv: readonly string[]): string[] {
+export function withoutCatalogPreloads(execArgv: readonly string[], cwd = process.cwd()): string[] {
   const catalog = new Set(policyModules());
-  const asUrl = (spec: string) => (spec.startsWith('file:') ? spec : /^\.{0,2}[\\/]/.test(spec) || isAbsolute(spec) ? pathToFileURL(resolve(spec)).href : spec);
+  const asUrl = (spec: string) => (spec.startsWith('file:') ? spec : /^\.{0,2}[\\/]/.test(spec) || isAbsolute(spec) ? pathToFileURL(resolve(cwd, spec)).href : spec);
   const out: string[] = [];
   for (let i = 0; i < execArgv.length; i++) {
     const a = execArgv[i];
