@@ -17,6 +17,7 @@ import { Ctx } from './case.ts';
 import type { Outcome, ValidationCase } from './case.ts';
 import { writeReport, updateReadme } from './report.ts';
 import type { CaseResult } from './report.ts';
+import '../../policies/registry.ts'; // the policy catalog's composition root (sim/ never imports policies/)
 import { runAsMain } from '../../sim/cli-common.ts';
 import { parseNumber } from '../../sim/config.ts';
 
