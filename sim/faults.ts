@@ -18,7 +18,7 @@
 import type { Core } from './core.ts';
 import { SimError } from './core.ts';
 import { FAULT_FIRST_TOUCH, FAULT_HINT, FAULT_SWAP_IN } from './host.ts';
-import { S_COW, S_HINT, S_TOUCH, K_GUEST_PAGED, K_SWAPPED } from './memory.ts';
+import { S_COW, S_HINT, S_TOUCH, K_GUEST_PAGED, K_SWAPPED, K_SWAP_COPY } from './memory.ts';
 import { VS_COW_BREAKS, VS_STRIDE } from './vm-model.ts';
 import { PT_ANON, isFileType } from './page-types.ts';
 import { ST_PAGE_CACHE_MISSES } from './storage.ts';
@@ -96,7 +96,9 @@ export class Faults {
     }
     m.map(page, m.allocFrame(tier));
     const guestPaged = m.flags[page] & K_GUEST_PAGED;
-    m.flags[page] &= ~(K_SWAPPED | K_GUEST_PAGED);
+    // A swap-in from the device keeps its slot's copy (the swap cache; page-ops.ts evict); a zswap
+    // load drops the pool entry and dirties the folio (zswap_load), so no copy is left.
+    m.flags[page] &= fromZswap ? ~(K_SWAPPED | K_GUEST_PAGED | K_SWAP_COPY) : ~(K_SWAPPED | K_GUEST_PAGED);
     m.usedFrames[tier] += unit;
     m.mappedPages++;
     // Transparent huge pages (thp.enabled): a huge page without a free 2 MiB block falls back to 4 KiB pages.

@@ -40,7 +40,7 @@ import type { HugePages } from './huge-pages.ts';
 import { SimError } from './core.ts';
 import { MAX_EVENT_NS, MAX_SIM_MS } from './config.ts';
 import { grow } from './columns.ts';
-import { S_ACCESSED, S_DIRTY, S_NO_FRAME, S_TIER_SHIFT, K_BASE, K_SPLIT, K_SWAPPED } from './memory.ts';
+import { S_ACCESSED, S_DIRTY, S_NO_FRAME, S_TIER_SHIFT, K_BASE, K_SPLIT, K_SWAPPED, K_SWAP_COPY } from './memory.ts';
 import { TAG_KHUGEPAGED } from './timer-heap.ts';
 import { C_KERNEL_CPU_NS, C_TIER_BASE, TIER_STRIDE, HC_COLLAPSES, HC_COLLAPSE_FAILED, HC_FAULT_FALLBACK, HC_FAULT_HUGE, HC_MIGRATION_SPLITS, HC_SCANNED, thpCounterBase } from './stats.ts';
 
@@ -336,7 +336,7 @@ export class Thp {
       m.flags[q] |= K_SPLIT;
       m.state[q] = (m.state[q] & ~(S_ACCESSED | S_DIRTY)) | S_NO_FRAME;
     }
-    m.flags[page] &= ~K_SPLIT;
+    m.flags[page] &= ~(K_SPLIT | K_SWAP_COPY); // a new folio: no swap slot holds it
     m.map(page, m.allocFrame(target));
     m.state[page] |= keep;
     m.usedFrames[target]++;
