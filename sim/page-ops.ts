@@ -120,9 +120,12 @@ export class PageOps {
    * Host.evict: reclaim the page's frame to swap (a dirty page costs a write-back). `by` says who
    * frees it: EVICT_HOST (host reclaim: the kernel's rule below), EVICT_GUEST_DROP (the guest
    * dropped a clean page of its own: no host I/O) or EVICT_GUEST_WRITE (the guest wrote it to its
-   * virtual disk first: one device write, no host swap).
+   * virtual disk first: one device write, no host swap). In a fault (core.ctxCpu ≥ 0) and not
+   * `async`, the reclaim runs in the faulting task (direct reclaim, reclaim over memory.high): its
+   * TLB shootdown and zswap compression stall it (mm/vmscan.c: try_to_free_pages and reclaim_high
+   * run shrink_folio_list → zswap_store in the allocating task's context).
    */
-  evict(page: number, by: number = EVICT_HOST): boolean {
+  evict(page: number, by: number = EVICT_HOST, async = false): boolean {
     const core = this.core;
     const m = core.memory;
     if (m.frame[page] < 0) return false;
@@ -134,7 +137,12 @@ export class PageOps {
     if (m.shadow !== null) m.dropShadow(page);
     const state = m.state[page];
     const swapCopy = (m.flags[page] & K_SWAP_COPY) !== 0;
-    if (core.tlb.on) this.chargeKernelNs(core.tlb.shootdown(page));
+    const inTask = !async && core.ctxCpu >= 0;
+    if (core.tlb.on) {
+      const ns = core.tlb.shootdown(page);
+      core.counters[C_KERNEL_CPU_NS] += ns;
+      if (inTask) core.pendingStallNs += ns;
+    }
     m.sharedLeave(page);
     const freedTier = m.unmap(page);
     if (freedTier >= 0) m.usedFrames[freedTier] -= m.unitOf(page);
@@ -171,7 +179,7 @@ export class PageOps {
     if (!file && swapCopy && (state & S_DIRTY) === 0) return true;
     m.flags[page] &= ~K_SWAP_COPY;
     // zswap (swap.ts, off by default): a swap-backed page goes into the compressed pool if it fits.
-    if (core.zswap.on && freedTier >= 0 && !file && this.zswapStore(page, freedTier)) return true;
+    if (core.zswap.on && freedTier >= 0 && !file && this.zswapStore(page, freedTier, inTask)) return true;
     if (state & S_DIRTY) core.counters[C_KERNEL_CPU_NS] += core.cost.swapOutNs;
     // With a storage device: a dirty page is written back, an anon one goes to swap (its slot then
     // holds its data); a clean file page is dropped (its data is on the device already).
@@ -180,13 +188,19 @@ export class PageOps {
     return true;
   }
 
-  /** zswap_store of an evicted page: compressed (kernel CPU) or same-filled; false = it goes to swap. */
-  private zswapStore(page: number, tier: number): boolean {
+  /**
+   * zswap_store of an evicted page: compressed (kernel CPU; in the task, a stall of it too, which
+   * faults.ts counts as PSI memory stall) or same-filled; false = it goes to swap.
+   */
+  private zswapStore(page: number, tier: number, inTask: boolean): boolean {
     const core = this.core;
     const m = core.memory;
     const zero = core.vm.contentOn !== 0 && core.vm.content(page) === CONTENT_ZERO_PAGE;
     if (core.zswap.store(page, tier, core.pageBytes, zero, m.capacityFrames, m.usedFrames, this.zswapWriteBack) < 0) return false;
-    if (!zero) core.counters[C_KERNEL_CPU_NS] += core.zswap.compressNs;
+    if (!zero) {
+      core.counters[C_KERNEL_CPU_NS] += core.zswap.compressNs;
+      if (inTask) core.pendingStallNs += core.zswap.compressNs;
+    }
     return true;
   }
 
