@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { makeEngine, probePolicy } from './helpers.ts';
 import type { Access } from './helpers.ts';
-import { FAULT_FIRST_TOUCH, PAGE_BASE } from '../policies/policy.ts';
+import { FAULT_FIRST_TOUCH, FAULT_HINT, PAGE_BASE, PAGE_SPLIT } from '../policies/policy.ts';
 import * as S from '../sim/stats.ts';
 
 // THP fault fallback (sim/thp.ts placed, sim/faults.ts allocate): when a 2 MiB range is mapped with
@@ -59,4 +59,28 @@ describe('THP fault fallback announces each 4 KiB page it maps', () => {
       expect(e.checkInvariants()).toEqual([]);
     });
   }
+});
+
+describe('a hint fault whose handler splits the huge page being accessed', () => {
+  it('sends the access to the sub-page instead of swapping the frame-less huge id back in', async () => {
+    // 2 MiB pages, no THP model. Page 0 (4 KiB pages 0 … 511) is touched; its first-touch hook arms a
+    // hint fault; the next access (4 KiB page 3) takes it and the hook splits page 0. The access must
+    // go to sub-page 3 (id 1 + 3 = 4). Before the fix the engine saw page 0 frame-less and swapped
+    // it in: an extra 2 MiB frame (tier 0 counted 2 frames for one huge page's data), and the
+    // invariants failed ("page 0 is split but maps frame 512").
+    const policy = probePolicy((h) => ({
+      onFault: (page, kind) => {
+        if (kind === FAULT_FIRST_TOUCH && page === 0) h.armHintFault(0);
+        if (kind === FAULT_HINT) h.splitPage(page);
+      },
+    }));
+    const e = makeEngine({ perCpu: [[[0, 'R', 10], [3, 'R', 10], [5, 'R', 10]]], localPages: 4 * 512, cxlPages: 4 * 512, policy, sets: { pageSizeKiB: 2048 } });
+    const res = await e.run();
+    expect(e.checkInvariants()).toEqual([]);
+    expect(Array.from(res.usedFrames)).toEqual([1, 0]); // 512 4 KiB pages of 1/512 frame each
+    expect(e.host.flags(0) & PAGE_SPLIT).toBe(PAGE_SPLIT);
+    expect(e.host.tierOf(0)).toBe(-1);
+    expect(e.host.tierOf(4)).toBe(0);
+    expect(res.counters[S.C_SWAP_INS]).toBe(0);
+  });
 });
