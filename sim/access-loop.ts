@@ -294,9 +294,11 @@ export class AccessLoop {
     if (due !== 0) {
       core.nowNs = clock;
       stall += core.faults.trap(page, c, due);
-      // The fault may have migrated the page, or even evicted it: then it comes back in first.
-      if (m.state[page] & S_NO_FRAME) stall += core.faults.allocate(page, c, true);
+      // The fault may have split the huge page (the access goes to its sub-page), migrated the
+      // page, or even evicted it: then it comes back in first. Split first: a split page has no
+      // frame but must not be swapped in itself.
       if (m.state[page] & S_NO_FRAME && m.flags[page] & K_SPLIT) page = core.huge.splitBase[page] + sub;
+      if (m.state[page] & S_NO_FRAME) stall += core.faults.allocate(page, c, true);
     }
     this.slowPage = page;
     this.slowFirstTouchNs = firstTouchNs;
