@@ -136,7 +136,7 @@ function settledCase(ratio: string, paperLoss: number, promoRange: boolean): Val
       const okLoss = loss(r) <= paperLoss + 0.02;
       const why: string[] = [];
       if (!okFaults) why.push(`hint faults ${fmt(c.faultsPerS / c.steadyFaultsPerS, 2)}× the derivation: the scan period has not settled at task_scan_max, or the scanner marks differently`);
-      if (!okPromo) why.push(`promotions ${fmt(mbps, 1)} MB/s outside 4–16: with the gate a tail page promotes at its second fault, so about half the faults promote when the tail is touched on every pass`);
+      if (!okPromo) why.push(`promotions ${fmt(mbps, 1)} MB/s outside 4–16: with the gate a tail page arriving on the slow node inactive promotes at its third hint fault (the first sets PG_referenced, the second activates it), so at most about a third of the faults promote when the tail is touched on every pass — ${fmt((100 * (r.row.promotedPages as number)) / Math.max(1, r.row.hintFaults as number), 0)} % here, fewer while the gate's three-pass cycle is still in waves (see tpp-active-lru-gate)`);
       if (!okLoss) why.push(`loss ${pct(loss(r))}: CXL accesses of the tail and the remaining faults and promotions cost more than the paper's ${pct(paperLoss)}`);
       return {
         measured:
@@ -196,7 +196,7 @@ export const TIERING_CASES: ValidationCase[] = [
           'in range',
           `with the active-LRU gate a slow-tier page is promoted at its third hint fault (the first only sets PG_referenced, the second activates it), so promotions approach a third of the hint faults when every slow-tier page is touched on nearly every pass: ` +
             `${fmt(coldTail(r).faultsPerS / 3000, 1)} k/s at most here, ${fmt(coldTail(r).promosPerS / 1000, 1)} k/s measured (the churn is of pages outside the hot set); ` +
-            `if the scan period had not settled the hint faults would exceed the derivation (see tpp-settled-1to4)`,
+            `fewer while the slow tier's pages still move through the gate's three-pass cycle in waves (see tpp-active-lru-gate); if the scan period had not settled the hint faults would exceed the derivation (see tpp-settled-1to4)`,
         ),
       };
     },
