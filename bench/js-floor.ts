@@ -6,6 +6,7 @@
 //
 //   npx tsx bench/js-floor.ts [reps]      (needs the core stream cached: `npm run bench` makes it)
 
+import '../policies/registry.ts'; // the policy catalog's composition root (sim/ never imports policies/)
 import { resolveConfig } from '../sim/run.ts';
 import { idCachePath, ensureCached, CachedIdSource } from '../sim/id-cache.ts';
 import { resolveTiers } from '../sim/machine.ts';

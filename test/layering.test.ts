@@ -4,6 +4,9 @@
 // literals and regular expressions told apart) and fails on any import of a file under policies/ —
 // static, type-only, side-effect, re-export, dynamic import(), require() — or any path literal
 // that points there (a `new URL('../policies/…', import.meta.url)` or a path kept in a variable).
+// The other side of the rule: every script outside sim/ whose run-time imports reach the catalog
+// also loads policies/registry.ts, its composition root (a new bench or validate script that
+// forgets it would stop with "no policies are registered").
 
 import { describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -100,24 +103,35 @@ function tokenize(src: string): Tok[] {
   return out;
 }
 
-interface ModuleRef { specifier: string; line: number; how: 'import' | 'from' | 'import()' | 'require()' | 'import(computed)' }
+interface ModuleRef {
+  specifier: string;
+  line: number;
+  how: 'import' | 'from' | 'import()' | 'require()' | 'import(computed)';
+  /** `import type …`, `export type … from`, `typeof import(…)`: no module is loaded at run time. */
+  typeOnly: boolean;
+}
 
 /** Every module a source loads: `import '…'`, `… from '…'`, `import('…')`, `require('…')`; a computed import() too. */
 function importsOf(src: string): ModuleRef[] {
   const t = tokenize(src);
   const out: ModuleRef[] = [];
+  let typeStatement = false; // inside `import type …` / `export type …` until its `from`
   for (let k = 0; k < t.length; k++) {
     const a = t[k];
     if (a.kind !== 'id') continue;
     const prevDot = t[k - 1]?.kind === 'punct' && t[k - 1].text === '.';
     if (prevDot) continue; // obj.import / obj.from / obj.require are properties
-    if (a.text === 'import' && t[k + 1]?.kind === 'string') out.push({ specifier: t[k + 1].text, line: a.line, how: 'import' });
-    else if (a.text === 'from' && t[k + 1]?.kind === 'string') out.push({ specifier: t[k + 1].text, line: a.line, how: 'from' });
-    else if ((a.text === 'import' || a.text === 'require') && t[k + 1]?.text === '(') {
+    if ((a.text === 'import' || a.text === 'export') && t[k + 1]?.text === 'type' && t[k + 2] && t[k + 2].text !== '=' && t[k + 2].text !== 'from') typeStatement = true;
+    if (a.text === 'import' && t[k + 1]?.kind === 'string') out.push({ specifier: t[k + 1].text, line: a.line, how: 'import', typeOnly: false });
+    else if (a.text === 'from' && t[k + 1]?.kind === 'string') {
+      out.push({ specifier: t[k + 1].text, line: a.line, how: 'from', typeOnly: typeStatement });
+      typeStatement = false;
+    } else if ((a.text === 'import' || a.text === 'require') && t[k + 1]?.text === '(') {
       const arg = t[k + 2];
       const literal = arg && (arg.kind === 'string' || arg.kind === 'template') && (t[k + 3]?.text === ')' || t[k + 3]?.text === ',');
-      if (literal) out.push({ specifier: arg.text, line: a.line, how: a.text === 'import' ? 'import()' : 'require()' });
-      else if (a.text === 'import') out.push({ specifier: '', line: a.line, how: 'import(computed)' });
+      const typeOnly = t[k - 1]?.text === 'typeof';
+      if (literal) out.push({ specifier: arg.text, line: a.line, how: a.text === 'import' ? 'import()' : 'require()', typeOnly });
+      else if (a.text === 'import') out.push({ specifier: '', line: a.line, how: 'import(computed)', typeOnly });
     }
   }
   return out;
@@ -164,15 +178,15 @@ describe('the tokenizer finds every form of import and nothing in comments, stri
     'const o = { from: 1 }; o.import = 2;',
   ].join('\n');
 
-  it('lists static, type-only, side-effect, re-export, dynamic, typeof import and require specifiers with their lines', () => {
-    expect(importsOf(SAMPLE).map((r) => `${r.line} ${r.how} ${r.specifier}`)).toEqual([
-      '1 from ../policies/policy.ts',
+  it('lists static, type-only, side-effect, re-export, dynamic, typeof import and require specifiers with their lines (type-only ones marked)', () => {
+    expect(importsOf(SAMPLE).map((r) => `${r.line} ${r.how} ${r.specifier}${r.typeOnly ? ' (type only)' : ''}`)).toEqual([
+      '1 from ../policies/policy.ts (type only)',
       '2 from ./b.ts',
       '3 import ./side-effect.ts',
       '4 from ../policies/registry.ts',
       '5 from ./c.ts',
       '6 import() ./d.ts',
-      '7 import() ./e.ts',
+      '7 import() ./e.ts (type only)',
       '8 require() ./f.cjs',
       '9 import(computed) ',
     ]);
@@ -228,5 +242,47 @@ describe('sim/ never imports policies/', () => {
       }
     }
     expect(bad).toEqual([]);
+  });
+});
+
+/** The project modules `file` loads at run time, directly or through others (type-only imports do not load). */
+function runtimeClosure(file: string): Set<string> {
+  const seen = new Set<string>();
+  const visit = (f: string) => {
+    if (seen.has(f)) return;
+    seen.add(f);
+    for (const r of importsOf(readFileSync(f, 'utf8'))) {
+      if (r.typeOnly || !r.specifier.startsWith('.') || !/\.ts$/.test(r.specifier)) continue;
+      visit(resolve(dirname(f), r.specifier));
+    }
+  };
+  visit(file);
+  return seen;
+}
+
+describe('every script that runs the engine loads the policy registry (its composition root)', () => {
+  // Scripts: files outside sim/ and policies/ run with tsx (they read process.argv or call runAsMain).
+  const scripts = ['bench', 'results', 'traces', join('test', 'validate')].flatMap((d) =>
+    readdirSync(join(ROOT, d))
+      .filter((n) => n.endsWith('.ts') && !n.endsWith('.test.ts'))
+      .map((n) => join(ROOT, d, n))
+      .filter((f) => /process\.argv|runAsMain\(/.test(readFileSync(f, 'utf8'))),
+  );
+  const CATALOG = join(ROOT, 'sim', 'policy-catalog.ts');
+  const REGISTRY = join(ROOT, 'policies', 'registry.ts');
+
+  it('finds the scripts (sanity: bench/golden.ts and test/validate/run.ts are among them and reach the catalog)', () => {
+    for (const f of [join(ROOT, 'bench', 'golden.ts'), join(ROOT, 'test', 'validate', 'run.ts')]) {
+      expect(scripts).toContain(f);
+      expect(runtimeClosure(f).has(CATALOG)).toBe(true);
+    }
+  });
+
+  it('a script that reaches the catalog also loads policies/registry.ts (else it stops with "no policies are registered")', () => {
+    const bad = scripts.filter((f) => {
+      const loads = runtimeClosure(f);
+      return loads.has(CATALOG) && !loads.has(REGISTRY);
+    });
+    expect(bad.map((f) => relative(ROOT, f))).toEqual([]);
   });
 });

@@ -11,6 +11,7 @@
 
 import { cacheWorkload } from './cases-pagetypes.ts';
 import type { CacheShape } from './cases-pagetypes.ts';
+import '../../policies/registry.ts'; // the policy catalog's composition root (sim/ never imports policies/)
 import { resolveConfig, runSimulation } from '../../sim/run.ts';
 import { summaryRow } from '../../results/rows.ts';
 
