@@ -120,6 +120,29 @@ describe('numa-tiering promotion path (should_numa_migrate_memory, tiering mode)
     expect(host.log).toEqual([`promote ${x}`, `promote ${y}`, `demote ${y}`]);
   });
 
+  it('kswapd demotes nothing until it has passed every page referenced since allocation once (the Colloid-scenario race)', () => {
+    // Node 0 full of 1,000 pages, each touched since its allocation (young). kswapd woken (free 0 ≤ promo 39).
+    const { host, k, fault } = machine(1000, 10000, 0, small);
+    for (let i = 0; i < 1000; i++) host.touch(fault(0, i));
+    const run = (untilNs: number) => host.runTimers((id) => k.onTimer(id), untilNs, isKswapd);
+    k.wakeKswapd(0);
+    // Every batch: prio 9–5 take ⌊1000 >> prio⌋ = 1, 3, 7, 15, 31 = 57 pages, each young and not yet
+    // marked → kept (PG_referenced, young cleared, back to the head); 57 × 500 ns = 28.5 µs a batch.
+    // 17 batches pass pages 0–968 and demote nothing.
+    run(17 * 28500 - 1);
+    expect([host.get('reclaimDemoted'), host.get('reclaimScanned')]).toEqual([0, 17 * 57]);
+    // Batch 18 (484.5 µs): 969, 970–972, 973–979, 980–994 kept; prio 5's 31: 995–999 kept, then the
+    // tail is page 0 again, no longer young → 0–25 demoted (free 26). Batch 19 (513 µs) on the
+    // 974-page list: ⌊974/512⌋ = 1 → 27, ⌊973/256⌋ = 3 → 30, ⌊970/128⌋ = 7 → 37, ⌊963/64⌋ = 15 →
+    // 52 > promo 39: balanced after 26 pages (13 µs); at 526 µs the thread finds it so and sleeps.
+    run(17 * 28500);
+    expect(host.get('reclaimDemoted')).toBe(26);
+    expect(host.log[0]).toBe('demote 0');
+    run(Infinity);
+    expect([host.free(0), host.get('reclaimDemoted'), host.get('reclaimScanned')]).toEqual([52, 52, 17 * 57 + 57 + 26]);
+    expect(host.nowNs).toBe(526000);
+  });
+
   it('runs kswapd as a thread: batches of 32 scanned pages, each taking its time, wakes meanwhile are no-ops', () => {
     // watermark_scale_factor 1000: tmp = max(⌊9/4⌋, ⌊1000 · 1000/10000⌋ = 100) = 100 → low 109,
     // high 209, promo 309 (kswapd's target in tiering mode). Node 0 full of 1,000 cold pages.

@@ -71,7 +71,7 @@ export const RESEARCH_CASES: ValidationCase[] = [
           !inverted
             ? 'the antagonist did not push DRAM above CXL: loaded-latency curve points are estimates'
             : (numa.row.localShare as number) < 0.5
-              ? `numa-tiering never got the hot set into DRAM (local share ${pct(numa.row.localShare as number)}), so there was nothing for Colloid to move: the hot set starts on CXL with DRAM at its low watermark, its pages take their one hint fault per scan pass within ms of the scan while no room is free (promotion needs free > high + 1), and kswapd, which first has to pass every DRAM page once (all referenced since allocation), frees room only after that burst — the kernel's rules give the same race (README "Colloid"); with scan passes at 1, 3 and 7 s the run is too short for the hot set to move in`
+              ? `numa-tiering never got the hot set into DRAM (local share ${pct(numa.row.localShare as number)}), so there was nothing for Colloid to move: the hot set starts on CXL with DRAM at its low watermark, its pages take their one hint fault per scan pass within ms of the scan while no room is free (promotion needs free > high + 1), and kswapd, which first has to pass every DRAM page once (all referenced since allocation), frees room only after that burst — the kernel's rules give the same race (README "Colloid"); with passes at 1 s, 3 s, 7 s … (the period doubles in tiering mode, each letting a few hundred hot pages in) the run is too short for the hot set to move in`
               : 'colloid-tpp did not gain: its mode-6 hint faults on DRAM pages cost more than the latency it saves on this run',
         ),
       };
