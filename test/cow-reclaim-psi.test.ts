@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { asVmHost } from '../policies/policy.ts';
 import type { VmHost } from '../policies/policy.ts';
 import { vmEngine } from './vm-helpers.ts';
-import { probePolicy } from './helpers.ts';
+import { makeEngine, probePolicy } from './helpers.ts';
+import type { Host } from '../policies/policy.ts';
 
 // Direct reclaim in a copy-on-write break (faults.ts breakCow) is reclaim in the writing task
 // (mm/vmscan.c try_to_free_pages, psi_memstall_enter), so its stall counts as PSI memory stall,
@@ -37,5 +38,21 @@ describe('direct reclaim in a COW break', () => {
     expect(host.tierOf(4)).toBe(-1);
     expect(host.memPressureNs()).toBe(8000);
     expect(e.checkInvariants()).toEqual([]);
+  });
+});
+
+describe('direct reclaim for a long-term pin', () => {
+  it('counts as PSI memory stall (the demotion it does), not the pin\'s own move', async () => {
+    // As pinned.test.ts: local holds 1 page (page 0); page 1 lands on CXL (movable) and its pin needs
+    // a local frame: the pinning task reclaims directly (onPressure: a synchronous demotion of page
+    // 0, 2000 + 4096 B / 4.096 B/ns + 1000 shootdown = 4000 ns), then moves page 1 for the pin (4000,
+    // a migration, not reclaim). PSI memory stall: 4000 (before: 0).
+    const policy = probePolicy((host: Host) => ({ onPressure: () => void host.migrate(0, 1) }));
+    const sets = { 'cost.migrationFixedNs': 2000, 'cost.migrationCopyGBps': 4.096, 'cost.tlbShootdownNs': 1000, 'machine.tiers.1.zone': 'movable', 'pin.ranges': `${4096}+4K` };
+    const e = makeEngine({ perCpu: [[[0, 'R', 10], [1, 'R', 10]]], localPages: 1, cxlPages: 4, policy, sets });
+    const res = await e.run();
+    expect(res.simTimeNs).toBe(10222); // the stall itself is unchanged (pinned.test.ts)
+    expect(e.host.tierOf(1)).toBe(0);
+    expect(e.host.memPressureNs()).toBe(4000);
   });
 });
