@@ -192,7 +192,9 @@ export class Faults {
       core.ctxCpu = c;
       hooks.onPressure(want, 1);
       core.ctxCpu = -1;
-      stall += core.takePendingStall();
+      const reclaimNs = core.takePendingStall();
+      stall += reclaimNs;
+      core.psi.memStall(c, reclaimNs); // direct reclaim in the task: a memory stall, as in allocate
       tier = m.tierWithRoom(want);
     }
     if (tier < 0) {

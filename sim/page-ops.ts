@@ -165,7 +165,10 @@ export class PageOps {
     if (by !== EVICT_HOST) {
       // Freed by the guest itself: the host swaps nothing; a write to the guest's virtual disk is a device write.
       m.flags[page] &= ~K_SWAP_COPY;
-      if (by === EVICT_GUEST_WRITE && core.storage.on) core.storage.write(core.nowNs, core.pageBytes);
+      if (by === EVICT_GUEST_WRITE) {
+        if (state & S_DIRTY) core.counters[C_KERNEL_CPU_NS] += core.cost.swapOutNs; // the host side of the write, as before
+        if (core.storage.on) core.storage.write(core.nowNs, core.pageBytes);
+      }
       return true;
     }
     // mm/vmscan.c shrink_folio_list: pageout() writes only a dirty folio. A file folio is dirty

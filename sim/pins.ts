@@ -266,7 +266,9 @@ export class Pins {
         core.ctxCpu = c;
         hooks.onPressure(target, unit);
         core.ctxCpu = -1;
-        stall += core.takePendingStall();
+        const reclaimNs = core.takePendingStall();
+        stall += reclaimNs;
+        core.psi.memStall(c, reclaimNs); // direct reclaim in the task: a memory stall (sim/psi.ts)
         if (m.frame[page] < 0) {
           // Reclaim took the page itself: the pin fails (the driver would retry the registration).
           this.counters[PIN_FAILED]++;

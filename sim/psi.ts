@@ -5,8 +5,9 @@
 // - What counts (the kernel's psi_memstall_enter sections, as the engine sees them): a swap-in's
 //   whole major fault (zswap decompression, or the device read; mm/page_io.c swap_read_folio), a
 //   refault of a file or page-cache page that reads the device (mm/filemap.c filemap_read_folio),
-//   and reclaim done in the faulting task (direct reclaim, mm/vmscan.c try_to_free_pages; over
-//   memory.high, mm/memcontrol.c reclaim_high). Not: a first read of a file page (IO pressure, not
+//   and reclaim done in the faulting task (direct reclaim, mm/vmscan.c try_to_free_pages, in a
+//   first-touch, swap-in or copy-on-write fault; over memory.high, mm/memcontrol.c reclaim_high),
+//   with everything that reclaim does synchronously (TLB shootdowns, zswap compression: page-ops.ts). Not: a first read of a file page (IO pressure, not
 //   memory), minor faults, NUMA hint faults, kswapd (a kernel thread outside the workload).
 // - Deviation [model]: the kernel counts a refault only when the folio is PG_workingset (it was
 //   active before eviction and its refault distance is within the working set, mm/workingset.c);

@@ -418,7 +418,9 @@ export class VmModel {
     const core = this.core;
     if (core.memory.frame[page] < 0) return false;
     const vm = core.ids.vm(page);
-    core.ops.evict(page);
+    // The guest writes the page to its virtual disk (one device write); the host neither swaps nor
+    // compresses it (host zswap holds only pages the host reclaims).
+    core.ops.evict(page, EVICT_GUEST_WRITE);
     core.memory.flags[page] |= K_GUEST_PAGED;
     const v = vm * VS_STRIDE;
     this.stats[v + VS_HOST_PAGE_OUTS]--; // evict counted it as host paging

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { makeEngine, probePolicy } from './helpers.ts';
 import type { Access } from './helpers.ts';
-import { vmEngine, pagesMiB } from './vm-helpers.ts';
+import { vmEngine, pagesMiB, touch } from './vm-helpers.ts';
+import { ZS_STORED } from '../sim/swap.ts';
+import { VS_GUEST_PAGE_OUTS } from '../sim/engine.ts';
 import { ST_READS, ST_WRITES } from '../sim/storage.ts';
 import * as S from '../sim/stats.ts';
 
@@ -68,5 +70,23 @@ describe('evict writes only what has no valid copy on the device', () => {
     const res = await e.run();
     expect(Array.from(res.vm!.final.cache!)).toEqual([1, 2, 0, 1]);
     expect(e.storageStats[ST_WRITES]).toBe(1);
+  });
+
+  it('a guest paging out to its virtual disk writes the device once per page and puts nothing in the host\'s zswap', async () => {
+    // As vm-guest.test.ts: one VM of 10 pages writes 12, then reads page 0: the guest pages out 3
+    // pages (0, 1, then 2). Each is one write to the device; host zswap holds only pages the host
+    // reclaims, so it stores none (the old path stored all 3 in the host pool).
+    const e = vmEngine({
+      vms: 1,
+      localPages: 100,
+      cxlPages: 100,
+      sets: { 'vm.memMiB': pagesMiB(10), 'vm.guestOsBytesPer4KiB': 0, 'zswap.enabled': true, 'storage.device': 'nvme' },
+      perCpu: [[...touch(0, 0, 12), [0, 0, 'R']]],
+    });
+    const res = await e.run();
+    expect(res.vm!.final.stats[VS_GUEST_PAGE_OUTS]).toBe(3);
+    expect(e.zswapStats[ZS_STORED]).toBe(0);
+    expect(e.storageStats[ST_WRITES]).toBe(3);
+    expect(e.checkInvariants()).toEqual([]);
   });
 });
