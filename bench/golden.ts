@@ -16,6 +16,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import '../policies/registry.ts'; // the policy catalog's composition root (sim/ never imports policies/)
 import { resolveConfig, runSimulation } from '../sim/run.ts';
 import { summaryRow, timeseriesRows, vmTimeseriesRows } from '../results/rows.ts';
 import { toCsv } from '../results/write.ts';

@@ -19,6 +19,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import '../policies/registry.ts'; // the policy catalog's composition root (sim/ never imports policies/)
 import { resolveConfig, attachPolicies } from '../sim/run.ts';
 import { resolveTiers } from '../sim/machine.ts';
 import { Engine } from '../sim/engine.ts';
@@ -195,7 +196,7 @@ async function sweepTranslation(core: IdTrace): Promise<void> {
   // Start from no translated stream, so that this run shows the translation.
   rmSync((await idCachePath(resolveConfig({ flags: { trace: csv } }).config))!, { force: true });
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'sim/sweep.ts', '--sweep', 'policy=first-touch,tpp,mglru,pebs', '--sweep', 'machine.ratio=1:4,1:1', '--set', `trace=${csv}`, '--jobs', '2', '--out', out], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--import', './policies/registry.ts', 'sim/sweep.ts', '--sweep', 'policy=first-touch,tpp,mglru,pebs', '--sweep', 'machine.ratio=1:4,1:1', '--set', `trace=${csv}`, '--jobs', '2', '--out', out], { encoding: 'utf8' });
   const log = `${r.stdout}\n${r.stderr}`;
   const translated = log.split('\n').filter((l) => /translated once/.test(l));
   console.log(`sweep: 8 points (4 policies × 2 ratios) over one 400 k-access CSV trace, --jobs 2, ${((performance.now() - t0) / 1e3).toFixed(1)} s wall, exit ${r.status}`);

@@ -10,6 +10,7 @@
 // docs/figures/senpai-compare — for `npm run plot`.
 
 import { writeFileSync } from 'node:fs';
+import '../policies/registry.ts'; // the policy catalog's composition root (sim/ never imports policies/)
 import { attachPolicies, openSource, resolveConfig } from '../sim/run.ts';
 import { Engine } from '../sim/engine.ts';
 import { resolveTiers } from '../sim/machine.ts';

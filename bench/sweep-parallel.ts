@@ -17,6 +17,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir, availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
+import '../policies/registry.ts'; // the policy catalog's composition root (sim/ never imports policies/)
 import { parseNumber } from '../sim/config.ts';
 import { expandGrid, parseSweepOption } from '../sim/sweep-grid.ts';
 import { runSweep } from '../sim/sweep-run.ts';

@@ -16,6 +16,7 @@ import { createBatch } from '../traces/batch.ts';
 import { gen } from '../traces/cli.ts';
 import { NativeReader } from '../traces/native.ts';
 import { TraceSource, detectFormat, readerOptions, traceIndex } from '../traces/source.ts';
+import '../policies/registry.ts'; // the policy catalog's composition root (sim/ never imports policies/)
 import { resolveConfig } from '../sim/run.ts';
 
 /** Child: drain one trace, print {records, wallS, cpuS, rssMiB} as JSON. */

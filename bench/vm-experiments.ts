@@ -11,6 +11,7 @@
 //   steady-state throughput (after the boot and the balloon's inflation, from settleMs on), with
 //   the guest kernel reserve at its default and at 0 (no memory-sized guest structures).
 
+import '../policies/registry.ts'; // the policy catalog's composition root (sim/ never imports policies/)
 import { resolveConfig, runSimulation } from '../sim/run.ts';
 import { runAsMain } from '../sim/cli-common.ts';
 import { VS_STRIDE, VS_MAPPED, VS_BALLOON, VS_ACTIVE, VS_GUEST_PAGE_OUTS, VS_GUEST_PAGE_INS, VS_HOST_PAGE_OUTS } from '../sim/engine.ts';

@@ -16,6 +16,7 @@
 // poll; throughput is accesses per simulated second over the epochs after settleMs (balloon done,
 // cache refilled).
 
+import '../policies/registry.ts'; // the policy catalog's composition root (sim/ never imports policies/)
 import type { EngineResult } from '../sim/engine.ts';
 import { resolveConfig, runSimulation } from '../sim/run.ts';
 import { runAsMain } from '../sim/cli-common.ts';

@@ -3,6 +3,7 @@
 // generated once into typed arrays (vm and content columns included) and replayed, so the engine
 // is timed alone; time is process CPU time (user + system), since the machine is shared.
 
+import '../policies/registry.ts'; // the policy catalog's composition root (sim/ never imports policies/)
 import { resolveConfig, attachPolicies } from '../sim/run.ts';
 import { resolveTiers } from '../sim/machine.ts';
 import { Engine } from '../sim/engine.ts';

@@ -6,6 +6,7 @@
 // docs/figures/zswap-early.csv) for `npm run plot`.
 
 import { writeFileSync } from 'node:fs';
+import '../policies/registry.ts'; // the policy catalog's composition root (sim/ never imports policies/)
 import { resolveConfig, runSimulation } from '../sim/run.ts';
 import { runAsMain } from '../sim/cli-common.ts';
 import { ZS_POOL_BYTES, ZS_SAVED_BYTES, ZS_STORED, ZS_LOADS, ZS_WRITTEN_BACK } from '../sim/swap.ts';

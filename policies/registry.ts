@@ -1,8 +1,13 @@
 // Every policy, by --policy name. A test checks that each file in policies/ (except this one and
 // policy.ts) is listed here and that its name equals its file name.
+//
+// Importing this module registers the list in the engine's policy catalog (sim/policy-catalog.ts):
+// sim/ never imports policies/, so the entry points load this module first — `npm run sim` and
+// `npm run sweep` preload it (package.json), vitest in setupFiles, scripts outside sim/ import it.
+// Sweep workers import it again by the URL recorded here.
 
 import type { PolicyDefinition } from './policy.ts';
-import { ConfigError, suggest } from '../sim/config.ts';
+import { registerPolicies } from '../sim/policy-catalog.ts';
 import firstTouch from './first-touch.ts';
 import interleave from './interleave.ts';
 import numaTiering from './numa-tiering.ts';
@@ -29,11 +34,7 @@ import thpRange from './thp-range.ts';
 
 export const POLICIES: readonly PolicyDefinition[] = [firstTouch, interleave, numaTiering, tpp, mglru, autonuma, pebs, hemem, memtis, balloon, idleTax, pageSharing, damonTiering, arms, colloidTpp, colloidHemem, colloidMemtis, nomad, neomem, oracleLru, oracleStatic, movableBoundary, thpRange] as PolicyDefinition[];
 
-export function findPolicy(name: string): PolicyDefinition {
-  const p = POLICIES.find((d) => d.name === name);
-  if (!p) {
-    const near = suggest(name, POLICIES.map((d) => d.name), 1);
-    throw new ConfigError(`unknown policy "${name}".${near.length ? ` Did you mean ${near[0]}?` : ''} Valid policies: ${POLICIES.map((d) => d.name).join(', ')}`);
-  }
-  return p;
-}
+registerPolicies(POLICIES, import.meta.url);
+
+/** The policy of that --policy name (the catalog's lookup; scripts and tests import it from here). */
+export { findPolicy } from '../sim/policy-catalog.ts';

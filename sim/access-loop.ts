@@ -51,6 +51,11 @@ export class AccessLoop {
   /** Results of slow(): the page the access went to (after a split redirect) and the first-touch fault cost to add to the clock. */
   private slowPage = 0;
   private slowFirstTouchNs = 0;
+  /**
+   * slow()'s clock argument and stall result, passed through a Float64Array. Speed trick: a double
+   * passed to or returned from a call that is not inlined is boxed (a heap allocation per call).
+   */
+  private readonly slowIo = new Float64Array(2);
 
   constructor(private readonly core: Core) {
     const n = core.cpus;
@@ -163,7 +168,9 @@ export class AccessLoop {
         let s = page >= 0 ? state[page] : kS_NO_FRAME;
         let stall = 0;
         if ((s & (kS_FAST_MASK | (w << kS_COW_SHIFT))) !== 0 || page < 0) {
-          stall = this.slow(c, sid, page, w, (x >>> 1) & subMask, clock);
+          this.slowIo[0] = clock;
+          this.slow(c, sid, page, w, (x >>> 1) & subMask);
+          stall = this.slowIo[1];
           page = this.slowPage;
           const ft = this.slowFirstTouchNs;
           if (ft !== 0) {
@@ -251,11 +258,13 @@ export class AccessLoop {
   /**
    * An access that leaves the fast path: a page not touched yet, with no frame (swapped out, or a
    * split huge page: the access goes to its sub-page), or with a trap armed before this access
-   * began (not one a policy arms while handling this access's own first-touch fault). Returns the
-   * stall; slowPage and slowFirstTouchNs say where the access went and what its allocation fault
+   * began (not one a policy arms while handling this access's own first-touch fault). Reads the
+   * access's clock from slowIo[0] and leaves its stall in slowIo[1]; slowPage and slowFirstTouchNs
+   * say where the access went and what its allocation fault
    * adds to the clock (the all-local baseline pays it too).
    */
-  private slow(c: number, sid: number, page: number, w: number, sub: number, clock: number): number {
+  private slow(c: number, sid: number, page: number, w: number, sub: number): void {
+    let clock = this.slowIo[0];
     const core = this.core;
     const m = core.memory;
     if (page < 0 || page >= m.pages) page = core.ids.touch(sid);
@@ -285,13 +294,15 @@ export class AccessLoop {
     if (due !== 0) {
       core.nowNs = clock;
       stall += core.faults.trap(page, c, due);
-      // The fault may have migrated the page, or even evicted it: then it comes back in first.
-      if (m.state[page] & S_NO_FRAME) stall += core.faults.allocate(page, c, true);
+      // The fault may have split the huge page (the access goes to its sub-page), migrated the
+      // page, or even evicted it: then it comes back in first. Split first: a split page has no
+      // frame but must not be swapped in itself.
       if (m.state[page] & S_NO_FRAME && m.flags[page] & K_SPLIT) page = core.huge.splitBase[page] + sub;
+      if (m.state[page] & S_NO_FRAME) stall += core.faults.allocate(page, c, true);
     }
     this.slowPage = page;
     this.slowFirstTouchNs = firstTouchNs;
-    return stall;
+    this.slowIo[1] = stall;
   }
 
   /** Add the tallies to the counters, the bandwidth window and the latency histogram (at the latencies they were charged). */

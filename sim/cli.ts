@@ -10,7 +10,7 @@ import { resolveConfig, runIdentity, runName, runSimulation, recordRun } from '.
 import { identifyTrace } from './run-checks.ts';
 import { runProgress } from './run-progress.ts';
 import { finishCli, runAsMain, stopOnSignals } from './cli-common.ts';
-import { POLICIES } from '../policies/registry.ts';
+import { listPolicies } from './policy-catalog.ts';
 import { WORKLOAD_KINDS } from '../traces/synthetic.ts';
 import type { Row } from '../results/rows.ts';
 import { toCsv } from '../results/write.ts';
@@ -23,7 +23,7 @@ const FORMATS = ['table', 'json', 'csv'] as const;
 function epilog(): string {
   const pad = (s: string, n: number) => s.padEnd(n);
   const lines = ['Policies (--policy):'];
-  for (const p of POLICIES) lines.push(`  ${pad(p.name, 14)} ${p.summary}`);
+  for (const p of listPolicies()) lines.push(`  ${pad(p.name, 14)} ${p.summary}`);
   lines.push('', 'Machine presets (--machine):');
   for (const m of MACHINE_PRESETS) lines.push(`  ${pad(m.name, 14)} ${m.summary}`);
   lines.push('', 'Workloads (--workload kind:key=value,…; phases joined with +):');

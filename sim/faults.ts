@@ -18,7 +18,7 @@
 import type { Core } from './core.ts';
 import { SimError } from './core.ts';
 import { FAULT_FIRST_TOUCH, FAULT_HINT, FAULT_SWAP_IN } from './host.ts';
-import { S_COW, S_HINT, S_TOUCH, K_GUEST_PAGED, K_SWAPPED } from './memory.ts';
+import { S_COW, S_HINT, S_TOUCH, K_GUEST_PAGED, K_SWAPPED, K_SWAP_COPY } from './memory.ts';
 import { VS_COW_BREAKS, VS_STRIDE } from './vm-model.ts';
 import { PT_ANON, isFileType } from './page-types.ts';
 import { ST_PAGE_CACHE_MISSES } from './storage.ts';
@@ -96,11 +96,13 @@ export class Faults {
     }
     m.map(page, m.allocFrame(tier));
     const guestPaged = m.flags[page] & K_GUEST_PAGED;
-    m.flags[page] &= ~(K_SWAPPED | K_GUEST_PAGED);
+    // A swap-in from the device keeps its slot's copy (the swap cache; page-ops.ts evict); a zswap
+    // load drops the pool entry and dirties the folio (zswap_load), so no copy is left.
+    m.flags[page] &= fromZswap ? ~(K_SWAPPED | K_GUEST_PAGED | K_SWAP_COPY) : ~(K_SWAPPED | K_GUEST_PAGED);
     m.usedFrames[tier] += unit;
     m.mappedPages++;
     // Transparent huge pages (thp.enabled): a huge page without a free 2 MiB block falls back to 4 KiB pages.
-    if (core.huge.thp !== null) core.huge.thp.placed(page, tier);
+    const fallbackFirst = core.huge.thp !== null ? core.huge.thp.placed(page, tier) : -1;
     // Long-term pins (sim/pins.ts): a page of a pinned range is pinned at its first touch (a huge
     // page that fell back to 4 KiB pages just now: its sub-pages in the range).
     if (!swapIn && core.pins.on) stall += core.pins.firstTouch(page, tier, c);
@@ -109,7 +111,16 @@ export class Faults {
     core.counters[C_KERNEL_CPU_NS] += cost;
     if (hooks.onFault) {
       core.ctxCpu = c;
-      hooks.onFault(page, swapIn ? FAULT_SWAP_IN : FAULT_FIRST_TOUCH, c);
+      const kind = swapIn ? FAULT_SWAP_IN : FAULT_FIRST_TOUCH;
+      if (fallbackFirst < 0) hooks.onFault(page, kind, c);
+      else {
+        // A THP fault that fell back (sim/thp.ts): the range's 4 KiB pages are what got mapped, each
+        // a new folio the kernel puts on its LRU (folio_add_lru_vma in do_anonymous_page); the huge
+        // id is frame-less now. Each is announced (in address order) so that LRUs and samplers list
+        // it; only the fault itself is charged, as the fallback's mapping is (see thp.ts).
+        const subs = core.subPages;
+        for (let k = 0; k < subs; k++) if (m.frame[fallbackFirst + k] >= 0) hooks.onFault(fallbackFirst + k, kind, c);
+      }
       core.ctxCpu = -1;
       // What the policy does in an allocating fault (reclaim: direct, or over a memory limit) stalls on memory.
       const reclaimNs = core.takePendingStall();

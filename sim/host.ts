@@ -87,9 +87,12 @@ export interface Host {
    * takes a major fault (cost.swapInNs, stalls that CPU) and the page is placed again through
    * place() with onFault(page, FAULT_SWAP_IN). A dirty page costs a write-back (cost.swapOutNs of
    * kernel CPU). Returns false if the page has no frame or is long-term pinned (unevictable). A
-   * shared frame is freed only when its last page is evicted.
+   * shared frame is freed only when its last page is evicted. Called in a fault (direct reclaim,
+   * reclaim over a memory limit), its synchronous work (TLB shootdown, zswap compression) stalls
+   * the faulting task; `async` = true says a reclaimer thread or agent does it (kswapd-like, a
+   * proactive reclaimer woken by the fault): kernel CPU only.
    */
-  evict(page: number): boolean;
+  evict(page: number, async?: boolean): boolean;
   /** Periodic timer: onTimer(id) every periodNs, first after firstDelayNs (default periodNs). */
   every(periodNs: number, id: number, firstDelayNs?: number): void;
   /** One-shot timer: onTimer(id) after delayNs. */

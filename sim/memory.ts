@@ -43,6 +43,16 @@ export const K_SWAPPED = 1;
 export const K_GUEST_PAGED = 2;
 export const K_SPLIT = 4;
 export const K_BASE = 8;
+/**
+ * An anon page whose swap slot holds its current contents (the kernel's swap-cache folio,
+ * folio_test_swapcache, after a swap-in from the device by a read): evicting it again while clean
+ * needs no write (sim/page-ops.ts evict).
+ */
+export const K_SWAP_COPY = 16;
+/** Who frees a page in PageOps.evict: host reclaim, the guest dropping a clean page, the guest writing it out. */
+export const EVICT_HOST = 0;
+export const EVICT_GUEST_DROP = 1;
+export const EVICT_GUEST_WRITE = 2;
 
 const EMPTY = -1;
 

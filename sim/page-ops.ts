@@ -8,7 +8,7 @@
 import type { Core } from './core.ts';
 import { isFileType } from './page-types.ts';
 import { CONTENT_ZERO_PAGE } from '../traces/synthetic-vms.ts';
-import { S_ACCESSED, S_DIRTY, S_HINT, S_COW, S_TOUCH, S_NO_FRAME, S_TIER_SHIFT, K_BASE, K_SWAPPED } from './memory.ts';
+import { S_ACCESSED, S_DIRTY, S_HINT, S_COW, S_TOUCH, S_NO_FRAME, S_TIER_SHIFT, K_BASE, K_SWAPPED, K_SWAP_COPY, EVICT_HOST, EVICT_GUEST_WRITE } from './memory.ts';
 import { VS_HOST_PAGE_OUTS, VS_MAPPED, VS_STRIDE } from './vm-model.ts';
 import { remapShadowed } from './shadow-ops.ts';
 import { FD_COUNT_MAX } from './host.ts';
@@ -116,8 +116,16 @@ export class PageOps {
     return true;
   }
 
-  /** Host.evict: reclaim the page's frame to swap (a dirty page costs a write-back). */
-  evict(page: number): boolean {
+  /**
+   * Host.evict: reclaim the page's frame to swap (a dirty page costs a write-back). `by` says who
+   * frees it: EVICT_HOST (host reclaim: the kernel's rule below), EVICT_GUEST_DROP (the guest
+   * dropped a clean page of its own: no host I/O) or EVICT_GUEST_WRITE (the guest wrote it to its
+   * virtual disk first: one device write, no host swap). In a fault (core.ctxCpu ≥ 0) and not
+   * `async`, the reclaim runs in the faulting task (direct reclaim, reclaim over memory.high): its
+   * TLB shootdown and zswap compression stall it (mm/vmscan.c: try_to_free_pages and reclaim_high
+   * run shrink_folio_list → zswap_store in the allocating task's context).
+   */
+  evict(page: number, by: number = EVICT_HOST, async = false): boolean {
     const core = this.core;
     const m = core.memory;
     if (m.frame[page] < 0) return false;
@@ -128,7 +136,13 @@ export class PageOps {
     }
     if (m.shadow !== null) m.dropShadow(page);
     const state = m.state[page];
-    if (core.tlb.on) this.chargeKernelNs(core.tlb.shootdown(page));
+    const swapCopy = (m.flags[page] & K_SWAP_COPY) !== 0;
+    const inTask = !async && core.ctxCpu >= 0;
+    if (core.tlb.on) {
+      const ns = core.tlb.shootdown(page);
+      core.counters[C_KERNEL_CPU_NS] += ns;
+      if (inTask) core.pendingStallNs += ns;
+    }
     m.sharedLeave(page);
     const freedTier = m.unmap(page);
     if (freedTier >= 0) m.usedFrames[freedTier] -= m.unitOf(page);
@@ -148,28 +162,52 @@ export class PageOps {
       core.vm.stats[v + VS_MAPPED]--;
       core.vm.stats[v + VS_HOST_PAGE_OUTS]++;
     }
+    if (by !== EVICT_HOST) {
+      // Freed by the guest itself: the host swaps nothing; a write to the guest's virtual disk is a device write.
+      m.flags[page] &= ~K_SWAP_COPY;
+      if (by === EVICT_GUEST_WRITE && core.storage.on) core.storage.write(core.nowNs, core.pageBytes);
+      return true;
+    }
+    // mm/vmscan.c shrink_folio_list: pageout() writes only a dirty folio. A file folio is dirty
+    // only if written since it was read. An anon folio not in the swap cache gets a slot
+    // (add_to_swap), is marked dirty and written (to zswap, or the device); one still in the swap
+    // cache and clean (swapped in by a read and not written since: folio_test_swapcache, the slot
+    // still holds its data) is just freed, with no I/O. Simplification: a swapped-in page keeps
+    // its slot even when swap is over half full (vm_swap_full frees it in do_swap_page) and
+    // on a synchronous-IO swap device (zram); a zswap load drops the entry (faults.ts).
+    const file = isFileType(core.types.of(page));
+    if (!file && swapCopy && (state & S_DIRTY) === 0) return true;
+    m.flags[page] &= ~K_SWAP_COPY;
     // zswap (swap.ts, off by default): a swap-backed page goes into the compressed pool if it fits.
-    if (core.zswap.on && freedTier >= 0 && !isFileType(core.types.of(page)) && this.zswapStore(page, freedTier)) return true;
+    if (core.zswap.on && freedTier >= 0 && !file && this.zswapStore(page, freedTier, inTask)) return true;
     if (state & S_DIRTY) core.counters[C_KERNEL_CPU_NS] += core.cost.swapOutNs;
-    // With a storage device: dirty pages are written back, anon/shmem ones go to swap; a clean file
-    // page is dropped (its data is on the device already).
-    if (core.storage.on && ((state & S_DIRTY) !== 0 || !isFileType(core.types.of(page)))) core.storage.write(core.nowNs, core.pageBytes);
+    // With a storage device: a dirty page is written back, an anon one goes to swap (its slot then
+    // holds its data); a clean file page is dropped (its data is on the device already).
+    if (!file) m.flags[page] |= K_SWAP_COPY;
+    if (core.storage.on && ((state & S_DIRTY) !== 0 || !file)) core.storage.write(core.nowNs, core.pageBytes);
     return true;
   }
 
-  /** zswap_store of an evicted page: compressed (kernel CPU) or same-filled; false = it goes to swap. */
-  private zswapStore(page: number, tier: number): boolean {
+  /**
+   * zswap_store of an evicted page: compressed (kernel CPU; in the task, a stall of it too, which
+   * faults.ts counts as PSI memory stall) or same-filled; false = it goes to swap.
+   */
+  private zswapStore(page: number, tier: number, inTask: boolean): boolean {
     const core = this.core;
     const m = core.memory;
     const zero = core.vm.contentOn !== 0 && core.vm.content(page) === CONTENT_ZERO_PAGE;
     if (core.zswap.store(page, tier, core.pageBytes, zero, m.capacityFrames, m.usedFrames, this.zswapWriteBack) < 0) return false;
-    if (!zero) core.counters[C_KERNEL_CPU_NS] += core.zswap.compressNs;
+    if (!zero) {
+      core.counters[C_KERNEL_CPU_NS] += core.zswap.compressNs;
+      if (inTask) core.pendingStallNs += core.zswap.compressNs;
+    }
     return true;
   }
 
   /** The zswap shrink worker writes an old entry to the swap device (kernel CPU as a write-back). */
-  private readonly zswapWriteBack = (_page: number): void => {
+  private readonly zswapWriteBack = (page: number): void => {
     const core = this.core;
+    core.memory.flags[page] |= K_SWAP_COPY; // its slot on the device holds it now
     core.counters[C_KERNEL_CPU_NS] += core.cost.swapOutNs;
     if (core.storage.on) core.storage.write(core.nowNs, core.pageBytes);
   };

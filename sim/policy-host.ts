@@ -8,6 +8,7 @@ import type { FdHost, LoadHost, OracleHost, PinHost, ShadowHost, ThpHost, VmHost
 import { C_KERNEL_CPU_NS, C_MIGRATED_BYTES, LOAD_ARRIVALS, LOAD_OCCUPANCY_NS, loadBase } from './stats.ts';
 import { ShadowOps } from './shadow-ops.ts';
 import { PIN_SPLIT_REFUSED } from './pins.ts';
+import { EVICT_HOST } from './memory.ts';
 
 export class PolicyHost implements VmHost, OracleHost, LoadHost, ShadowHost, PinHost, ThpHost, FdHost {
   readonly pageBytes: number;
@@ -97,8 +98,8 @@ export class PolicyHost implements VmHost, OracleHost, LoadHost, ShadowHost, Pin
     if (ok) policies.migrated(this.owner, page, from, tier);
     return ok;
   }
-  evict(page: number): boolean {
-    return this.core.ops.evict(page);
+  evict(page: number, async = false): boolean {
+    return this.core.ops.evict(page, EVICT_HOST, async);
   }
   armHintFault(page: number): void {
     this.core.ops.armHintFault(page);

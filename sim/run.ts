@@ -10,8 +10,8 @@ import { findPreset, tierSchema, resolveTiers, MACHINE_PRESETS } from './machine
 import type { Tier } from './machine.ts';
 import { Engine } from './engine.ts';
 import type { EngineResult, RunControl } from './engine.ts';
-import { POLICIES, findPolicy } from '../policies/registry.ts';
-import type { PolicyDefinition } from '../policies/policy.ts';
+import { findPolicy, listPolicies } from './policy-catalog.ts';
+import type { PolicyDefinition } from './host.ts';
 import type { AccessSource } from '../traces/batch.ts';
 import type { IdSource } from './id-stream.ts';
 import { StoredIdSource, translateSource } from './id-stream.ts';
@@ -35,8 +35,9 @@ import { checkEpochBudget, epochRowGuard } from './run-checks.ts';
 
 /** The policy key (its doc lists every registered policy) and every policy's parameters: policy.<name>.<param>. */
 export function policySchema(): Schema {
-  const out: Schema = { policy: { ...CORE_SCHEMA.policy, doc: `Placement policy (file name under policies/): ${POLICIES.map((p) => p.name).join(', ')}.` } };
-  for (const p of POLICIES) {
+  const policies = listPolicies();
+  const out: Schema = { policy: { ...CORE_SCHEMA.policy, doc: `Placement policy (file name under policies/): ${policies.map((p) => p.name).join(', ')}.` } };
+  for (const p of policies) {
     for (const [param, spec] of Object.entries(p.params)) {
       const type = typeof spec.default as 'number' | 'string' | 'boolean';
       out[`policy.${p.name}.${param}`] = { default: spec.default, doc: spec.doc, type, min: spec.min, max: spec.max, integer: spec.integer, choices: spec.choices };
@@ -124,7 +125,7 @@ export function relevantConfig(config: Config): Config {
 /** The run uses the VM model through its config: extra policies, vm.count, a VM policy or a multi-VM workload. */
 function usesVms(config: Config): boolean {
   if (withPolicies(config).length > 0 || ((config['vm.count'] as number | undefined) ?? 0) > 0) return true;
-  if (POLICIES.some((p) => p.vm && p.name === config.policy)) return true;
+  if (listPolicies().some((p) => p.vm && p.name === config.policy)) return true;
   if (Object.keys(VM_SCHEMA).some((k) => config[k] !== undefined && config[k] !== VM_SCHEMA[k].default)) return true;
   return typeof config.workload === 'string' && config.trace == null && /(^|\+)vms:/.test(config.workload);
 }

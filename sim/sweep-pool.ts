@@ -7,15 +7,18 @@
 // for the .ts entry), so the worker starts from a tiny CommonJS bootstrap that registers tsx's ESM
 // hooks in the worker itself (tsx/esm/api register()) and then imports sweep-worker.ts. The tsx
 // path is resolved from this file, so it works from any working directory, under `npm run sweep`,
-// `npx tsx` and vitest alike. Were the project compiled to .js, the bootstrap is skipped.
+// `npx tsx` and vitest alike. Were the project compiled to .js, the bootstrap only loads the
+// policy catalog (below) and the worker.
 
 import { Worker } from 'node:worker_threads';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
+import { isAbsolute, resolve } from 'node:path';
 import type { Config } from './config.ts';
 import type { Row } from '../results/rows.ts';
 import type { RunTask, TaskReply } from './sweep-worker.ts';
 import type { SharedTrace } from './sweep-trace.ts';
+import { policyModules } from './policy-catalog.ts';
 
 export type TaskOutcome = { ok: true; row: Row; wallMs: number } | { ok: false; error: string; crashed: boolean };
 
@@ -34,14 +37,38 @@ interface Slot {
 const WORKER_URL = new URL('./sweep-worker' + (import.meta.url.endsWith('.ts') ? '.ts' : '.js'), import.meta.url);
 
 function spawnWorker(): Worker {
-  if (!WORKER_URL.pathname.endsWith('.ts')) return new Worker(WORKER_URL);
-  // The ESM entry of tsx's API (tsx's CommonJS register() cannot be used from an eval'd worker: it
-  // resolves its hooks relative to the wrong file). A data: URL worker is an ES module.
-  const tsxApi = typeof import.meta.resolve === 'function'
-    ? import.meta.resolve('tsx/esm/api')
-    : pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
-  const boot = `import { register } from ${JSON.stringify(tsxApi)}; register(); await import(${JSON.stringify(WORKER_URL.href)});`;
-  return new Worker(new URL(`data:text/javascript,${encodeURIComponent(boot)}`));
+  // A worker is a fresh module graph: it imports the modules that registered this process's
+  // policies (policy-catalog.ts records their URLs; sim/ itself never names policies/) before the
+  // worker's own code, so a point finds the policies its config was resolved against.
+  const catalog = policyModules().map((u) => `await import(${JSON.stringify(u)});`).join(' ');
+  let register = '';
+  if (WORKER_URL.pathname.endsWith('.ts')) {
+    // The ESM entry of tsx's API (tsx's CommonJS register() cannot be used from an eval'd worker:
+    // it resolves its hooks relative to the wrong file). A data: URL worker is an ES module.
+    const tsxApi = typeof import.meta.resolve === 'function'
+      ? import.meta.resolve('tsx/esm/api')
+      : pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+    register = `import { register } from ${JSON.stringify(tsxApi)}; register();`;
+  }
+  const boot = `${register} ${catalog} await import(${JSON.stringify(WORKER_URL.href)});`;
+  return new Worker(new URL(`data:text/javascript,${encodeURIComponent(boot)}`), { execArgv: withoutCatalogPreloads(process.execArgv) });
+}
+
+/**
+ * The parent's node options minus its `--import` of a policy-registering module (`npm run sweep`
+ * preloads the registry): a worker inherits them and would load that .ts file before the boot has
+ * registered tsx's hooks in it. The boot imports those modules itself.
+ */
+export function withoutCatalogPreloads(execArgv: readonly string[], cwd = process.cwd()): string[] {
+  const catalog = new Set(policyModules());
+  const asUrl = (spec: string) => (spec.startsWith('file:') ? spec : /^\.{0,2}[\\/]/.test(spec) || isAbsolute(spec) ? pathToFileURL(resolve(cwd, spec)).href : spec);
+  const out: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const a = execArgv[i];
+    if (a === '--import' && i + 1 < execArgv.length && catalog.has(asUrl(execArgv[i + 1]))) i++;
+    else if (!(a.startsWith('--import=') && catalog.has(asUrl(a.slice(9))))) out.push(a);
+  }
+  return out;
 }
 
 export class WorkerPool {

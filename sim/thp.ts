@@ -11,7 +11,8 @@
 // - Fault (do_huge_pmd_anonymous_page): the huge page goes to the tier placement picked if it has a
 //   free block, else the fault falls back to 4 KiB pages in that tier (the range is mapped with 512
 //   PTEs at once; the 511 minor faults a real fallback takes as the sub-pages are touched are not
-//   charged). thp_fault_alloc / thp_fault_fallback in /proc/vmstat.
+//   charged; faults.allocate announces each of them to the policies, as each is a 4 KiB folio put
+//   on the LRU). thp_fault_alloc / thp_fault_fallback in /proc/vmstat.
 // - Migration (mm/migrate.c migrate_pages_batch): when the target tier has room but no free block,
 //   the huge page is split (split_huge_page, cost.splitHugePageNs) and its 4 KiB pages are migrated
 //   one by one: a demotion that only partly fits moves the sub-pages that fit.
@@ -39,7 +40,7 @@ import type { HugePages } from './huge-pages.ts';
 import { SimError } from './core.ts';
 import { MAX_EVENT_NS, MAX_SIM_MS } from './config.ts';
 import { grow } from './columns.ts';
-import { S_ACCESSED, S_DIRTY, S_NO_FRAME, S_TIER_SHIFT, K_BASE, K_SPLIT, K_SWAPPED } from './memory.ts';
+import { S_ACCESSED, S_DIRTY, S_NO_FRAME, S_TIER_SHIFT, K_BASE, K_SPLIT, K_SWAPPED, K_SWAP_COPY } from './memory.ts';
 import { TAG_KHUGEPAGED } from './timer-heap.ts';
 import { C_KERNEL_CPU_NS, C_TIER_BASE, TIER_STRIDE, HC_COLLAPSES, HC_COLLAPSE_FAILED, HC_FAULT_FALLBACK, HC_FAULT_HUGE, HC_MIGRATION_SPLITS, HC_SCANNED, thpCounterBase } from './stats.ts';
 
@@ -178,23 +179,28 @@ export class Thp {
     } else this.push(t, b);
   }
 
-  /** Hook of faults.allocate: `page` was just mapped in `tier` (first touch or swap-in). */
-  placed(page: number, tier: number): void {
+  /**
+   * Hook of faults.allocate: `page` was just mapped in `tier` (first touch or swap-in). Returns the
+   * first of the 512 4 KiB page ids the range was mapped with instead when it fell back (no free
+   * 2 MiB block), else -1: the caller announces those pages to the policies, not `page`.
+   */
+  placed(page: number, tier: number): number {
     const m = this.core.memory;
     const c = this.core.counters;
     if (m.flags[page] & K_BASE) {
       this.takeSlot(page, tier);
-      return;
+      return -1;
     }
     if (this.freeBlocks(tier) >= 1) {
       this.hugeBlocks[tier]++;
       c[this.base + HC_FAULT_HUGE]++;
-      return;
+      return -1;
     }
     // No free 2 MiB block: map the range with 4 KiB pages in the same tier.
     const first = this.huge.toBase(page, tier);
     for (let k = 0; k < SLOTS; k++) this.takeSlot(first + k, tier);
     c[this.base + HC_FAULT_FALLBACK]++;
+    return first;
   }
 
   /** Hook of Host.splitPage: the huge page in `tier` became 4 KiB pages first … first + 511 in its own block. */
@@ -330,7 +336,7 @@ export class Thp {
       m.flags[q] |= K_SPLIT;
       m.state[q] = (m.state[q] & ~(S_ACCESSED | S_DIRTY)) | S_NO_FRAME;
     }
-    m.flags[page] &= ~K_SPLIT;
+    m.flags[page] &= ~(K_SPLIT | K_SWAP_COPY); // a new folio: no swap slot holds it
     m.map(page, m.allocFrame(target));
     m.state[page] |= keep;
     m.usedFrames[target]++;

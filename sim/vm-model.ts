@@ -31,7 +31,7 @@ import type { VmSpec } from './vm-config.ts';
 import { resolveVms, guestCacheRangeOf } from './vm-config.ts';
 import { VmPageLists } from './vm-pages.ts';
 import { grow } from './columns.ts';
-import { S_ACCESSED, S_COW, S_DIRTY, K_GUEST_PAGED } from './memory.ts';
+import { S_ACCESSED, S_COW, S_DIRTY, K_GUEST_PAGED, EVICT_GUEST_DROP, EVICT_GUEST_WRITE } from './memory.ts';
 import { C_KERNEL_CPU_NS, C_STALL_NS } from './stats.ts';
 import { vmsGuestCacheRange } from '../traces/synthetic-vms.ts';
 
@@ -334,9 +334,10 @@ export class VmModel {
     const m = core.memory;
     const vm = core.ids.vm(page);
     const dirty = (m.state[page] & S_DIRTY) !== 0;
-    // The guest frees the page itself: the host has nothing to swap out for it.
+    // The guest frees the page itself: the host has nothing to swap out for it; a dirty one the
+    // guest writes to its virtual disk first (one device write), a clean one is dropped with no I/O.
     m.state[page] &= ~S_DIRTY;
-    core.ops.evict(page);
+    core.ops.evict(page, dirty ? EVICT_GUEST_WRITE : EVICT_GUEST_DROP);
     m.flags[page] |= K_GUEST_PAGED;
     this.stats[vm * VS_STRIDE + VS_HOST_PAGE_OUTS]--; // evict counted it as host paging
     this.stats[vm * VS_STRIDE + VS_GUEST_RESIDENT]--;

@@ -186,7 +186,7 @@ describe('output places, checked before the run', () => {
     chmodSync(dir, 0o755); // mkdtemp makes it 0700: the other user must reach ro/
     mkdirSync(join(dir, 'ro'), { mode: 0o555 });
     const asOther = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
-    const r = spawnSync(TSX, ['sim/cli.ts', ...SMALL, '--out', join(dir, 'ro', 'run')], { cwd: ROOT, encoding: 'utf8', ...asOther, env: { ...process.env, HOME: tmpdir() } });
+    const r = spawnSync(TSX, ['--import', './policies/registry.ts', 'sim/cli.ts', ...SMALL, '--out', join(dir, 'ro', 'run')], { cwd: ROOT, encoding: 'utf8', ...asOther, env: { ...process.env, HOME: tmpdir() } });
     expectUserError({ code: r.status, text: r.stderr }, /cannot write in .*ro: permission denied \(EACCES\)/);
     expect(readdirSync(join(dir, 'ro'))).toEqual([]);
   });

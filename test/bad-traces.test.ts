@@ -57,7 +57,7 @@ function champsimRecord(ip: number, isBranch: number, load: number): Buffer {
 function run(trace: string): Promise<{ status: number | null; stderr: string; out: string }> {
   const out = join(tmp(), 'run');
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'sim/cli.ts', '--policy', 'first-touch', '--trace', trace, '--out', out, '--set', 'trace.indexCache=false'], { cwd: ROOT });
+    const child = spawn(process.execPath, ['--import', 'tsx', '--import', './policies/registry.ts', 'sim/cli.ts', '--policy', 'first-touch', '--trace', trace, '--out', out, '--set', 'trace.indexCache=false'], { cwd: ROOT });
     let stderr = '';
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (s: string) => (stderr += s));

@@ -11,7 +11,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const tsx = join(root, 'node_modules', '.bin', 'tsx');
 
 function sim(...args: string[]) {
-  const r = spawnSync(tsx, ['sim/cli.ts', ...args], { cwd: root, encoding: 'utf8' });
+  const r = spawnSync(tsx, ['--import', './policies/registry.ts', 'sim/cli.ts', ...args], { cwd: root, encoding: 'utf8' });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 

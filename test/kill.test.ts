@@ -15,7 +15,8 @@ import { inspectRunDir, readIdentity } from '../results/run-dir.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 // One process (no tsx launcher in between), so that a signal reaches the simulator itself.
-const NODE = [process.execPath, '--import', 'tsx'];
+// As package.json's sim and sweep scripts: tsx, then the policy registry (sim/ never imports policies/).
+const NODE = [process.execPath, '--import', 'tsx', '--import', './policies/registry.ts'];
 const rng = seedrandom('tiersim kill test');
 const tmp = () => mkdtempSync(join(tmpdir(), 'kill-'));
 

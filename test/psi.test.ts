@@ -14,7 +14,9 @@ describe('PSI memory some (sim/psi.ts)', () => {
 
   // Trace 0 R, 1 R, 0 R on a probe policy that evicts page 0 when page 1 is first touched: the
   // third access is a swap-in. First touches are not memory stalls; the swap-in's fault is.
-  const evictor = () => probePolicy((host) => ({ onFault(page, kind) { if (kind === FAULT_FIRST_TOUCH && page === 1) host.evict(0); } }), { name: 'evictor' });
+  // evict(0, true): an asynchronous reclaimer, so that only the swap-in stalls (an in-task eviction's
+  // zswap compression would stall page 1's fault too: test/zswap-stall.test.ts).
+  const evictor = () => probePolicy((host) => ({ onFault(page, kind) { if (kind === FAULT_FIRST_TOUCH && page === 1) host.evict(0, true); } }), { name: 'evictor' });
   const trace: Array<[number, 'R' | 'W']> = [[0, 'R'], [1, 'R'], [0, 'R']];
 
   it('counts a swap-in from swap at cost.swapInNs and nothing for first touches', async () => {

@@ -81,9 +81,9 @@ describe('zswap pool (mm/zswap.c)', () => {
 
 describe('zswap in a run', () => {
   it('swaps a page in from the pool at the fault cost plus decompression, by hand', async () => {
-    const policy = probePolicy((host) => ({ onFault(page, kind) { if (kind === FAULT_FIRST_TOUCH && page === 1) host.evict(0); } }), { name: 'evictor' });
-    // 0 W (first touch 1001), 1 R (first touch 1001; evicts 0 into zswap: compress 3000 kernel CPU,
-    // no write-back), 0 R: swap-in from zswap = 1000 fixed + 700 decompress, then a local read.
+    const policy = probePolicy((host) => ({ onFault(page, kind) { if (kind === FAULT_FIRST_TOUCH && page === 1) host.evict(0, true); } }), { name: 'evictor' });
+    // 0 W (first touch 1001), 1 R (first touch 1001; evicts 0 into zswap asynchronously: compress
+    // 3000 kernel CPU, no stall (test/zswap-stall.test.ts), no write-back), 0 R: swap-in from zswap = 1000 fixed + 700 decompress, then a local read.
     const sets = { 'zswap.enabled': true, 'zswap.compressionRatio': 4, 'zswap.ratioSpread': 0, 'zswap.compressNs': 3000, 'zswap.decompressNs': 700, 'cost.swapOutNs': 5000 };
     const e = makeEngine({ perCpu: [[[0, 'W'], [1, 'R'], [0, 'R']]], localPages: 2, cxlPages: 2, policy, sets });
     const res = await e.run();

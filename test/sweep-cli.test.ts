@@ -15,7 +15,7 @@ const W = 'uniform:pages=2000,accesses=50k';
 const tmp = () => mkdtempSync(join(tmpdir(), 'sweep-cli-'));
 
 function sweep(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(TSX, ['sim/sweep.ts', ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ...env } });
+  const r = spawnSync(TSX, ['--import', './policies/registry.ts', 'sim/sweep.ts', ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ...env } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -59,7 +59,7 @@ describe('npm run sweep', () => {
   it('a sweep killed mid-run resumes: the rerun skips the points finished before the kill', async () => {
     const out = tmp();
     const args = ['sim/sweep.ts', '--sweep', 'seed=1..4', '--set', 'workload=uniform:pages=2000,accesses=2M', '--out', out, '--jobs', '1'];
-    const child = spawn(TSX, args, { cwd: ROOT, stdio: 'ignore', detached: true });
+    const child = spawn(TSX, ['--import', './policies/registry.ts', ...args], { cwd: ROOT, stdio: 'ignore', detached: true });
     const done = () => (existsSync(join(out, 'points')) ? readdirSync(join(out, 'points')).filter((d) => existsSync(join(out, 'points', d, 'summary.csv'))).length : 0);
     const deadline = Date.now() + 30_000;
     while (done() < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));

@@ -78,10 +78,10 @@ describe('running a trace', () => {
 
   it('the CLI runs a trace as a user types it, and exits 2 with the message on a bad one', () => {
     const dir = tmp();
-    const ok = spawnSync('npx', ['tsx', 'sim/cli.ts', '--policy', 'first-touch', '--trace', LACKEY, '--format', 'json', '--out', join(dir, 'r'), '--set', 'trace.indexCache=false'], { encoding: 'utf8' });
+    const ok = spawnSync('npx', ['tsx', '--import', './policies/registry.ts', 'sim/cli.ts', '--policy', 'first-touch', '--trace', LACKEY, '--format', 'json', '--out', join(dir, 'r'), '--set', 'trace.indexCache=false'], { encoding: 'utf8' });
     expect(ok.status).toBe(0);
     expect(JSON.parse(ok.stdout).accesses).toBe(11);
-    const badOpt = spawnSync('npx', ['tsx', 'sim/cli.ts', '--trace', join(FIX, 'README.md'), '--out', join(dir, 's')], { encoding: 'utf8' });
+    const badOpt = spawnSync('npx', ['tsx', '--import', './policies/registry.ts', 'sim/cli.ts', '--trace', join(FIX, 'README.md'), '--out', join(dir, 's')], { encoding: 'utf8' });
     expect(badOpt.status).toBe(2);
     expect(badOpt.stderr).toMatch(/error: .*README\.md: unknown trace format/);
   });

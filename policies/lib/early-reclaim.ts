@@ -35,7 +35,7 @@ export class EarlyReclaim {
     this.stopFrames = (total * Math.max(0, pct - 1)) / 100;
     // Made once (never per fault).
     this.evictOne = (page: number) => {
-      if (!this.host.evict(page)) return false;
+      if (!this.host.evict(page, true)) return false; // asynchronous: never stalls the task (see the header)
       this.evicted++;
       return true;
     };

@@ -17,8 +17,9 @@ import { Ctx } from './case.ts';
 import type { Outcome, ValidationCase } from './case.ts';
 import { writeReport, updateReadme } from './report.ts';
 import type { CaseResult } from './report.ts';
+import '../../policies/registry.ts'; // the policy catalog's composition root (sim/ never imports policies/)
 import { runAsMain } from '../../sim/cli-common.ts';
-import { parseNumber } from '../../sim/config.ts';
+import { ConfigError, parseNumber } from '../../sim/config.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const REPORT_DIR = join(ROOT, 'results', 'validate');
@@ -41,9 +42,41 @@ export async function runCases(cases: ValidationCase[], ctx: Ctx, log: (s: strin
   return out;
 }
 
+const USAGE = `usage: npm run validate [-- --fast | --only ID[,ID…] | --set key=value … | --readme | --help]
+  (no option)   every case → results/validate/ and README's "How faithful is it" section
+  --fast        the CI subset → results/validate/fast/
+  --only IDs    the named cases → results/validate/only/
+  --set k=v     layer a config value over every run (repeatable)
+  --readme      only regenerate README's section from results/validate/report.csv
+`;
+
+/** Reject what this command does not take before any case runs (a mistyped flag must not start a 15-minute run). */
+function checkArgs(argv: string[]): void {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--fast' || a === '--readme') continue;
+    if (a === '--only' || a === '--set') {
+      const v = argv[i + 1];
+      if (v === undefined || v.startsWith('--')) throw new ConfigError(`${a} needs a value (${a === '--only' ? 'ID[,ID…]' : 'key=value'})`);
+      if (a === '--set' && v.indexOf('=') <= 0) throw new ConfigError(`--set ${v}: expected key=value`);
+      i++;
+      continue;
+    }
+    throw new ConfigError(`unknown argument '${a}' (options: --fast, --only ID[,ID…], --set key=value, --readme, --help)`);
+  }
+  const only = argv.indexOf('--only') >= 0 ? argv[argv.indexOf('--only') + 1].split(',') : undefined;
+  const unknown = only?.filter((id) => !CASES.some((c) => c.id === id)) ?? [];
+  if (unknown.length) throw new ConfigError(`--only: unknown case ${unknown.join(', ')}; cases: ${CASES.map((c) => c.id).join(', ')}`);
+}
+
 async function main(argv: string[]): Promise<number> {
   const has = (f: string) => argv.includes(f);
   const value = (f: string) => (argv.indexOf(f) >= 0 ? argv[argv.indexOf(f) + 1] : undefined);
+  if (has('--help') || has('-h')) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  checkArgs(argv);
   if (has('--readme')) {
     updateReadme(join(ROOT, 'README.md'), join(REPORT_DIR, 'report.csv'));
     process.stderr.write('README.md: "How faithful is it" regenerated\n');
@@ -59,7 +92,6 @@ async function main(argv: string[]): Promise<number> {
   const only = value('--only')?.split(',');
   const fast = has('--fast');
   const cases = CASES.filter((c) => (only ? only.includes(c.id) : !fast || c.fast));
-  if (only && cases.length !== only.length) throw new Error(`--only: unknown case; cases: ${CASES.map((c) => c.id).join(', ')}`);
   const dir = only ? join(REPORT_DIR, 'only') : fast ? join(REPORT_DIR, 'fast') : REPORT_DIR;
   const t0 = performance.now();
   const ctx = new Ctx(sets);
