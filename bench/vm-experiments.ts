@@ -14,8 +14,8 @@
 import '../policies/registry.ts'; // the policy catalog's composition root (sim/ never imports policies/)
 import { resolveConfig, runSimulation } from '../sim/run.ts';
 import { runAsMain } from '../sim/cli-common.ts';
+import { steadyRate } from './vm-guest-cache.ts';
 import { VS_STRIDE, VS_MAPPED, VS_BALLOON, VS_ACTIVE, VS_GUEST_PAGE_OUTS, VS_GUEST_PAGE_INS, VS_HOST_PAGE_OUTS } from '../sim/engine.ts';
-import * as S from '../sim/stats.ts';
 
 const GiB = 1024 ** 3;
 
@@ -75,16 +75,7 @@ export async function balloonRun(ws: number, osBytes: number, sets: Record<strin
     flags: { policy: 'first-touch', with: 'balloon', workload },
   });
   const { result } = await runSimulation(config);
-  let accesses = 0;
-  let fromMs = -1;
-  let toMs = 0;
-  for (const ep of result.epochs) {
-    if (ep.endMs <= settleMs) continue;
-    if (fromMs < 0) fromMs = ep.endMs - 1000;
-    accesses += ep.counters[S.C_ACCESSES];
-    toMs = ep.endMs;
-  }
-  return { result, f: result.vm!.final, rate: accesses / ((toMs - fromMs) / 1e3) };
+  return { result, f: result.vm!.final, rate: steadyRate(result, settleMs) };
 }
 
 /** The two guests balloonRun compares. */
