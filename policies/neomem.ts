@@ -227,6 +227,8 @@ export default definePolicy({
       place: kernel.place!,
       onFault: kernel.onFault!,
       onPressure: kernel.onPressure!,
+      onMigrated: kernel.onMigrated!, // --with moves and collapses reach the kernel's lists (lib/kernel-thp.ts)
+      onCollapsed: kernel.onCollapsed!,
       onTimer(id: number) {
         if (id === TIMER_SCAN) scan();
         else if (id === TIMER_STRATEGY) strategy();

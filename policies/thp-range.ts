@@ -38,8 +38,8 @@
 //   a PMD-mapped THP at a hint fault for the 2 MiB copy, a difference this mechanism keeps out of
 //   the faulting task). One range's moves share one TLB flush round (tlb.batchedFlush).
 // - The main policy hears of the moves through its onMigrated hook and of collapses through
-//   onCollapsed, if it has them (memtis has both; the kernel policies in policies/lib/kernel.ts
-//   have neither: their lists miss the moved pages, which reclaim then never demotes).
+//   onCollapsed, if it has them (memtis has both, and so do the kernel policies built on
+//   policies/lib/kernel.ts, through lib/kernel-thp.ts; a policy without them warns).
 
 import { definePolicy, asThpHost, PAGE_BASE, PAGE_SPLIT } from './policy.ts';
 import type { Host, PolicyHooks, ThpHost } from './policy.ts';

@@ -19,6 +19,27 @@ function bytes(b: number): string {
   return `${i === 0 ? b : b.toFixed(1)} ${units[i]}`;
 }
 
+/**
+ * What reclaim did with the pages it evicted. With page types the kernel policies' reclaim splits
+ * its evictions (policy counters reclaimSwapped, reclaimWrittenBack, reclaimDroppedClean: typed-lru.ts
+ * and mglru.ts): only anon pages go to swap; a clean page-cache page is dropped with no I/O, a dirty
+ * one written back to its file. Evictions outside that reclaim (idle-tax's host paging, a guest's
+ * own) are the rest. Without those counters every evicted page is anon (no page types: all pages
+ * are), so each went to swap.
+ */
+function evictedLine(s: Row, n: (k: string) => number): string {
+  const evicted = n('evictedPages');
+  if (!('policy.reclaimSwapped' in s)) return `${int(evicted)} pages to swap`;
+  const swapped = n('policy.reclaimSwapped');
+  const written = n('policy.reclaimWrittenBack');
+  const dropped = n('policy.reclaimDroppedClean');
+  const other = evicted - swapped - written - dropped;
+  return (
+    `${int(evicted)} pages: ${int(swapped)} anon to swap, ${int(written)} dirty page cache written back, ${int(dropped)} clean page cache dropped (no I/O)` +
+    (other !== 0 ? `, ${int(other)} by other paths` : '')
+  );
+}
+
 export function formatTable(s: Row): string {
   const n = (k: string) => Number(s[k] ?? 0);
   const lines: Array<[string, string]> = [
@@ -44,7 +65,7 @@ export function formatTable(s: Row): string {
   lines.push(
     ['migrations', `${int(n('promotedPages'))} promoted, ${int(n('demotedPages'))} demoted, ${bytes(n('migratedBytes'))} moved`],
     ['faults', `${int(n('firstTouchFaults'))} first-touch, ${int(n('hintFaults'))} hint, ${int(n('swapIns'))} swap-in`],
-    ['evicted', `${int(n('evictedPages'))} pages to swap`],
+    ['evicted', evictedLine(s, n)],
     ['samples', `${int(n('samples'))} (${int(n('samplesLost'))} lost)`],
     ['PTE scans', int(n('pteScans'))],
     ['kernel CPU', duration(n('kernelCpuNs'))],

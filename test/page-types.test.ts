@@ -156,3 +156,39 @@ describe('NUMA balancing and file pages (task_numa_work)', () => {
     expect([1, 3, 5, 7].map((vpn) => e.host.pageType(vpn - 1))).toEqual([PT_CACHE, PT_FILE, PT_FILE, PT_ANON]);
   });
 });
+
+describe('the table\'s evicted line says what reclaim did (results/table.ts)', () => {
+  const row = (extra: Record<string, number>) => ({ policy: 'p', machine: 'm', workload: 'w', seed: 1, pageSizeKiB: 4, evictedPages: 10, ...extra });
+  // The value of the table's `evicted` line (the key column's width depends on the other keys).
+  const line = (out: string) => /^evicted +(.*)$/m.exec(out)![1];
+
+  it('splits the kernel reclaim\'s evictions by kind when it counted them, and says how many came another way', async () => {
+    const { formatTable } = await import('../results/table.ts');
+    // 10 evicted = 3 anon + 2 dirty file + 5 clean cache: nothing else.
+    expect(line(formatTable(row({ 'policy.reclaimSwapped': 3, 'policy.reclaimWrittenBack': 2, 'policy.reclaimDroppedClean': 5 })))).toBe(
+      '10 pages: 3 anon to swap, 2 dirty page cache written back, 5 clean page cache dropped (no I/O)',
+    );
+    // 10 evicted, 7 by the kernel's reclaim: 3 by other paths.
+    expect(line(formatTable(row({ 'policy.reclaimSwapped': 1, 'policy.reclaimWrittenBack': 0, 'policy.reclaimDroppedClean': 6 })))).toContain('6 clean page cache dropped (no I/O), 3 by other paths');
+    // No split counters (no page types: every page is anon): to swap.
+    expect(line(formatTable(row({})))).toBe('10 pages to swap');
+  });
+
+  it('a run that only reads page cache larger than memory: every eviction is a dropped clean page, none went to swap', async () => {
+    const { resolveConfig, runSimulation } = await import('../sim/run.ts');
+    const { formatTable } = await import('../results/table.ts');
+    // 3000 cache pages read once (never written) into 400 + 1600 frames: at least 1000 must go, and
+    // with only clean file pages on the lists every one of them is dropped (no anon, nothing dirty).
+    const gib = 4096 / 2 ** 30;
+    const { config } = resolveConfig({
+      sets: { workload: 'scan:pages=3000,accesses=3000,lines=1,type=cache,write=0,gapNs=200', 'machine.tiers.0.capacityGiB': 400 * gib, 'machine.tiers.1.capacityGiB': 1600 * gib, 'storage.device': 'nvme' },
+      flags: { policy: 'autonuma' },
+    });
+    const { summaryRow } = await import('../results/rows.ts');
+    const out = await runSimulation(config);
+    const summary = summaryRow(config, out.tiers, out.result, out.trace);
+    const evicted = summary.evictedPages as number;
+    expect(evicted).toBeGreaterThanOrEqual(1000);
+    expect(line(formatTable(summary))).toBe(`${evicted.toLocaleString('en-US')} pages: 0 anon to swap, 0 dirty page cache written back, ${evicted.toLocaleString('en-US')} clean page cache dropped (no I/O)`);
+  }, 30_000);
+});

@@ -147,15 +147,16 @@ describe('thp-range: translation-aware migration of whole 2 MiB ranges', () => {
     expect(r.res.counters[S.C_PTE_SCANS]).toBe(3 * 512);
   });
 
-  it('attached beside a policy without onMigrated it warns that the policy misses its moves; beside memtis it does not', async () => {
+  it('attached beside a policy without onMigrated it warns that the policy misses its moves; beside memtis or a kernel policy it does not', async () => {
     const warnings = async (main: string) => {
       const e = makeEngine({ perCpu: [[[0, 'R', 10]]], localPages: 4 * 512, cxlPages: 4 * 512, policy: main, sets: THP });
       const def = findPolicy('thp-range');
       e.attachWith(def, Object.fromEntries(Object.entries(def.params).map(([k, v]) => [k, v.default])));
       return (await e.run()).warnings.filter((w) => w.includes('onMigrated'));
     };
-    expect(await warnings('numa-tiering')).toHaveLength(1);
+    expect(await warnings('hemem')).toHaveLength(1);
     expect(await warnings('memtis')).toHaveLength(0);
+    expect(await warnings('numa-tiering')).toHaveLength(0); // lib/kernel-thp.ts
   });
 
   it('a migration of a whole huge page is not a range move: nothing else moves and nothing is scanned', async () => {

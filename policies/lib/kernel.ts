@@ -48,6 +48,7 @@ import { Senpai } from './senpai.ts';
 import { grow, initialPages } from './grow.ts';
 import { NUMA_BALANCING_COLLOID } from './colloid.ts';
 import type { KernelOptions } from './kernel-params.ts';
+import { kernelHeardMigrated, kernelHeardCollapsed } from './kernel-thp.ts';
 
 export const MAX_RECLAIM_RETRIES = 16;
 const BASE_PAGE_BYTES = 4096;
@@ -209,6 +210,8 @@ export class TieringKernel {
       onFault: (page, kind, cpu) => this.onFault(page, kind, cpu),
       onTimer: (id) => this.onTimer(id),
       onPressure: (tier) => this.directReclaim(tier),
+      onMigrated: (page, from, to) => kernelHeardMigrated(this, page, from, to), // a --with mechanism's moves (kernel-thp.ts)
+      onCollapsed: (range, first, tier) => kernelHeardCollapsed(this, range, first, tier),
     };
   }
 
@@ -291,7 +294,7 @@ export class TieringKernel {
     this.flushReclaimerStats();
   }
 
-  private ensure(pages: number): void {
+  ensure(pages: number): void {
     this.reclaimer.ensure(pages);
     // Speed trick: runs on every fault; grow() is shared by every column type (megamorphic, not
     // inlined), so the columns' common case, room already, returns here.

@@ -1,0 +1,51 @@
+// What the composed kernel (kernel.ts TieringKernel: numa-tiering, tpp, autonuma, mglru, colloid-tpp,
+// nomad, neomem) does when pages change under it without its own migrate call: a `--with`
+// mechanism moved one (thp-range's whole-range moves, PolicyHooks.onMigrated), or a 4 KiB-mapped
+// 2 MiB range was collapsed into one huge page (khugepaged or thp-range's MADV_COLLAPSE,
+// PolicyHooks.onCollapsed). Without these the LRU/MGLRU lists keep moved pages on their old node
+// (that node's reclaim would treat them as its own; the new node's never sees them) and keep the
+// retired 4 KiB ids while the new huge page is on no list.
+//
+// - A moved page: as the kernel's own migrations here (hint-fault promotion, demotion in reclaim),
+//   the page leaves its old node's lists and joins the new node's as a migrated folio:
+//   mm/migrate.c migrate_folio_move → folio_migrate_flags copies PG_active and PG_referenced to the
+//   new folio, which goes back on the LRU (folio_add_lru → lru_gen_add_folio under MGLRU: the
+//   youngest generation if active, else the second youngest for anon, "migrated pages" in its
+//   comment). Reclaimer.add with ADD_MIGRATED and the old activity does exactly that.
+// - A collapse (mm/khugepaged.c collapse_huge_page, also run by madvise_collapse): the 512 old
+//   4 KiB folios are isolated and freed (their ids leave the lists and lose PG_referenced), and the
+//   new THP is put on the LRU with folio_add_lru_vma like any new page — but outside a fault
+//   (khugepaged or the madvise caller), so lru_gen_in_fault() is false and MGLRU does not make it
+//   active: inactive list head (classic LRU), second youngest generation (MGLRU). That is the
+//   placement ADD_MIGRATED with active = false gives (ADD_FAULT would mean "in a fault": MGLRU's
+//   youngest generation and workingset refault checks). A new folio has no last_cpupid (-1).
+
+import type { Reclaimer } from './lru.ts';
+import { ADD_MIGRATED } from './lru.ts';
+
+/** The kernel state these hooks touch (TieringKernel implements it). */
+export interface KernelLists {
+  readonly reclaimer: Reclaimer;
+  lastCpu: Int16Array;
+  /** Base (4 KiB) pages per page of the run: the 4 KiB ids a collapsed range had. */
+  readonly ppf: number;
+  ensure(pages: number): void;
+}
+
+/** PolicyHooks.onMigrated: another attached policy moved `page` to tier `to` (the move is done). */
+export function kernelHeardMigrated(k: KernelLists, page: number, from: number, to: number): void {
+  if (from === to || to < 0) return;
+  k.ensure(page + 1);
+  const r = k.reclaimer;
+  r.add(page, to, ADD_MIGRATED, r.isActive(page));
+}
+
+/** PolicyHooks.onCollapsed: range `range` (4 KiB ids first … first + 511) is now one huge page in `tier`. */
+export function kernelHeardCollapsed(k: KernelLists, range: number, first: number, tier: number): void {
+  const subs = k.ppf;
+  k.ensure(Math.max(range, first + subs - 1) + 1);
+  const r = k.reclaimer;
+  for (let q = first; q < first + subs; q++) r.remove(q);
+  r.add(range, tier, ADD_MIGRATED, false);
+  k.lastCpu[range] = -1;
+}
