@@ -61,9 +61,9 @@ const THP = { pageSizeKiB: 2048, 'thp.enabled': true, 'thp.khugepaged': false, '
 const NT = { scanDelayMs: 120, scanPeriodMinMs: 1, scanPeriodMaxMs: 4 };
 const RANGE = { scanPeriodMs: 50, promoteMinYoung: 4 };
 
-/** numa-tiering with NT's parameters, optionally without the two hooks (the control). */
-function numaTiering(hooks: boolean): PolicyDefinition {
-  const def = findPolicy('numa-tiering');
+/** numa-tiering (or another kernel policy) with NT's parameters, optionally without the two hooks (the control). */
+function numaTiering(hooks: boolean, name = 'numa-tiering'): PolicyDefinition {
+  const def = findPolicy(name);
   const params = Object.fromEntries(Object.entries(def.params).map(([k, v]) => [k, k in NT ? { ...v, default: NT[k as keyof typeof NT] } : v]));
   return definePolicy({
     ...def,
@@ -76,8 +76,8 @@ function numaTiering(hooks: boolean): PolicyDefinition {
   });
 }
 
-async function run(trace: Access[], hooks = true) {
-  const e = makeEngine({ perCpu: [trace], localPages: 4 * 512, cxlPages: 8 * 512, policy: numaTiering(hooks), sets: THP });
+async function run(trace: Access[], hooks = true, name = 'numa-tiering') {
+  const e = makeEngine({ perCpu: [trace], localPages: 4 * 512, cxlPages: 8 * 512, policy: numaTiering(hooks, name), sets: THP });
   const def = findPolicy('thp-range');
   e.attachWith(def, { ...Object.fromEntries(Object.entries(def.params).map(([k, v]) => [k, v.default])), ...RANGE });
   const res = await e.run();
@@ -157,4 +157,13 @@ describe('numa-tiering + thp-range: the kernel\'s lists follow whole-range moves
     expect(control.pc('thp-range.rangeCollapses')).toBe(1);
     expect(control.kernel.checkLists().length).toBeGreaterThan(0);
   }, 30_000);
+
+  for (const name of ['tpp', 'mglru']) {
+    it(`${name}: the same whole-range promotion leaves its lists true`, async () => {
+      const r = await run(trace([0, 1, 2, 3, 4, 5, 6, 7], [0, 512, 7 * 512], 20000), true, name);
+      expect(r.pc('thp-range.rangePromotions')).toBe(1);
+      expect(r.kernel.checkLists()).toEqual([]);
+      expect(r.res.warnings.filter((w) => w.includes('onMigrated'))).toEqual([]);
+    }, 30_000);
+  }
 });
