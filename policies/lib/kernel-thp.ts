@@ -22,6 +22,8 @@
 
 import type { Reclaimer } from './lru.ts';
 import { ADD_MIGRATED } from './lru.ts';
+import type { Host, ThpHost } from '../policy.ts';
+import { PAGE_SPLIT } from '../policy.ts';
 
 /** The kernel state these hooks touch (TieringKernel implements it). */
 export interface KernelLists {
@@ -48,4 +50,31 @@ export function kernelHeardCollapsed(k: KernelLists, range: number, first: numbe
   for (let q = first; q < first + subs; q++) r.remove(q);
   r.add(range, tier, ADD_MIGRATED, false);
   k.lastCpu[range] = -1;
+}
+
+/**
+ * Re-list a page reclaim just demoted to `to`. Usually it joins `to`'s lists as a migrated,
+ * inactive folio. With THP on, a huge page the target cannot take whole was split on the way
+ * (sim/thp.ts splitAndMigrate, migrate_pages' -ENOMEM fallback): its id is frame-less now and
+ * its 4 KiB pages are the folios — split_huge_page gives each tail the head's flags and
+ * last_cpupid (__split_huge_page_tail), the ones that moved go on the target's LRU and the ones
+ * left behind back on the source's (putback). So the huge id leaves the lists and each 4 KiB page
+ * with a frame joins its own tier's, inactive (it was being reclaimed).
+ */
+export function relistDemoted(k: KernelLists, host: Host, page: number, to: number): void {
+  const r = k.reclaimer;
+  const first = (host.flags(page) & PAGE_SPLIT) !== 0 ? ((host as Partial<ThpHost>).rangeFirst?.(page) ?? -1) : -1;
+  if (first < 0) {
+    r.add(page, to, ADD_MIGRATED, false);
+    return;
+  }
+  k.ensure(Math.max(page, first + k.ppf - 1) + 1);
+  r.remove(page);
+  const cpu = k.lastCpu[page];
+  for (let q = first; q < first + k.ppf; q++) {
+    const tier = host.tierOf(q);
+    if (tier < 0) continue;
+    r.add(q, tier, ADD_MIGRATED, false);
+    k.lastCpu[q] = cpu;
+  }
 }

@@ -48,7 +48,7 @@ import { Senpai } from './senpai.ts';
 import { grow, initialPages } from './grow.ts';
 import { NUMA_BALANCING_COLLOID } from './colloid.ts';
 import type { KernelOptions } from './kernel-params.ts';
-import { kernelHeardMigrated, kernelHeardCollapsed } from './kernel-thp.ts';
+import { kernelHeardMigrated, kernelHeardCollapsed, relistDemoted } from './kernel-thp.ts';
 
 export const MAX_RECLAIM_RETRIES = 16;
 const BASE_PAGE_BYTES = 4096;
@@ -443,7 +443,7 @@ export class TieringKernel {
       for (let d = from + 1; d < n; d++) {
         if (!this.aboveMark(d, this.wm.low[d])) this.wakeKswapd(d);
         if (this.aboveMark(d, this.wm.min[d]) && host.migrate(page, d, async)) {
-          this.reclaimer.add(page, d, ADD_MIGRATED, false);
+          relistDemoted(this, host, page, d);
           host.count(this.c.demoted);
           this.reclaimedPages++;
           return true;
