@@ -91,8 +91,7 @@ export const L_FAST_INACTIVE = 1;
 export const L_SLOW_ACTIVE = 2;
 export const L_SLOW_INACTIVE = 3;
 export { NR_BINS, NR_SKEW, binOf, hotThresholdBin, skewIndex } from './lib/memtis-split.ts';
-export { PEBS_PERIOD_LIST, memtisWatermark } from './lib/memtis-params.ts';
-export type { MemtisParams } from './lib/memtis-params.ts';
+export { PEBS_PERIOD_LIST, memtisWatermark, type MemtisParams } from './lib/memtis-params.ts';
 
 const TIMER_MIGRATE = 1;
 const TIMER_QUOTA = 2;

@@ -40,6 +40,7 @@ import { AddressOrder } from './address-order.ts';
 import { NumaScanner, PromotionControl, NUMA_BALANCING_MEMORY_TIERING, NUMA_BALANCING_NORMAL } from './numa-balancing.ts';
 import { ActiveInactiveLru, ADD_FAULT, ADD_MIGRATED, SWAP_CLUSTER_MAX } from './lru.ts';
 import type { Reclaimer } from './lru.ts';
+import { listsMatchTiers } from './lru.ts';
 import { Mglru, flushMglruStats } from './mglru.ts';
 import { TypedLru, flushTypedStats, slowFirst, PT_ANON } from './typed-lru.ts';
 import { DEFAULT_SWAPPINESS } from './scan-balance.ts';
@@ -217,20 +218,7 @@ export class TieringKernel {
 
   /** Policy-state invariants for tests: each present page on exactly its tier's lists, swapped pages on none. */
   checkLists(): string[] {
-    const host = this.host;
-    const errors: string[] = [];
-    const perTier = new Float64Array(host.tiers);
-    for (let p = 0; p < host.pageCount(); p++) {
-      const t = host.tierOf(p);
-      const l = this.reclaimer.listTier(p);
-      if (l !== t) errors.push(`page ${p}: in tier ${t} but on the lists of ${l}`);
-      if (t >= 0) perTier[t]++;
-      if (errors.length > 10) break;
-    }
-    for (let t = 0; t < host.tiers; t++) {
-      if (this.reclaimer.size(t) !== perTier[t]) errors.push(`tier ${t}: lists hold ${this.reclaimer.size(t)} pages, tier holds ${perTier[t]}`);
-    }
-    return errors;
+    return listsMatchTiers(this.host, this.reclaimer);
   }
 
   // ------------------------------------------------------------------ allocation

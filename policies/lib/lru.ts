@@ -222,3 +222,20 @@ export class ActiveInactiveLru implements Reclaimer {
   private isolateBuf = new Int32Array(SWAP_CLUSTER_MAX);
   private youngBuf = new Int32Array(SWAP_CLUSTER_MAX);
 }
+
+/** For tests: every present page is on exactly its tier's lists (swapped ones on none), and each tier's lists hold its pages; at most ~10 errors. */
+export function listsMatchTiers(host: Host, reclaimer: Reclaimer): string[] {
+  const errors: string[] = [];
+  const perTier = new Float64Array(host.tiers);
+  for (let p = 0; p < host.pageCount(); p++) {
+    const t = host.tierOf(p);
+    const l = reclaimer.listTier(p);
+    if (l !== t) errors.push(`page ${p}: in tier ${t} but on the lists of ${l}`);
+    if (t >= 0) perTier[t]++;
+    if (errors.length > 10) break;
+  }
+  for (let t = 0; t < host.tiers; t++) {
+    if (reclaimer.size(t) !== perTier[t]) errors.push(`tier ${t}: lists hold ${reclaimer.size(t)} pages, tier holds ${perTier[t]}`);
+  }
+  return errors;
+}
