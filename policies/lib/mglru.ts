@@ -62,6 +62,7 @@ import { grow, initialPages } from './grow.ts';
 import type { Reclaimer } from './lru.ts';
 import { Workingset, TierCtrl, LRU_GEN_ANON, LRU_GEN_FILE, orderBase2, MAX_NR_TIERS } from './workingset.ts';
 import { DEFAULT_SWAPPINESS } from './scan-balance.ts';
+import { flushEvictionCounts } from './typed-lru.ts';
 
 export const MIN_NR_GENS = 2;
 export const MAX_NR_GENS = 4;
@@ -572,11 +573,7 @@ export function flushMglruStats(r: Mglru, host: Host, c: Record<string, number>)
   host.count(c.scanned, s.evictScanned);
   s.agings = s.pmdsSkipped = s.lookAroundYoung = s.minTtlBlocked = s.evictScanned = 0;
   if (!r.typed) return;
-  host.count(c.dropped, s.dropped);
-  host.count(c.writtenBack, s.writtenBack);
-  host.count(c.swapped, s.swapped);
-  host.count(c.refaults, s.refaults);
+  flushEvictionCounts(s, host, c);
   for (let t = 1; t < MAX_NR_TIERS; t++) host.count(c[`protectedTier${t}`], s.protectedPages[t]);
-  s.dropped = s.writtenBack = s.swapped = s.refaults = 0;
   s.protectedPages.fill(0);
 }

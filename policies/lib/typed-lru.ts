@@ -291,12 +291,18 @@ export const PT_ANON = 0;
 /** Move a TypedLru's eviction and refault statistics into the kernel's policy counters (ids in `c`). */
 export function flushTypedStats(r: TypedLru, host: Host, c: Record<string, number>): void {
   const s = r.stats;
+  flushEvictionCounts(s, host, c);
+  host.count(c.activated, s.refaultsActivated);
+  s.refaultsActivated = 0;
+}
+
+/** The eviction counts both typed reclaimers keep (this file's and MGLRU's): into the kernel's counters, then zeroed. */
+export function flushEvictionCounts(s: { dropped: number; writtenBack: number; swapped: number; refaults: number }, host: Host, c: Record<string, number>): void {
   host.count(c.dropped, s.dropped);
   host.count(c.writtenBack, s.writtenBack);
   host.count(c.swapped, s.swapped);
   host.count(c.refaults, s.refaults);
-  host.count(c.activated, s.refaultsActivated);
-  s.dropped = s.writtenBack = s.swapped = s.refaults = s.refaultsActivated = 0;
+  s.dropped = s.writtenBack = s.swapped = s.refaults = 0;
 }
 
 /**
