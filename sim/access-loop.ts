@@ -278,12 +278,12 @@ export class AccessLoop {
     if (m.state[page] & S_NO_FRAME) {
       core.nowNs = clock;
       if (m.flags[page] & K_SWAPPED) {
-        stall += core.faults.allocate(page, c, true);
+        stall += core.faults.allocate(page, c, true, sub);
       } else {
         // The first-touch fault stalls the CPU (it is in simTimeNs) but is not memory-access
         // latency. Reclaim done inside the fault (direct reclaim, synchronous migration) is a stall.
-        const t = core.faults.allocate(page, c, false);
-        firstTouchNs = core.cost.firstTouchNs;
+        const t = core.faults.allocate(page, c, false, sub);
+        firstTouchNs = core.faults.firstTouchNs; // cost.firstTouchNs, or 4 KiB's in a THP range (sim/thp.ts)
         clock += firstTouchNs;
         stall += t - firstTouchNs;
       }
@@ -298,7 +298,7 @@ export class AccessLoop {
       // page, or even evicted it: then it comes back in first. Split first: a split page has no
       // frame but must not be swapped in itself.
       if (m.state[page] & S_NO_FRAME && m.flags[page] & K_SPLIT) page = core.huge.splitBase[page] + sub;
-      if (m.state[page] & S_NO_FRAME) stall += core.faults.allocate(page, c, true);
+      if (m.state[page] & S_NO_FRAME) stall += core.faults.allocate(page, c, true, sub);
     }
     this.slowPage = page;
     this.slowFirstTouchNs = firstTouchNs;
