@@ -119,7 +119,7 @@ function describe(r: CacheRun): string {
 }
 
 const SOURCE =
-  'TPP cover letter (lkml cover.1637778851.git.hasanalmaruf@fb.com) via FACTS.md §1: Meta cache app at local:CXL = 1:4, default Linux 14 % of anon pages local and 80 % of reads remote; TPP 80 % of anon local and 40 % remote. Workload shape (file cache larger than memory, anon hotter than file) from the TPP paper (ASPLOS\'23) via secondary summaries; sizes [estimate] (test/validate/cases-pagetypes.ts header)';
+  'TPP cover letter (lkml cover.1637778851.git.hasanalmaruf@fb.com) via FACTS.md §1: Meta cache app at local:CXL = 1:4, default Linux (the letter\'s "default page placement policy", on a kernel with the demotion-in-reclaim series; demotion_enabled, opt-in, not stated as set) 14 % of anon pages local and 80 % of reads remote; TPP 80 % of anon local and 40 % remote. Workload shape (file cache larger than memory, anon hotter than file) from the TPP paper (ASPLOS\'23) via secondary summaries; sizes [estimate] (test/validate/cases-pagetypes.ts header)';
 
 export const PAGE_TYPE_CASES: ValidationCase[] = [
   {
@@ -141,7 +141,7 @@ export const PAGE_TYPE_CASES: ValidationCase[] = [
           `direction right (${pct(r.anonLocal)} of the heap local, well under half) but above the band: ${promoted === 0 ? 'classic NUMA balancing promoted nothing (node 0 is never above high + 1 while reclaim churns), so ' : ''}` +
             'the heap stays where allocation put it, and under churn allocation takes node 0 whenever it is above its watermark (low, or min in the slow path while kswapd runs), so node 0 takes more than its 20 % share of new pages (kswapdPageNs 200 / 2 000 ns: 34.3 / 60.2 % local; README "TPP\'s cache case" also shows 4× and 16× machine sizes). ' +
             'Demotion in reclaim, which the letter\'s kernel had but the letter does not say was enabled, moves it away from 14 %: with demotionEnabled 52.2 % local, as node 0\'s kswapd demotes page cache while the all-hot heap is never old enough to go. ' +
-            'What reaches the band is the heap\'s hotness, an estimate: with 80 % of it idle once grown (anonHot 0.2, the top of the paper\'s 55–80 % of memory idle), 15.8 % of the resident heap is local (cold heap pages on node 0 swapped out; 26.8 % with demotion), with 55 % idle 30.9 %. Not adopted: an estimate picked after seeing it pass would be tuning',
+            'What reaches the band is the heap\'s hotness, an estimate: with 80 % of it idle once grown (anonHot 0.2, the top of the paper\'s 55–80 % of memory idle), 15.8 % of the resident heap is local (2,312 idle heap pages swapped out; 26.8 % with demotion), with 55 % idle 30.9 %. Not adopted: an estimate picked after seeing it pass would be tuning',
         ),
       };
     },
