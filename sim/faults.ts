@@ -68,7 +68,9 @@ export class Faults {
     const fromZswap = swapIn && core.zswap.on && core.zswap.has(page);
     const compressed = fromZswap && core.zswap.load(page, m.capacityFrames, core.pageBytes);
     // Transparent huge pages (thp.enabled, sim/thp.ts); `sub` is the faulting 4 KiB page of the range.
+    // A huge page swapped out whole comes back 4 KiB at a time (Linux 6.6 swaps in order-0 folios).
     const thp = core.huge.thp;
+    if (swapIn && thp !== null && !fromZswap && !(m.flags[page] & K_BASE)) page = thp.swappedToBase(page) + sub;
     const want = hooks.place ? hooks.place(page, c) : 0;
     let unit = m.unitOf(page);
     // A huge first touch with no free 2 MiB block (or 2 MiB of room) in the tier placement picked
@@ -90,7 +92,7 @@ export class Faults {
       // reads the page from the device; the CPU waits for the read (storage.ts).
       cost = storage.majorFaultNs;
       if (isFileType(ptype)) storage.stats[ST_PAGE_CACHE_MISSES]++;
-      stall = cost + storage.read(core.nowNs, core.pageBytes);
+      stall = cost + storage.read(core.nowNs, m.flags[page] & K_BASE ? 4096 : core.pageBytes);
     }
     // PSI (psi.ts): a swap-in or refault is a memory stall; a first touch (even a page-cache miss) is
     // not. A device read (swap, not zswap; a page-cache miss) is an IO stall.

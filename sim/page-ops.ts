@@ -137,6 +137,8 @@ export class PageOps {
     if (m.shadow !== null) m.dropShadow(page);
     const state = m.state[page];
     const swapCopy = (m.flags[page] & K_SWAP_COPY) !== 0;
+    // A 4 KiB page of a split or fallen-back huge page writes 4 KiB, not the run's page size.
+    const bytes = m.flags[page] & K_BASE ? 4096 : core.pageBytes;
     const inTask = !async && core.ctxCpu >= 0;
     if (core.tlb.on) {
       const ns = core.tlb.shootdown(page);
@@ -167,7 +169,7 @@ export class PageOps {
       m.flags[page] &= ~K_SWAP_COPY;
       if (by === EVICT_GUEST_WRITE) {
         if (state & S_DIRTY) core.counters[C_KERNEL_CPU_NS] += core.cost.swapOutNs; // the host side of the write, as before
-        if (core.storage.on) core.storage.write(core.nowNs, core.pageBytes);
+        if (core.storage.on) core.storage.write(core.nowNs, bytes);
       }
       return true;
     }
@@ -187,7 +189,7 @@ export class PageOps {
     // With a storage device: a dirty page is written back, an anon one goes to swap (its slot then
     // holds its data); a clean file page is dropped (its data is on the device already).
     if (!file) m.flags[page] |= K_SWAP_COPY;
-    if (core.storage.on && ((state & S_DIRTY) !== 0 || !file)) core.storage.write(core.nowNs, core.pageBytes);
+    if (core.storage.on && ((state & S_DIRTY) !== 0 || !file)) core.storage.write(core.nowNs, bytes);
     return true;
   }
 

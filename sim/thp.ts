@@ -18,6 +18,9 @@
 //   policies, as each is a 4 KiB folio put on the LRU); with less, only the faulting 4 KiB page is
 //   mapped and each other page of the range is a 4 KiB fault of its own when touched (4 KiB of
 //   zeroing: baseFirstTouchNs). thp_fault_alloc / thp_fault_fallback in /proc/vmstat.
+// - Swap: a huge page evicted is written whole (THP swap-out without a split, since 4.13) and comes
+//   back 4 KiB at a time (swappedToBase: do_swap_page in 6.6 allocates order-0 folios): each 4 KiB
+//   page touched is one swap-in, one 4 KiB read, one FAULT_SWAP_IN (one refault).
 // - Migration (mm/migrate.c migrate_pages_batch): when the target tier has room but no free block,
 //   the huge page is split (split_huge_page, cost.splitHugePageNs) and its 4 KiB pages are migrated
 //   one by one: a demotion that only partly fits moves the sub-pages that fit.
@@ -231,6 +234,17 @@ export class Thp {
   fallbackOnePage(page: number): number {
     this.core.counters[this.base + HC_FAULT_FALLBACK]++;
     return this.huge.toBaseUnmapped(page, 0);
+  }
+
+  /**
+   * Swap-in of a huge page swapped out whole (mm/memory.c do_swap_page in Linux 6.6: swapin_readahead
+   * and the synchronous-IO path allocate order-0 folios; large-folio swap-in came in 6.10+, for
+   * synchronous-IO devices only): the range gets 4 KiB page ids, each swapped out and keeping the
+   * swap copy its 4 KiB slot holds; the caller swaps in the faulting one, and each other one is a
+   * swap-in of its own (a major fault, a 4 KiB read) when touched. Returns the first sub-page's id.
+   */
+  swappedToBase(page: number): number {
+    return this.huge.toBaseUnmapped(page, this.core.memory.flags[page] & (K_SWAPPED | K_SWAP_COPY));
   }
 
   /** Hook of Host.splitPage: the huge page in `tier` became 4 KiB pages first … first + 511 in its own block. */

@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { makeEngine, probePolicy } from './helpers.ts';
+import type { Access } from './helpers.ts';
+import { FAULT_FIRST_TOUCH, FAULT_SWAP_IN, PAGE_SPLIT, PAGE_SWAPPED } from '../policies/policy.ts';
+import { ST_READS, ST_READ_BYTES, ST_WRITES, ST_WRITE_BYTES } from '../sim/storage.ts';
+import * as S from '../sim/stats.ts';
+
+// Swap-in of a THP that was swapped out whole (sim/thp.ts swappedToBase, faults.ts allocate).
+// Linux 6.6 (the version the kernel policies follow): since 4.13 reclaim can swap a THP out without
+// splitting it — one 2 MiB write, its 512 swap entries each keeping the shadow — but do_swap_page
+// brings it back as order-0 folios (swapin_readahead / the synchronous-IO path allocate 4 KiB
+// folios; large-folio swap-in came in 6.10+, and for synchronous-IO devices only). Each 4 KiB page
+// touched is a swap-in of its own: a major fault, a 4 KiB read (tiersim models no swap readahead,
+// for 4 KiB pages as for any page), and one refault (workingset_refault counts folio_nr_pages = 1).
+// A 4 KiB page written and reclaimed again writes 4 KiB.
+
+const THP = { pageSizeKiB: 2048, 'thp.enabled': true, 'thp.khugepaged': false, 'storage.device': 'nvme' };
+
+describe('a THP swapped out whole comes back 4 KiB at a time', () => {
+  it('each 4 KiB page touched is one swap-in, one 4 KiB read and one onFault(SWAP_IN); the huge page is never mapped whole again', async () => {
+    // A (4 KiB pages 0 … 511, id 0) and B (512, id 1) are huge pages in tier 0, which has free
+    // blocks left. At B's fault the probe evicts A: one 2 MiB write. A + 5 (written) and A + 6 are
+    // then touched: A's 4 KiB pages get ids 2 … 513, so ids 7 and 8 are swapped in, 4 KiB each.
+    // At id 8's swap-in the probe evicts id 7, dirty: one 4 KiB write.
+    const swapIns: number[] = [];
+    const policy = probePolicy((h) => ({
+      onFault: (page, kind) => {
+        if (kind === FAULT_FIRST_TOUCH && page === 1) expect(h.evict(0)).toBe(true);
+        if (kind === FAULT_SWAP_IN) {
+          swapIns.push(page);
+          if (page === 8) expect(h.evict(7)).toBe(true);
+        }
+      },
+    }));
+    const acc: Access[] = [[0, 'R', 10], [512, 'R', 10], [5, 'W', 10], [6, 'R', 10], [6, 'R', 10]];
+    const e = makeEngine({ perCpu: [acc], localPages: 4 * 512, cxlPages: 4 * 512, policy, sets: THP });
+    const res = await e.run();
+    expect(swapIns).toEqual([7, 8]);
+    expect(res.counters[S.C_SWAP_INS]).toBe(2);
+    expect(e.storageStats[ST_READS]).toBe(2);
+    expect(e.storageStats[ST_READ_BYTES]).toBe(2 * 4096);
+    expect(e.storageStats[ST_WRITES]).toBe(2);
+    expect(e.storageStats[ST_WRITE_BYTES]).toBe(2 * 1024 * 1024 + 4096);
+    expect(e.host.flags(0) & PAGE_SPLIT).toBe(PAGE_SPLIT);
+    expect(e.host.tierOf(0)).toBe(-1);
+    expect(e.host.tierOf(8)).toBe(0);
+    expect(e.host.tierOf(7)).toBe(-1);
+    for (const q of [2, 7, 9, 513]) expect(e.host.flags(q) & PAGE_SWAPPED).toBe(PAGE_SWAPPED);
+    const b = S.thpCounterBase(2);
+    expect(res.counters[b + S.HC_FAULT_HUGE]).toBe(2);
+    expect(res.counters[b + S.HC_FAULT_FALLBACK]).toBe(0); // do_swap_page is no THP fault
+    expect(Array.from(res.usedFrames)).toEqual([1 + 1 / 512, 0]);
+    expect(e.checkInvariants()).toEqual([]);
+  });
+
+  it('a swapped-in 4 KiB page not written since keeps its slot: reclaimed again, it writes nothing', async () => {
+    // As above, but A + 5 is only read: id 7 is clean with its swap copy when evicted at id 8's
+    // swap-in (shrink_folio_list frees a clean swap-cache folio without I/O). Writes: A's 2 MiB only.
+    const policy = probePolicy((h) => ({
+      onFault: (page, kind) => {
+        if (kind === FAULT_FIRST_TOUCH && page === 1) h.evict(0);
+        if (kind === FAULT_SWAP_IN && page === 8) h.evict(7);
+      },
+    }));
+    const acc: Access[] = [[0, 'W', 10], [512, 'R', 10], [5, 'R', 10], [6, 'R', 10]];
+    const e = makeEngine({ perCpu: [acc], localPages: 4 * 512, cxlPages: 4 * 512, policy, sets: THP });
+    await e.run();
+    expect(e.storageStats[ST_WRITES]).toBe(1);
+    expect(e.storageStats[ST_WRITE_BYTES]).toBe(2 * 1024 * 1024);
+    expect(e.storageStats[ST_READ_BYTES]).toBe(2 * 4096);
+    expect(e.checkInvariants()).toEqual([]);
+  });
+});
