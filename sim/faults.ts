@@ -18,7 +18,7 @@
 import type { Core } from './core.ts';
 import { SimError } from './core.ts';
 import { FAULT_FIRST_TOUCH, FAULT_HINT, FAULT_SWAP_IN } from './host.ts';
-import { S_COW, S_HINT, S_TOUCH, K_GUEST_PAGED, K_SWAPPED, K_SWAP_COPY } from './memory.ts';
+import { S_COW, S_HINT, S_TOUCH, K_BASE, K_GUEST_PAGED, K_SWAPPED, K_SWAP_COPY } from './memory.ts';
 import { VS_COW_BREAKS, VS_STRIDE } from './vm-model.ts';
 import { PT_ANON, isFileType } from './page-types.ts';
 import { ST_PAGE_CACHE_MISSES } from './storage.ts';
@@ -28,8 +28,16 @@ export class Faults {
   private readonly lowFrames: Float64Array;
   private readonly highFrames: Float64Array;
   private readonly pressureArmed: Uint8Array;
+  /** The last first-touch fault's fixed cost and zeroing, ns (the access loop's slowFirstTouchNs). */
+  firstTouchNs = 0;
   /** Any watermark set (speed trick: checkPressure runs after every fault; without watermarks it has nothing to check). */
   private watermarks = false;
+  /**
+   * The stall of the faulting CPU (ns) that allocate() and trap() leave here for the caller. Speed
+   * trick: a double returned from a call V8 does not inline is boxed, a heap allocation per fault
+   * (~70 MB per run of the bench's core workload, bench/alloc.ts).
+   */
+  readonly stallNs = new Float64Array(1);
 
   constructor(private readonly core: Core) {
     const n = core.tiers;
@@ -39,10 +47,11 @@ export class Faults {
   }
 
   /**
-   * First touch or swap-in of CPU c's page: place it through the policy's rule. Returns the stall of
-   * the faulting CPU (fault cost plus any direct reclaim and synchronous migration in the hooks).
+   * First touch or swap-in of CPU c's page: place it through the policy's rule. Leaves the stall of
+   * the faulting CPU (fault cost plus any direct reclaim and synchronous migration in the hooks) in
+   * stallNs[0].
    */
-  allocate(page: number, c: number, swapIn: boolean): number {
+  allocate(page: number, c: number, swapIn: boolean, sub = 0): void {
     const core = this.core;
     const m = core.memory;
     const hooks = core.policies.hooks;
@@ -51,15 +60,25 @@ export class Faults {
     let ptype = PT_ANON;
     if (types.on) {
       const ids = core.ids;
-      ptype = swapIn ? types.of(page) : types.assign(page, ids.vm(page), (ids.vpnHi(page) * 2 ** 32 + ids.vpnLo(page)) * core.subPages);
+      // A 4 KiB page of a huge range (sim/thp.ts) has a 4 KiB vpn already.
+      const scale = m.flags[page] & K_BASE ? 1 : core.subPages;
+      ptype = swapIn ? types.of(page) : types.assign(page, ids.vm(page), (ids.vpnHi(page) * 2 ** 32 + ids.vpnLo(page)) * scale);
     }
     // A swap-in that zswap holds frees its pool entry first (its frames return to the tier).
     const fromZswap = swapIn && core.zswap.on && core.zswap.has(page);
     const compressed = fromZswap && core.zswap.load(page, m.capacityFrames, core.pageBytes);
+    // Transparent huge pages (thp.enabled, sim/thp.ts); `sub` is the faulting 4 KiB page of the range.
+    const thp = core.huge.thp;
     const want = hooks.place ? hooks.place(page, c) : 0;
-    const unit = m.unitOf(page);
-    let tier = m.tierWithRoom(want, unit);
-    let cost = swapIn ? core.cost.swapInNs : core.cost.firstTouchNs;
+    let unit = m.unitOf(page);
+    // A huge first touch with no free 2 MiB block (or 2 MiB of room) in the tier placement picked
+    // falls back to a 4 KiB fault, which needs 4 KiB of room, in that tier if it has it.
+    const thpFallback = thp !== null && unit === 1 && !thp.hugeFits(want);
+    const need = thpFallback ? m.baseUnit : unit;
+    let tier = m.tierWithRoom(want, need);
+    // A 4 KiB first touch in a 2 MiB run (a range that fell back, sim/thp.ts) zeroes 4 KiB.
+    let cost = swapIn ? core.cost.swapInNs : unit === 1 || thp === null ? core.cost.firstTouchNs : thp.baseFirstTouchNs;
+    this.firstTouchNs = swapIn ? 0 : cost;
     let stall = cost;
     const storage = core.storage;
     if (fromZswap) {
@@ -85,7 +104,7 @@ export class Faults {
       const reclaimNs = core.takePendingStall();
       stall += reclaimNs;
       core.psi.memStall(c, reclaimNs); // direct reclaim in the task: a memory stall
-      tier = m.tierWithRoom(want, unit);
+      tier = m.tierWithRoom(want, need);
     }
     if (tier < 0) {
       throw new SimError(
@@ -93,6 +112,18 @@ export class Faults {
           `(${core.tierSpecs.map((t, i) => `${t.name} ${m.usedFrames[i]}/${t.capacityFrames}`).join(', ')}) ` +
           `and policy ${core.config.policy} reclaimed nothing; give the machine more capacity`,
       );
+    }
+    if (thpFallback && m.usedFrames[tier] + 1 > m.capacityFrames[tier]) {
+      // Less than 2 MiB of room: only the faulting 4 KiB page is mapped (do_anonymous_page); the
+      // range's other pages fault on their own when touched (sim/thp.ts fallbackOnePage).
+      page = thp.fallbackOnePage(page) + sub;
+      unit = m.baseUnit;
+      // It zeroes 4 KiB, not 2 MiB (a page-cache miss's cost is the device's, unchanged).
+      if (cost === core.cost.firstTouchNs) {
+        stall -= cost - thp.baseFirstTouchNs;
+        cost = thp.baseFirstTouchNs;
+      }
+      this.firstTouchNs = thp.baseFirstTouchNs;
     }
     m.map(page, m.allocFrame(tier));
     const guestPaged = m.flags[page] & K_GUEST_PAGED;
@@ -102,7 +133,7 @@ export class Faults {
     m.usedFrames[tier] += unit;
     m.mappedPages++;
     // Transparent huge pages (thp.enabled): a huge page without a free 2 MiB block falls back to 4 KiB pages.
-    const fallbackFirst = core.huge.thp !== null ? core.huge.thp.placed(page, tier) : -1;
+    const fallbackFirst = thp !== null ? thp.placed(page, tier, thpFallback) : -1;
     // Long-term pins (sim/pins.ts): a page of a pinned range is pinned at its first touch (a huge
     // page that fell back to 4 KiB pages just now: its sub-pages in the range).
     if (!swapIn && core.pins.on) stall += core.pins.firstTouch(page, tier, c);
@@ -128,11 +159,11 @@ export class Faults {
       core.psi.memStall(c, reclaimNs);
     }
     this.checkPressure();
-    return stall;
+    this.stallNs[0] = stall;
   }
 
-  /** A trapped access (bits armed before it): active-memory sample, COW break, hint fault, in that order. */
-  trap(page: number, c: number, due: number): number {
+  /** A trapped access (bits armed before it): active-memory sample, COW break, hint fault, in that order. Leaves the stall in stallNs[0]. */
+  trap(page: number, c: number, due: number): void {
     const core = this.core;
     const state = core.memory.state;
     let stall = 0;
@@ -143,15 +174,20 @@ export class Faults {
       core.counters[C_KERNEL_CPU_NS] += core.cost.touchSampleNs;
       stall += core.cost.touchSampleNs;
     }
-    if (due & S_COW) stall += this.breakCow(page, c);
+    if (due & S_COW) {
+      this.breakCow(page, c);
+      stall += this.stallNs[0];
+    }
     if (due & S_HINT) {
       state[page] &= ~S_HINT;
-      stall += this.hintFault(page, c);
+      this.hintFault(page, c);
+      stall += this.stallNs[0];
     }
-    return stall;
+    this.stallNs[0] = stall;
   }
 
-  private hintFault(page: number, c: number): number {
+  /** Leaves its stall in stallNs[0]. */
+  private hintFault(page: number, c: number): void {
     const core = this.core;
     core.counters[C_HINT_FAULTS]++;
     core.counters[C_KERNEL_CPU_NS] += core.cost.hintFaultNs;
@@ -164,16 +200,20 @@ export class Faults {
       stall += core.takePendingStall();
       this.checkPressure();
     }
-    return stall;
+    this.stallNs[0] = stall;
   }
 
-  /** A write to a copy-on-write page: a private copy, or the frame itself if no one else maps it any more. */
-  private breakCow(page: number, c: number): number {
+  /** A write to a copy-on-write page: a private copy, or the frame itself if no one else maps it any more. Leaves its stall in stallNs[0]. */
+  private breakCow(page: number, c: number): void {
     const core = this.core;
     const m = core.memory;
     m.state[page] &= ~S_COW;
+    const out = this.stallNs;
     const f = m.frame[page];
-    if (f < 0) return 0;
+    if (f < 0) {
+      out[0] = 0;
+      return;
+    }
     if (m.frameRefs[f] <= 1) {
       // Last mapper: the write-protect fault reuses the frame (as Linux do_wp_page). A Nomad shadow
       // copy is stale once the page is written: the fault frees it (release_shadow_page).
@@ -182,7 +222,8 @@ export class Faults {
         if (m.shadowBreakCounter >= 0) core.policies.counterValues[m.shadowBreakCounter]++;
       }
       core.counters[C_KERNEL_CPU_NS] += core.cost.hintFaultNs;
-      return core.cost.hintFaultNs;
+      out[0] = core.cost.hintFaultNs;
+      return;
     }
     let stall = core.cost.cowBreakNs;
     const want = m.frameTier[f];
@@ -200,7 +241,10 @@ export class Faults {
     if (tier < 0) {
       throw new SimError(`out of memory at ${(core.nowNs / 1e6).toFixed(3)} ms: a write to shared page ${page} needs a private frame but every tier is full and no policy reclaimed one`);
     }
-    if (m.frame[page] < 0) return stall; // reclaim may have evicted the page itself
+    if (m.frame[page] < 0) {
+      out[0] = stall; // reclaim may have evicted the page itself
+      return;
+    }
     m.sharedLeave(page);
     m.unmap(page);
     m.map(page, m.allocFrame(tier));
@@ -208,7 +252,7 @@ export class Faults {
     core.counters[C_KERNEL_CPU_NS] += core.cost.cowBreakNs;
     if (core.vm.on) core.vm.stats[core.ids.vm(page) * VS_STRIDE + VS_COW_BREAKS]++;
     this.checkPressure();
-    return stall;
+    out[0] = stall;
   }
 
   /** Host.setWatermarks. */

@@ -9,10 +9,15 @@
 //   4 KiB pages, never for a huge page (slab, page tables, pinned buffers; an [estimate] of uptime).
 //   Capacity stays the engine's (usedFrames); the blocks only decide whether a huge page fits.
 // - Fault (do_huge_pmd_anonymous_page): the huge page goes to the tier placement picked if it has a
-//   free block, else the fault falls back to 4 KiB pages in that tier (the range is mapped with 512
-//   PTEs at once; the 511 minor faults a real fallback takes as the sub-pages are touched are not
-//   charged; faults.allocate announces each of them to the policies, as each is a 4 KiB folio put
-//   on the LRU). thp_fault_alloc / thp_fault_fallback in /proc/vmstat.
+//   free block and 2 MiB of room there; it is tried on that tier alone (mm/mempolicy.c: a THP
+//   allocation is __GFP_THISNODE, "don't fall back to other nodes", and does not reclaim under the
+//   default defrag=madvise). Else VM_FAULT_FALLBACK: a 4 KiB fault (do_anonymous_page), which needs
+//   only 4 KiB of room, in that tier if it has one free, else where a 4 KiB page would go. With 2 MiB
+//   of room there the range is mapped with 512 PTEs at once (the 511 minor faults a real fallback
+//   takes as the sub-pages are touched are not charged; faults.allocate announces each page to the
+//   policies, as each is a 4 KiB folio put on the LRU); with less, only the faulting 4 KiB page is
+//   mapped and each other page of the range is a 4 KiB fault of its own when touched (4 KiB of
+//   zeroing: baseFirstTouchNs). thp_fault_alloc / thp_fault_fallback in /proc/vmstat.
 // - Migration (mm/migrate.c migrate_pages_batch): when the target tier has room but no free block,
 //   the huge page is split (split_huge_page, cost.splitHugePageNs) and its 4 KiB pages are migrated
 //   one by one: a demotion that only partly fits moves the sub-pages that fit.
@@ -81,6 +86,8 @@ export class Thp {
   private readonly scanSleepNs: number;
   private readonly allocSleepNs: number;
   private readonly perTier: Float64Array;
+  /** A 4 KiB first-touch fault: the fixed cost and zeroing 4 KiB (cost.firstTouchNs zeroes 2 MiB). */
+  readonly baseFirstTouchNs: number;
 
   constructor(
     private readonly core: Core,
@@ -106,6 +113,7 @@ export class Thp {
         this.push(t, b);
       }
     }
+    this.baseFirstTouchNs = (config['cost.firstTouchFaultNs'] as number) + 4096 / (config['cost.zeroGBps'] as number);
     this.scanBudget = config['thp.pagesToScan'] as number;
     this.scanSleepNs = (config['thp.scanSleepMs'] as number) * 1e6;
     this.allocSleepNs = (config['thp.allocSleepMs'] as number) * 1e6;
@@ -180,18 +188,30 @@ export class Thp {
   }
 
   /**
-   * Hook of faults.allocate: `page` was just mapped in `tier` (first touch or swap-in). Returns the
-   * first of the 512 4 KiB page ids the range was mapped with instead when it fell back (no free
-   * 2 MiB block), else -1: the caller announces those pages to the policies, not `page`.
+   * Whether a huge page's fault can take a 2 MiB folio in `tier`, the tier placement picked: a free
+   * block and 2 MiB of room there. The kernel tries that node alone (mm/mempolicy.c: a THP fault
+   * allocates with __GFP_THISNODE, "don't fall back to other nodes"), and without reclaim
+   * (GFP_TRANSHUGE_LIGHT under the default defrag=madvise); else VM_FAULT_FALLBACK, a 4 KiB fault.
    */
-  placed(page: number, tier: number): number {
+  hugeFits(tier: number): boolean {
+    const m = this.core.memory;
+    return tier >= 0 && tier < m.tiers && this.freeBlocks(tier) >= 1 && m.usedFrames[tier] + 1 <= m.capacityFrames[tier];
+  }
+
+  /**
+   * Hook of faults.allocate: `page` was just mapped in `tier` (first touch). `fallback`: the fault
+   * fell back (hugeFits was false). Returns the first of the 512 4 KiB page ids the range was mapped
+   * with instead when it fell back, else -1: the caller announces those pages to the policies, not
+   * `page`.
+   */
+  placed(page: number, tier: number, fallback: boolean): number {
     const m = this.core.memory;
     const c = this.core.counters;
     if (m.flags[page] & K_BASE) {
       this.takeSlot(page, tier);
       return -1;
     }
-    if (this.freeBlocks(tier) >= 1) {
+    if (!fallback && this.freeBlocks(tier) >= 1) {
       this.hugeBlocks[tier]++;
       c[this.base + HC_FAULT_HUGE]++;
       return -1;
@@ -201,6 +221,16 @@ export class Thp {
     for (let k = 0; k < SLOTS; k++) this.takeSlot(first + k, tier);
     c[this.base + HC_FAULT_FALLBACK]++;
     return first;
+  }
+
+  /**
+   * A fault that fell back where the tier has less than 2 MiB of room: the range gets its 4 KiB
+   * page ids, none mapped; the caller maps the faulting one (do_anonymous_page maps one page) and
+   * each other one takes a 4 KiB fault of its own when touched. Returns the first sub-page's id.
+   */
+  fallbackOnePage(page: number): number {
+    this.core.counters[this.base + HC_FAULT_FALLBACK]++;
+    return this.huge.toBaseUnmapped(page, 0);
   }
 
   /** Hook of Host.splitPage: the huge page in `tier` became 4 KiB pages first … first + 511 in its own block. */
