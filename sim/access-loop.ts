@@ -183,8 +183,10 @@ export class AccessLoop {
           remap = core.ids.remap;
           s = state[page];
           samplingOn = sampler.on;
-          const t = events.peekTimeNs();
-          if (t < limitNs) limitNs = t;
+          if (events.size > 0) {
+            const t = events.peekTimeNs();
+            if (t < limitNs) limitNs = t;
+          }
           counters[C_STALL_NS] += stall;
         }
         state[page] = s | kS_ACCESSED | (w << 1); // S_DIRTY = 2
@@ -278,11 +280,13 @@ export class AccessLoop {
     if (m.state[page] & S_NO_FRAME) {
       core.nowNs = clock;
       if (m.flags[page] & K_SWAPPED) {
-        stall += core.faults.allocate(page, c, true, sub);
+        core.faults.allocate(page, c, true, sub);
+        stall += core.faults.stallNs[0];
       } else {
         // The first-touch fault stalls the CPU (it is in simTimeNs) but is not memory-access
         // latency. Reclaim done inside the fault (direct reclaim, synchronous migration) is a stall.
-        const t = core.faults.allocate(page, c, false, sub);
+        core.faults.allocate(page, c, false, sub);
+        const t = core.faults.stallNs[0];
         firstTouchNs = core.faults.firstTouchNs; // cost.firstTouchNs, or 4 KiB's in a THP range (sim/thp.ts)
         clock += firstTouchNs;
         stall += t - firstTouchNs;
@@ -293,12 +297,16 @@ export class AccessLoop {
     const due = m.state[page] & armedBefore;
     if (due !== 0) {
       core.nowNs = clock;
-      stall += core.faults.trap(page, c, due);
+      core.faults.trap(page, c, due);
+      stall += core.faults.stallNs[0];
       // The fault may have split the huge page (the access goes to its sub-page), migrated the
       // page, or even evicted it: then it comes back in first. Split first: a split page has no
       // frame but must not be swapped in itself.
       if (m.state[page] & S_NO_FRAME && m.flags[page] & K_SPLIT) page = core.huge.splitBase[page] + sub;
-      if (m.state[page] & S_NO_FRAME) stall += core.faults.allocate(page, c, true, sub);
+      if (m.state[page] & S_NO_FRAME) {
+        core.faults.allocate(page, c, true, sub);
+        stall += core.faults.stallNs[0];
+      }
     }
     this.slowPage = page;
     this.slowFirstTouchNs = firstTouchNs;

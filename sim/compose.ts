@@ -101,6 +101,9 @@ export class PolicySet {
     const each = (name: 'onFault' | 'onSample' | 'onPressure') => {
       const withHook = all.filter((h) => h[name] !== undefined);
       if (withHook.length === 0) return undefined;
+      // Speed trick: one policy with the hook (a mechanism without faults beside the main policy)
+      // gets its hook bound directly, with no loop and no extra call per fault or sample.
+      if (withHook.length === 1) return (withHook[0][name] as (a: number, b: number, c: number) => void).bind(withHook[0]);
       return (a: number, b: number, c: number) => {
         for (let k = 0; k < withHook.length; k++) (withHook[k][name] as (a: number, b: number, c: number) => void).call(withHook[k], a, b, c);
       };

@@ -32,6 +32,12 @@ export class Faults {
   firstTouchNs = 0;
   /** Any watermark set (speed trick: checkPressure runs after every fault; without watermarks it has nothing to check). */
   private watermarks = false;
+  /**
+   * The stall of the faulting CPU (ns) that allocate() and trap() leave here for the caller. Speed
+   * trick: a double returned from a call V8 does not inline is boxed, a heap allocation per fault
+   * (~70 MB per run of the bench's core workload, bench/alloc.ts).
+   */
+  readonly stallNs = new Float64Array(1);
 
   constructor(private readonly core: Core) {
     const n = core.tiers;
@@ -41,10 +47,11 @@ export class Faults {
   }
 
   /**
-   * First touch or swap-in of CPU c's page: place it through the policy's rule. Returns the stall of
-   * the faulting CPU (fault cost plus any direct reclaim and synchronous migration in the hooks).
+   * First touch or swap-in of CPU c's page: place it through the policy's rule. Leaves the stall of
+   * the faulting CPU (fault cost plus any direct reclaim and synchronous migration in the hooks) in
+   * stallNs[0].
    */
-  allocate(page: number, c: number, swapIn: boolean, sub = 0): number {
+  allocate(page: number, c: number, swapIn: boolean, sub = 0): void {
     const core = this.core;
     const m = core.memory;
     const hooks = core.policies.hooks;
@@ -154,11 +161,11 @@ export class Faults {
       core.psi.memStall(c, reclaimNs);
     }
     this.checkPressure();
-    return stall;
+    this.stallNs[0] = stall;
   }
 
-  /** A trapped access (bits armed before it): active-memory sample, COW break, hint fault, in that order. */
-  trap(page: number, c: number, due: number): number {
+  /** A trapped access (bits armed before it): active-memory sample, COW break, hint fault, in that order. Leaves the stall in stallNs[0]. */
+  trap(page: number, c: number, due: number): void {
     const core = this.core;
     const state = core.memory.state;
     let stall = 0;
@@ -169,15 +176,20 @@ export class Faults {
       core.counters[C_KERNEL_CPU_NS] += core.cost.touchSampleNs;
       stall += core.cost.touchSampleNs;
     }
-    if (due & S_COW) stall += this.breakCow(page, c);
+    if (due & S_COW) {
+      this.breakCow(page, c);
+      stall += this.stallNs[0];
+    }
     if (due & S_HINT) {
       state[page] &= ~S_HINT;
-      stall += this.hintFault(page, c);
+      this.hintFault(page, c);
+      stall += this.stallNs[0];
     }
-    return stall;
+    this.stallNs[0] = stall;
   }
 
-  private hintFault(page: number, c: number): number {
+  /** Leaves its stall in stallNs[0]. */
+  private hintFault(page: number, c: number): void {
     const core = this.core;
     core.counters[C_HINT_FAULTS]++;
     core.counters[C_KERNEL_CPU_NS] += core.cost.hintFaultNs;
@@ -190,16 +202,20 @@ export class Faults {
       stall += core.takePendingStall();
       this.checkPressure();
     }
-    return stall;
+    this.stallNs[0] = stall;
   }
 
-  /** A write to a copy-on-write page: a private copy, or the frame itself if no one else maps it any more. */
-  private breakCow(page: number, c: number): number {
+  /** A write to a copy-on-write page: a private copy, or the frame itself if no one else maps it any more. Leaves its stall in stallNs[0]. */
+  private breakCow(page: number, c: number): void {
     const core = this.core;
     const m = core.memory;
     m.state[page] &= ~S_COW;
+    const out = this.stallNs;
     const f = m.frame[page];
-    if (f < 0) return 0;
+    if (f < 0) {
+      out[0] = 0;
+      return;
+    }
     if (m.frameRefs[f] <= 1) {
       // Last mapper: the write-protect fault reuses the frame (as Linux do_wp_page). A Nomad shadow
       // copy is stale once the page is written: the fault frees it (release_shadow_page).
@@ -208,7 +224,8 @@ export class Faults {
         if (m.shadowBreakCounter >= 0) core.policies.counterValues[m.shadowBreakCounter]++;
       }
       core.counters[C_KERNEL_CPU_NS] += core.cost.hintFaultNs;
-      return core.cost.hintFaultNs;
+      out[0] = core.cost.hintFaultNs;
+      return;
     }
     let stall = core.cost.cowBreakNs;
     const want = m.frameTier[f];
@@ -226,7 +243,10 @@ export class Faults {
     if (tier < 0) {
       throw new SimError(`out of memory at ${(core.nowNs / 1e6).toFixed(3)} ms: a write to shared page ${page} needs a private frame but every tier is full and no policy reclaimed one`);
     }
-    if (m.frame[page] < 0) return stall; // reclaim may have evicted the page itself
+    if (m.frame[page] < 0) {
+      out[0] = stall; // reclaim may have evicted the page itself
+      return;
+    }
     m.sharedLeave(page);
     m.unmap(page);
     m.map(page, m.allocFrame(tier));
@@ -234,7 +254,7 @@ export class Faults {
     core.counters[C_KERNEL_CPU_NS] += core.cost.cowBreakNs;
     if (core.vm.on) core.vm.stats[core.ids.vm(page) * VS_STRIDE + VS_COW_BREAKS]++;
     this.checkPressure();
-    return stall;
+    out[0] = stall;
   }
 
   /** Host.setWatermarks. */

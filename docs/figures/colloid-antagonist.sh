@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Colloid's headline scenario (SOSP'24 §2, Fig. 1–2): an antagonist loads local DRAM until its
-# loaded latency exceeds CXL's. numa-tiering and tpp keep the hot set on the now-slower DRAM;
-# colloid-tpp moves it to CXL. Makes docs/figures/colloid-antagonist.svg (per-tier loaded latency,
+# An antagonist loads local DRAM until its loaded latency exceeds CXL's (SOSP'24 §2, Fig. 1–2),
+# with the hot set first touched on CXL (hotAt 0.5, the default): numa-tiering never gets it into
+# DRAM before the antagonist (README "Colloid", "When the hot set starts on CXL"), so this run does
+# not show the paper's effect; docs/figures/colloid-hot-set-on-dram.sh is the paper's scenario (the
+# hot set on DRAM). Makes docs/figures/colloid-antagonist.svg (per-tier loaded latency,
 # the workload's mean latency, local share and throughput over time) and prints the figures the
 # README quotes. Run from the repository root: bash docs/figures/colloid-antagonist.sh
 #

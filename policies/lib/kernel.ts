@@ -42,7 +42,7 @@ import { ActiveInactiveLru, ADD_FAULT, ADD_MIGRATED, SWAP_CLUSTER_MAX } from './
 import type { Reclaimer } from './lru.ts';
 import { listsMatchTiers } from './lru.ts';
 import { Mglru, flushMglruStats } from './mglru.ts';
-import { TypedLru, flushTypedStats, slowFirst, PT_ANON } from './typed-lru.ts';
+import { TypedLru, flushTypedStats, PT_ANON } from './typed-lru.ts';
 import { DEFAULT_SWAPPINESS } from './scan-balance.ts';
 import { EarlyReclaim } from './early-reclaim.ts';
 import { Senpai } from './senpai.ts';
@@ -50,6 +50,7 @@ import { grow, initialPages } from './grow.ts';
 import { NUMA_BALANCING_COLLOID } from './colloid.ts';
 import type { KernelOptions } from './kernel-params.ts';
 import { kernelHeardMigrated, kernelHeardCollapsed, relistDemoted, inheritRangeShadow } from './kernel-thp.ts';
+import { firstAboveMark, slowFirstAboveMark } from './watermark-ok.ts';
 
 export const MAX_RECLAIM_RETRIES = 16;
 const BASE_PAGE_BYTES = 4096;
@@ -226,14 +227,17 @@ export class TieringKernel {
   place(page = -1): number {
     const host = this.host;
     const n = host.tiers;
-    // TPP page-type-aware allocation: page cache and tmpfs try the slow tiers first (slowFirst).
+    // TPP page-type-aware allocation: page cache and tmpfs try the slow tiers first (slowFirst order).
     if (page >= 0 && this.o.tpp?.fileOnSlowTier && host.pageType(page) !== PT_ANON) {
-      const t = slowFirst(n, (t) => this.aboveMark(t, this.wm.low[t]));
+      const t = slowFirstAboveMark(host, this.ppf, this.wm.low);
       if (t >= 0) return t;
     }
-    for (let t = 0; t < n; t++) if (this.aboveMark(t, this.wm.low[t])) return t;
+    // Speed trick: the mark tests in watermark-ok.ts pass no double to a call (no allocation per fault).
+    const low = firstAboveMark(host, this.ppf, this.wm.low);
+    if (low >= 0) return low;
     for (let t = 0; t < n; t++) this.wakeKswapd(t);
-    for (let t = 0; t < n; t++) if (this.aboveMark(t, this.wm.min[t])) return t;
+    const min = firstAboveMark(host, this.ppf, this.wm.min);
+    if (min >= 0) return min;
     // Every node at or below min: direct reclaim. The engine places the page where a frame is
     // free (or calls onPressure if none is); the reclaim then runs in the fault (see onFault).
     this.directReclaimDue = true;
