@@ -75,9 +75,10 @@ export class Faults {
     let unit = m.unitOf(page);
     // A huge first touch with no free 2 MiB block (or 2 MiB of room) in the tier placement picked
     // falls back to a 4 KiB fault, which needs 4 KiB of room, in that tier if it has it.
-    const thpFallback = thp !== null && unit === 1 && !thp.hugeFits(want);
+    const hugeAt = thp !== null && unit === 1 ? thp.hugeTier(want) : -1;
+    const thpFallback = thp !== null && unit === 1 && hugeAt < 0;
     const need = thpFallback ? m.baseUnit : unit;
-    let tier = m.tierWithRoom(want, need);
+    let tier = hugeAt >= 0 ? hugeAt : m.tierWithRoom(want, need);
     // A 4 KiB first touch in a 2 MiB run (a range that fell back, sim/thp.ts) zeroes 4 KiB.
     let cost = swapIn ? core.cost.swapInNs : unit === 1 || thp === null ? core.cost.firstTouchNs : thp.baseFirstTouchNs;
     this.firstTouchNs = swapIn ? 0 : cost;
