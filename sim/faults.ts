@@ -66,7 +66,7 @@ export class Faults {
     }
     // A swap-in that zswap holds frees its pool entry first (its frames return to the tier).
     const fromZswap = swapIn && core.zswap.on && core.zswap.has(page);
-    const compressed = fromZswap && core.zswap.load(page, m.capacityFrames, core.pageBytes);
+    const compressed = fromZswap && core.zswap.load(page, m.capacityFrames);
     // Transparent huge pages (thp.enabled, sim/thp.ts); `sub` is the faulting 4 KiB page of the range.
     // A huge page swapped out whole comes back 4 KiB at a time (Linux 6.6 swaps in order-0 folios).
     const thp = core.huge.thp;

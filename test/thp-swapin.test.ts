@@ -3,6 +3,7 @@ import { makeEngine, probePolicy } from './helpers.ts';
 import type { Access } from './helpers.ts';
 import { FAULT_FIRST_TOUCH, FAULT_SWAP_IN, PAGE_SPLIT, PAGE_SWAPPED } from '../policies/policy.ts';
 import { ST_READS, ST_READ_BYTES, ST_WRITES, ST_WRITE_BYTES } from '../sim/storage.ts';
+import { ZS_POOL_BYTES, ZS_SAVED_BYTES, ZS_STORED } from '../sim/swap.ts';
 import * as S from '../sim/stats.ts';
 
 // Swap-in of a THP that was swapped out whole (sim/thp.ts swappedToBase, faults.ts allocate).
@@ -91,4 +92,27 @@ describe('a THP swapped out whole comes back 4 KiB at a time', () => {
       expect(e.checkInvariants()).toEqual([]);
     });
   }
+
+  it('with zswap: the THP goes to the swap device whole (6.6 zswap_store takes no large folio); a 4 KiB page of it is stored as 4 KiB', async () => {
+    // As the first case, with zswap on (ratio 3 for every page: ratioSpread 0). Evicting A: zswap
+    // refuses the large folio, one 2 MiB device write. Evicting id 7 (A + 5, written): zswap stores
+    // 4 KiB as ceil(4096 / 3) = 1366 bytes, saving 4096 − 1366 = 2730 (before: A itself went into
+    // the pool as ceil(2 MiB / 3) = 699 051 bytes).
+    const policy = probePolicy((h) => ({
+      onFault: (page, kind) => {
+        if (kind === FAULT_FIRST_TOUCH && page === 1) h.evict(0);
+        if (kind === FAULT_SWAP_IN && page === 8) h.evict(7);
+      },
+    }));
+    const acc: Access[] = [[0, 'R', 10], [512, 'R', 10], [5, 'W', 10], [6, 'R', 10]];
+    const e = makeEngine({ perCpu: [acc], localPages: 4 * 512, cxlPages: 4 * 512, policy, sets: { ...THP, 'zswap.enabled': true, 'zswap.compressionRatio': 3, 'zswap.ratioSpread': 0 } });
+    await e.run();
+    expect(e.zswapStats[ZS_STORED]).toBe(1);
+    expect(e.zswapStats[ZS_POOL_BYTES]).toBe(1366);
+    expect(e.zswapStats[ZS_SAVED_BYTES]).toBe(2730);
+    expect(e.storageStats[ST_WRITES]).toBe(1);
+    expect(e.storageStats[ST_WRITE_BYTES]).toBe(2 * 1024 * 1024);
+    expect(e.storageStats[ST_READ_BYTES]).toBe(2 * 4096);
+    expect(e.checkInvariants()).toEqual([]);
+  });
 });
