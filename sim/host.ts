@@ -349,8 +349,8 @@ export interface ThpHost extends Host {
   /**
    * MADV_COLLAPSE (mm/khugepaged.c madvise_collapse, Linux 6.1): collapse the range into one 2 MiB
    * page in the tier holding most of its pages (ties: the faster), as khugepaged does but without
-   * its young-page requirement. Needs thp.enabled, all 512 pages present, private and unpinned, and
-   * a free 2 MiB block in that tier. Charged as khugepaged's collapse (2 MiB copy, one range TLB
+   * its young-page requirement. Needs thp.enabled, no page swapped out (pages never touched are
+   * zero-filled), the others private and unpinned, and a free 2 MiB block in that tier. Charged as khugepaged's collapse (2 MiB copy, one range TLB
    * flush, thp.collapseFixedNs). The old 4 KiB ids are retired (frame-less); the range's huge page
    * id is mapped again. Returns false and changes nothing when it cannot.
    */

@@ -28,8 +28,9 @@
 //   10000) and scans thp.pagesToScan PTEs (khugepaged_pages_to_scan = HPAGE_PMD_NR · 8 = 4096, i.e.
 //   8 ranges of 2 MiB: every range costs HPAGE_PMD_NR of the budget, mapped huge or not), resuming
 //   where it stopped, in page-id order (the kernel's is address order: the same for one thread's
-//   sequential first touch). A range mapped with 4 KiB pages collapses when all its sub-pages are
-//   mapped and at least one is young (hpage_collapse_scan_pmd: SCAN_LACK_REFERENCED_PAGE), into the
+//   sequential first touch). A range mapped with 4 KiB pages collapses when none of its sub-pages is
+//   swapped out, at most thp.maxPtesNone (511, khugepaged_max_ptes_none) were never touched, and at
+//   least one is young (hpage_collapse_scan_pmd: SCAN_LACK_REFERENCED_PAGE), into the
 //   tier most of them are in (hpage_collapse_find_target_node; ties → the faster tier), if that tier
 //   has a free block and room; otherwise khugepaged sleeps thp.allocSleepMs
 //   (khugepaged_alloc_sleep_millisecs = 60000). A collapse copies 2 MiB, flushes the range's TLB
@@ -38,8 +39,8 @@
 //   policies/thp-range.ts): the same collapse on request, without the young-page requirement.
 // - The TLB-reach effect: a fallen-back or split range uses 512 4 KiB TLB entries, a collapsed one
 //   one 2 MiB entry (sim/tlb.ts, tlb.enabled).
-// - Not modelled: compaction (kcompactd, defrag at fault), the deferred split queue, max_ptes_none /
-//   max_ptes_swap other than "all present". The old sub-page ids stay, frame-less and flagged base +
+// - Not modelled: compaction (kcompactd, defrag at fault), the deferred split queue, max_ptes_swap
+//   (a range with a page swapped out never collapses; khugepaged would swap in up to 64). The old sub-page ids stay, frame-less and flagged base +
 //   split, so that host calls on them fail harmlessly; policies with an onCollapsed hook are told.
 
 import type { Schema } from './config.ts';
@@ -60,6 +61,7 @@ export const THP_SCHEMA: Schema = {
   'thp.pagesToScan': { default: 4096, doc: 'PTEs khugepaged scans per wake-up; each 2 MiB range costs 512 (mm/khugepaged.c khugepaged_pages_to_scan = HPAGE_PMD_NR · 8).', type: 'number', integer: true, min: 512, max: 2 ** 30 },
   'thp.scanSleepMs': { default: 10000, doc: 'khugepaged sleep between scans (khugepaged_scan_sleep_millisecs).', type: 'number', min: 1e-3, max: MAX_SIM_MS },
   'thp.allocSleepMs': { default: 60000, doc: 'khugepaged sleep after a huge-page allocation failed (khugepaged_alloc_sleep_millisecs).', type: 'number', min: 1e-3, max: MAX_SIM_MS },
+  'thp.maxPtesNone': { default: 511, doc: 'khugepaged collapses a range with up to this many 4 KiB pages never touched (PTEs none; zero-filled in the new huge page): khugepaged_max_ptes_none = HPAGE_PMD_NR − 1 (mm/khugepaged.c). MADV_COLLAPSE has no limit.', type: 'number', integer: true, min: 0, max: 511 },
   'thp.collapseFixedNs': { default: 20000, doc: 'Kernel CPU of one collapse besides the 2 MiB copy (at cost.migrationCopyGBps): isolate 512 pages, take the mmap lock, build the PMD. [estimate, 5000–100000]', type: 'number', min: 0, max: MAX_EVENT_NS },
 };
 
@@ -87,6 +89,7 @@ export class Thp {
   private readonly base: number;
   private cursor = 0;
   private readonly scanBudget: number;
+  private readonly maxPtesNone: number;
   private readonly scanSleepNs: number;
   private readonly allocSleepNs: number;
   private readonly perTier: Float64Array;
@@ -122,6 +125,7 @@ export class Thp {
     this.remoteHuge = config['thp.defrag'] === 'always';
     this.baseFirstTouchNs = (config['cost.firstTouchFaultNs'] as number) + 4096 / (config['cost.zeroGBps'] as number);
     this.scanBudget = config['thp.pagesToScan'] as number;
+    this.maxPtesNone = config['thp.maxPtesNone'] as number;
     this.scanSleepNs = (config['thp.scanSleepMs'] as number) * 1e6;
     this.allocSleepNs = (config['thp.allocSleepMs'] as number) * 1e6;
     if (config['thp.khugepaged'] === true) core.events.push(this.scanSleepNs, TAG_KHUGEPAGED);
@@ -369,9 +373,18 @@ export class Thp {
     const perTier = this.perTier;
     perTier.fill(0);
     let young = 0;
+    // 4 KiB pages never touched (a range that fell back with less than 2 MiB of room): PTEs none,
+    // at most thp.maxPtesNone for khugepaged (hpage_collapse_scan_pmd, SCAN_EXCEED_NONE_PTE), any
+    // number for MADV_COLLAPSE; the new huge page is zero-filled there.
+    const maxNone = needYoung ? this.maxPtesNone : SLOTS;
+    let none = 0;
     for (let k = 0; k < SLOTS; k++) {
       const q = first + k;
-      if (m.frame[q] < 0 || m.flags[q] & K_SWAPPED) return 0; // not all present
+      if (m.flags[q] & K_SWAPPED) return 0; // swapped out (max_ptes_swap is not modelled)
+      if (m.frame[q] < 0) {
+        if (++none > maxNone) return 0;
+        continue;
+      }
       if (m.frameRefs[m.frame[q]] !== 1) return 0; // shared (max_ptes_shared)
       if (core.pins.isPinned(q)) return 0; // a pinned page's extra references fail the collapse (SCAN_PAGE_COUNT; sim/pins.ts)
       perTier[m.state[q] >>> S_TIER_SHIFT]++;
@@ -389,6 +402,10 @@ export class Thp {
     let keep = 0;
     for (let k = 0; k < SLOTS; k++) {
       const q = first + k;
+      if (m.frame[q] < 0) {
+        m.flags[q] |= K_SPLIT; // retired like the others (it never had a frame)
+        continue;
+      }
       keep |= m.state[q] & (S_ACCESSED | S_DIRTY);
       const t = m.state[q] >>> S_TIER_SHIFT;
       this.releaseSlot(q);
@@ -405,7 +422,7 @@ export class Thp {
     m.map(page, m.allocFrame(target));
     m.state[page] |= keep;
     m.usedFrames[target]++;
-    m.mappedPages -= SLOTS - 1;
+    m.mappedPages -= SLOTS - none - 1;
     this.hugeBlocks[target]++;
     core.counters[C_TIER_BASE + TIER_STRIDE * target + 2] += core.pageBytes;
     core.load.windowBytes[target] += core.pageBytes;
