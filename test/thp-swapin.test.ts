@@ -70,4 +70,25 @@ describe('a THP swapped out whole comes back 4 KiB at a time', () => {
     expect(e.storageStats[ST_READ_BYTES]).toBe(2 * 4096);
     expect(e.checkInvariants()).toEqual([]);
   });
+
+  for (const policy of ['numa-tiering', 'mglru']) {
+    it(`${policy} with page types counts one workingset refault per 4 KiB page swapped in (the THP's shadow is in each of its swap entries)`, async () => {
+      // Page types on (a cache region far away; every page here is anon): the kernel's reclaimer
+      // keeps shadow entries. Senpai's memory.high starts at min_size, 4 MiB = two huge pages, and
+      // the allocating task reclaims to it: touching C (6 MiB) swaps out A, the oldest, whole.
+      // A + 5 and A + 6 then come back 4 KiB at a time, each against A's shadow: 2 refaults
+      // (before: 0, the shadow stayed on A's huge id). B, C, D are swapped out too but never touched
+      // again, E, F, G (2048, 2560, 3072) are new: no other refault. The kernel flushes its counters
+      // after a reclaim pass: E … G make one happen after the refaults.
+      const sets = { ...THP, 'pages.regions': 'cache:100000-100001', [`policy.${policy}.senpai`]: true, [`policy.${policy}.senpaiMinSizeMiB`]: 4 };
+      const acc: Access[] = [[0, 'R', 10], [512, 'R', 10], [1024, 'R', 10], [1536, 'R', 10], [5, 'R', 10], [6, 'R', 10], [2048, 'R', 10], [2560, 'R', 10], [3072, 'R', 10]];
+      const e = makeEngine({ perCpu: [acc], localPages: 8 * 512, cxlPages: 8 * 512, policy, sets });
+      const res = await e.run();
+      const pc = (n: string) => res.policyCounters[res.policyCounterNames.indexOf(n)];
+      expect(res.counters[S.C_SWAP_INS]).toBe(2);
+      expect(e.host.flags(0) & PAGE_SPLIT).toBe(PAGE_SPLIT);
+      expect(pc('workingsetRefaults')).toBe(2);
+      expect(e.checkInvariants()).toEqual([]);
+    });
+  }
 });
