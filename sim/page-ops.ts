@@ -200,8 +200,11 @@ export class PageOps {
   private zswapStore(page: number, tier: number, inTask: boolean): boolean {
     const core = this.core;
     const m = core.memory;
+    const base = (m.flags[page] & K_BASE) !== 0;
+    // Linux 6.6 zswap_store: "Large folios aren't supported": a THP goes to the swap device whole.
+    if (!base && core.huge.thp !== null) return false;
     const zero = core.vm.contentOn !== 0 && core.vm.content(page) === CONTENT_ZERO_PAGE;
-    if (core.zswap.store(page, tier, core.pageBytes, zero, m.capacityFrames, m.usedFrames, this.zswapWriteBack) < 0) return false;
+    if (core.zswap.store(page, tier, base ? 4096 : core.pageBytes, zero, m.capacityFrames, m.usedFrames, this.zswapWriteBack) < 0) return false;
     if (!zero) {
       core.counters[C_KERNEL_CPU_NS] += core.zswap.compressNs;
       if (inTask) core.pendingStallNs += core.zswap.compressNs;
@@ -214,7 +217,7 @@ export class PageOps {
     const core = this.core;
     core.memory.flags[page] |= K_SWAP_COPY; // its slot on the device holds it now
     core.counters[C_KERNEL_CPU_NS] += core.cost.swapOutNs;
-    if (core.storage.on) core.storage.write(core.nowNs, core.pageBytes);
+    if (core.storage.on) core.storage.write(core.nowNs, core.memory.flags[page] & K_BASE ? 4096 : core.pageBytes);
   };
 
   /** Host.armHintFault: the next access to the page raises a hint fault; charged as a PTE scan. */

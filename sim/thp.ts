@@ -11,7 +11,7 @@
 // - Fault (do_huge_pmd_anonymous_page): the huge page goes to the tier placement picked if it has a
 //   free block and 2 MiB of room there; it is tried on that tier alone (mm/mempolicy.c: a THP
 //   allocation is __GFP_THISNODE, "don't fall back to other nodes", and does not reclaim under the
-//   default defrag=madvise). Else VM_FAULT_FALLBACK: a 4 KiB fault (do_anonymous_page), which needs
+//   default defrag=madvise; thp.defrag=always then tries the other tiers: hugeTier). Else VM_FAULT_FALLBACK: a 4 KiB fault (do_anonymous_page), which needs
 //   only 4 KiB of room, in that tier if it has one free, else where a 4 KiB page would go. With 2 MiB
 //   of room there the range is mapped with 512 PTEs at once (the 511 minor faults a real fallback
 //   takes as the sub-pages are touched are not charged; faults.allocate announces each page to the
@@ -54,6 +54,7 @@ import { C_KERNEL_CPU_NS, C_TIER_BASE, TIER_STRIDE, HC_COLLAPSES, HC_COLLAPSE_FA
 
 export const THP_SCHEMA: Schema = {
   'thp.enabled': { default: false, doc: 'Transparent huge pages for real (2 MiB runs): a huge page needs a free 2 MiB block in its tier or falls back to 4 KiB pages; migrations without a free block split; khugepaged collapses (README "Transparent huge pages").', type: 'boolean' },
+  'thp.defrag': { default: 'madvise', type: 'string', choices: ['madvise', 'always'], doc: 'THP fault allocation, as /sys/kernel/mm/transparent_hugepage/defrag: madvise (the kernel default, for memory without MADV_HUGEPAGE) tries the huge page on the tier placement picked only, without reclaim; always (or MADV_HUGEPAGE memory) then tries every other tier with a free 2 MiB block, in fallback order (the reclaim and compaction it may do there are not modelled). mm/mempolicy.c, README "Transparent huge pages".' },
   'thp.fragmentedPct': { default: 0, doc: '% of each tier\'s 2 MiB blocks that hold an unmovable kernel page from the start: usable for 4 KiB pages only. [estimate: grows with uptime, 0–90]', type: 'number', min: 0, max: 100 },
   'thp.khugepaged': { default: true, doc: 'Run khugepaged (with thp.enabled).', type: 'boolean' },
   'thp.pagesToScan': { default: 4096, doc: 'PTEs khugepaged scans per wake-up; each 2 MiB range costs 512 (mm/khugepaged.c khugepaged_pages_to_scan = HPAGE_PMD_NR · 8).', type: 'number', integer: true, min: 512, max: 2 ** 30 },
@@ -89,6 +90,8 @@ export class Thp {
   private readonly scanSleepNs: number;
   private readonly allocSleepNs: number;
   private readonly perTier: Float64Array;
+  /** thp.defrag = always: a huge fault that fails on its preferred tier tries the others. */
+  private readonly remoteHuge: boolean;
   /** A 4 KiB first-touch fault: the fixed cost and zeroing 4 KiB (cost.firstTouchNs zeroes 2 MiB). */
   readonly baseFirstTouchNs: number;
 
@@ -116,6 +119,7 @@ export class Thp {
         this.push(t, b);
       }
     }
+    this.remoteHuge = config['thp.defrag'] === 'always';
     this.baseFirstTouchNs = (config['cost.firstTouchFaultNs'] as number) + 4096 / (config['cost.zeroGBps'] as number);
     this.scanBudget = config['thp.pagesToScan'] as number;
     this.scanSleepNs = (config['thp.scanSleepMs'] as number) * 1e6;
@@ -199,6 +203,23 @@ export class Thp {
   hugeFits(tier: number): boolean {
     const m = this.core.memory;
     return tier >= 0 && tier < m.tiers && this.freeBlocks(tier) >= 1 && m.usedFrames[tier] + 1 <= m.capacityFrames[tier];
+  }
+
+  /**
+   * The tier a huge page's fault gets its 2 MiB folio in, or -1 (VM_FAULT_FALLBACK). The preferred
+   * tier `want` alone under thp.defrag = madvise; under always, when that fails, the kernel retries
+   * "allowing remote memory with both reclaim and compaction" (__GFP_DIRECT_RECLAIM set): the
+   * zonelist from `want` on, here the first tier in fallback order (slower ones, then faster ones)
+   * with a free block and room.
+   */
+  hugeTier(want: number): number {
+    const n = this.core.memory.tiers;
+    const w = want >= 0 && want < n ? want : 0;
+    if (this.hugeFits(w)) return w;
+    if (!this.remoteHuge) return -1;
+    for (let t = w + 1; t < n; t++) if (this.hugeFits(t)) return t;
+    for (let t = w - 1; t >= 0; t--) if (this.hugeFits(t)) return t;
+    return -1;
   }
 
   /**

@@ -112,4 +112,29 @@ describe('a THP fault with free 4 KiB frames but no free 2 MiB block in its tier
     expect(Array.from(res.usedFrames)).toEqual([1, 1]);
     expect(e.checkInvariants()).toEqual([]);
   });
+
+  it('thp.defrag = always: the fault that fails on its preferred tier takes a free block on the next tier', async () => {
+    // As above, with defrag=always (or MADV_HUGEPAGE memory): mm/mempolicy.c retries the huge page
+    // "allowing remote memory" when the gfp mask may reclaim; the zonelist's next node is tier 1,
+    // which has a free block: B is a huge page there (id 1, no 4 KiB ids).
+    const acc: Access[] = [[0, 'R', 10], [512, 'R', 10]];
+    const e = makeEngine({ perCpu: [acc], localPages: 512, cxlPages: 4 * 512, sets: { ...THP, 'thp.defrag': 'always' } });
+    const res = await e.run();
+    expect(thp(res).thpFaultHuge).toBe(2);
+    expect(thp(res).thpFaultFallback).toBe(0);
+    expect(e.host.tierOf(1)).toBe(1);
+    expect(Array.from(res.usedFrames)).toEqual([1, 1]);
+    expect(e.checkInvariants()).toEqual([]);
+  });
+
+  it('thp.defrag = always, fragmented: a tier with room but no free block is passed over for one with a block (the zonelist walk for an order-9 page)', async () => {
+    // Tier 0: 2 blocks, 1 fragmented (50 %); tier 1: 4 blocks, 2 fragmented. A takes tier 0's free
+    // block; B: tier 0 has 2 MiB of room but no free block, tier 1 a free block: huge in tier 1.
+    const acc: Access[] = [[0, 'R', 10], [512, 'R', 10]];
+    const e = makeEngine({ perCpu: [acc], localPages: 2 * 512, cxlPages: 4 * 512, sets: { ...THP, 'thp.defrag': 'always', 'thp.fragmentedPct': 50 } });
+    const res = await e.run();
+    expect(thp(res).thpFaultHuge).toBe(2);
+    expect(e.host.tierOf(1)).toBe(1);
+    expect(e.checkInvariants()).toEqual([]);
+  });
 });
