@@ -354,7 +354,7 @@ export class PageOps {
   }
 
   /** Host.copyPageKeys. */
-  copyPageKeys(from: number, to: number, vm: Uint16Array, vpnHi: Uint32Array, vpnLo: Uint32Array): void {
-    this.core.ids.copyKeys(from, to, vm, vpnHi, vpnLo);
+  copyPageKeys(from: number, to: number, vm: Uint16Array, vpnHi: Uint32Array, vpnLo: Uint32Array, zeroed = false): void {
+    this.core.ids.copyKeys(from, to, vm, vpnHi, vpnLo, zeroed);
   }
 }

@@ -39,7 +39,8 @@ export class AddressOrder {
     if (total <= this.n) return;
     this.grow(total);
     const old = this.n;
-    this.host.copyPageKeys(old, total, this.vm, this.hi, this.lo);
+    // The columns are 0 from `old` on (allocated or grown zeroed, never written there).
+    this.host.copyPageKeys(old, total, this.vm, this.hi, this.lo, true);
     const ord = this.order;
     const rank = this.rank;
     // Speed trick: pages first touched in address order (an init pass) arrive sorted; the check
