@@ -31,12 +31,13 @@ const tmp = () => mkdtempSync(join(tmpdir(), 'kill-'));
 const SIM = ['sim/cli.ts', '-p', 'mglru', '-w', 'hotset:pages=64Ki,accesses=4M,gapNs=200', '--epoch-ms', '50'];
 const SWEEP = ['sim/sweep.ts', '--sweep', 'seed=1,2,3,4', '--set', 'policy=mglru', '--set', 'workload=hotset:pages=32Ki,accesses=600k,gapNs=200', '--jobs', '2', '-q'];
 
-/** CPU time (user + system, all threads) the live process `pid` has used, ms; -1 once it is gone. */
+/** CPU time (user + system, all threads) the live process `pid` has used, ms; -1 once it has exited (a zombie not yet reaped included). */
 const TICK_MS = 1000 / (Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100);
 function cpuMs(pid: number): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields from the 3rd (state) on
+    if (f[0] === 'Z' || f[0] === 'X') return -1; // exited: a signal now would reach no live process
     return (Number(f[11]) + Number(f[12])) * TICK_MS; // utime, stime: fields 14 and 15
   } catch {
     return -1;
@@ -72,7 +73,8 @@ function killWhen(args: string[], due: (pid: number) => boolean, signal: NodeJS.
   child.stderr!.on('data', (d) => (stderr += d));
   let sentAt = -1;
   const poll = setInterval(() => {
-    if (child.exitCode !== null || child.signalCode !== null || !due(child.pid!)) return;
+    // Not to a process that has exited but is not reaped yet (its exit event still to come).
+    if (child.exitCode !== null || child.signalCode !== null || !due(child.pid!) || cpuMs(child.pid!) < 0) return;
     clearInterval(poll);
     try {
       process.kill(-child.pid!, signal); // the process group: node and its worker threads
