@@ -9,7 +9,7 @@
 //   npm run bench -- --full        everything: also the other engine cases, 2 MiB pages, scaling
 //                                  in pages and accesses, a raw trace end to end, generators, and
 //                                  bench/trace-ingest.ts and bench/vm-throughput.ts
-//   npm run bench -- [--full] NAME only the cases whose name contains NAME
+//   npm run bench -- [--full] NAME only the cases whose name contains NAME (=NAME: exactly NAME)
 //
 // The C reference (bench/c/dense-loop.c) is compiled with the machine's cc at bench time and run
 // on the same stream in the same run, before and after the engine cases, so that ratios are not
@@ -60,7 +60,8 @@ const SCALING = [256, 1024, 4096].map((ki) => ({ name: `scaling first-touch zipf
 const args = process.argv.slice(2);
 const full = args.includes('--full');
 const filter = args.filter((a) => a !== '--full').join(' ');
-const wanted = (name: string, quick = false) => (filter ? name.includes(filter) : full || quick);
+// NAME matches the cases whose name contains it; =NAME only the case of exactly that name.
+const wanted = (name: string, quick = false) => (filter ? (filter.startsWith('=') ? name === filter.slice(1) : name.includes(filter)) : full || quick);
 const dir = mkdtempSync(join(tmpdir(), 'tiersim-bench-'));
 
 interface Timing {

@@ -66,16 +66,19 @@ export class Faults {
     }
     // A swap-in that zswap holds frees its pool entry first (its frames return to the tier).
     const fromZswap = swapIn && core.zswap.on && core.zswap.has(page);
-    const compressed = fromZswap && core.zswap.load(page, m.capacityFrames, core.pageBytes);
+    const compressed = fromZswap && core.zswap.load(page, m.capacityFrames);
     // Transparent huge pages (thp.enabled, sim/thp.ts); `sub` is the faulting 4 KiB page of the range.
+    // A huge page swapped out whole comes back 4 KiB at a time (Linux 6.6 swaps in order-0 folios).
     const thp = core.huge.thp;
+    if (swapIn && thp !== null && !fromZswap && !(m.flags[page] & K_BASE)) page = thp.swappedToBase(page) + sub;
     const want = hooks.place ? hooks.place(page, c) : 0;
     let unit = m.unitOf(page);
     // A huge first touch with no free 2 MiB block (or 2 MiB of room) in the tier placement picked
     // falls back to a 4 KiB fault, which needs 4 KiB of room, in that tier if it has it.
-    const thpFallback = thp !== null && unit === 1 && !thp.hugeFits(want);
+    const hugeAt = thp !== null && unit === 1 ? thp.hugeTier(want) : -1;
+    const thpFallback = thp !== null && unit === 1 && hugeAt < 0;
     const need = thpFallback ? m.baseUnit : unit;
-    let tier = m.tierWithRoom(want, need);
+    let tier = hugeAt >= 0 ? hugeAt : m.tierWithRoom(want, need);
     // A 4 KiB first touch in a 2 MiB run (a range that fell back, sim/thp.ts) zeroes 4 KiB.
     let cost = swapIn ? core.cost.swapInNs : unit === 1 || thp === null ? core.cost.firstTouchNs : thp.baseFirstTouchNs;
     this.firstTouchNs = swapIn ? 0 : cost;
@@ -90,7 +93,7 @@ export class Faults {
       // reads the page from the device; the CPU waits for the read (storage.ts).
       cost = storage.majorFaultNs;
       if (isFileType(ptype)) storage.stats[ST_PAGE_CACHE_MISSES]++;
-      stall = cost + storage.read(core.nowNs, core.pageBytes);
+      stall = cost + storage.read(core.nowNs, m.flags[page] & K_BASE ? 4096 : core.pageBytes);
     }
     // PSI (psi.ts): a swap-in or refault is a memory stall; a first touch (even a page-cache miss) is
     // not. A device read (swap, not zswap; a page-cache miss) is an IO stall.

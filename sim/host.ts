@@ -116,8 +116,13 @@ export interface Host {
    * pages found young (accessed) to `young` (from index 0, in list order); returns how many.
    */
   testAndClearAccessedList(pages: Int32Array, from: number, to: number, tier: number, young: Int32Array): number;
-  /** Copy the VM and virtual page number of pages [from, to) into the given columns (at the same indices), free. */
-  copyPageKeys(from: number, to: number, vm: Uint16Array, vpnHi: Uint32Array, vpnLo: Uint32Array): void;
+  /**
+   * Copy the VM and virtual page number of pages [from, to) into the given columns (at the same
+   * indices), free. `zeroed`: the columns hold 0 at [from, to) already (never written since they
+   * were allocated), so zero values are not written: a fresh column's memory that stays 0 (the VM
+   * and high words of most runs) is never touched (speed: a first write to fresh memory is a page fault).
+   */
+  copyPageKeys(from: number, to: number, vm: Uint16Array, vpnHi: Uint32Array, vpnLo: Uint32Array, zeroed?: boolean): void;
   /** Engine-owned page flag bits (PAGE_*), read without cost: for policies modelling hardware that reads them for free. */
   flags(page: number): number;
   /**
@@ -349,8 +354,8 @@ export interface ThpHost extends Host {
   /**
    * MADV_COLLAPSE (mm/khugepaged.c madvise_collapse, Linux 6.1): collapse the range into one 2 MiB
    * page in the tier holding most of its pages (ties: the faster), as khugepaged does but without
-   * its young-page requirement. Needs thp.enabled, all 512 pages present, private and unpinned, and
-   * a free 2 MiB block in that tier. Charged as khugepaged's collapse (2 MiB copy, one range TLB
+   * its young-page requirement. Needs thp.enabled, no page swapped out (pages never touched are
+   * zero-filled), the others private and unpinned, and a free 2 MiB block in that tier. Charged as khugepaged's collapse (2 MiB copy, one range TLB
    * flush, thp.collapseFixedNs). The old 4 KiB ids are retired (frame-less); the range's huge page
    * id is mapped again. Returns false and changes nothing when it cannot.
    */

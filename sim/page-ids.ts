@@ -98,17 +98,29 @@ export class PageIds {
   /**
    * Keys of pages [from, to) into columns indexed by page id (Host.copyPageKeys). Speed trick: one
    * loop over the key arrays, instead of three calls per page (vm, vpnHi, vpnLo); the same values.
+   * Speed trick: into `zeroed` columns (0 at [from, to) already) zero values are not written, so
+   * that fresh memory no page uses is never faulted in (~13 µs per 4 KiB on this project's VM:
+   * README "Benchmarks"); the columns end the same.
    */
-  copyKeys(from: number, to: number, vm: Uint16Array, vpnHi: Uint32Array, vpnLo: Uint32Array): void {
+  copyKeys(from: number, to: number, vm: Uint16Array, vpnHi: Uint32Array, vpnLo: Uint32Array, zeroed = false): void {
     const kLo = this.streamKeys.lo;
     const kVmHi = this.streamKeys.vmHi;
     const sidOf = this.sidOf;
     for (let p = from; p < to; p++) {
       const sid = sidOf === null ? p : sidOf[p];
       const x = sid >= 0 ? kVmHi[sid] : this.extra!.vmHi[p];
-      vm[p] = x >>> 20;
-      vpnHi[p] = x & 0xfffff;
-      vpnLo[p] = sid >= 0 ? kLo[sid] : this.extra!.lo[p];
+      const lo = sid >= 0 ? kLo[sid] : this.extra!.lo[p];
+      if (!zeroed) {
+        vm[p] = x >>> 20;
+        vpnHi[p] = x & 0xfffff;
+        vpnLo[p] = lo;
+        continue;
+      }
+      if (x !== 0) {
+        vm[p] = x >>> 20;
+        vpnHi[p] = x & 0xfffff;
+      }
+      if (lo !== 0) vpnLo[p] = lo;
     }
   }
 

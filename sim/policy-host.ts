@@ -83,8 +83,8 @@ export class PolicyHost implements VmHost, OracleHost, LoadHost, ShadowHost, Pin
   tierOccupancyNs(tier: number): number {
     return this.core.counters[loadBase(this.core.tiers, tier) + LOAD_OCCUPANCY_NS];
   }
-  copyPageKeys(from: number, to: number, vm: Uint16Array, vpnHi: Uint32Array, vpnLo: Uint32Array): void {
-    this.core.ops.copyPageKeys(from, to, vm, vpnHi, vpnLo);
+  copyPageKeys(from: number, to: number, vm: Uint16Array, vpnHi: Uint32Array, vpnLo: Uint32Array, zeroed = false): void {
+    this.core.ops.copyPageKeys(from, to, vm, vpnHi, vpnLo, zeroed);
   }
 
   // ---- page operations (charged)

@@ -11,13 +11,16 @@
 // - Fault (do_huge_pmd_anonymous_page): the huge page goes to the tier placement picked if it has a
 //   free block and 2 MiB of room there; it is tried on that tier alone (mm/mempolicy.c: a THP
 //   allocation is __GFP_THISNODE, "don't fall back to other nodes", and does not reclaim under the
-//   default defrag=madvise). Else VM_FAULT_FALLBACK: a 4 KiB fault (do_anonymous_page), which needs
+//   default defrag=madvise; thp.defrag=always then tries the other tiers: hugeTier). Else VM_FAULT_FALLBACK: a 4 KiB fault (do_anonymous_page), which needs
 //   only 4 KiB of room, in that tier if it has one free, else where a 4 KiB page would go. With 2 MiB
 //   of room there the range is mapped with 512 PTEs at once (the 511 minor faults a real fallback
 //   takes as the sub-pages are touched are not charged; faults.allocate announces each page to the
 //   policies, as each is a 4 KiB folio put on the LRU); with less, only the faulting 4 KiB page is
 //   mapped and each other page of the range is a 4 KiB fault of its own when touched (4 KiB of
 //   zeroing: baseFirstTouchNs). thp_fault_alloc / thp_fault_fallback in /proc/vmstat.
+// - Swap: a huge page evicted is written whole (THP swap-out without a split, since 4.13) and comes
+//   back 4 KiB at a time (swappedToBase: do_swap_page in 6.6 allocates order-0 folios): each 4 KiB
+//   page touched is one swap-in, one 4 KiB read, one FAULT_SWAP_IN (one refault).
 // - Migration (mm/migrate.c migrate_pages_batch): when the target tier has room but no free block,
 //   the huge page is split (split_huge_page, cost.splitHugePageNs) and its 4 KiB pages are migrated
 //   one by one: a demotion that only partly fits moves the sub-pages that fit.
@@ -25,8 +28,9 @@
 //   10000) and scans thp.pagesToScan PTEs (khugepaged_pages_to_scan = HPAGE_PMD_NR · 8 = 4096, i.e.
 //   8 ranges of 2 MiB: every range costs HPAGE_PMD_NR of the budget, mapped huge or not), resuming
 //   where it stopped, in page-id order (the kernel's is address order: the same for one thread's
-//   sequential first touch). A range mapped with 4 KiB pages collapses when all its sub-pages are
-//   mapped and at least one is young (hpage_collapse_scan_pmd: SCAN_LACK_REFERENCED_PAGE), into the
+//   sequential first touch). A range mapped with 4 KiB pages collapses when none of its sub-pages is
+//   swapped out, at most thp.maxPtesNone (511, khugepaged_max_ptes_none) were never touched, and at
+//   least one is young (hpage_collapse_scan_pmd: SCAN_LACK_REFERENCED_PAGE), into the
 //   tier most of them are in (hpage_collapse_find_target_node; ties → the faster tier), if that tier
 //   has a free block and room; otherwise khugepaged sleeps thp.allocSleepMs
 //   (khugepaged_alloc_sleep_millisecs = 60000). A collapse copies 2 MiB, flushes the range's TLB
@@ -35,8 +39,8 @@
 //   policies/thp-range.ts): the same collapse on request, without the young-page requirement.
 // - The TLB-reach effect: a fallen-back or split range uses 512 4 KiB TLB entries, a collapsed one
 //   one 2 MiB entry (sim/tlb.ts, tlb.enabled).
-// - Not modelled: compaction (kcompactd, defrag at fault), the deferred split queue, max_ptes_none /
-//   max_ptes_swap other than "all present". The old sub-page ids stay, frame-less and flagged base +
+// - Not modelled: compaction (kcompactd, defrag at fault), the deferred split queue, max_ptes_swap
+//   (a range with a page swapped out never collapses; khugepaged would swap in up to 64). The old sub-page ids stay, frame-less and flagged base +
 //   split, so that host calls on them fail harmlessly; policies with an onCollapsed hook are told.
 
 import type { Schema } from './config.ts';
@@ -51,11 +55,13 @@ import { C_KERNEL_CPU_NS, C_TIER_BASE, TIER_STRIDE, HC_COLLAPSES, HC_COLLAPSE_FA
 
 export const THP_SCHEMA: Schema = {
   'thp.enabled': { default: false, doc: 'Transparent huge pages for real (2 MiB runs): a huge page needs a free 2 MiB block in its tier or falls back to 4 KiB pages; migrations without a free block split; khugepaged collapses (README "Transparent huge pages").', type: 'boolean' },
+  'thp.defrag': { default: 'madvise', type: 'string', choices: ['madvise', 'always'], doc: 'THP fault allocation, as /sys/kernel/mm/transparent_hugepage/defrag: madvise (the kernel default, for memory without MADV_HUGEPAGE) tries the huge page on the tier placement picked only, without reclaim; always (or MADV_HUGEPAGE memory) then tries every other tier with a free 2 MiB block, in fallback order (the reclaim and compaction it may do there are not modelled). mm/mempolicy.c, README "Transparent huge pages".' },
   'thp.fragmentedPct': { default: 0, doc: '% of each tier\'s 2 MiB blocks that hold an unmovable kernel page from the start: usable for 4 KiB pages only. [estimate: grows with uptime, 0–90]', type: 'number', min: 0, max: 100 },
   'thp.khugepaged': { default: true, doc: 'Run khugepaged (with thp.enabled).', type: 'boolean' },
   'thp.pagesToScan': { default: 4096, doc: 'PTEs khugepaged scans per wake-up; each 2 MiB range costs 512 (mm/khugepaged.c khugepaged_pages_to_scan = HPAGE_PMD_NR · 8).', type: 'number', integer: true, min: 512, max: 2 ** 30 },
   'thp.scanSleepMs': { default: 10000, doc: 'khugepaged sleep between scans (khugepaged_scan_sleep_millisecs).', type: 'number', min: 1e-3, max: MAX_SIM_MS },
   'thp.allocSleepMs': { default: 60000, doc: 'khugepaged sleep after a huge-page allocation failed (khugepaged_alloc_sleep_millisecs).', type: 'number', min: 1e-3, max: MAX_SIM_MS },
+  'thp.maxPtesNone': { default: 511, doc: 'khugepaged collapses a range with up to this many 4 KiB pages never touched (PTEs none; zero-filled in the new huge page): khugepaged_max_ptes_none = HPAGE_PMD_NR − 1 (mm/khugepaged.c). MADV_COLLAPSE has no limit.', type: 'number', integer: true, min: 0, max: 511 },
   'thp.collapseFixedNs': { default: 20000, doc: 'Kernel CPU of one collapse besides the 2 MiB copy (at cost.migrationCopyGBps): isolate 512 pages, take the mmap lock, build the PMD. [estimate, 5000–100000]', type: 'number', min: 0, max: MAX_EVENT_NS },
 };
 
@@ -83,9 +89,12 @@ export class Thp {
   private readonly base: number;
   private cursor = 0;
   private readonly scanBudget: number;
+  private readonly maxPtesNone: number;
   private readonly scanSleepNs: number;
   private readonly allocSleepNs: number;
   private readonly perTier: Float64Array;
+  /** thp.defrag = always: a huge fault that fails on its preferred tier tries the others. */
+  private readonly remoteHuge: boolean;
   /** A 4 KiB first-touch fault: the fixed cost and zeroing 4 KiB (cost.firstTouchNs zeroes 2 MiB). */
   readonly baseFirstTouchNs: number;
 
@@ -113,8 +122,10 @@ export class Thp {
         this.push(t, b);
       }
     }
+    this.remoteHuge = config['thp.defrag'] === 'always';
     this.baseFirstTouchNs = (config['cost.firstTouchFaultNs'] as number) + 4096 / (config['cost.zeroGBps'] as number);
     this.scanBudget = config['thp.pagesToScan'] as number;
+    this.maxPtesNone = config['thp.maxPtesNone'] as number;
     this.scanSleepNs = (config['thp.scanSleepMs'] as number) * 1e6;
     this.allocSleepNs = (config['thp.allocSleepMs'] as number) * 1e6;
     if (config['thp.khugepaged'] === true) core.events.push(this.scanSleepNs, TAG_KHUGEPAGED);
@@ -199,6 +210,23 @@ export class Thp {
   }
 
   /**
+   * The tier a huge page's fault gets its 2 MiB folio in, or -1 (VM_FAULT_FALLBACK). The preferred
+   * tier `want` alone under thp.defrag = madvise; under always, when that fails, the kernel retries
+   * "allowing remote memory with both reclaim and compaction" (__GFP_DIRECT_RECLAIM set): the
+   * zonelist from `want` on, here the first tier in fallback order (slower ones, then faster ones)
+   * with a free block and room.
+   */
+  hugeTier(want: number): number {
+    const n = this.core.memory.tiers;
+    const w = want >= 0 && want < n ? want : 0;
+    if (this.hugeFits(w)) return w;
+    if (!this.remoteHuge) return -1;
+    for (let t = w + 1; t < n; t++) if (this.hugeFits(t)) return t;
+    for (let t = w - 1; t >= 0; t--) if (this.hugeFits(t)) return t;
+    return -1;
+  }
+
+  /**
    * Hook of faults.allocate: `page` was just mapped in `tier` (first touch). `fallback`: the fault
    * fell back (hugeFits was false). Returns the first of the 512 4 KiB page ids the range was mapped
    * with instead when it fell back, else -1: the caller announces those pages to the policies, not
@@ -231,6 +259,17 @@ export class Thp {
   fallbackOnePage(page: number): number {
     this.core.counters[this.base + HC_FAULT_FALLBACK]++;
     return this.huge.toBaseUnmapped(page, 0);
+  }
+
+  /**
+   * Swap-in of a huge page swapped out whole (mm/memory.c do_swap_page in Linux 6.6: swapin_readahead
+   * and the synchronous-IO path allocate order-0 folios; large-folio swap-in came in 6.10+, for
+   * synchronous-IO devices only): the range gets 4 KiB page ids, each swapped out and keeping the
+   * swap copy its 4 KiB slot holds; the caller swaps in the faulting one, and each other one is a
+   * swap-in of its own (a major fault, a 4 KiB read) when touched. Returns the first sub-page's id.
+   */
+  swappedToBase(page: number): number {
+    return this.huge.toBaseUnmapped(page, this.core.memory.flags[page] & (K_SWAPPED | K_SWAP_COPY));
   }
 
   /** Hook of Host.splitPage: the huge page in `tier` became 4 KiB pages first … first + 511 in its own block. */
@@ -334,9 +373,18 @@ export class Thp {
     const perTier = this.perTier;
     perTier.fill(0);
     let young = 0;
+    // 4 KiB pages never touched (a range that fell back with less than 2 MiB of room): PTEs none,
+    // at most thp.maxPtesNone for khugepaged (hpage_collapse_scan_pmd, SCAN_EXCEED_NONE_PTE), any
+    // number for MADV_COLLAPSE; the new huge page is zero-filled there.
+    const maxNone = needYoung ? this.maxPtesNone : SLOTS;
+    let none = 0;
     for (let k = 0; k < SLOTS; k++) {
       const q = first + k;
-      if (m.frame[q] < 0 || m.flags[q] & K_SWAPPED) return 0; // not all present
+      if (m.flags[q] & K_SWAPPED) return 0; // swapped out (max_ptes_swap is not modelled)
+      if (m.frame[q] < 0) {
+        if (++none > maxNone) return 0;
+        continue;
+      }
       if (m.frameRefs[m.frame[q]] !== 1) return 0; // shared (max_ptes_shared)
       if (core.pins.isPinned(q)) return 0; // a pinned page's extra references fail the collapse (SCAN_PAGE_COUNT; sim/pins.ts)
       perTier[m.state[q] >>> S_TIER_SHIFT]++;
@@ -354,6 +402,10 @@ export class Thp {
     let keep = 0;
     for (let k = 0; k < SLOTS; k++) {
       const q = first + k;
+      if (m.frame[q] < 0) {
+        m.flags[q] |= K_SPLIT; // retired like the others (it never had a frame)
+        continue;
+      }
       keep |= m.state[q] & (S_ACCESSED | S_DIRTY);
       const t = m.state[q] >>> S_TIER_SHIFT;
       this.releaseSlot(q);
@@ -370,7 +422,7 @@ export class Thp {
     m.map(page, m.allocFrame(target));
     m.state[page] |= keep;
     m.usedFrames[target]++;
-    m.mappedPages -= SLOTS - 1;
+    m.mappedPages -= SLOTS - none - 1;
     this.hugeBlocks[target]++;
     core.counters[C_TIER_BASE + TIER_STRIDE * target + 2] += core.pageBytes;
     core.load.windowBytes[target] += core.pageBytes;

@@ -112,4 +112,66 @@ describe('a THP fault with free 4 KiB frames but no free 2 MiB block in its tier
     expect(Array.from(res.usedFrames)).toEqual([1, 1]);
     expect(e.checkInvariants()).toEqual([]);
   });
+
+  it('thp.defrag = always: the fault that fails on its preferred tier takes a free block on the next tier', async () => {
+    // As above, with defrag=always (or MADV_HUGEPAGE memory): mm/mempolicy.c retries the huge page
+    // "allowing remote memory" when the gfp mask may reclaim; the zonelist's next node is tier 1,
+    // which has a free block: B is a huge page there (id 1, no 4 KiB ids).
+    const acc: Access[] = [[0, 'R', 10], [512, 'R', 10]];
+    const e = makeEngine({ perCpu: [acc], localPages: 512, cxlPages: 4 * 512, sets: { ...THP, 'thp.defrag': 'always' } });
+    const res = await e.run();
+    expect(thp(res).thpFaultHuge).toBe(2);
+    expect(thp(res).thpFaultFallback).toBe(0);
+    expect(e.host.tierOf(1)).toBe(1);
+    expect(Array.from(res.usedFrames)).toEqual([1, 1]);
+    expect(e.checkInvariants()).toEqual([]);
+  });
+
+  it('thp.defrag = always, fragmented: a tier with room but no free block is passed over for one with a block (the zonelist walk for an order-9 page)', async () => {
+    // Tier 0: 2 blocks, 1 fragmented (50 %); tier 1: 4 blocks, 2 fragmented. A takes tier 0's free
+    // block; B: tier 0 has 2 MiB of room but no free block, tier 1 a free block: huge in tier 1.
+    const acc: Access[] = [[0, 'R', 10], [512, 'R', 10]];
+    const e = makeEngine({ perCpu: [acc], localPages: 2 * 512, cxlPages: 4 * 512, sets: { ...THP, 'thp.defrag': 'always', 'thp.fragmentedPct': 50 } });
+    const res = await e.run();
+    expect(thp(res).thpFaultHuge).toBe(2);
+    expect(e.host.tierOf(1)).toBe(1);
+    expect(e.checkInvariants()).toEqual([]);
+  });
+
+  for (const maxNone of [511, 510]) {
+    it(`khugepaged collapses a range with 511 pages never touched when max_ptes_none is ${maxNone} ${maxNone === 511 ? '(the default)' : '(one short: no collapse)'}`, async () => {
+      // Tier 0: 2 blocks, 1 fragmented (50 %). A (id 0) takes the free block; B (id 1) falls back
+      // at once (ids 2 … 513) into the fragmented block, filling tier 0; at B's last page the probe
+      // evicts B's first 100 (2 … 101). C (id 514) faults on C + 3 with 100 free 4 KiB frames and
+      // no block: only id 518 is mapped, 511 PTEs none. At that fault the probe evicts A (whole):
+      // tier 0 has a free block again. khugepaged wakes at 1 ms (thp.scanSleepMs 1): A is swapped
+      // (no PMD range), B has swapped pages (not collapsible), C has 1 young page, 511 none and
+      // fits tier 0's free block (412 + 1 4 KiB pages + 511 zero-filled = 924/512 ≤ 2 frames): it
+      // collapses into one huge page in tier 0 — unless max_ptes_none is below 511.
+      const policy = probePolicy((h) => ({
+        onFault: (page, kind) => {
+          if (kind !== FAULT_FIRST_TOUCH) return;
+          if (page === 513) for (let q = 2; q < 102; q++) h.evict(q);
+          if (page === 518) expect(h.evict(0)).toBe(true);
+        },
+      }));
+      const acc: Access[] = [[0, 'R', 10], [512, 'R', 10], [1024 + 3, 'R', 10], [1024 + 3, 'R', 2_000_000]];
+      const sets = { ...THP, 'thp.fragmentedPct': 50, 'thp.khugepaged': true, 'thp.scanSleepMs': 1, 'thp.maxPtesNone': maxNone };
+      const e = makeEngine({ perCpu: [acc], localPages: 2 * 512, cxlPages: 4 * 512, policy, sets });
+      const res = await e.run();
+      expect(thp(res).thpFaultFallback).toBe(2);
+      if (maxNone === 511) {
+        expect(thp(res).thpCollapses).toBe(1);
+        expect(e.host.tierOf(514)).toBe(0);
+        expect(e.host.tierOf(518)).toBe(-1); // retired 4 KiB id
+        expect(Array.from(res.usedFrames)).toEqual([412 / 512 + 1, 0]);
+      } else {
+        expect(thp(res).thpCollapses).toBe(0);
+        expect(e.host.tierOf(518)).toBe(0);
+        expect(Array.from(res.usedFrames)).toEqual([413 / 512, 0]);
+      }
+      expect(thp(res).thpCollapseAllocFailed).toBe(0);
+      expect(e.checkInvariants()).toEqual([]);
+    });
+  }
 });

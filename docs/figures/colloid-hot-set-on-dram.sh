@@ -12,27 +12,11 @@
 # oldest. The validation case colloid-tpp-hot-set-on-dram (test/validate/cases-colloid.ts) runs the
 # same configuration.
 set -euo pipefail
+source "$(dirname "$0")/colloid-lib.sh"
 out=results/colloid-hot-set-on-dram
-mkdir -p "$out"
 workload='hotset:pages=64Ki,hot=0.1,hotAt=0.25,hotShare=0.9,accesses=60M,write=0.25,gapNs=20'
-for policy in numa-tiering tpp colloid-tpp; do
-  npm run --silent sim -- -p "$policy" -w "$workload" --ratio 1:1 --epoch-ms 250 --warmup-ms 3000 \
-    --set machine.headroomPct=100 --set machine.loadModel=curve \
-    --set machine.tiers.0.antagonistGBps=205 --set machine.tiers.0.antagonistStartMs=3000 \
-    -f csv -o "$out/$policy" --force > /dev/null
-done
-# One long CSV: the columns the figure needs, a policy column, throughput in accesses per ms.
+colloid_runs "$out" "$workload" 'Hot set on DRAM, DRAM antagonist from 3 s: per-tier loaded latency, workload latency, local share, throughput' docs/figures/colloid-hot-set-on-dram.svg --warmup-ms 3000
 merged="$out/timeseries.csv"
-echo 'policy,endMs,tier0LoadedLatencyNs,tier1LoadedLatencyNs,avgLatencyNs,localShare,accessesPerMs' > "$merged"
-for policy in numa-tiering tpp colloid-tpp; do
-  awk -F, -v p="$policy" '
-    NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; prev = 0; next }
-    { end = $col["endMs"]; printf "%s,%s,%s,%s,%s,%s,%.1f\n", p, end, $col["tier0LoadedLatencyNs"], $col["tier1LoadedLatencyNs"], $col["avgLatencyNs"], $col["localShare"], $col["accesses"] / (end - prev); prev = end }
-  ' "$out/$policy/timeseries.csv" >> "$merged"
-done
-npm run --silent plot -- "$merged" --x endMs --y tier0LoadedLatencyNs,tier1LoadedLatencyNs,avgLatencyNs,localShare,accessesPerMs \
-  --by policy --kind line --height 180 --title 'Hot set on DRAM, DRAM antagonist from 3 s: per-tier loaded latency, workload latency, local share, throughput' \
-  -o docs/figures/colloid-hot-set-on-dram.svg
 # The figures quoted in the README, per window: the second before the antagonist (2–3 s), the whole
 # time after it (3 s to the end: the run's summary, warm-up = 3 s), and after 4 s (placements settled).
 awk -F, '
