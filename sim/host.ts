@@ -7,7 +7,11 @@
 /** Fault kinds passed to PolicyHooks.onFault. */
 export const FAULT_FIRST_TOUCH = 0;
 export const FAULT_HINT = 1;
-/** Access to a page that was evicted to swap: a major fault; the page has been placed again (a refault). */
+/**
+ * Access to a page that was evicted to swap: a major fault; the page has been placed again (a
+ * refault). With thp.enabled a huge page swapped out whole comes back one 4 KiB page per fault: the
+ * page is then that 4 KiB page of the range (sim/thp.ts swappedToBase), never the huge id.
+ */
 export const FAULT_SWAP_IN = 2;
 
 /** Sampled event kinds (PEBS-style): loads served by the top tier, loads served elsewhere, stores. */

@@ -11,8 +11,9 @@
 // - Fault (do_huge_pmd_anonymous_page): the huge page goes to the tier placement picked if it has a
 //   free block and 2 MiB of room there; it is tried on that tier alone (mm/mempolicy.c: a THP
 //   allocation is __GFP_THISNODE, "don't fall back to other nodes", and does not reclaim under the
-//   default defrag=madvise; thp.defrag=always then tries the other tiers: hugeTier). Else VM_FAULT_FALLBACK: a 4 KiB fault (do_anonymous_page), which needs
-//   only 4 KiB of room, in that tier if it has one free, else where a 4 KiB page would go. With 2 MiB
+//   default defrag=madvise; thp.defrag=always then tries the other tiers: hugeTier). Else
+//   VM_FAULT_FALLBACK: a 4 KiB fault (do_anonymous_page), which needs only 4 KiB of room, in that
+//   tier if it has one free, else where a 4 KiB page would go. With 2 MiB
 //   of room there the range is mapped with 512 PTEs at once (the 511 minor faults a real fallback
 //   takes as the sub-pages are touched are not charged; faults.allocate announces each page to the
 //   policies, as each is a 4 KiB folio put on the LRU); with less, only the faulting 4 KiB page is
@@ -40,8 +41,9 @@
 // - The TLB-reach effect: a fallen-back or split range uses 512 4 KiB TLB entries, a collapsed one
 //   one 2 MiB entry (sim/tlb.ts, tlb.enabled).
 // - Not modelled: compaction (kcompactd, defrag at fault), the deferred split queue, max_ptes_swap
-//   (a range with a page swapped out never collapses; khugepaged would swap in up to 64). The old sub-page ids stay, frame-less and flagged base +
-//   split, so that host calls on them fail harmlessly; policies with an onCollapsed hook are told.
+//   (a range with a page swapped out never collapses; khugepaged would swap in up to 64). The old
+//   sub-page ids stay, frame-less and flagged base + split, so that host calls on them fail
+//   harmlessly; policies with an onCollapsed hook are told.
 
 import type { Schema } from './config.ts';
 import type { Core } from './core.ts';
@@ -228,7 +230,7 @@ export class Thp {
 
   /**
    * Hook of faults.allocate: `page` was just mapped in `tier` (first touch). `fallback`: the fault
-   * fell back (hugeFits was false). Returns the first of the 512 4 KiB page ids the range was mapped
+   * fell back (hugeTier found no tier). Returns the first of the 512 4 KiB page ids the range was mapped
    * with instead when it fell back, else -1: the caller announces those pages to the policies, not
    * `page`.
    */
