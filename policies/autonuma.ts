@@ -13,7 +13,12 @@
 //   fails (no kswapd wake outside tiering mode) and the failure slows the scanner down.
 // - Scan period adapts from local/remote and private/shared fault ratios.
 // - Reclaim only when every node is below low (kswapd) or full (direct): classic LRU, evicting
-//   to swap; no demotion.
+//   to swap; with demotionEnabled (/sys/kernel/mm/numa/demotion_enabled, off by default as in
+//   sysfs: Dave Hansen's "migrate pages in lieu of discard", v5.15, commits 26aa2d199d6f and
+//   20b51af15e01) the pages reclaim picks move to the next node instead (mm/vmscan.c
+//   demote_page_list; in the kernel can_demote also makes anon reclaimable without swap, which
+//   tiersim, whose swap never fills, does not need). The TPP cover letter's kernel had this and
+//   no promotion besides mode 1 (README "TPP's cache case").
 
 import { definePolicy } from './policy.ts';
 import { createKernel, SCAN_PARAMS, WATERMARK_PARAMS } from './lib/kernel.ts';
@@ -22,13 +27,20 @@ import { senpaiOptions } from './lib/senpai.ts';
 
 export default definePolicy({
   name: 'autonuma',
-  summary: 'Classic Linux NUMA balancing (mode 1): promote remote pages on their second hint fault while node 0 has room; no demotion.',
+  summary: 'Classic Linux NUMA balancing (mode 1): promote remote pages on their second hint fault while node 0 has room; demotion in reclaim only with demotionEnabled (off, as the sysfs default).',
   source: 'Linux v6.6 kernel/sched/fair.c task_numa_work, should_numa_migrate_memory (NUMA_BALANCING_NORMAL); mm/migrate.c migrate_balanced_pgdat',
-  params: { ...SCAN_PARAMS, ...WATERMARK_PARAMS },
+  params: {
+    ...SCAN_PARAMS,
+    ...WATERMARK_PARAMS,
+    demotionEnabled: {
+      default: false,
+      doc: '/sys/kernel/mm/numa/demotion_enabled (v5.15+, Dave Hansen\'s "migrate pages in lieu of discard"; sysfs default false): reclaim on a node demotes the pages it would evict to the next slower node (mm/vmscan.c can_demote; tiersim always has swap, so it changes where reclaimed pages go, not which are reclaimable). Promotion stays mode 1\'s: no kswapd wake, node 0 must keep high + 1 free [code].',
+    },
+  },
   create(p, host) {
     return createKernel(host, {
       numaMode: NUMA_BALANCING_NORMAL,
-      demotionEnabled: false,
+      demotionEnabled: p.demotionEnabled,
       scan: p,
       hotThresholdMs: 1000,
       promoteRateLimitMBps: 65536,

@@ -280,14 +280,14 @@ export class AccessLoop {
     if (m.state[page] & S_NO_FRAME) {
       core.nowNs = clock;
       if (m.flags[page] & K_SWAPPED) {
-        core.faults.allocate(page, c, true);
+        core.faults.allocate(page, c, true, sub);
         stall += core.faults.stallNs[0];
       } else {
         // The first-touch fault stalls the CPU (it is in simTimeNs) but is not memory-access
         // latency. Reclaim done inside the fault (direct reclaim, synchronous migration) is a stall.
-        core.faults.allocate(page, c, false);
+        core.faults.allocate(page, c, false, sub);
         const t = core.faults.stallNs[0];
-        firstTouchNs = core.cost.firstTouchNs;
+        firstTouchNs = core.faults.firstTouchNs; // cost.firstTouchNs, or 4 KiB's in a THP range (sim/thp.ts)
         clock += firstTouchNs;
         stall += t - firstTouchNs;
       }
@@ -304,7 +304,7 @@ export class AccessLoop {
       // frame but must not be swapped in itself.
       if (m.state[page] & S_NO_FRAME && m.flags[page] & K_SPLIT) page = core.huge.splitBase[page] + sub;
       if (m.state[page] & S_NO_FRAME) {
-        core.faults.allocate(page, c, true);
+        core.faults.allocate(page, c, true, sub);
         stall += core.faults.stallNs[0];
       }
     }

@@ -2,6 +2,9 @@
 // naming the valid ones, the entry-point wrapper that turns user errors into one line and exit
 // code 2, the check for options npm took for itself (a forgotten `--`), and SIGINT / SIGTERM.
 
+import { realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Argv } from 'yargs';
 import { ConfigError } from './config.ts';
 import { fsExitCode, fsMessage, isFsError } from './fs-errors.ts';
@@ -20,6 +23,23 @@ export function finishCli<T>(parser: Argv<T>, epilog: string | undefined, valid:
 }
 
 /**
+ * Whether the module at moduleUrl is the script node was started with (argv1): the same file after
+ * resolving symlinks. Not by file name: bench/db-double-cache.ts imported from a script named
+ * cache.ts would otherwise run as if it were the entry point.
+ */
+export function isMainScript(moduleUrl: string, argv1: string | undefined): boolean {
+  if (!argv1 || !moduleUrl.startsWith('file:')) return false;
+  const real = (p: string): string => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return p;
+    }
+  };
+  return real(fileURLToPath(moduleUrl)) === real(resolve(argv1));
+}
+
+/**
  * Run a command-line entry point when its module is the one node was started with: exit 0 on
  * success, 2 with a one-line message on bad input (config, workload, trace, simulation or
  * file-system errors on the paths given), 1 with the stack on anything unexpected. `options` are
@@ -27,8 +47,7 @@ export function finishCli<T>(parser: Argv<T>, epilog: string | undefined, valid:
  * `npm run`, one that npm took for itself (the user forgot `--`) is an error saying how to call it.
  */
 export function runAsMain(moduleUrl: string, main: (argv: string[]) => Promise<number>, options: CliOptions = { options: [] }): void {
-  const script = process.argv[1];
-  if (!script || !moduleUrl.endsWith(script.replace(/\\/g, '/').split('/').pop()!)) return;
+  if (!isMainScript(moduleUrl, process.argv[1])) return;
   const argv = process.argv.slice(2);
   const eaten = npmAteOptions(process.env, options, argv);
   const run = eaten ? Promise.reject(new ConfigError(eaten)) : main(argv);

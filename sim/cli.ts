@@ -122,6 +122,8 @@ export async function main(argv: string[]): Promise<number> {
     stop.dispose();
   }
   const summary = recordRun(outcome, dir, { replace: place.replace });
+  // A signal that came as the run finished: the run is whole and written, but the exit says it was stopped.
+  const stoppedCode = stop.exitCode;
   if ((config['run.warmupMs'] as number) > 0 && outcome.result.measuredFromNs === 0) {
     process.stderr.write(`warning: the run ended (${(outcome.result.simTimeNs / 1e6).toFixed(3)} ms) inside its ${config['run.warmupMs']} ms warm-up; the summary covers the whole run\n`);
   }
@@ -136,10 +138,10 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(formatTable(summary) + '\n');
     process.stdout.write(formatTypeReport(e.tiers, e.pageTypeCounts(), e.host.pageTypesOn(), config['storage.device'] === 'nvme' ? e.storageStats : null, config['zswap.enabled'] === true ? e.zswapStats : null, e.pageBytes, e.host.memPressureNs()));
     process.stderr.write(`wrote ${dir}/ in ${(outcome.wallMs / 1e3).toFixed(2)} s (${(perSecond / 1e6).toFixed(1)} ${unit})${skipped}\n`);
-    return 0;
+    return stoppedCode ?? 0;
   }
   print(summary, format, `wrote ${dir}/ in ${(outcome.wallMs / 1e3).toFixed(2)} s (${(perSecond / 1e6).toFixed(1)} ${unit})${skipped}`);
-  return 0;
+  return stoppedCode ?? 0;
 }
 
 /** One --list-keys entry: key = default, its range or choices, and its meaning. */

@@ -18,7 +18,7 @@
 import type { Core } from './core.ts';
 import { SimError } from './core.ts';
 import { FAULT_FIRST_TOUCH, FAULT_HINT, FAULT_SWAP_IN } from './host.ts';
-import { S_COW, S_HINT, S_TOUCH, K_GUEST_PAGED, K_SWAPPED, K_SWAP_COPY } from './memory.ts';
+import { S_COW, S_HINT, S_TOUCH, K_BASE, K_GUEST_PAGED, K_SWAPPED, K_SWAP_COPY } from './memory.ts';
 import { VS_COW_BREAKS, VS_STRIDE } from './vm-model.ts';
 import { PT_ANON, isFileType } from './page-types.ts';
 import { ST_PAGE_CACHE_MISSES } from './storage.ts';
@@ -28,6 +28,8 @@ export class Faults {
   private readonly lowFrames: Float64Array;
   private readonly highFrames: Float64Array;
   private readonly pressureArmed: Uint8Array;
+  /** The last first-touch fault's fixed cost and zeroing, ns (the access loop's slowFirstTouchNs). */
+  firstTouchNs = 0;
   /** Any watermark set (speed trick: checkPressure runs after every fault; without watermarks it has nothing to check). */
   private watermarks = false;
   /**
@@ -49,7 +51,7 @@ export class Faults {
    * the faulting CPU (fault cost plus any direct reclaim and synchronous migration in the hooks) in
    * stallNs[0].
    */
-  allocate(page: number, c: number, swapIn: boolean): void {
+  allocate(page: number, c: number, swapIn: boolean, sub = 0): void {
     const core = this.core;
     const m = core.memory;
     const hooks = core.policies.hooks;
@@ -58,15 +60,28 @@ export class Faults {
     let ptype = PT_ANON;
     if (types.on) {
       const ids = core.ids;
-      ptype = swapIn ? types.of(page) : types.assign(page, ids.vm(page), (ids.vpnHi(page) * 2 ** 32 + ids.vpnLo(page)) * core.subPages);
+      // A 4 KiB page of a huge range (sim/thp.ts) has a 4 KiB vpn already.
+      const scale = m.flags[page] & K_BASE ? 1 : core.subPages;
+      ptype = swapIn ? types.of(page) : types.assign(page, ids.vm(page), (ids.vpnHi(page) * 2 ** 32 + ids.vpnLo(page)) * scale);
     }
     // A swap-in that zswap holds frees its pool entry first (its frames return to the tier).
     const fromZswap = swapIn && core.zswap.on && core.zswap.has(page);
-    const compressed = fromZswap && core.zswap.load(page, m.capacityFrames, core.pageBytes);
+    const compressed = fromZswap && core.zswap.load(page, m.capacityFrames);
+    // Transparent huge pages (thp.enabled, sim/thp.ts); `sub` is the faulting 4 KiB page of the range.
+    // A huge page swapped out whole comes back 4 KiB at a time (Linux 6.6 swaps in order-0 folios).
+    const thp = core.huge.thp;
+    if (swapIn && thp !== null && !fromZswap && !(m.flags[page] & K_BASE)) page = thp.swappedToBase(page) + sub;
     const want = hooks.place ? hooks.place(page, c) : 0;
-    const unit = m.unitOf(page);
-    let tier = m.tierWithRoom(want, unit);
-    let cost = swapIn ? core.cost.swapInNs : core.cost.firstTouchNs;
+    let unit = m.unitOf(page);
+    // A huge first touch with no free 2 MiB block (or 2 MiB of room) in the tier placement picked
+    // falls back to a 4 KiB fault, which needs 4 KiB of room, in that tier if it has it.
+    const hugeAt = thp !== null && unit === 1 ? thp.hugeTier(want) : -1;
+    const thpFallback = thp !== null && unit === 1 && hugeAt < 0;
+    const need = thpFallback ? m.baseUnit : unit;
+    let tier = hugeAt >= 0 ? hugeAt : m.tierWithRoom(want, need);
+    // A 4 KiB first touch in a 2 MiB run (a range that fell back, sim/thp.ts) zeroes 4 KiB.
+    let cost = swapIn ? core.cost.swapInNs : unit === 1 || thp === null ? core.cost.firstTouchNs : thp.baseFirstTouchNs;
+    this.firstTouchNs = swapIn ? 0 : cost;
     let stall = cost;
     const storage = core.storage;
     if (fromZswap) {
@@ -78,7 +93,7 @@ export class Faults {
       // reads the page from the device; the CPU waits for the read (storage.ts).
       cost = storage.majorFaultNs;
       if (isFileType(ptype)) storage.stats[ST_PAGE_CACHE_MISSES]++;
-      stall = cost + storage.read(core.nowNs, core.pageBytes);
+      stall = cost + storage.read(core.nowNs, m.flags[page] & K_BASE ? 4096 : core.pageBytes);
     }
     // PSI (psi.ts): a swap-in or refault is a memory stall; a first touch (even a page-cache miss) is
     // not. A device read (swap, not zswap; a page-cache miss) is an IO stall.
@@ -92,7 +107,7 @@ export class Faults {
       const reclaimNs = core.takePendingStall();
       stall += reclaimNs;
       core.psi.memStall(c, reclaimNs); // direct reclaim in the task: a memory stall
-      tier = m.tierWithRoom(want, unit);
+      tier = m.tierWithRoom(want, need);
     }
     if (tier < 0) {
       throw new SimError(
@@ -100,6 +115,18 @@ export class Faults {
           `(${core.tierSpecs.map((t, i) => `${t.name} ${m.usedFrames[i]}/${t.capacityFrames}`).join(', ')}) ` +
           `and policy ${core.config.policy} reclaimed nothing; give the machine more capacity`,
       );
+    }
+    if (thpFallback && m.usedFrames[tier] + 1 > m.capacityFrames[tier]) {
+      // Less than 2 MiB of room: only the faulting 4 KiB page is mapped (do_anonymous_page); the
+      // range's other pages fault on their own when touched (sim/thp.ts fallbackOnePage).
+      page = thp.fallbackOnePage(page) + sub;
+      unit = m.baseUnit;
+      // It zeroes 4 KiB, not 2 MiB (a page-cache miss's cost is the device's, unchanged).
+      if (cost === core.cost.firstTouchNs) {
+        stall -= cost - thp.baseFirstTouchNs;
+        cost = thp.baseFirstTouchNs;
+      }
+      this.firstTouchNs = thp.baseFirstTouchNs;
     }
     m.map(page, m.allocFrame(tier));
     const guestPaged = m.flags[page] & K_GUEST_PAGED;
@@ -109,7 +136,7 @@ export class Faults {
     m.usedFrames[tier] += unit;
     m.mappedPages++;
     // Transparent huge pages (thp.enabled): a huge page without a free 2 MiB block falls back to 4 KiB pages.
-    const fallbackFirst = core.huge.thp !== null ? core.huge.thp.placed(page, tier) : -1;
+    const fallbackFirst = thp !== null ? thp.placed(page, tier, thpFallback) : -1;
     // Long-term pins (sim/pins.ts): a page of a pinned range is pinned at its first touch (a huge
     // page that fell back to 4 KiB pages just now: its sub-pages in the range).
     if (!swapIn && core.pins.on) stall += core.pins.firstTouch(page, tier, c);

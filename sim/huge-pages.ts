@@ -12,7 +12,7 @@
 
 import type { Core } from './core.ts';
 import { grow } from './columns.ts';
-import { S_ACCESSED, S_DIRTY, S_HINT, K_BASE, K_SPLIT } from './memory.ts';
+import { S_ACCESSED, S_DIRTY, S_HINT, K_BASE, K_GUEST_PAGED, K_SPLIT, K_SWAPPED, K_SWAP_COPY } from './memory.ts';
 import { Thp } from './thp.ts';
 
 export class HugePages {
@@ -111,6 +111,37 @@ export class HugePages {
     const subs = core.subPages;
     const keep = m.state[page] & (S_ACCESSED | S_DIRTY);
     m.unmap(page);
+    const first = this.appendSubPages(page, 0);
+    for (let k = 0; k < subs; k++) {
+      const q = first + k;
+      m.map(q, m.allocFrame(tier));
+      m.state[q] |= keep;
+    }
+    // One huge frame freed, subs base frames of baseUnit each taken: use is unchanged.
+    m.usedFrames[tier] += subs * m.baseUnit - 1;
+    m.mappedPages += subs - 1;
+    return first;
+  }
+
+  /**
+   * Give a huge page that has no frame (never mapped, or swapped out whole) 4 KiB page ids that are
+   * not mapped either (sim/thp.ts: a fault that falls back with less than 2 MiB of room, and a
+   * swap-in, both of which map one 4 KiB page at a time): `flags` (K_SWAPPED, K_SWAP_COPY) are the
+   * sub-pages' own, as each 4 KiB swap entry of a THP swapped out whole holds its part. Returns the
+   * first sub-page's id; capacity use is unchanged.
+   */
+  toBaseUnmapped(page: number, flags: number): number {
+    const m = this.core.memory;
+    const first = this.appendSubPages(page, flags);
+    m.flags[page] &= ~(K_SWAPPED | K_SWAP_COPY | K_GUEST_PAGED);
+    return first;
+  }
+
+  /** Append the sub-page ids of huge page `page` (frame-less, flagged K_BASE | flags) and mark it split. */
+  private appendSubPages(page: number, flags: number): number {
+    const core = this.core;
+    const m = core.memory;
+    const subs = core.subPages;
     // The sub-pages' 4 KiB vpns: the huge vpn shifted left by s bits, plus the sub-page index
     // (the low s bits are zero, so adding the index never carries into the high word).
     const s = core.subBits;
@@ -123,9 +154,7 @@ export class HugePages {
     const first = m.pages;
     for (let k = 0; k < subs; k++) {
       const q = ids.append(vm, subHi, subLo + k);
-      m.flags[q] = K_BASE;
-      m.map(q, m.allocFrame(tier));
-      m.state[q] |= keep;
+      m.flags[q] = K_BASE | flags;
     }
     m.state[page] &= ~(S_ACCESSED | S_DIRTY | S_HINT);
     m.flags[page] |= K_SPLIT;
@@ -133,9 +162,6 @@ export class HugePages {
     this.splitBase[page] = first;
     this.headOf = grow(this.headOf, first + subs, -1);
     this.headOf.fill(page, first, first + subs);
-    // One huge frame freed, subs base frames of baseUnit each taken: use is unchanged.
-    m.usedFrames[tier] += subs * m.baseUnit - 1;
-    m.mappedPages += subs - 1;
     return first;
   }
 

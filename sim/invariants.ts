@@ -47,7 +47,8 @@ function checkFrames(core: Core, errors: string[]): void {
     const split = (m.flags[p] & K_SPLIT) !== 0;
     if ((f < 0) !== ((m.state[p] & S_NO_FRAME) !== 0)) errors.push(`page ${p}: frame ${f} but its state says ${f < 0 ? 'mapped' : 'no frame'}`);
     if (split && f >= 0) errors.push(`page ${p} is split but maps frame ${f}`);
-    else if (f < 0 && !swapped && !split) errors.push(`page ${p} has no frame and is not swapped out`);
+    // (A 4 KiB page of a THP range that fell back with less than 2 MiB of room: not touched yet, sim/thp.ts.)
+    else if (f < 0 && !swapped && !split && core.huge.rangeOf(p) < 0) errors.push(`page ${p} has no frame and is not swapped out`);
     else if (f >= 0 && swapped) errors.push(`page ${p} has frame ${f} but is marked swapped out`);
     else if (f >= m.frames) errors.push(`page ${p} maps frame ${f} beyond ${m.frames}`);
     else if (f >= 0) {

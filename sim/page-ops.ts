@@ -137,6 +137,8 @@ export class PageOps {
     if (m.shadow !== null) m.dropShadow(page);
     const state = m.state[page];
     const swapCopy = (m.flags[page] & K_SWAP_COPY) !== 0;
+    // A 4 KiB page of a split or fallen-back huge page writes 4 KiB, not the run's page size.
+    const bytes = m.flags[page] & K_BASE ? 4096 : core.pageBytes;
     const inTask = !async && core.ctxCpu >= 0;
     if (core.tlb.on) {
       const ns = core.tlb.shootdown(page);
@@ -167,7 +169,7 @@ export class PageOps {
       m.flags[page] &= ~K_SWAP_COPY;
       if (by === EVICT_GUEST_WRITE) {
         if (state & S_DIRTY) core.counters[C_KERNEL_CPU_NS] += core.cost.swapOutNs; // the host side of the write, as before
-        if (core.storage.on) core.storage.write(core.nowNs, core.pageBytes);
+        if (core.storage.on) core.storage.write(core.nowNs, bytes);
       }
       return true;
     }
@@ -187,7 +189,7 @@ export class PageOps {
     // With a storage device: a dirty page is written back, an anon one goes to swap (its slot then
     // holds its data); a clean file page is dropped (its data is on the device already).
     if (!file) m.flags[page] |= K_SWAP_COPY;
-    if (core.storage.on && ((state & S_DIRTY) !== 0 || !file)) core.storage.write(core.nowNs, core.pageBytes);
+    if (core.storage.on && ((state & S_DIRTY) !== 0 || !file)) core.storage.write(core.nowNs, bytes);
     return true;
   }
 
@@ -198,8 +200,11 @@ export class PageOps {
   private zswapStore(page: number, tier: number, inTask: boolean): boolean {
     const core = this.core;
     const m = core.memory;
+    const base = (m.flags[page] & K_BASE) !== 0;
+    // Linux 6.6 zswap_store: "Large folios aren't supported": a THP goes to the swap device whole.
+    if (!base && core.huge.thp !== null) return false;
     const zero = core.vm.contentOn !== 0 && core.vm.content(page) === CONTENT_ZERO_PAGE;
-    if (core.zswap.store(page, tier, core.pageBytes, zero, m.capacityFrames, m.usedFrames, this.zswapWriteBack) < 0) return false;
+    if (core.zswap.store(page, tier, base ? 4096 : core.pageBytes, zero, m.capacityFrames, m.usedFrames, this.zswapWriteBack) < 0) return false;
     if (!zero) {
       core.counters[C_KERNEL_CPU_NS] += core.zswap.compressNs;
       if (inTask) core.pendingStallNs += core.zswap.compressNs;
@@ -212,7 +217,7 @@ export class PageOps {
     const core = this.core;
     core.memory.flags[page] |= K_SWAP_COPY; // its slot on the device holds it now
     core.counters[C_KERNEL_CPU_NS] += core.cost.swapOutNs;
-    if (core.storage.on) core.storage.write(core.nowNs, core.pageBytes);
+    if (core.storage.on) core.storage.write(core.nowNs, core.memory.flags[page] & K_BASE ? 4096 : core.pageBytes);
   };
 
   /** Host.armHintFault: the next access to the page raises a hint fault; charged as a PTE scan. */

@@ -11,6 +11,9 @@
 // - Limit: the pool may hold zswap.maxPoolPercent (20) of all memory; when a store would exceed it,
 //   the oldest entries are written back to the swap device (the shrink worker) until the pool is
 //   under zswap.acceptThresholdPercent (90) of the limit; a page that still does not fit goes to swap.
+// - A THP (thp.enabled) is never stored: Linux 6.6 zswap_store returns false for a large folio
+//   ("Large folios aren't supported"), so it goes to the swap device whole; a 4 KiB page of a 2 MiB
+//   run (split or fallen back) is stored as 4 KiB (page-ops.ts zswapStore).
 // - Load (swap-in, faults.ts): an entry in the pool is decompressed (zswap.decompressNs, stalls the
 //   faulting CPU) and freed (zswap's exclusive loads); otherwise the page comes from the device.
 // Costs and ratios: FACTS.md §6 (max_pool_percent 20, accept_threshold_percent 90 [doc]; ratios
@@ -67,6 +70,9 @@ export class Zswap {
   private entry = new Uint8Array(0);
   private bytes = new Float64Array(0);
   private tierOf = new Uint8Array(0);
+  /** Per page: the bytes it held in memory (4 KiB for a 4 KiB page of a 2 MiB run, else pageBytes), and their sum over entries. */
+  private raw = new Float64Array(0);
+  private rawBytes = 0;
   /** Store order (for writeback, oldest first): page ids; lazily skips entries loaded since. */
   private fifo = new Int32Array(1024);
   private fifoHead = 0;
@@ -96,6 +102,7 @@ export class Zswap {
     this.entry = grow(this.entry.length ? this.entry : new Uint8Array(1024), n);
     this.bytes = grow(this.bytes.length ? this.bytes : new Float64Array(1024), n);
     this.tierOf = grow(this.tierOf.length ? this.tierOf : new Uint8Array(1024), n);
+    this.raw = grow(this.raw.length ? this.raw : new Float64Array(1024), n);
   }
 
   has(page: number): boolean {
@@ -124,7 +131,9 @@ export class Zswap {
       this.tierOf[page] = tier;
       this.stats[ZS_SAME_FILLED]++;
       this.stats[ZS_STORED_PAGES]++;
-      this.stats[ZS_SAVED_BYTES] += pageBytes;
+      this.raw[page] = pageBytes;
+      this.rawBytes += pageBytes;
+      this.stats[ZS_SAVED_BYTES] = this.rawBytes - this.stats[ZS_POOL_BYTES];
       return 0;
     }
     const b = Math.ceil(pageBytes / this.ratioOf(page));
@@ -156,6 +165,8 @@ export class Zswap {
     this.poolBytes[tier] += b;
     this.entry[page] = E_DATA;
     this.bytes[page] = b;
+    this.raw[page] = pageBytes;
+    this.rawBytes += pageBytes;
     this.tierOf[page] = tier;
     if (this.fifoTail >= this.fifo.length) {
       // Compact the consumed head before growing.
@@ -169,17 +180,17 @@ export class Zswap {
     this.stats[ZS_STORED_PAGES]++;
     this.stats[ZS_DATA_PAGES]++;
     this.stats[ZS_POOL_BYTES] = this.totalBytes();
-    this.stats[ZS_SAVED_BYTES] = this.stats[ZS_STORED_PAGES] * pageBytes - this.stats[ZS_POOL_BYTES];
+    this.stats[ZS_SAVED_BYTES] = this.rawBytes - this.stats[ZS_POOL_BYTES];
     return 0;
   }
 
   /** zswap_load: the page is in the pool; free its entry. Returns true if it was compressed (decompress cost). */
-  load(page: number, capacity: Float64Array, pageBytes: number): boolean {
+  load(page: number, capacity: Float64Array): boolean {
     const compressed = this.entry[page] === E_DATA;
     this.drop(page, capacity);
     this.stats[ZS_LOADS]++;
     if (compressed) this.stats[ZS_LOAD_NS] += this.decompressNs;
-    this.stats[ZS_SAVED_BYTES] = this.stats[ZS_STORED_PAGES] * pageBytes - this.stats[ZS_POOL_BYTES];
+    this.stats[ZS_SAVED_BYTES] = this.rawBytes - this.stats[ZS_POOL_BYTES];
     return compressed;
   }
 
@@ -188,6 +199,7 @@ export class Zswap {
     const e = this.entry[page];
     this.entry[page] = E_NONE;
     this.stats[ZS_STORED_PAGES]--;
+    this.rawBytes -= this.raw[page];
     if (e !== E_DATA) return;
     this.stats[ZS_DATA_PAGES]--;
     const t = this.tierOf[page];

@@ -151,7 +151,9 @@ export async function main(argv: string[], io: MainIO = {}): Promise<number> {
               (res.failed.length ? `\nfailed points (config and error in ${join(out, 'failed.json')}): ${res.failed.map((f) => f.index).join(', ')}` : '') +
               '\n',
           );
-          code = res.interrupted ? (stop.exitCode ?? 130) : res.failed.length ? 1 : 0;
+          // A signal that came after the last point finished still says the sweep was stopped
+          // (it printed "interrupted"): exit 130 / 143 whenever one arrived.
+          code = stop.exitCode ?? (res.interrupted ? 130 : res.failed.length ? 1 : 0);
         } finally {
           stop.dispose();
         }

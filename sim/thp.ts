@@ -9,10 +9,18 @@
 //   4 KiB pages, never for a huge page (slab, page tables, pinned buffers; an [estimate] of uptime).
 //   Capacity stays the engine's (usedFrames); the blocks only decide whether a huge page fits.
 // - Fault (do_huge_pmd_anonymous_page): the huge page goes to the tier placement picked if it has a
-//   free block, else the fault falls back to 4 KiB pages in that tier (the range is mapped with 512
-//   PTEs at once; the 511 minor faults a real fallback takes as the sub-pages are touched are not
-//   charged; faults.allocate announces each of them to the policies, as each is a 4 KiB folio put
-//   on the LRU). thp_fault_alloc / thp_fault_fallback in /proc/vmstat.
+//   free block and 2 MiB of room there; it is tried on that tier alone (mm/mempolicy.c: a THP
+//   allocation is __GFP_THISNODE, "don't fall back to other nodes", and does not reclaim under the
+//   default defrag=madvise; thp.defrag=always then tries the other tiers: hugeTier). Else VM_FAULT_FALLBACK: a 4 KiB fault (do_anonymous_page), which needs
+//   only 4 KiB of room, in that tier if it has one free, else where a 4 KiB page would go. With 2 MiB
+//   of room there the range is mapped with 512 PTEs at once (the 511 minor faults a real fallback
+//   takes as the sub-pages are touched are not charged; faults.allocate announces each page to the
+//   policies, as each is a 4 KiB folio put on the LRU); with less, only the faulting 4 KiB page is
+//   mapped and each other page of the range is a 4 KiB fault of its own when touched (4 KiB of
+//   zeroing: baseFirstTouchNs). thp_fault_alloc / thp_fault_fallback in /proc/vmstat.
+// - Swap: a huge page evicted is written whole (THP swap-out without a split, since 4.13) and comes
+//   back 4 KiB at a time (swappedToBase: do_swap_page in 6.6 allocates order-0 folios): each 4 KiB
+//   page touched is one swap-in, one 4 KiB read, one FAULT_SWAP_IN (one refault).
 // - Migration (mm/migrate.c migrate_pages_batch): when the target tier has room but no free block,
 //   the huge page is split (split_huge_page, cost.splitHugePageNs) and its 4 KiB pages are migrated
 //   one by one: a demotion that only partly fits moves the sub-pages that fit.
@@ -46,6 +54,7 @@ import { C_KERNEL_CPU_NS, C_TIER_BASE, TIER_STRIDE, HC_COLLAPSES, HC_COLLAPSE_FA
 
 export const THP_SCHEMA: Schema = {
   'thp.enabled': { default: false, doc: 'Transparent huge pages for real (2 MiB runs): a huge page needs a free 2 MiB block in its tier or falls back to 4 KiB pages; migrations without a free block split; khugepaged collapses (README "Transparent huge pages").', type: 'boolean' },
+  'thp.defrag': { default: 'madvise', type: 'string', choices: ['madvise', 'always'], doc: 'THP fault allocation, as /sys/kernel/mm/transparent_hugepage/defrag: madvise (the kernel default, for memory without MADV_HUGEPAGE) tries the huge page on the tier placement picked only, without reclaim; always (or MADV_HUGEPAGE memory) then tries every other tier with a free 2 MiB block, in fallback order (the reclaim and compaction it may do there are not modelled). mm/mempolicy.c, README "Transparent huge pages".' },
   'thp.fragmentedPct': { default: 0, doc: '% of each tier\'s 2 MiB blocks that hold an unmovable kernel page from the start: usable for 4 KiB pages only. [estimate: grows with uptime, 0–90]', type: 'number', min: 0, max: 100 },
   'thp.khugepaged': { default: true, doc: 'Run khugepaged (with thp.enabled).', type: 'boolean' },
   'thp.pagesToScan': { default: 4096, doc: 'PTEs khugepaged scans per wake-up; each 2 MiB range costs 512 (mm/khugepaged.c khugepaged_pages_to_scan = HPAGE_PMD_NR · 8).', type: 'number', integer: true, min: 512, max: 2 ** 30 },
@@ -81,6 +90,10 @@ export class Thp {
   private readonly scanSleepNs: number;
   private readonly allocSleepNs: number;
   private readonly perTier: Float64Array;
+  /** thp.defrag = always: a huge fault that fails on its preferred tier tries the others. */
+  private readonly remoteHuge: boolean;
+  /** A 4 KiB first-touch fault: the fixed cost and zeroing 4 KiB (cost.firstTouchNs zeroes 2 MiB). */
+  readonly baseFirstTouchNs: number;
 
   constructor(
     private readonly core: Core,
@@ -106,6 +119,8 @@ export class Thp {
         this.push(t, b);
       }
     }
+    this.remoteHuge = config['thp.defrag'] === 'always';
+    this.baseFirstTouchNs = (config['cost.firstTouchFaultNs'] as number) + 4096 / (config['cost.zeroGBps'] as number);
     this.scanBudget = config['thp.pagesToScan'] as number;
     this.scanSleepNs = (config['thp.scanSleepMs'] as number) * 1e6;
     this.allocSleepNs = (config['thp.allocSleepMs'] as number) * 1e6;
@@ -180,18 +195,47 @@ export class Thp {
   }
 
   /**
-   * Hook of faults.allocate: `page` was just mapped in `tier` (first touch or swap-in). Returns the
-   * first of the 512 4 KiB page ids the range was mapped with instead when it fell back (no free
-   * 2 MiB block), else -1: the caller announces those pages to the policies, not `page`.
+   * Whether a huge page's fault can take a 2 MiB folio in `tier`, the tier placement picked: a free
+   * block and 2 MiB of room there. The kernel tries that node alone (mm/mempolicy.c: a THP fault
+   * allocates with __GFP_THISNODE, "don't fall back to other nodes"), and without reclaim
+   * (GFP_TRANSHUGE_LIGHT under the default defrag=madvise); else VM_FAULT_FALLBACK, a 4 KiB fault.
    */
-  placed(page: number, tier: number): number {
+  hugeFits(tier: number): boolean {
+    const m = this.core.memory;
+    return tier >= 0 && tier < m.tiers && this.freeBlocks(tier) >= 1 && m.usedFrames[tier] + 1 <= m.capacityFrames[tier];
+  }
+
+  /**
+   * The tier a huge page's fault gets its 2 MiB folio in, or -1 (VM_FAULT_FALLBACK). The preferred
+   * tier `want` alone under thp.defrag = madvise; under always, when that fails, the kernel retries
+   * "allowing remote memory with both reclaim and compaction" (__GFP_DIRECT_RECLAIM set): the
+   * zonelist from `want` on, here the first tier in fallback order (slower ones, then faster ones)
+   * with a free block and room.
+   */
+  hugeTier(want: number): number {
+    const n = this.core.memory.tiers;
+    const w = want >= 0 && want < n ? want : 0;
+    if (this.hugeFits(w)) return w;
+    if (!this.remoteHuge) return -1;
+    for (let t = w + 1; t < n; t++) if (this.hugeFits(t)) return t;
+    for (let t = w - 1; t >= 0; t--) if (this.hugeFits(t)) return t;
+    return -1;
+  }
+
+  /**
+   * Hook of faults.allocate: `page` was just mapped in `tier` (first touch). `fallback`: the fault
+   * fell back (hugeFits was false). Returns the first of the 512 4 KiB page ids the range was mapped
+   * with instead when it fell back, else -1: the caller announces those pages to the policies, not
+   * `page`.
+   */
+  placed(page: number, tier: number, fallback: boolean): number {
     const m = this.core.memory;
     const c = this.core.counters;
     if (m.flags[page] & K_BASE) {
       this.takeSlot(page, tier);
       return -1;
     }
-    if (this.freeBlocks(tier) >= 1) {
+    if (!fallback && this.freeBlocks(tier) >= 1) {
       this.hugeBlocks[tier]++;
       c[this.base + HC_FAULT_HUGE]++;
       return -1;
@@ -201,6 +245,27 @@ export class Thp {
     for (let k = 0; k < SLOTS; k++) this.takeSlot(first + k, tier);
     c[this.base + HC_FAULT_FALLBACK]++;
     return first;
+  }
+
+  /**
+   * A fault that fell back where the tier has less than 2 MiB of room: the range gets its 4 KiB
+   * page ids, none mapped; the caller maps the faulting one (do_anonymous_page maps one page) and
+   * each other one takes a 4 KiB fault of its own when touched. Returns the first sub-page's id.
+   */
+  fallbackOnePage(page: number): number {
+    this.core.counters[this.base + HC_FAULT_FALLBACK]++;
+    return this.huge.toBaseUnmapped(page, 0);
+  }
+
+  /**
+   * Swap-in of a huge page swapped out whole (mm/memory.c do_swap_page in Linux 6.6: swapin_readahead
+   * and the synchronous-IO path allocate order-0 folios; large-folio swap-in came in 6.10+, for
+   * synchronous-IO devices only): the range gets 4 KiB page ids, each swapped out and keeping the
+   * swap copy its 4 KiB slot holds; the caller swaps in the faulting one, and each other one is a
+   * swap-in of its own (a major fault, a 4 KiB read) when touched. Returns the first sub-page's id.
+   */
+  swappedToBase(page: number): number {
+    return this.huge.toBaseUnmapped(page, this.core.memory.flags[page] & (K_SWAPPED | K_SWAP_COPY));
   }
 
   /** Hook of Host.splitPage: the huge page in `tier` became 4 KiB pages first … first + 511 in its own block. */

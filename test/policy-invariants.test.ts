@@ -14,7 +14,7 @@ import type { TieringKernel } from '../policies/lib/kernel.ts';
 import { SyntheticSource } from '../traces/synthetic.ts';
 import * as S from '../sim/stats.ts';
 
-const POLICY_NAMES = ['numa-tiering', 'tpp', 'mglru', 'autonuma', 'nomad', 'neomem'];
+const POLICY_NAMES = ['numa-tiering', 'tpp', 'mglru', 'autonuma', 'nomad', 'neomem', 'colloid-tpp'];
 
 function workload(rng: () => number, hugePages = false): string {
   // With 2 MiB pages: 40–60 k base pages = 78–117 huge pages.
@@ -65,6 +65,7 @@ describe('kernel tiering policies keep every invariant under seeded random runs'
   for (const name of POLICY_NAMES) {
     it(`${name}: frames, tiers, capacities and LRU lists stay consistent`, async () => {
       const rng = seedrandom.alea(`policy-fuzz/${name}`);
+      let movedAway = 0;
       for (let round = 0; round < 5; round++) {
         // Round 4 runs with 2 MiB pages (order-9 folios against base-page watermarks).
         const pageSizeKiB = round === 4 ? 2048 : 4;
@@ -76,6 +77,11 @@ describe('kernel tiering policies keep every invariant under seeded random runs'
         const sets: Record<string, unknown> = { 'machine.headroomPct': headroom };
         if (name === 'tpp') sets['policy.tpp.demoteScaleFactor'] = [200, 1000, 0, 500, 200][round];
         if (name === 'mglru') sets['policy.mglru.minTtlMs'] = [0, 0, 50, 0, 0][round];
+        if (name === 'colloid-tpp') {
+          // A pulsed DRAM antagonist (on 1 s, off 1 s) on the curve model: local reads slower, then
+          // faster, so mode 6's moves away and the promotions after them both run.
+          Object.assign(sets, { 'machine.loadModel': 'curve', 'machine.tiers.0.antagonistGBps': 205, 'machine.tiers.0.antagonistPulseOnMs': 1000, 'machine.tiers.0.antagonistPulseOffMs': 1000 });
+        }
         if (name === 'neomem') sets['policy.neomem.migrateMBps'] = [1024, 1, 1024, 4, 1024][round];
         else if (name !== 'autonuma') sets[`policy.${name}.promoteRateLimitMBps`] = [65536, 1, 65536, 4, 65536][round];
         const { config } = resolveConfig({ sets, flags: { policy: name, workload: spec, seed: round + 1, pageSizeKiB, 'machine.preset': preset, 'machine.ratio': ratio } });
@@ -99,7 +105,10 @@ describe('kernel tiering policies keep every invariant under seeded random runs'
         const shadowsHeld = pc('shadowPages') - pc('shadowRemapDemotions') - pc('shadowWriteBreaks') - pc('shadowsReclaimed') - pc('shadowsFreedOther');
         const used = Array.from(result.usedFrames).reduce((a, b) => a + b, 0);
         expect(used, where).toBe(result.pages - (c[S.C_EVICTED] - c[S.C_SWAP_INS]) + shadowsHeld);
+        movedAway += pc('colloidMovedAway');
       }
+      // The antagonist rounds must have exercised Colloid's move-away path, or they checked nothing new.
+      if (name === 'colloid-tpp') expect(movedAway).toBeGreaterThan(0);
     }, 120_000);
   }
 });

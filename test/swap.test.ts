@@ -25,7 +25,7 @@ describe('zswap pool (mm/zswap.c)', () => {
     // Saved: 5 pages of 4096 held in 5120 B.
     expect(z.stats[ZS_SAVED_BYTES]).toBe(5 * 4096 - 5120);
     // Loading one back frees its bytes: 4096 B → one pool page → capacity 49.
-    expect(z.load(4, cap, 4096)).toBe(true);
+    expect(z.load(4, cap)).toBe(true);
     expect([z.stats[ZS_POOL_BYTES], cap[0], z.stats[ZS_LOADS]]).toEqual([4096, 49, 1]);
   });
 
@@ -34,7 +34,7 @@ describe('zswap pool (mm/zswap.c)', () => {
     const cap = Float64Array.from([50, 50]);
     z.store(7, 0, 4096, true, cap, new Float64Array(2), () => {});
     expect([z.stats[ZS_SAME_FILLED], z.stats[ZS_POOL_BYTES], cap[0], z.has(7)]).toEqual([1, 0, 50, true]);
-    expect(z.load(7, cap, 4096)).toBe(false); // nothing to decompress
+    expect(z.load(7, cap)).toBe(false); // nothing to decompress
   });
 
   it('writes the oldest entries back to swap when full, down to the accept threshold', () => {

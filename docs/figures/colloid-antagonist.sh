@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Colloid's headline scenario (SOSP'24 §2, Fig. 1–2): an antagonist loads local DRAM until its
-# loaded latency exceeds CXL's. numa-tiering and tpp keep the hot set on the now-slower DRAM;
-# colloid-tpp moves it to CXL. Makes docs/figures/colloid-antagonist.svg (per-tier loaded latency,
+# An antagonist loads local DRAM until its loaded latency exceeds CXL's (SOSP'24 §2, Fig. 1–2),
+# with the hot set first touched on CXL (hotAt 0.5, the default): numa-tiering never gets it into
+# DRAM before the antagonist (README "Colloid", "When the hot set starts on CXL"), so this run does
+# not show the paper's effect; docs/figures/colloid-hot-set-on-dram.sh is the paper's scenario (the
+# hot set on DRAM). Makes docs/figures/colloid-antagonist.svg (per-tier loaded latency,
 # the workload's mean latency, local share and throughput over time) and prints the figures the
 # README quotes. Run from the repository root: bash docs/figures/colloid-antagonist.sh
 #
@@ -10,27 +12,11 @@
 # the hot set). Workload: 10 % hot set taking 90 % of the accesses, 20 ns of compute between them,
 # one thread. From 3 s, 205 GB/s of antagonist reads on DRAM: u ≈ 0.95 → DRAM ≈ 2.6 × idle ≈ 263 ns.
 set -euo pipefail
+source "$(dirname "$0")/colloid-lib.sh"
 out=results/colloid-antagonist
-mkdir -p "$out"
 workload='hotset:pages=64Ki,hot=0.1,hotShare=0.9,accesses=60M,write=0.25,gapNs=20'
-for policy in numa-tiering tpp colloid-tpp; do
-  npm run --silent sim -- -p "$policy" -w "$workload" --ratio 1:1 --epoch-ms 250 \
-    --set machine.headroomPct=100 --set machine.loadModel=curve \
-    --set machine.tiers.0.antagonistGBps=205 --set machine.tiers.0.antagonistStartMs=3000 \
-    -f csv -o "$out/$policy" --force > /dev/null
-done
-# One long CSV: the columns the figure needs, a policy column, throughput in accesses per ms.
+colloid_runs "$out" "$workload" 'DRAM antagonist from 3 s: per-tier loaded latency, workload latency, local share, throughput' docs/figures/colloid-antagonist.svg
 merged="$out/timeseries.csv"
-echo 'policy,endMs,tier0LoadedLatencyNs,tier1LoadedLatencyNs,avgLatencyNs,localShare,accessesPerMs' > "$merged"
-for policy in numa-tiering tpp colloid-tpp; do
-  awk -F, -v p="$policy" '
-    NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; prev = 0; next }
-    { end = $col["endMs"]; printf "%s,%s,%s,%s,%s,%s,%.1f\n", p, end, $col["tier0LoadedLatencyNs"], $col["tier1LoadedLatencyNs"], $col["avgLatencyNs"], $col["localShare"], $col["accesses"] / (end - prev); prev = end }
-  ' "$out/$policy/timeseries.csv" >> "$merged"
-done
-npm run --silent plot -- "$merged" --x endMs --y tier0LoadedLatencyNs,tier1LoadedLatencyNs,avgLatencyNs,localShare,accessesPerMs \
-  --by policy --kind line --height 180 --title 'DRAM antagonist from 3 s: per-tier loaded latency, workload latency, local share, throughput' \
-  -o docs/figures/colloid-antagonist.svg
 # The figures quoted in the README: after 4 s (the antagonist on, placements settled).
 awk -F, 'NR > 1 && $2 > 4000 { n[$1] += $7 * ($2 - last[$1]); t[$1] += $2 - last[$1]; lat[$1] += $5 * $7 * ($2 - last[$1]); loc[$1] += $6 * $7 * ($2 - last[$1]); d0[$1] = $3; d1[$1] = $4 }
   { last[$1] = $2 }

@@ -19,8 +19,13 @@
 //   active: inactive list head (classic LRU), second youngest generation (MGLRU). That is the
 //   placement ADD_MIGRATED with active = false gives (ADD_FAULT would mean "in a fault": MGLRU's
 //   youngest generation and workingset refault checks). A new folio has no last_cpupid (-1).
+// - A swap-in of a 4 KiB page of a THP swapped out whole (sim/thp.ts swappedToBase): each of the
+//   THP's 512 swap entries holds its shadow, so each 4 KiB page refaults against it
+//   (workingset_refault, counting folio_nr_pages = 1). The reclaimer left it on the huge id: it is
+//   spread to the range's 4 KiB ids at the first of their swap-ins (inheritRangeShadow).
 
 import type { Reclaimer } from './lru.ts';
+import type { Workingset } from './workingset.ts';
 import { ADD_MIGRATED } from './lru.ts';
 import type { Host, ThpHost } from '../policy.ts';
 import { PAGE_SPLIT } from '../policy.ts';
@@ -77,4 +82,18 @@ export function relistDemoted(k: KernelLists, host: Host, page: number, to: numb
     r.add(q, tier, ADD_MIGRATED, false);
     k.lastCpu[q] = cpu;
   }
+}
+
+/**
+ * Before a swap-in of `page` is listed (ADD_FAULT checks its shadow): if it is a 4 KiB page of a
+ * range whose huge id holds a shadow (the THP was evicted whole), give the shadow to each of the
+ * range's 4 KiB ids. Only reclaimers with shadow entries (TypedLru, Mglru: `ws`) have any.
+ */
+export function inheritRangeShadow(k: KernelLists, host: Host, page: number): void {
+  const ws = (k.reclaimer as Reclaimer & { ws?: Workingset }).ws;
+  if (ws === undefined) return;
+  const h = host as Partial<ThpHost>;
+  const range = h.rangeOf?.(page) ?? -1;
+  if (range < 0 || range === page || !ws.hasShadow(range)) return;
+  ws.spread(range, h.rangeFirst!(range), k.ppf);
 }

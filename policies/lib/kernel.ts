@@ -49,7 +49,7 @@ import { Senpai } from './senpai.ts';
 import { grow, initialPages } from './grow.ts';
 import { NUMA_BALANCING_COLLOID } from './colloid.ts';
 import type { KernelOptions } from './kernel-params.ts';
-import { kernelHeardMigrated, kernelHeardCollapsed, relistDemoted } from './kernel-thp.ts';
+import { kernelHeardMigrated, kernelHeardCollapsed, relistDemoted, inheritRangeShadow } from './kernel-thp.ts';
 import { firstAboveMark, slowFirstAboveMark } from './watermark-ok.ts';
 
 export const MAX_RECLAIM_RETRIES = 16;
@@ -253,6 +253,7 @@ export class TieringKernel {
     this.ensure(page + 1);
     const t = this.host.tierOf(page);
     if (t < 0) return;
+    if (kind === FAULT_SWAP_IN) inheritRangeShadow(this, this.host, page); // a THP swapped out whole (kernel-thp.ts)
     this.reclaimer.add(page, t, ADD_FAULT, false);
     this.lastCpu[page] = -1;
     if (kind === FAULT_SWAP_IN) this.reclaimer.refault(t);

@@ -125,6 +125,21 @@ export class Workingset {
     this.age[node] += 1;
   }
 
+  /**
+   * A THP evicted whole leaves its shadow in every one of its swap entries (mm/swap_state.c
+   * __delete_from_swap_cache stores it per entry), and it comes back 4 KiB at a time: copy `from`'s
+   * shadow to pages first … first + n − 1 (each refaults against it once) and drop `from`'s.
+   */
+  spread(from: number, first: number, n: number): void {
+    if (!this.hasShadow(from)) return;
+    this.ensure(first + n);
+    this.shadowAge.fill(this.shadowAge[from], first, first + n);
+    this.shadowFlags.fill(this.shadowFlags[from], first, first + n);
+    this.shadowNode.fill(this.shadowNode[from], first, first + n);
+    this.shadowTier.fill(this.shadowTier[from], first, first + n);
+    this.forget(from);
+  }
+
   /** Drop a shadow entry (the page was freed, or its file truncated). */
   forget(page: number): void {
     if (page < this.shadowFlags.length) this.shadowFlags[page] = 0;

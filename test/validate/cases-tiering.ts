@@ -10,6 +10,13 @@ import * as S from '../../sim/stats.ts';
  * accesses, 60 M accesses 50 ns apart (≈ 7–10 s simulated); the first 5 s are warm-up.
  */
 export const LONG = 'hotset:pages=256Ki,hot=0.1,hotShare=0.9,accesses=60M,write=0.25,gapNs=50';
+/**
+ * Where the hot set starts (hotAt, a share of the table): past the share first touch fills from
+ * DRAM (1/(1+4) = 20 % at 1:4, 2/(2+1) ≈ 67 % at 2:1), so first-touch leaves it on CXL — the intent
+ * of hotset's default 0.5 ("so first-touch does not get it local by luck"), which holds at 1:4 but
+ * at 2:1 would put the whole hot set in DRAM by address order and make default placement optimal.
+ */
+const hotAt = (ratio: string): string => (ratio === '2:1' ? ',hotAt=0.8' : '');
 const WARMUP_MS = 5000;
 const RATIOS = ['1:4', '2:1'] as const;
 /**
@@ -21,14 +28,14 @@ const SETTLED = 'hotset:pages=256Ki,hot=0.1,hotShare=0.9,accesses=1100M,write=0.
 const SETTLED_WARMUP_MS = 70000;
 
 function settled(ctx: Ctx, ratio: string, sets: Record<string, unknown> = {}): Promise<SimRun> {
-  return ctx.sim({ policy: 'tpp', workload: SETTLED, 'machine.ratio': ratio, pageSizeKiB: 4, 'run.warmupMs': SETTLED_WARMUP_MS, 'stats.epochMs': 5000 }, sets);
+  return ctx.sim({ policy: 'tpp', workload: SETTLED + hotAt(ratio), 'machine.ratio': ratio, pageSizeKiB: 4, 'run.warmupMs': SETTLED_WARMUP_MS, 'stats.epochMs': 5000 }, sets);
 }
 const HINT_POLICIES = ['numa-tiering', 'tpp', 'mglru'];
 /** Sampling policies run on 2 MiB pages, as Memtis and HeMem manage memory. */
 const SAMPLING_POLICIES = ['memtis', 'hemem'];
 
 function long(ctx: Ctx, policy: string, ratio: string, huge = false, sets: Record<string, unknown> = {}): Promise<SimRun> {
-  return ctx.sim({ policy, workload: LONG, 'machine.ratio': ratio, pageSizeKiB: huge ? 2048 : 4, 'run.warmupMs': WARMUP_MS }, sets);
+  return ctx.sim({ policy, workload: LONG + hotAt(ratio), 'machine.ratio': ratio, pageSizeKiB: huge ? 2048 : 4, 'run.warmupMs': WARMUP_MS }, sets);
 }
 
 const loss = (r: SimRun) => 1 - 1 / (r.row.slowdown as number);
@@ -207,7 +214,8 @@ export const TIERING_CASES: ValidationCase[] = [
     group: 'tpp',
     source:
       'TPP RFC patch 5/5 "active LRU-based promotion to avoid ping-pong" (lkml 2021-11-24, mm/memory.c do_numa_page: a hint fault on a !PageActive non-toptier page calls mark_page_accessed and ends) and mm/swap.c mark_page_accessed ' +
-      '(inactive: 1st call sets PG_referenced, 2nd activates). No published on/off factor of the gate alone was found: the 11× of FACTS.md §1 compares default NUMA balancing with the whole of TPP (case tpp-vs-numa-balancing-1to4), which issue 13 read as the gate\'s',
+      '(inactive: 1st call sets PG_referenced, 2nd activates). The one published factor is the TPP author\'s, for Meta workloads not described, against time-based (hint-fault latency under a hot threshold) promotion: "We find that our LRU based approach can reduce up to 11x promotion traffic while retaining the same application throughput for multiple workloads" ' +
+      '(Hasan Al Maruf to Huang Ying, lkml 20211130003634.35468-1-hasanalmaruf@fb.com, on patch 5/5) — an upper bound over workloads, so this case checks the factor the rule gives on this one (case tpp-vs-numa-balancing-1to4 checks the bound against numa-tiering)',
     expected:
       `the long hot-set run at 1:4 once NUMA balancing has settled (1100 M accesses, measured after ${SETTLED_WARMUP_MS / 1000} s, as tpp-settled-1to4), with and without the gate. ` +
       'Every slow-tier page takes one hint fault per scan pass in which it is touched; a page outside the hot set is touched λ times a second (10 % of the accesses over 262144 pages), so in 1 − e^(−60 λ) ≈ 100 % of the 60 s passes. ' +
@@ -249,29 +257,34 @@ export const TIERING_CASES: ValidationCase[] = [
   },
   {
     id: 'tpp-vs-numa-balancing-1to4',
-    title: 'Default NUMA balancing promotes 11× and reclaims 42× slower than TPP',
+    title: 'TPP\'s LRU-based promotion moves fewer pages than time-based promotion (up to 11×) at no loss of throughput',
     group: 'tpp',
-    source: 'FACTS.md §1 (TPP ASPLOS\'23, [secondary/paper]): "Default NUMA balancing reclaims 42× slower and promotes 11× slower than TPP"; default NUMA balancing on a tiered machine = numa-tiering (mode 2 + demotion in reclaim; autonuma, mode 1, never demotes)',
-    expected: `on the long hot-set run at 1:4 after the ${WARMUP_MS / 1000} s warm-up (the runs of done-beat-first-touch-1to4): tpp's promotions ÷ numa-tiering's ≈ 11 and tpp's demotions ÷ numa-tiering's ≈ 42`,
-    tolerance: 'within a factor of 2 each (5.5 … 22; 21 … 84)',
+    source:
+      'Hasan Al Maruf to Huang Ying on the TPP RFC (lkml 20211130003634.35468-1-hasanalmaruf@fb.com), on patch 5/5 against the re-fault-time (hot threshold) promotion of Huang\'s tiering series, which became upstream mode 2 (numa-tiering): ' +
+      '"We find that our LRU based approach can reduce up to 11x promotion traffic while retaining the same application throughput for multiple workloads". ' +
+      'FACTS.md §1 has "Default NUMA balancing reclaims 42× slower and promotes 11× slower than TPP" [secondary/paper]: its 11× is this one read the other way round; its 42× is in neither the cover letter (cover.1637778851) nor the RFC thread, and no copy of the paper\'s text was found, so it is not checked',
+    expected: `on the long hot-set run at 1:4 after the ${WARMUP_MS / 1000} s warm-up (the runs of done-beat-first-touch-1to4): numa-tiering\'s promotions ÷ tpp\'s between 1 and 11 (TPP moves fewer pages, by up to 11×), and tpp\'s slowdown no worse than numa-tiering\'s`,
+    tolerance: 'promotions ÷: above 1, at most 11; slowdown: tpp ≤ numa-tiering × 1.05 ("the same throughput" [estimate])',
     fast: false,
     async run(ctx) {
       const [nt, tpp] = [await long(ctx, 'numa-tiering', '1:4'), await long(ctx, 'tpp', '1:4')];
-      const promo = (tpp.row.promotedPages as number) / Math.max(1, nt.row.promotedPages as number);
+      const cut = (nt.row.promotedPages as number) / Math.max(1, tpp.row.promotedPages as number);
       const demo = (tpp.row.demotedPages as number) / Math.max(1, nt.row.demotedPages as number);
-      const ok = promo >= 5.5 && promo <= 22 && demo >= 21 && demo <= 84;
+      const [sNt, sTpp] = [nt.row.slowdown as number, tpp.row.slowdown as number];
+      const okCut = cut > 1 && cut <= 11;
+      const okSpeed = sTpp <= sNt * 1.05;
+      const why: string[] = [];
+      if (!okCut) why.push(cut <= 1 ? `TPP promotes ${fmt(1 / cut, 2)}× more pages than numa-tiering, not fewer` : `TPP promotes ${fmt(cut, 1)}× fewer pages, more than the author\'s "up to 11×"`);
+      if (!okSpeed) why.push(`TPP is slower (slowdown ${fmt(sTpp)} against ${fmt(sNt)})`);
       return {
         measured:
-          `promotions tpp ${tpp.row.promotedPages}, numa-tiering ${nt.row.promotedPages} (×${fmt(promo, 2)}); demotions tpp ${tpp.row.demotedPages}, numa-tiering ${nt.row.demotedPages} (×${fmt(demo, 2)}); ` +
+          `promotions numa-tiering ${nt.row.promotedPages}, tpp ${tpp.row.promotedPages} (÷ ${fmt(cut, 2)}); slowdown numa-tiering ${fmt(sNt)}, tpp ${fmt(sTpp)}; ` +
+          `demotions tpp ${tpp.row.demotedPages}, numa-tiering ${nt.row.demotedPages} (tpp ÷ numa-tiering ${fmt(demo, 2)}, not judged: FACTS.md\'s 42× has no source found); ` +
           `promotions that found no room on node 0: tpp ${tpp.row['policy.promoteNoRoom']}, numa-tiering ${nt.row['policy.promoteNoRoom']}`,
         ...verdict(
-          ok,
-          'TPP promotes and reclaims by about the paper\'s factors more than default NUMA balancing',
-          `TPP's cover letter (cover.1637778851) puts the difference in reclaim: TPP demotes ahead of allocation (its demotion watermark) so node 0 keeps room for promotions, which default NUMA balancing's full node 0 refuses. ` +
-            `Here room is not what limits numa-tiering: it models today's upstream tiering mode, whose kswapd already reclaims node 0 up to the promo watermark, and this workload allocates nothing after its first touch, ` +
-            `so only ${pct((nt.row['policy.promoteNoRoom'] as number) / Math.max(1, nt.row.hintFaults as number))} of its hint faults found no room (tpp ${pct((tpp.row['policy.promoteNoRoom'] as number) / Math.max(1, tpp.row.hintFaults as number))}). ` +
-            `Both promote pages of the tail, which kswapd demotes again; TPP's active-LRU gate lets only one in three of its hint faults promote (tpp-active-lru-gate), so TPP moves fewer pages than numa-tiering, not more. ` +
-            'Reproducing the factors needs the paper\'s NUMA balancing (without the promo watermark) under a workload that keeps allocating; neither is modelled here. No parameter was tuned',
+          okCut && okSpeed,
+          'TPP promotes fewer pages than time-based promotion, within the author\'s "up to 11×", and runs no slower: its active-LRU gate lets a page of the tail through only at its third hint fault (tpp-active-lru-gate), where numa-tiering promotes any page whose hint fault comes within the hot threshold of its scan',
+          why.join('; '),
         ),
       };
     },
@@ -282,7 +295,7 @@ export const TIERING_CASES: ValidationCase[] = [
       title: `Every tiering policy beats first-touch on a long hot-set run at ${ratio}`,
       group: 'done-when',
       source: 'Issue 13 "Done when" (the hot set fits tier 0; the papers each show gains over default placement)',
-      expected: `slowdown after the warm-up below first-touch's at the same page size, for ${[...HINT_POLICIES, ...SAMPLING_POLICIES].join(', ')} (memtis, hemem on 2 MiB pages)`,
+      expected: `slowdown after the warm-up below first-touch's at the same page size, for ${[...HINT_POLICIES, ...SAMPLING_POLICIES].join(', ')} (memtis, hemem on 2 MiB pages); the hot set starts at ${ratio === '2:1' ? '80 %' : '50 %'} of the table, past the share first touch fills from DRAM`,
       tolerance: 'strictly below',
       fast: false,
       async run(ctx) {

@@ -2,10 +2,12 @@
 // workload (cases-pagetypes.ts cacheWorkload) under autonuma and tpp with one [estimate] at a time
 // moved to an end of its range, and optionally the diagnostic runs behind the verdict's
 // explanation (the same run at 4× and 16× size; watermarkScaleFactor 100 and kswapdPageNs 200 / 2000
-// under autonuma).
+// under autonuma), and the baseline runs (autonuma with demotion on and off, and tpp, with the heap
+// all hot or 55 % / 80 % of it idle once grown: CacheShape.anonHot 0.45 / 0.2).
 //
 //   npx tsx test/validate/tpp-cache-sweep.ts            the range table (12 runs + 2, a few minutes)
 //   npx tsx test/validate/tpp-cache-sweep.ts --diag     the size, watermark and kswapd runs (a few minutes)
+//   npx tsx test/validate/tpp-cache-sweep.ts --baseline demotion on/off and heap hotness (9 runs, about a minute)
 //
 // Prints one JSON line per run: anon pages local, page-cache pages local, remote share, simulated s.
 
@@ -45,7 +47,12 @@ async function run(policy: string, scale: number, shape: Partial<CacheShape>, se
 }
 
 const diag = process.argv.includes('--diag');
-if (diag) {
+if (process.argv.includes('--baseline')) {
+  for (const anonHot of [1, 0.45, 0.2]) {
+    for (const demotionEnabled of [false, true]) await run('autonuma', 1, { anonHot }, { 'policy.autonuma.demotionEnabled': demotionEnabled });
+    await run('tpp', 1, { anonHot });
+  }
+} else if (diag) {
   await run('autonuma', 1, {}, { 'policy.autonuma.watermarkScaleFactor': 100 });
   for (const ns of [200, 2000]) await run('autonuma', 1, {}, { 'policy.autonuma.kswapdPageNs': ns });
   for (const policy of ['autonuma', 'tpp']) await run(policy, 4, {});
