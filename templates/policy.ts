@@ -16,6 +16,7 @@
 
 import { definePolicy } from '../policies/policy.ts';
 import { grow } from '../policies/lib/grow.ts';
+import { MAX_SIM_MS } from '../sim/config.ts';
 
 const TIMER_SCAN = 1;
 
@@ -24,8 +25,9 @@ export default definePolicy({
   summary: 'Template: new pages on the slow tier; a periodic accessed-bit scan promotes young pages while the fast tier has room.',
   source: 'none: the template of README "Writing a policy"',
   params: {
-    // Config keys policy.<name>.<param>: unit in the name, the original's default, [estimate] when guessed.
-    scanPeriodMs: { default: 1000, min: 1e-3, doc: 'Period of the accessed-bit scan, in ms [estimate].' },
+    // Config keys policy.<name>.<param>: unit in the name, the original's default, [estimate] when guessed,
+    // and a finite range (test/config.test.ts checks every registered policy's keys have one).
+    scanPeriodMs: { default: 1000, min: 1e-3, max: MAX_SIM_MS, doc: 'Period of the accessed-bit scan, in ms [estimate].' },
   },
   create(p, host) {
     // Counters are reported as policy.<name> columns in summary.csv and timeseries.csv.

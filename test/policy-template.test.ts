@@ -30,4 +30,17 @@ describe('policy template (scan-promote)', () => {
     expect(res.counters[S.C_STALL_NS]).toBe(0); // asynchronous: no CPU stalls
     expect(e.checkInvariants()).toEqual([]);
   });
+
+  it('gives every parameter a finite range holding its default, as a registered copy must (test/config.test.ts "ranges")', () => {
+    // The template is not registered, so config.test.ts does not see it; a copy that left out a
+    // bound would only fail there, after it was registered.
+    for (const [name, spec] of Object.entries(template.params)) {
+      const s = spec as { default: unknown; min?: number; max?: number };
+      if (typeof s.default !== 'number') continue;
+      expect(Number.isFinite(s.min), `${name} min`).toBe(true);
+      expect(Number.isFinite(s.max), `${name} max`).toBe(true);
+      expect(s.default, name).toBeGreaterThanOrEqual(s.min!);
+      expect(s.default, name).toBeLessThanOrEqual(s.max!);
+    }
+  });
 });
