@@ -84,8 +84,7 @@ describe('a THP swapped out whole comes back 4 KiB at a time', () => {
       // the allocating task reclaims to it: touching C (6 MiB) swaps out A, the oldest, whole.
       // A + 5 and A + 6 then come back 4 KiB at a time, each against A's shadow: 2 refaults
       // (before: 0, the shadow stayed on A's huge id). B, C, D are swapped out too but never touched
-      // again, E, F, G (2048, 2560, 3072) are new: no other refault. The kernel flushes its counters
-      // after a reclaim pass: E … G make one happen after the refaults.
+      // again, E, F, G (2048, 2560, 3072) are new: no other refault.
       const sets = { ...THP, 'pages.regions': 'cache:100000-100001', [`policy.${policy}.senpai`]: true, [`policy.${policy}.senpaiMinSizeMiB`]: 4 };
       const acc: Access[] = [[0, 'R', 10], [512, 'R', 10], [1024, 'R', 10], [1536, 'R', 10], [5, 'R', 10], [6, 'R', 10], [2048, 'R', 10], [2560, 'R', 10], [3072, 'R', 10]];
       const e = makeEngine({ perCpu: [acc], localPages: 8 * 512, cxlPages: 8 * 512, policy, sets });

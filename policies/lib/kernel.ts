@@ -7,8 +7,8 @@
 //   watermark (in 4 KiB base pages, order-aware for 2 MiB pages); if none, wake every node's kswapd and take the first above min; if none is,
 //   direct reclaim in the faulting CPU's context (SWAP_CLUSTER_MAX pages over the zonelist,
 //   synchronous: the CPU stalls for the migrations), run right after the engine placed the page
-//   (or, when every tier is full, in the engine's onPressure before it places it).
-//   The fast path never wakes kswapd: in plain Linux a full node 0 just spills to the next node.
+//   (or, when every tier is full, in the engine's onPressure before it places it). The fast path
+//   never wakes kswapd: in plain Linux a full node 0 just spills to the next node.
 // - kswapd (mm/vmscan.c wakeup_kswapd, balance_pgdat, pgdat_balanced) is a thread per node: a
 //   wake for a node that is not balanced makes it runnable (a timer event at once; a wake while
 //   it is awake is a no-op) and it reclaims in batches of SWAP_CLUSTER_MAX scanned pages until
@@ -255,6 +255,7 @@ export class TieringKernel {
     if (t < 0) return;
     if (kind === FAULT_SWAP_IN) inheritRangeShadow(this, this.host, page); // a THP swapped out whole (kernel-thp.ts)
     this.reclaimer.add(page, t, ADD_FAULT, false);
+    if ((this.reclaimer as { stats?: { refaults: number } }).stats?.refaults) this.flushReclaimerStats(); // a refault, counted outside a reclaim pass
     this.lastCpu[page] = -1;
     if (kind === FAULT_SWAP_IN) this.reclaimer.refault(t);
     if (this.early && this.reclaiming === 0) this.earlyReclaim();
