@@ -66,7 +66,8 @@ export abstract class TextReader implements TraceReader {
   private done = false;
 
   constructor(protected readonly opts: ReaderOptions) {
-    this.stream = new ByteStream(opts.path);
+    // Chunks are parsed whole (a line cut at a chunk's end is copied out) before the next is asked for.
+    this.stream = new ByteStream(opts.path, true);
     this.cpuWanted = opts.cpu;
     this.skipBad = opts.skipBad;
   }
@@ -332,6 +333,10 @@ export function bytesEqual(b: Buffer, s: number, e: number, word: string): boole
 /** Dense CPU numbers from a trace's own thread ids, in order of first appearance. */
 export class CpuIds {
   private readonly ids = new Map<number, number>();
+  /** Dense index of raw id, or -1 if not seen yet (assigns nothing). */
+  peek(raw: number): number {
+    return this.ids.get(raw) ?? -1;
+  }
   /** Dense index of raw id, assigning the next one on first sight. */
   of(raw: number): number {
     let c = this.ids.get(raw);
@@ -368,26 +373,34 @@ export abstract class LineReader extends TextReader {
   private lineStart = 0;
   private lineStop = 0;
   /** Simulated time each CPU's records add up to so far (sum of gaps), checked against MAX_SPAN_NS. */
-  private spanNs = new Float64Array(16);
+  protected spanNs = new Float64Array(16);
 
   protected parse(b: Buffer, p: number, end: number): number {
-    this.lineBuf = b;
     while (p < end) {
-      // Read per line: a header can raise it (CSV with a buf column: fread/fwrite copies).
-      if (!this.room(this.maxPerLine)) {
-        if (this.n === 0) throw new Error(`${this.opts.path}: a batch of ${this.out.capacity} records cannot hold one line's ${this.maxPerLine}`);
-        break;
-      }
-      let q = p;
-      while (b[q] !== 10) q++;
-      this.lineNo++;
-      const e = trimEol(b, p, q + 1);
-      this.lineStart = p;
-      this.lineStop = e;
-      this.parseLine(b, p, e);
-      p = q + 1;
+      if (!this.roomForLine()) break;
+      p = this.parseOneLine(b, p);
     }
     return p;
+  }
+
+  /** Room in the batch for the most records a line can make (read per line: a header can raise it, CSV with a buf column). */
+  protected roomForLine(): boolean {
+    if (this.room(this.maxPerLine)) return true;
+    if (this.n === 0) throw new Error(`${this.opts.path}: a batch of ${this.out.capacity} records cannot hold one line's ${this.maxPerLine}`);
+    return false;
+  }
+
+  /** Parse the whole line starting at p through parseLine; returns where the next line starts. */
+  protected parseOneLine(b: Buffer, p: number): number {
+    let q = p;
+    while (b[q] !== 10) q++;
+    this.lineNo++;
+    const e = trimEol(b, p, q + 1);
+    this.lineBuf = b;
+    this.lineStart = p;
+    this.lineStop = e;
+    this.parseLine(b, p, e);
+    return q + 1;
   }
 
   /**
