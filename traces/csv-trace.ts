@@ -44,6 +44,20 @@ const COL_TYPE = 9;
 const COL_BUF = 10;
 const COL_IGNORED = -1;
 
+/** The value of the decimal digits decimalRun read last (a slot, so that the hot parse returns no pair). */
+const DEC = new Float64Array(1);
+/** Decimal digits from b[p] on, accumulated as parseDecimal does: the value in DEC[0]; returns the index after them. */
+function decimalRun(b: Uint8Array, p: number): number {
+  let v = 0;
+  let d: number;
+  while ((d = b[p] - 48) >= 0 && d <= 9) {
+    v = v * 10 + d;
+    p++;
+  }
+  DEC[0] = v;
+  return p;
+}
+
 export const CSV_COLUMNS: Record<string, number> = {
   addr: COL_ADDR, op: COL_OP, time: COL_TIME, gap: COL_GAP, cpu: COL_CPU, vm: COL_VM, size: COL_SIZE, content: COL_CONTENT, type: COL_TYPE, buf: COL_BUF,
 };
@@ -147,12 +161,8 @@ export class CsvReader extends LineReader {
           }
           if (p === s + 2 || p - s > 18) return -1; // no digits, or more than 16 (leading zeros: parseLine)
         } else {
-          let v = 0;
-          let d: number;
-          while ((d = b[p] - 48) >= 0 && d <= 9) {
-            v = v * 10 + d;
-            p++;
-          }
+          p = decimalRun(b, p);
+          const v = DEC[0];
           if (p === s || p - s > 15) return -1; // exact in a double up to 15 digits
           hi = Math.floor(v / 4294967296);
           lo = v >>> 0;
@@ -174,12 +184,8 @@ export class CsvReader extends LineReader {
         content = ADDR[1];
       } else {
         // time, gap, cpu, vm, size: plain digits, accumulated as parseDecimal does.
-        let v = 0;
-        let d: number;
-        while ((d = b[p] - 48) >= 0 && d <= 9) {
-          v = v * 10 + d;
-          p++;
-        }
+        p = decimalRun(b, p);
+        const v = DEC[0];
         if (p === s) return -1;
         if (k === COL_TIME) t = v;
         else if (k === COL_GAP) gapField = v;
