@@ -30,14 +30,16 @@
 //   mode 1: promote a remote page at its second fault (the first sets last_cpupid); mode 2: the
 //   free-space bypass, the hot threshold on hint-fault latency, the rate limit. A promotion needs
 //   free > high + 1 on node 0; otherwise mode 2 wakes kswapd there and leaves the page. The page
-//   moves synchronously, stalling the faulting CPU. Fault statistics feed the scan period.
+//   moves synchronously, stalling the faulting CPU. Fault statistics feed the scan period. The
+//   scan timer and this handler are kernel-numa.ts (KernelNuma).
 
 import type { Host, PolicyHooks } from '../policy.ts';
 import { FAULT_FIRST_TOUCH, FAULT_HINT, FAULT_SWAP_IN } from '../policy.ts';
 import { computeWatermarks, demoteWatermark } from './watermarks.ts';
 import type { Watermarks } from './watermarks.ts';
 import { AddressOrder } from './address-order.ts';
-import { NumaScanner, PromotionControl, NUMA_BALANCING_MEMORY_TIERING, NUMA_BALANCING_NORMAL } from './numa-balancing.ts';
+import { NumaScanner, PromotionControl, NUMA_BALANCING_MEMORY_TIERING } from './numa-balancing.ts';
+import { KernelNuma, SCANNER_UNSETTLED } from './kernel-numa.ts';
 import { ActiveInactiveLru, ADD_FAULT, ADD_MIGRATED, SWAP_CLUSTER_MAX } from './lru.ts';
 import type { Reclaimer } from './lru.ts';
 import { listsMatchTiers } from './lru.ts';
@@ -60,15 +62,7 @@ const TIMER_SENPAI = 4;
 const TIMER_KSWAPD = 8; // + node
 /** Share of a tier the kswapd target may keep free before the run warns (stated in README "How faithful is it") [model]. */
 export const RESERVE_WARN_SHARE = 0.1;
-/** Scanner passes over the whole address space before promotion is in steady state. */
-const SETTLED_PASSES = 2;
-/** With TPP's active-LRU gate a page promotes at its third hint fault, so one pass more. */
-const SETTLED_PASSES_TPP_GATE = 3;
-export const SCANNER_UNSETTLED =
-  `NUMA balancing had not settled when the run ended: its scanner had not made ${SETTLED_PASSES} passes over the address space (the first starts after scanDelayMs; ` +
-  `a slow-tier page gets one hint fault per pass; with TPP's active-LRU gate, ${SETTLED_PASSES_TPP_GATE} passes, as a page promotes at its third), or, ` +
-  'in memory-tiering mode, its scan period was still doubling towards task_scan_max ' +
-  '(the only faults recorded there are promotions, counted remote and private, so every update_task_scan_period doubles it): hint-fault and promotion rates are a transient';
+export { SCANNER_UNSETTLED };
 /** Pages a kswapd batch scans before it yields: SWAP_CLUSTER_MAX, the unit of shrink_inactive_list. */
 export const KSWAPD_BATCH_PAGES = SWAP_CLUSTER_MAX;
 
@@ -91,16 +85,14 @@ export class TieringKernel {
   private readonly kswapdIdleScanned: Float64Array;
   readonly kswapdFailures: Float64Array;
   private readonly kswapdFailNs: Float64Array;
-  private nextScanNs = 0;
-  private scannerSettled = false;
+  /** The scan timer and hint-fault handler (kernel-numa.ts), or null without NUMA balancing. */
+  private readonly numa: KernelNuma | null = null;
   /** Pages demoted or evicted so far (direct reclaim measures its goal with it). */
   reclaimedPages = 0;
   /** The allocation being placed found every node at or below min (direct reclaim follows). */
   private directReclaimDue = false;
   /** Reclaim passes in progress (a kswapd batch or direct reclaim): direct reclaim never nests in one. */
   private reclaiming = 0;
-  private readonly rateLimitPages: number;
-  private readonly enoughFreePages: number;
   /** Base (4 KiB) pages per page of the run: 1, or 512 with 2 MiB pages. */
   readonly ppf: number;
   private readonly c: Record<string, number>;
@@ -184,13 +176,15 @@ export class TieringKernel {
     if (o.senpai) this.senpai = new Senpai(host, o.senpai, TIMER_SENPAI); // its counters and 1 s timer
     this.kswapdFailures = new Float64Array(n);
     this.kswapdFailNs = new Float64Array(n);
-    this.rateLimitPages = (o.promoteRateLimitMBps * 1048576) / host.pageBytes;
-    // pgdat_free_space_enough: promo + max(1 GiB, node size / 16).
-    this.enoughFreePages = Math.max(Math.floor(2 ** 30 / BASE_PAGE_BYTES), Math.floor(basePages[0] / 16));
     // One closure per node and context, made once (never per access).
     this.reclaimFromKswapd = caps.map((_, t) => (page: number) => this.reclaimPage(page, t, true));
     this.reclaimDirect = caps.map((_, t) => (page: number) => this.reclaimPage(page, t, false));
-    if (this.scanner) host.after(this.scanner.firstDelayMs() * 1e6, TIMER_SCAN);
+    if (this.scanner) {
+      const rateLimitPages = (o.promoteRateLimitMBps * 1048576) / host.pageBytes;
+      // pgdat_free_space_enough: promo + max(1 GiB, node size / 16).
+      const enoughFreePages = Math.max(Math.floor(2 ** 30 / BASE_PAGE_BYTES), Math.floor(basePages[0] / 16));
+      this.numa = new KernelNuma(this, host, o, this.c, TIMER_SCAN, rateLimitPages, enoughFreePages); // schedules the first scan
+    }
     // Warnings where the results would be artefacts (issue 13 item 5): a node whose kswapd target
     // is a large share of it, and a run shorter than the scanner's settling time (retracted in
     // scanTick once two full passes are done).
@@ -298,7 +292,7 @@ export class TieringKernel {
   }
 
   onTimer(id: number): void {
-    if (id === TIMER_SCAN) this.scanTick();
+    if (id === TIMER_SCAN) this.numa!.scanTick();
     else if (id === TIMER_SENPAI) {
       this.senpai!.tick(); // then memory_high_write reclaims down to the limit
       if (this.senpai!.over()) this.senpaiReclaim(false);
@@ -459,92 +453,10 @@ export class TieringKernel {
     if (r instanceof Mglru) flushMglruStats(r, this.host, this.c);
   }
 
-  // ------------------------------------------------------------------ NUMA balancing
-
-  private scanTick(): void {
-    const host = this.host;
-    const sc = this.scanner!;
-    const now = host.now();
-    if (now < this.nextScanNs) {
-      // mm->numa_next_scan was pushed out by a "scan slower" update.
-      host.after(this.nextScanNs - now, TIMER_SCAN);
-      return;
-    }
-    // Tiering mode stamps each marked page with the scan time (folio_xchg_access_time).
-    const marked = sc.work(this.o.numaMode === NUMA_BALANCING_MEMORY_TIERING ? this.accessTimeMs : null, Math.floor(now / 1e6));
-    host.count(this.c.scans);
-    host.count(this.c.marked, marked);
-    // Colloid (mode 6) records no fault statistics, so its scan period never moves: nothing to wait for.
-    const periodSettled = this.o.numaMode !== NUMA_BALANCING_MEMORY_TIERING || this.o.colloid !== undefined || sc.periodMs >= sc.scanMaxMs();
-    const passes = this.o.tpp?.promoteActiveOnly ? SETTLED_PASSES_TPP_GATE : SETTLED_PASSES;
-    if (sc.passes >= passes && periodSettled && !this.scannerSettled) {
-      this.scannerSettled = true;
-      host.warn(SCANNER_UNSETTLED, now); // a run that reaches this point has settled: retract
-    }
-    this.nextScanNs = now + sc.periodMs * 1e6;
-    host.after(sc.periodMs * 1e6, TIMER_SCAN);
-  }
+  // ------------------------------------------------------------------ NUMA balancing (kernel-numa.ts)
 
   hintFault(page: number, cpu: number): void {
-    const host = this.host;
-    const sc = this.scanner;
-    if (!sc) return;
-    const src = host.tierOf(page);
-    if (src < 0) return;
-    this.ensure(page + 1);
-    host.count(this.c.hint);
-    const mode = this.o.numaMode;
-    const local = src === 0;
-    if (local) host.count(this.c.hintLocal);
-    if (local && this.o.colloid) {
-      // Colloid: numa_migrate_memory_away_target; no fault statistics without NUMA_BALANCING_NORMAL.
-      this.o.colloid.localHintFault(page);
-      return;
-    }
-    const useAccessTime = mode === NUMA_BALANCING_MEMORY_TIERING && !local;
-    const prevCpu = useAccessTime ? -1 : this.lastCpu[page];
-    let migrate = false;
-    if (useAccessTime) {
-      migrate = this.shouldPromoteTiering(page);
-    } else {
-      this.lastCpu[page] = cpu; // folio_xchg_last_cpupid
-      // A remote page on a slow node with no valid last_cpupid waits for a second fault; with every
-      // CPU on node 0 the remaining two-stage filter and group checks all point at node 0.
-      migrate = !local && (mode !== NUMA_BALANCING_NORMAL || prevCpu >= 0);
-    }
-    let migrated = false;
-    let failed = false;
-    if (migrate) {
-      // migrate_balanced_pgdat: order-0 check of high + the folio's base pages.
-      if (this.o.asyncPromote) {
-        // Nomad: handed to the module (queue_page_fault) whatever node 0's free space: its worker
-        // allocates later. For the scan-period statistics it counts as the promotion it replaces
-        // (a fault on node 0) [estimate].
-        this.o.asyncPromote(page);
-        migrated = true;
-      } else if (this.freeBase(0) > this.wm.high[0] + this.ppf) {
-        const wasActive = this.reclaimer.isActive(page);
-        if (host.migrate(page, 0)) {
-          migrated = true;
-          this.reclaimer.add(page, 0, ADD_MIGRATED, wasActive);
-          host.count(this.c.promoted);
-        } else failed = true;
-      } else {
-        failed = true;
-        host.count(this.c.noRoom);
-        if (mode === NUMA_BALANCING_MEMORY_TIERING) this.wakeKswapd(0);
-      }
-    }
-    if (migrated && this.o.tpp && !this.o.asyncPromote && this.freeBase(0) < this.demoteWm) this.wakeKswapd(0);
-    // task_numa_fault: tiering mode records nothing for memory left on a slow node.
-    const memTier = migrated ? 0 : src;
-    if (mode === NUMA_BALANCING_MEMORY_TIERING && memTier !== 0) return;
-    if (this.o.colloid) return; // Colloid's task_numa_fault returns early without NUMA_BALANCING_NORMAL
-    const priv = prevCpu < 0 || prevCpu === cpu;
-    if (sc.recordFault(priv, local, failed)) {
-      host.count(this.c.periodUpdates);
-      if (sc.lastUpdateDoubled) this.nextScanNs = host.now() + sc.periodMs * 1e6;
-    }
+    this.numa?.hintFault(page, cpu);
   }
 
   /** Nomad: a page asyncPromote() queued has moved to node 0 (off the fault path): its lists and TPP's demotion watermark. */
@@ -552,42 +464,6 @@ export class TieringKernel {
     this.reclaimer.add(page, 0, ADD_MIGRATED, wasActive);
     this.host.count(this.c.promoted);
     if (this.o.tpp && this.freeBase(0) < this.demoteWm) this.wakeKswapd(0);
-  }
-
-  /** should_numa_migrate_memory's memory-tiering branch (plus TPP's active-LRU rule first). */
-  shouldPromoteTiering(page: number): boolean {
-    const host = this.host;
-    const o = this.o;
-    if (o.tpp?.promoteActiveOnly && !this.reclaimer.isActive(page)) {
-      // TPP's do_numa_page gate tests PageActive before mark_page_accessed and leaves the page
-      // whatever that call did: the fault that activates a page does not promote it; its next
-      // hint fault (a later scan pass) does.
-      this.reclaimer.markAccessed(page);
-      host.count(this.c.inactive);
-      return false;
-    }
-    const nowMs = Math.floor(host.now() / 1e6);
-    if (this.freeBase(0) > this.wm.promo[0] + this.enoughFreePages) {
-      this.promo.thresholdMs = 0; // workload changed: reset the hot threshold
-      if (o.colloid?.blocksPromotion()) return false;
-      host.count(this.c.bypass);
-      return true;
-    }
-    if (this.promo.adjustThreshold(nowMs, this.rateLimitPages, o.hotThresholdMs, o.scan.scanPeriodMaxMs)) host.count(this.c.adjust);
-    const th = this.promo.threshold(o.hotThresholdMs);
-    const latency = nowMs - this.accessTimeMs[page];
-    this.accessTimeMs[page] = nowMs;
-    if (latency >= th) {
-      host.count(this.c.cold);
-      return false;
-    }
-    if (o.colloid?.blocksPromotion()) return false;
-    host.count(this.c.cand);
-    if (this.promo.rateLimited(nowMs, this.rateLimitPages, 1)) {
-      host.count(this.c.limited);
-      return false;
-    }
-    return true;
   }
 }
 
