@@ -54,6 +54,32 @@ describe('synthetic workloads', () => {
     expect(inRange(before, 500, 525) / before.length).toBeCloseTo(0.25, 2);
   });
 
+  it('hotset idle: the idle share is touched by the init pass only, the tail spread evenly over the other non-hot pages', () => {
+    // 1000 pages, hot set 500…599; idle = 0.6 → 600 idle pages; non-hot 900, warm 300: warm j at
+    // non-hot index ⌊j · 900 / 300⌋ = 3j, i.e. pages 0, 3, …, 498 (below the hot set) and, past it,
+    // non-hot 501, 504, …, 897 → pages 601, 604, …, 997.
+    const { pages } = drain('hotset:pages=1000,accesses=200k,hot=0.1,hotShare=0.5,write=0,idle=0.6');
+    expect(pages.slice(0, 1000)).toEqual(Array.from({ length: 1000 }, (_, i) => i)); // init writes every page
+    const rest = pages.slice(1000);
+    const warm: number[] = [];
+    for (let m = 0; m < 900; m += 3) warm.push(m < 500 ? m : m + 100);
+    const hotPages = Array.from({ length: 100 }, (_, i) => 500 + i);
+    // ~100k tail draws over 300 pages: every warm page is drawn (P(miss one) ≈ 300 · e^−333).
+    expect([...new Set(rest)].sort((a, b) => a - b)).toEqual([...warm, ...hotPages].sort((a, b) => a - b));
+    // The tail no longer reaches the hot set: its share is hotShare itself (σ ≈ 0.0011 at 200k).
+    const hot = rest.filter((p) => p >= 500 && p < 600).length / rest.length;
+    expect(hot).toBeGreaterThan(0.495);
+    expect(hot).toBeLessThan(0.505);
+  });
+
+  it('hotset idle=0 is the stream without the parameter; out-of-range idle is rejected', () => {
+    expect(drain('hotset:pages=1000,accesses=20k,idle=0')).toEqual(drain('hotset:pages=1000,accesses=20k'));
+    expect(() => parseWorkload('hotset:pages=1000,hot=0.1,idle=0.9')).toThrow(/needs idle in \[0, 1\)/); // 900 idle = every non-hot page
+    expect(() => parseWorkload('hotset:pages=1000,hot=0.1,idle=-0.1')).toThrow(/needs idle/);
+    expect(() => parseWorkload('hotset:pages=1000,hot=0.1,idle=0.899')).not.toThrow();
+    expect(() => parseWorkload('uniform:pages=1000,idle=0.5')).toThrow(/uniform has no parameter "idle"/);
+  });
+
   it('builds alias tables that reproduce the Zipf weights exactly', () => {
     // θ = 1, n = 4: weights 1, 1/2, 1/3, 1/4 over 25/12 → 0.48, 0.24, 0.16, 0.12.
     // Alias method: P(k) = (prob[k] + Σ_{j: alias[j] = k} (1 − prob[j])) / n.

@@ -59,6 +59,10 @@ export const WORKLOAD_KINDS: Record<string, { summary: string; params: Record<st
       hotShare: { default: 0.9, doc: 'Share of accesses to the hot set (GUPS in HeMem: 0.9).' },
       shiftAt: { default: 0, doc: 'Point of the phase, as a share of its accesses, at which the hot set shifts (0 = never).' },
       shiftFrac: { default: 0.25, doc: 'Share of the hot set that moves to previously cold pages at the shift (HeMem: a quarter).' },
+      idle: {
+        default: 0,
+        doc: 'Share of all pages, outside the hot set and spread evenly over the rest, that only the init pass touches (written once, then never again: a tail cold for the whole run, as the 55–80 % idle memory of the TPP paper\'s production workloads); the accesses outside the hot set then go uniformly to the other non-hot pages. 0 (default): they go to all pages. In [0, 1 − hot).',
+      },
     },
   },
   scan: {
@@ -103,6 +107,8 @@ interface Phase {
   hotShare: number;
   shiftAt: number;
   shiftFrac: number;
+  /** Share of pages touched only by the init pass (hotset; 0 = the tail goes to all pages). */
+  idle: number;
   lines: number;
   /** Page type name (anon, shmem, file, cache). */
   type: string;
@@ -171,6 +177,7 @@ export function parseWorkload(spec: string): { phases: Phase[]; threads: number 
       hotShare: kind.params.hotShare ? val('hotShare') : 0,
       shiftAt: kind.params.shiftAt ? val('shiftAt') : 0,
       shiftFrac: kind.params.shiftFrac ? val('shiftFrac') : 0,
+      idle: kind.params.idle ? val('idle') : 0,
       lines: kind.params.lines ? Math.floor(val('lines')) : 64,
       type: given.type ?? 'anon',
       pin: val('pin') !== 0,
@@ -199,6 +206,10 @@ export function parseWorkload(spec: string): { phases: Phase[]; threads: number 
       const hotPages = Math.max(1, Math.floor(p.hot * p.pages));
       const need = Math.floor(p.hotAt * p.pages) + hotPages + (p.shiftAt > 0 ? Math.floor(p.shiftFrac * hotPages) : 0);
       if (need > p.pages) throw bad(`places a hot set of ${hotPages} pages at ${p.hotAt} (plus its shift) beyond the ${p.pages} pages; lower hotAt, hot or shiftFrac`);
+      // At least one non-hot page must stay for the accesses outside the hot set.
+      if (!(p.idle >= 0 && p.idle < 1 && Math.floor(p.idle * p.pages) < p.pages - hotPages)) {
+        throw bad(`needs idle in [0, 1) leaving at least one page outside the hot set and the idle pages (idle < 1 − hot = ${1 - p.hot}), found ${p.idle}`);
+      }
     }
     if (!PHASE_TYPES.includes(p.type)) throw bad(`needs type in ${PHASE_TYPES.join(', ')}, found "${p.type}"`);
     if (!(val('pin') === 0 || val('pin') === 1)) throw bad(`needs pin 0 or 1, found ${val('pin')}`);
@@ -386,6 +397,13 @@ export class SyntheticSource implements AccessSource {
     const initFirst = p.init ? firstOfShare(pages, this.cpus, cpu) : 0;
     const shiftAfter = p.shiftAt > 0 ? initCount + Math.floor(p.shiftAt * (mine - initCount)) : Infinity;
     const shifted = Math.floor(p.shiftFrac * hotPages);
+    // idle > 0: the accesses outside the hot set go to `warm` of its `nonHot` pages, warm index j at
+    // non-hot index ⌊j · nonHot / warm⌋ (spread evenly, so first touch's DRAM share holds idle and warm
+    // pages in proportion); the other idlePages are touched by the init pass only. The product is
+    // exact below 2^26 pages; above, rounding can only merge two warm pages, never leave the range.
+    const idlePages = Math.floor(p.idle * pages);
+    const nonHot = pages - hotPages;
+    const warm = nonHot - idlePages;
     const prob = p.aliasProb;
     const alias = p.aliasIdx;
     const perm = p.perm;
@@ -424,8 +442,12 @@ export class SyntheticSource implements AccessSource {
             const j = Math.floor((u / p.hotShare) * hotPages);
             // After the shift, hot pages 0 … shifted−1 are replaced by the cold pages right after the hot set.
             page = hotStart + (seq >= shiftAfter && j < shifted ? hotPages + j : j);
-          } else {
+          } else if (idlePages === 0) {
             page = Math.floor(((u - p.hotShare) / (1 - p.hotShare)) * pages);
+          } else {
+            const j = Math.min(warm - 1, Math.floor(((u - p.hotShare) / (1 - p.hotShare)) * warm)); // the ratio may round to 1
+            const m = Math.floor((j * nonHot) / warm);
+            page = m < hotStart ? m : m + hotPages;
           }
         }
         line = (Math.imul(seq, 0x9e3779b1) >>> 26) & 63; // spread lines without another draw
