@@ -305,14 +305,17 @@ export class CsvReader extends LineReader {
       if (ADDR[1] & PERF_MEM_OP_STORE) op = OP_WRITE;
     }
     let cpu = 0;
+    let cpuRaw = NaN;
     const ci = col[COL_CPU];
     if (ci >= 0) {
-      const raw = parseDecimal(b, TOK_START[ci], TOK_END[ci]);
-      if (!threadIdInRange(raw)) {
+      cpuRaw = parseDecimal(b, TOK_START[ci], TOK_END[ci]);
+      if (!threadIdInRange(cpuRaw)) {
         this.bad(b, s, e, 'an integer thread/CPU id (below 2^53) in column cpu');
         return;
       }
-      cpu = this.cpus.of(raw);
+      // A new thread gets the next number only once its record is kept (below): a skipped record numbers nothing.
+      cpu = this.cpus.peek(cpuRaw);
+      if (cpu < 0) cpu = this.cpus.size;
     }
     let vm = 0;
     const vi = col[COL_VM];
@@ -371,8 +374,10 @@ export class CsvReader extends LineReader {
       }
       if (gi < 0 && prev === prev) gap = t - prev;
     }
-    if (!this.gapOk(cpu, gap, gi >= 0 ? 'a gap of' : 'a time since this cpu\'s previous record of') || !this.sizeFits(hi, lo, size)) return;
-    if (copy !== 0 && !this.sizeFits(bufHi, bufLo, size)) return;
+    // gapOk last: it adds the gap to the CPU's span, which a record skipped after it must not have done.
+    if (!this.sizeFits(hi, lo, size) || (copy !== 0 && !this.sizeFits(bufHi, bufLo, size))) return;
+    if (!this.gapOk(cpu, gap, gi >= 0 ? 'a gap of' : 'a time since this cpu\'s previous record of')) return;
+    if (ci >= 0) this.cpus.of(cpuRaw);
     if (ti >= 0) this.lastTime[cpu] = t;
     if (copy !== 0) {
       // fread: the page-cache page is the source, the buffer the destination; fwrite the reverse.

@@ -20,6 +20,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { constants as zc, gunzipSync, inflateSync } from 'node:zlib';
 import { ADDR, TOK_END, TOK_START, parseAddress, parseDecimal, tokenize, trimEol } from './reader.ts';
 import { CSV_TYPE_CACHE, CSV_PAGE_TYPES, OPC_FREAD, OPC_FWRITE, csvOpCode, csvPageType, MAX_COPY_BYTES } from './csv-trace.ts';
+import { MAX_ACCESS_BYTES } from './limits.ts';
 import { detectCompression, readRawHead, TraceError, cut } from './open.ts';
 import { PageSet } from './page-set.ts';
 import { grow } from '../sim/columns.ts';
@@ -59,12 +60,12 @@ function readAllSync(path: string): Buffer {
 }
 
 /** Column indexes of a CSV header line, or null when it is not a CSV header with a type or buf column. */
-function typeColumns(header: string): { addr: number; vm: number; op: number; size: number; type: number; width: number } | null {
+function typeColumns(header: string): { addr: number; vm: number; op: number; size: number; type: number; buf: number; width: number } | null {
   const names = header.replace(/^[#\s]+/, '').split(',').map((x) => x.trim().toLowerCase());
   const at = (n: string) => names.indexOf(n);
   if (!names.includes('addr') || (at('type') < 0 && at('buf') < 0)) return null;
-  const cols = { addr: at('addr'), vm: at('vm'), op: at('op'), size: at('size'), type: at('type'), width: 0 };
-  cols.width = Math.max(cols.addr, cols.vm, cols.op, cols.size, cols.type) + 1;
+  const cols = { addr: at('addr'), vm: at('vm'), op: at('op'), size: at('size'), type: at('type'), buf: at('buf'), width: 0 };
+  cols.width = Math.max(cols.addr, cols.vm, cols.op, cols.size, cols.type, cols.buf) + 1;
   return cols;
 }
 
@@ -111,7 +112,9 @@ function scan(path: string, b: Buffer, cols: NonNullable<ReturnType<typeof typeC
       throw new TraceError(`${path}:${lineNo}: expected a page type (${CSV_PAGE_TYPES.join(', ')}) or nothing in column type, found "${cut(b.toString('latin1', TOK_START[cols.type], TOK_END[cols.type]), 40)}"`);
     }
     const op = cols.op >= 0 ? csvOpCode(b, TOK_START[cols.op], TOK_END[cols.op]) : 0;
+    if (op < 0) continue; // the reader rejects it
     const copy = op === OPC_FREAD || op === OPC_FWRITE;
+    if (copy && (cols.buf < 0 || !parseAddress(b, TOK_START[cols.buf], TOK_END[cols.buf], false))) continue; // rejected too
     if (type < 0 && copy) type = CSV_TYPE_CACHE;
     if (type < 0) continue;
     if (!parseAddress(b, TOK_START[cols.addr], TOK_END[cols.addr], false)) continue;
@@ -120,11 +123,13 @@ function scan(path: string, b: Buffer, cols: NonNullable<ReturnType<typeof typeC
     const vm = cols.vm >= 0 ? parseDecimal(b, TOK_START[cols.vm], TOK_END[cols.vm]) : 0;
     if (!(Number.isInteger(vm) && vm >= 0 && vm < 65536)) continue;
     const size = cols.size >= 0 ? parseDecimal(b, TOK_START[cols.size], TOK_END[cols.size]) : 1;
-    if (!(Number.isInteger(size) && size >= 1 && size <= MAX_COPY_BYTES)) continue;
+    if (!(Number.isInteger(size) && size >= 1 && size <= (copy ? MAX_COPY_BYTES : MAX_ACCESS_BYTES))) continue;
     // The 4 KiB pages [addr, addr + size): one, or two when the access crosses a page boundary.
+    // Checked whole first, so that a record skipped for a clash on its second page types not its first.
     const first = hi * 2 ** 20 + (lo >>> 12);
     const last = hi * 2 ** 20 + ((lo >>> 12) + (((lo & 4095) + size - 1) >>> 12));
-    for (let page = first; page <= last; page++) {
+    let clash = false;
+    for (let page = first; page <= last && !clash; page++) {
       const pHi = Math.floor(page / 2 ** 20);
       const d = pages.touch(vm, pHi, ((page % 2 ** 20) * 4096) >>> 0, 12);
       if (d >= typeOf.length) {
@@ -132,15 +137,23 @@ function scan(path: string, b: Buffer, cols: NonNullable<ReturnType<typeof typeC
         lineOf = grow(lineOf, d + 1);
       }
       const had = typeOf[d] - 1;
-      if (had < 0) {
-        typeOf[d] = type + 1;
-        lineOf[d] = lineNo;
-      } else if (had !== type) {
-        if (skipBad) break;
+      if (had >= 0 && had !== type) {
+        if (skipBad) {
+          clash = true;
+          break;
+        }
         throw new TraceError(
           `${path}:${lineNo}: expected one type per page, found page 0x${page.toString(16)}${vm ? ` of vm ${vm}` : ''} given type ${CSV_PAGE_TYPES[type]} here and ${CSV_PAGE_TYPES[had]} at line ${lineOf[d]}` +
             (cols.type >= 0 && copy ? ' (fread/fwrite make addr\'s pages cache unless the type column says otherwise)' : ''),
         );
+      }
+    }
+    if (clash) continue;
+    for (let page = first; page <= last; page++) {
+      const d = pages.touch(vm, Math.floor(page / 2 ** 20), ((page % 2 ** 20) * 4096) >>> 0, 12);
+      if (typeOf[d] === 0) {
+        typeOf[d] = type + 1;
+        lineOf[d] = lineNo;
       }
     }
   }

@@ -89,7 +89,7 @@ export class DrmemtraceReader extends LineReader {
     const instr = this.instr[cpu];
     const gap = instr * this.opts.nsPerInstruction;
     this.instr[cpu] = 0;
-    if (!this.gapOk(cpu, gap, `${instr} instructions × trace.nsPerInstruction =`) || !this.sizeFits(ADDR[0], ADDR[1], size)) return;
+    if (!this.sizeFits(ADDR[0], ADDR[1], size) || !this.gapOk(cpu, gap, `${instr} instructions × trace.nsPerInstruction =`)) return; // gapOk last: it counts the gap
     this.emitSized(cpu, 0, ADDR[0], ADDR[1], size, isRead ? OP_READ : OP_WRITE, gap, 0);
   }
 }

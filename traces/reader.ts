@@ -406,7 +406,8 @@ export abstract class LineReader extends TextReader {
   /**
    * Is the record's compute gap in range (traces/FORMAT.md "Ranges"), and does its CPU stay within
    * MAX_SPAN_NS? If not, reports the current line (or counts it with skipBad) and returns false.
-   * `what` says where the gap came from, for the message.
+   * `what` says where the gap came from, for the message. It adds the gap to the CPU's span, so it
+   * is a record's last check: a record skipped after it would still have counted.
    */
   protected gapOk(cpu: number, gapNs: number, what: string): boolean {
     if (!gapInRange(gapNs)) {
